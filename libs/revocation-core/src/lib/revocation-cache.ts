@@ -1,0 +1,182 @@
+import { LRUCache } from 'lru-cache';
+import { type CheckedClaims } from './checked-claims';
+import { type Revocation } from './revocation';
+import { RevocationVerdict } from './revocation-verdict';
+import { type Milliseconds } from './units';
+
+/** Options of {@link RevocationCache}. */
+export interface RevocationCacheOptions {
+  /**
+   * Most entries held (token and user revocations together).
+   * @default 1_000_000
+   */
+  maxEntries?: number;
+}
+
+interface UserEntry {
+  cutoffMs: Milliseconds;
+  expiresAtMs: Milliseconds;
+}
+
+/** Token entries hold their expiry; user entries their cut-off and expiry. */
+type Entry = Milliseconds | UserEntry;
+
+const TOKEN = 't:';
+const USER = 'u:';
+const BUCKET_MS = 1000;
+
+function expiryOf(entry: Entry): Milliseconds {
+  return typeof entry === 'number' ? entry : entry.expiresAtMs;
+}
+
+/**
+ * The in-memory set of live revocations that the guard checks with no I/O.
+ *
+ * Entries live until the token they revoke would expire (hard part 6); expired entries are
+ * purged in one-second batches rather than with per-entry timers. The cache only grows by
+ * merging, never loses a live entry except by the size bound, and tracks until when such an
+ * eviction makes a miss non-authoritative (hard part 7).
+ */
+export class RevocationCache {
+  private readonly lru: LRUCache<string, Entry>;
+  private readonly buckets = new Map<number, string[]>();
+  private lastPurgedBucket = -1;
+  private incompleteUntilMs: Milliseconds = 0;
+  private evictionCount = 0;
+
+  constructor(options: RevocationCacheOptions = {}) {
+    const max = options.maxEntries ?? 1_000_000;
+    if (!Number.isSafeInteger(max) || max < 1) {
+      throw new RangeError(`maxEntries must be a positive integer, got ${String(max)}`);
+    }
+    this.lru = new LRUCache<string, Entry>({
+      max,
+      dispose: (entry, _key, reason) => {
+        if (reason !== 'evict') return;
+        this.evictionCount++;
+        this.incompleteUntilMs = Math.max(this.incompleteUntilMs, expiryOf(entry));
+      },
+    });
+  }
+
+  /** Entries currently held. */
+  get size(): number {
+    return this.lru.size;
+  }
+
+  /** Entries dropped by the size bound since start. */
+  get evictions(): number {
+    return this.evictionCount;
+  }
+
+  /** The bound on entries. */
+  get maxEntries(): number {
+    return this.lru.max;
+  }
+
+  /** Whether a miss is authoritative: nothing still live was ever evicted. */
+  isComplete(nowMs: Milliseconds): boolean {
+    return nowMs >= this.incompleteUntilMs;
+  }
+
+  /** The hot-path check: no I/O, two map lookups. */
+  check(claims: CheckedClaims, nowMs: Milliseconds): RevocationVerdict {
+    const expiresAtMs = this.lru.get(TOKEN + claims.jti);
+    if (expiresAtMs !== undefined && expiryOf(expiresAtMs) > nowMs) {
+      return RevocationVerdict.Revoked;
+    }
+    const user = this.lru.get(USER + claims.sub);
+    if (
+      user !== undefined &&
+      typeof user !== 'number' &&
+      claims.iatMs <= user.cutoffMs &&
+      user.expiresAtMs > nowMs
+    ) {
+      return RevocationVerdict.Revoked;
+    }
+    return nowMs >= this.incompleteUntilMs ? RevocationVerdict.Accepted : RevocationVerdict.Unknown;
+  }
+
+  /**
+   * Merges a revocation. Idempotent and monotonic: a later cut-off or expiry wins, nothing is
+   * ever un-revoked.
+   * @returns whether the cache changed
+   */
+  add(revocation: Revocation, nowMs: Milliseconds): boolean {
+    if (revocation.expiresAtMs <= nowMs) return false;
+    if (revocation.kind === 'token') {
+      const key = TOKEN + revocation.id;
+      const current = this.lru.get(key);
+      if (current !== undefined && expiryOf(current) >= revocation.expiresAtMs) return false;
+      this.lru.set(key, revocation.expiresAtMs);
+      this.schedulePurge(key, revocation.expiresAtMs);
+      return true;
+    }
+    const key = USER + revocation.id;
+    const current = this.lru.get(key);
+    if (
+      current !== undefined &&
+      typeof current !== 'number' &&
+      current.cutoffMs >= revocation.cutoffMs &&
+      current.expiresAtMs >= revocation.expiresAtMs
+    ) {
+      return false;
+    }
+    const merged: UserEntry =
+      current !== undefined && typeof current !== 'number'
+        ? {
+            cutoffMs: Math.max(current.cutoffMs, revocation.cutoffMs),
+            expiresAtMs: Math.max(current.expiresAtMs, revocation.expiresAtMs),
+          }
+        : { cutoffMs: revocation.cutoffMs, expiresAtMs: revocation.expiresAtMs };
+    this.lru.set(key, merged);
+    this.schedulePurge(key, merged.expiresAtMs);
+    return true;
+  }
+
+  /**
+   * Drops entries whose tokens have expired, one-second bucket at a time.
+   * @returns how many entries were removed
+   */
+  purgeExpired(nowMs: Milliseconds): number {
+    const last = Math.floor(nowMs / BUCKET_MS) - 1;
+    let removed = 0;
+    const purge = (bucket: number): void => {
+      const keys = this.buckets.get(bucket);
+      if (keys === undefined) return;
+      this.buckets.delete(bucket);
+      for (const key of keys) {
+        const entry = this.lru.peek(key);
+        if (entry !== undefined && expiryOf(entry) <= nowMs && this.lru.delete(key)) removed++;
+      }
+    };
+    if (this.lastPurgedBucket < 0 || last - this.lastPurgedBucket > this.buckets.size) {
+      for (const bucket of [...this.buckets.keys()]) if (bucket <= last) purge(bucket);
+    } else {
+      for (let bucket = this.lastPurgedBucket + 1; bucket <= last; bucket++) purge(bucket);
+    }
+    this.lastPurgedBucket = Math.max(this.lastPurgedBucket, last);
+    return removed;
+  }
+
+  /** Every live revocation held, e.g. to write them back into a store that lost its data. */
+  *revocations(nowMs: Milliseconds): IterableIterator<Revocation> {
+    for (const [key, entry] of this.lru.entries()) {
+      if (expiryOf(entry) <= nowMs) continue;
+      const id = key.slice(2);
+      if (typeof entry === 'number') {
+        yield { kind: 'token', id, expiresAtMs: entry, createdAtMs: nowMs };
+      } else {
+        yield { kind: 'user', id, ...entry, createdAtMs: nowMs };
+      }
+    }
+  }
+
+  private schedulePurge(key: string, expiresAtMs: Milliseconds): void {
+    // An entry lands in the bucket of the second it expires in; purge runs once that second is over.
+    const bucket = Math.floor(expiresAtMs / BUCKET_MS);
+    const keys = this.buckets.get(bucket);
+    if (keys === undefined) this.buckets.set(bucket, [key]);
+    else keys.push(key);
+  }
+}

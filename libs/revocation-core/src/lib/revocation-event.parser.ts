@@ -1,0 +1,65 @@
+import { MalformedEventError } from './errors/malformed-event.error';
+import { type LogPosition, type Revocation, type RevocationEvent } from './revocation';
+import { isRevocationId } from './revocation-id';
+
+/** Version of the event wire format that this build reads and writes. */
+export const EVENT_VERSION = 1;
+
+const LOG_ID = /^\d{1,20}-\d{1,20}$/;
+const EPOCH = /^[A-Za-z0-9-]{1,64}$/;
+
+function isTimestamp(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/**
+ * Validates the revocation part of an event or log entry.
+ * @throws MalformedEventError naming the first field that is wrong
+ */
+export function parseRevocation(input: unknown): Revocation {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new MalformedEventError('not an object');
+  }
+  const raw = input as Record<string, unknown>;
+  if (!isRevocationId(raw['id'])) throw new MalformedEventError('bad id');
+  if (!isTimestamp(raw['expiresAtMs'])) throw new MalformedEventError('bad expiresAtMs');
+  if (!isTimestamp(raw['createdAtMs'])) throw new MalformedEventError('bad createdAtMs');
+  const common = {
+    id: raw['id'],
+    expiresAtMs: raw['expiresAtMs'],
+    createdAtMs: raw['createdAtMs'],
+  };
+  switch (raw['kind']) {
+    case 'token':
+      return { kind: 'token', ...common };
+    case 'user':
+      if (!isTimestamp(raw['cutoffMs'])) throw new MalformedEventError('bad cutoffMs');
+      return { kind: 'user', ...common, cutoffMs: raw['cutoffMs'] };
+    default:
+      throw new MalformedEventError('unknown kind');
+  }
+}
+
+/**
+ * Validates a published or logged revocation event (wire format v1). There is no event that
+ * removes a revocation, so a forged message can at worst revoke, never un-revoke.
+ * @throws MalformedEventError
+ */
+export function parseRevocationEvent(input: unknown): RevocationEvent {
+  const revocation = parseRevocation(input);
+  const raw = input as Record<string, unknown>;
+  if (raw['v'] !== EVENT_VERSION) throw new MalformedEventError('unsupported version');
+  const position: Partial<LogPosition> = {
+    epoch: raw['epoch'] as string,
+    seq: raw['seq'] as number,
+    logId: raw['logId'] as string,
+  };
+  if (typeof position.epoch !== 'string' || !EPOCH.test(position.epoch)) {
+    throw new MalformedEventError('bad epoch');
+  }
+  if (!isTimestamp(position.seq) || position.seq < 1) throw new MalformedEventError('bad seq');
+  if (typeof position.logId !== 'string' || !LOG_ID.test(position.logId)) {
+    throw new MalformedEventError('bad logId');
+  }
+  return { ...revocation, ...(position as LogPosition) };
+}

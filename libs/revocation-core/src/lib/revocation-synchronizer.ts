@@ -1,0 +1,267 @@
+import { type Clock, systemClock } from './clock';
+import { RescindError } from './errors/rescind.error';
+import { type LogPosition, type RevocationEvent } from './revocation';
+import { type RevocationCache } from './revocation-cache';
+import { parseRevocationEvent } from './revocation-event.parser';
+import { type RevocationSource } from './revocation-source';
+import { type ResyncCause, type SyncObserver } from './sync-observer';
+import { type Milliseconds } from './units';
+
+/** Options of {@link RevocationSynchronizer}. */
+export interface RevocationSynchronizerOptions {
+  /**
+   * How long the replica may go without confirming it is in sync before it counts as stale.
+   * @default 5000
+   */
+  maxStalenessMs?: Milliseconds;
+  /** Entries read from the log per round trip. @default 1000 */
+  catchUpPageSize?: number;
+  clock?: Clock;
+  observer?: SyncObserver;
+}
+
+/** A snapshot of the synchroniser's state, for readiness and metrics. */
+export interface SyncState {
+  readonly hydrated: boolean;
+  readonly subscribed: boolean;
+  readonly caughtUp: boolean;
+  readonly storeReachable: boolean;
+  readonly lastConfirmedMs: Milliseconds;
+  readonly position: LogPosition | null;
+}
+
+/**
+ * Keeps a {@link RevocationCache} equal to the store.
+ *
+ * Live events are applied as they arrive; the durable log is the truth. The start-up order is
+ * head → snapshot → (subscription) → catch-up from head (hard part 2). A catch-up runs after
+ * every (re)subscription, on a gap in sequence numbers, and periodically as anti-entropy. A log
+ * trimmed past our position, or a store whose epoch changed, forces a full re-hydration; the
+ * latter first writes back what we hold so that nothing is lost (hard parts 3 and 4).
+ */
+export class RevocationSynchronizer {
+  private readonly maxStalenessMs: Milliseconds;
+  private readonly pageSize: number;
+  private readonly clock: Clock;
+  private readonly observer: SyncObserver;
+
+  private position: LogPosition | null = null;
+  private subscribed = false;
+  private subscriptionGeneration = 0;
+  private caughtUpGeneration = -1;
+  private storeReachable = false;
+  private lastConfirmedMs: Milliseconds = 0;
+
+  private running: Promise<void> | null = null;
+  private rerun = false;
+  private readonly causes = new Set<ResyncCause>();
+
+  constructor(
+    private readonly cache: RevocationCache,
+    private readonly source: RevocationSource,
+    options: RevocationSynchronizerOptions = {},
+  ) {
+    this.maxStalenessMs = options.maxStalenessMs ?? 5000;
+    this.pageSize = options.catchUpPageSize ?? 1000;
+    this.clock = options.clock ?? systemClock;
+    this.observer = options.observer ?? {};
+  }
+
+  /** Current state, for readiness probes and metrics. */
+  get state(): SyncState {
+    return {
+      hydrated: this.position !== null,
+      subscribed: this.subscribed,
+      caughtUp: this.caughtUpGeneration === this.subscriptionGeneration,
+      storeReachable: this.storeReachable,
+      lastConfirmedMs: this.lastConfirmedMs,
+      position: this.position,
+    };
+  }
+
+  /** Ready: hydrated, subscribed, caught up since the subscription began, and fresh. */
+  isReady(nowMs: Milliseconds = this.clock.now()): boolean {
+    return (
+      this.position !== null &&
+      this.subscribed &&
+      this.caughtUpGeneration === this.subscriptionGeneration &&
+      this.storeReachable &&
+      !this.isStale(nowMs)
+    );
+  }
+
+  /** Whether the replica went longer than `maxStalenessMs` without confirming it is in sync. */
+  isStale(nowMs: Milliseconds = this.clock.now()): boolean {
+    return this.position === null || nowMs - this.lastConfirmedMs > this.maxStalenessMs;
+  }
+
+  /** Whether the cache was ever filled from the store. */
+  get hydrated(): boolean {
+    return this.position !== null;
+  }
+
+  /** The subscription is live again (first connection or any reconnection): catch up. */
+  onSubscribed(): Promise<void> {
+    this.subscriptionGeneration++;
+    this.subscribed = true;
+    return this.sync(this.position === null ? 'startup' : 'resubscribe');
+  }
+
+  /** The subscription dropped; events may be lost until the next catch-up. */
+  onSubscriptionLost(): void {
+    this.subscribed = false;
+  }
+
+  /** A message from the revocation channel. Malformed ones are counted and dropped. */
+  onMessage(message: unknown): void {
+    let event: RevocationEvent;
+    try {
+      event = parseRevocationEvent(message);
+    } catch (error) {
+      this.observer.onMalformed?.(error instanceof RescindError ? error.message : String(error));
+      return;
+    }
+    const now = this.clock.now();
+    if (this.cache.add(event, now)) this.observer.onApplied?.(event, now - event.createdAtMs);
+    this.advance(event);
+  }
+
+  /**
+   * Applies a revocation this replica just wrote, before the call that made it returns
+   * (read your revocation, hard part 5).
+   */
+  applyLocal(event: RevocationEvent): void {
+    this.cache.add(event, this.clock.now());
+    this.advance(event);
+  }
+
+  /** One anti-entropy round, also the retry path while the store is unreachable. */
+  tick(): Promise<void> {
+    this.cache.purgeExpired(this.clock.now());
+    return this.sync('anti-entropy');
+  }
+
+  /**
+   * Runs (or joins) a synchronisation round. Rounds never overlap; a request made while one runs
+   * makes it run once more, so every caller sees a round that started after its request.
+   */
+  sync(cause: ResyncCause): Promise<void> {
+    this.causes.add(cause);
+    if (this.running !== null) {
+      this.rerun = true;
+      return this.running;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.rerun = false;
+      const causes = [...this.causes];
+      this.causes.clear();
+      try {
+        await this.syncOnce(causes);
+      } catch (error) {
+        this.storeReachable = false;
+        this.observer.onSyncError?.(error);
+        return;
+      }
+    } while (this.rerun);
+  }
+
+  private async syncOnce(causes: ResyncCause[]): Promise<void> {
+    const generation = this.subscriptionGeneration;
+    const wasSubscribed = this.subscribed;
+    const startedAt = this.clock.now();
+    let head = await this.source.readHead();
+    const cause: ResyncCause = causes.find((c) => c !== 'anti-entropy') ?? 'anti-entropy';
+
+    if (this.position === null) {
+      await this.hydrate(head, 'startup');
+    } else if (head.epoch !== this.position.epoch || head.seq < this.position.seq) {
+      // The store is not the one we hydrated from: it lost data (restart without persistence,
+      // failover to a stale replica). Write back what we hold, then start over from it.
+      await this.writeBack();
+      head = await this.source.readHead();
+      await this.hydrate(head, 'store-reset');
+    } else if (head.seq > this.position.seq) {
+      const applied = await this.catchUp(head);
+      if (applied === null) {
+        head = await this.source.readHead();
+        await this.hydrate(head, 'log-trimmed');
+      } else if (cause !== 'anti-entropy' || applied > 0) {
+        this.observer.onResync?.(cause, applied);
+      }
+    } else if (cause !== 'anti-entropy') {
+      this.observer.onResync?.(cause, 0);
+    }
+
+    this.storeReachable = true;
+    // Everything logged before `startedAt` is now applied; with a live subscription over the
+    // whole round nothing after it can have been missed either.
+    this.lastConfirmedMs = Math.max(this.lastConfirmedMs, startedAt);
+    if (wasSubscribed && this.subscribed && generation === this.subscriptionGeneration) {
+      this.caughtUpGeneration = generation;
+    }
+  }
+
+  private async hydrate(head: LogPosition, cause: ResyncCause): Promise<void> {
+    let applied = 0;
+    await this.source.snapshot((page) => {
+      const now = this.clock.now();
+      for (const revocation of page) if (this.cache.add(revocation, now)) applied++;
+    });
+    this.position = head;
+    this.observer.onResync?.(cause, applied);
+    // Events logged while the snapshot was read are caught up in the next round.
+    this.rerun = true;
+  }
+
+  /** @returns entries newly applied, or `null` when the log no longer reaches our position */
+  private async catchUp(head: LogPosition): Promise<number | null> {
+    let applied = 0;
+    let position = this.position as LogPosition;
+    while (position.seq < head.seq) {
+      const entries = await this.source.readAfter(position.logId, this.pageSize);
+      const before = position.seq;
+      for (const entry of entries) {
+        if (entry.seq <= position.seq) continue;
+        if (entry.seq !== position.seq + 1) return null;
+        if (this.cache.add(entry, this.clock.now())) applied++;
+        position = { epoch: position.epoch, seq: entry.seq, logId: entry.logId };
+        this.position = position;
+      }
+      if (position.seq === before) return null;
+    }
+    return applied;
+  }
+
+  private advance(event: RevocationEvent): void {
+    const position = this.position;
+    if (position === null) return;
+    if (event.epoch !== position.epoch) {
+      void this.sync('store-reset');
+    } else if (event.seq === position.seq + 1) {
+      this.position = { epoch: position.epoch, seq: event.seq, logId: event.logId };
+    } else if (event.seq > position.seq + 1) {
+      void this.sync('gap');
+    }
+  }
+
+  private async writeBack(): Promise<void> {
+    const batch = [];
+    for (const revocation of this.cache.revocations(this.clock.now())) {
+      batch.push(revocation);
+      if (batch.length === this.pageSize) await this.source.restore(batch.splice(0));
+    }
+    if (batch.length > 0) await this.source.restore(batch);
+  }
+
+  /** Milliseconds since the last confirmation. */
+  stalenessMs(nowMs: Milliseconds = this.clock.now()): Milliseconds {
+    return nowMs - this.lastConfirmedMs;
+  }
+}

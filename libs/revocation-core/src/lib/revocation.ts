@@ -1,0 +1,44 @@
+import { type Milliseconds } from './units';
+
+/** One token (`jti`) revoked until the moment it would have expired anyway. */
+export interface TokenRevocation {
+  readonly kind: 'token';
+  /** The token's `jti`. */
+  readonly id: string;
+  /** When the token expires; the revocation is pointless afterwards. */
+  readonly expiresAtMs: Milliseconds;
+  /** When the revocation was made, for the propagation metric. */
+  readonly createdAtMs: Milliseconds;
+}
+
+/** Every token of a user (`sub`) issued at or before `cutoffMs` is revoked ("log out everywhere"). */
+export interface UserRevocation {
+  readonly kind: 'user';
+  /** The user's `sub`. */
+  readonly id: string;
+  /** Tokens with `iat` (in ms) at or before this instant are revoked. */
+  readonly cutoffMs: Milliseconds;
+  /** After this instant no token issued before the cut-off can still be valid. */
+  readonly expiresAtMs: Milliseconds;
+  /** When the revocation was made. */
+  readonly createdAtMs: Milliseconds;
+}
+
+/** A revocation of either kind. */
+export type Revocation = TokenRevocation | UserRevocation;
+
+/** The kinds of revocation. */
+export type RevocationKind = Revocation['kind'];
+
+/** Where an event sits in the store's ordered log. */
+export interface LogPosition {
+  /** Identity of the store's data set; changes when the store lost its data (hard part 4). */
+  readonly epoch: string;
+  /** Gap-free sequence number of the last event, 0 before the first. */
+  readonly seq: number;
+  /** Stream id of the last event (`0-0` before the first). */
+  readonly logId: string;
+}
+
+/** A revocation as recorded in the log and published to replicas. */
+export type RevocationEvent = Revocation & LogPosition;
