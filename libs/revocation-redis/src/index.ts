@@ -1,0 +1,4 @@
+export * from './lib/lua-script';
+export * from './lib/redis-connection';
+export * from './lib/redis-keys';
+export * from './lib/revocation-store';

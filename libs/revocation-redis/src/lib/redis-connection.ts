@@ -1,0 +1,50 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * Connection options for ioredis from a `redis://` or `rediss://` URL (user, password, db and
+ * TLS included). The NestJS Redis transport takes options, not URLs, hence this one parser.
+ */
+export function redisOptionsFromUrl(url: string): RedisOptions {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new RangeError(`REDIS_URL is not a URL: "${url}"`);
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new RangeError(`REDIS_URL must start with redis:// or rediss://, got "${parsed.protocol}"`);
+  }
+  const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
+  if (!Number.isInteger(db) || db < 0) throw new RangeError(`REDIS_URL has a bad db: "${url}"`);
+  const options: RedisOptions = {
+    host: parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+    port: parsed.port === '' ? 6379 : Number(parsed.port),
+    db,
+  };
+  if (parsed.username !== '') options.username = decodeURIComponent(parsed.username);
+  if (parsed.password !== '') options.password = decodeURIComponent(parsed.password);
+  if (parsed.protocol === 'rediss:') options.tls = { servername: parsed.hostname };
+  return options;
+}
+
+/** Reconnection back-off: quick first retries, then at most one attempt a second, forever. */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(50 * 2 ** Math.min(attempt, 5), 1000);
+}
+
+/**
+ * A command client that fails fast while disconnected, so that callers answer 503 instead of
+ * queueing requests behind a dead connection, and reconnects on its own.
+ */
+export function createCommandClient(url: string, name: string, overrides: RedisOptions = {}): Redis {
+  return new Redis({
+    ...redisOptionsFromUrl(url),
+    connectionName: name,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: 2000,
+    retryStrategy: reconnectDelay,
+    lazyConnect: true,
+    ...overrides,
+  });
+}

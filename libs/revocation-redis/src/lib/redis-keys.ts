@@ -1,0 +1,46 @@
+/**
+ * Every Redis key, channel, queue and job name Rescind uses, derived from `KEY_PREFIX` in this
+ * one place so that deployments and tests can share a Redis.
+ */
+export class RedisKeys {
+  /** Sorted set of live revocations (`t:<jti>` / `u:<sub>`), scored by expiry in ms. */
+  readonly index: string;
+  /** Stream of revocation events, the ordered log replicas catch up from. */
+  readonly log: string;
+  /** Gap-free counter of logged events. */
+  readonly seq: string;
+  /** Identity of this data set; a store that lost its data comes back without it. */
+  readonly epoch: string;
+  /** Pub/sub channel on which revocation events fan out. */
+  readonly channel: string;
+  /** BullMQ queue of maintenance jobs (BullMQ adds `prefix`). */
+  readonly maintenanceQueue = 'maintenance';
+  /** The scheduled job that tidies expired revocations. */
+  readonly tidyJob = 'tidy';
+
+  constructor(readonly prefix: string) {
+    if (!/^[A-Za-z0-9_.:{}-]{1,64}$/.test(prefix)) {
+      throw new RangeError(`KEY_PREFIX must be 1-64 of [A-Za-z0-9_.:{}-], got "${prefix}"`);
+    }
+    this.index = `${prefix}:rev:index`;
+    this.log = `${prefix}:rev:log`;
+    this.seq = `${prefix}:rev:seq`;
+    this.epoch = `${prefix}:rev:epoch`;
+    this.channel = `${prefix}:rev:events`;
+  }
+
+  /** Member of {@link index} for a revocation. */
+  member(kind: 'token' | 'user', id: string): string {
+    return (kind === 'token' ? 't:' : 'u:') + id;
+  }
+
+  /** Record of one live revocation, expiring with it. */
+  record(kind: 'token' | 'user', id: string): string {
+    return `${this.prefix}:rev:${this.member(kind, id)}`;
+  }
+
+  /** A user account (the API's own data), by normalised username. */
+  user(username: string): string {
+    return `${this.prefix}:user:${username}`;
+  }
+}

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type CheckedClaims,
+  type Clock,
+  type LogPosition,
+  type Milliseconds,
+  parseRevocation,
+  parseRevocationEvent,
+  type Revocation,
+  type RevocationEvent,
+  type RevocationSource,
+  systemClock,
+} from '@rescind/revocation-core';
+import { type Redis } from 'ioredis';
+import { type RedisKeys } from './redis-keys';
+import { readHeadScript } from './scripts/read-head.script';
+import { restoreScript } from './scripts/restore.script';
+import { revokeScript } from './scripts/revoke.script';
+import { tidyScript } from './scripts/tidy.script';
+
+/** Who made a revocation and why, kept with it for as long as it lives. */
+export interface RevocationAudit {
+  /** Free text, e.g. `logout` or `stolen`. */
+  readonly reason?: string;
+  /** Who asked, e.g. `self` or `admin`. */
+  readonly actor?: string;
+}
+
+/** A live revocation with its audit trail, as listed to administrators. */
+export type RevocationRecord = Revocation & RevocationAudit;
+
+/** Result of one tidy batch. */
+export interface TidyResult {
+  readonly indexRemoved: number;
+  readonly logTrimmed: number;
+  readonly more: boolean;
+}
+
+/** Options of {@link RevocationStore}. */
+export interface RevocationStoreOptions {
+  /** Members read per `ZSCAN` while hydrating. @default 2000 */
+  snapshotPageSize?: number;
+  clock?: Clock;
+}
+
+/**
+ * Redis as the source of truth. One atomic script per revocation records it with a TTL equal to
+ * the token's remaining life, indexes it, appends it to the log and publishes it. Only `jti`s
+ * and `sub`s are stored, never raw tokens.
+ */
+export class RevocationStore implements RevocationSource {
+  private readonly snapshotPageSize: number;
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly redis: Redis,
+    readonly keys: RedisKeys,
+    options: RevocationStoreOptions = {},
+  ) {
+    this.snapshotPageSize = options.snapshotPageSize ?? 2000;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /**
+   * Records a revocation.
+   * @returns the logged event, or `null` when there was nothing to record (already expired or
+   *   already covered by an equal or later revocation)
+   */
+  async revoke(revocation: Revocation, audit: RevocationAudit = {}): Promise<RevocationEvent | null> {
+    const record: RevocationRecord = { ...revocation, ...audit };
+    const fields = JSON.stringify(revocation).slice(1, -1);
+    const result = (await revokeScript.run(
+      this.redis,
+      [
+        this.keys.record(revocation.kind, revocation.id),
+        this.keys.index,
+        this.keys.log,
+        this.keys.seq,
+        this.keys.epoch,
+      ],
+      [
+        revocation.kind,
+        this.keys.member(revocation.kind, revocation.id),
+        JSON.stringify(record),
+        revocation.expiresAtMs,
+        this.clock.now(),
+        revocation.kind === 'user' ? revocation.cutoffMs : 0,
+        randomUUID(),
+        this.keys.channel,
+        fields,
+        JSON.stringify(this.keys.channel),
+      ],
+    )) as [string, number, string] | null;
+    if (result === null) return null;
+    const [epoch, seq, logId] = result;
+    return { ...revocation, epoch, seq: Number(seq), logId };
+  }
+
+  /** Whether the store holds a live revocation of this token: one `MGET`, used on cache overflow. */
+  async isRevoked(claims: CheckedClaims): Promise<boolean> {
+    const [token, user] = await this.redis.mget(
+      this.keys.record('token', claims.jti),
+      this.keys.record('user', claims.sub),
+    );
+    if (token !== null) return true;
+    if (user === null) return false;
+    const record = parseRevocation(JSON.parse(user));
+    return record.kind === 'user' && claims.iatMs <= record.cutoffMs;
+  }
+
+  /** @inheritdoc */
+  async readHead(): Promise<LogPosition> {
+    const [epoch, seq, logId] = (await readHeadScript.run(
+      this.redis,
+      [this.keys.seq, this.keys.epoch, this.keys.log],
+      [randomUUID()],
+    )) as [string, string, string];
+    return { epoch, seq: Number(seq), logId };
+  }
+
+  /** @inheritdoc */
+  async snapshot(onPage: (page: readonly Revocation[]) => void): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.zscan(
+        this.keys.index,
+        cursor,
+        'COUNT',
+        this.snapshotPageSize,
+      );
+      cursor = next;
+      const now = this.clock.now();
+      const page: Revocation[] = [];
+      const users: string[] = [];
+      for (let i = 0; i < flat.length; i += 2) {
+        const member = flat[i] as string;
+        const expiresAtMs = Number(flat[i + 1]);
+        if (expiresAtMs <= now) continue;
+        const id = member.slice(2);
+        if (member.startsWith('t:')) page.push({ kind: 'token', id, expiresAtMs, createdAtMs: 0 });
+        else if (member.startsWith('u:')) users.push(this.keys.record('user', id));
+      }
+      if (users.length > 0) {
+        for (const raw of await this.redis.mget(...users)) {
+          if (raw !== null) page.push(parseRevocation(JSON.parse(raw)));
+        }
+      }
+      if (page.length > 0) onPage(page);
+    } while (cursor !== '0');
+  }
+
+  /** @inheritdoc */
+  async readAfter(logId: string, limit: number): Promise<RevocationEvent[]> {
+    const entries = await this.redis.xrange(this.keys.log, `(${logId}`, '+', 'COUNT', limit);
+    return entries.map(([id, fields]) => {
+      const body = fields[fields.indexOf('e') + 1] ?? 'null';
+      return parseRevocationEvent({ ...(JSON.parse(body) as object), logId: id });
+    });
+  }
+
+  /** @inheritdoc */
+  async restore(revocations: readonly Revocation[]): Promise<void> {
+    const now = this.clock.now();
+    await Promise.all(
+      revocations.map((revocation) =>
+        restoreScript.run(
+          this.redis,
+          [this.keys.record(revocation.kind, revocation.id), this.keys.index],
+          [
+            revocation.kind,
+            this.keys.member(revocation.kind, revocation.id),
+            JSON.stringify({ ...revocation, reason: 'restored' }),
+            revocation.expiresAtMs,
+            now,
+            revocation.kind === 'user' ? revocation.cutoffMs : 0,
+          ],
+        ),
+      ),
+    );
+  }
+
+  /** Removes what expired revocations left in the index and the log, one bounded batch. */
+  async tidy(batchSize = 500, nowMs: Milliseconds = this.clock.now()): Promise<TidyResult> {
+    const [indexRemoved, logTrimmed, more] = (await tidyScript.run(
+      this.redis,
+      [this.keys.index, this.keys.log],
+      [nowMs, batchSize],
+    )) as [number, number, number];
+    return { indexRemoved, logTrimmed, more: more === 1 };
+  }
+}

@@ -1,0 +1,41 @@
+import { LuaScript } from '../lua-script';
+
+/**
+ * Records a revocation atomically: record with TTL, index entry, log entry, sequence number,
+ * and the fan-out message. A no-op (returns nil) when the token has already expired or the
+ * revocation is already covered (same `jti`, or a user cut-off at least as late).
+ *
+ * KEYS: record, index, log, seq, epoch
+ * ARGV: kind, member, record JSON, expiresAtMs, nowMs, cutoffMs, new epoch, channel,
+ *       event fields (JSON object body without braces), channel as a JSON string
+ */
+export const revokeScript = new LuaScript(
+  'revoke',
+  5,
+  `
+local ttl = tonumber(ARGV[4]) - tonumber(ARGV[5])
+if ttl <= 0 then return false end
+local prev = redis.call('GET', KEYS[1])
+if prev then
+  if ARGV[1] == 'token' then return false end
+  local ok, rec = pcall(cjson.decode, prev)
+  if ok and type(rec) == 'table' and tonumber(rec['cutoffMs']) ~= nil
+      and tonumber(rec['cutoffMs']) >= tonumber(ARGV[6]) then
+    return false
+  end
+end
+local epoch = redis.call('GET', KEYS[5])
+if not epoch then
+  epoch = ARGV[7]
+  redis.call('SET', KEYS[5], epoch)
+end
+redis.call('SET', KEYS[1], ARGV[3], 'PX', ttl)
+redis.call('ZADD', KEYS[2], 'GT', ARGV[4], ARGV[2])
+local seq = redis.call('INCR', KEYS[4])
+local head = '{"v":1,"epoch":"' .. epoch .. '","seq":' .. seq
+local id = redis.call('XADD', KEYS[3], '*', 'e', head .. ',' .. ARGV[9] .. '}')
+local event = head .. ',"logId":"' .. id .. '",' .. ARGV[9] .. '}'
+redis.call('PUBLISH', ARGV[8], '{"pattern":' .. ARGV[10] .. ',"data":' .. event .. '}')
+return {epoch, seq, id}
+`,
+);
