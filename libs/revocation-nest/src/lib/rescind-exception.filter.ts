@@ -1,0 +1,95 @@
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { RescindError } from '@rescind/revocation-core';
+
+/** How one error code is answered over HTTP. */
+export interface ErrorAnswer {
+  readonly status: number;
+  /** Extra headers, e.g. `Retry-After`. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+const REALM = 'Bearer realm="api"';
+
+/** The library's own codes; applications add theirs through the constructor. */
+export const DEFAULT_ERROR_ANSWERS: Readonly<Record<string, ErrorAnswer>> = {
+  ERR_TOKEN_MISSING: { status: 401 },
+  ERR_TOKEN_INVALID: { status: 401 },
+  ERR_TOKEN_REVOKED: { status: 401 },
+  ERR_INVALID_INPUT: { status: 400 },
+  ERR_NOT_IN_SYNC: { status: 503, headers: { 'Retry-After': '1' } },
+  ERR_STORE_UNAVAILABLE: { status: 503, headers: { 'Retry-After': '1' } },
+};
+
+function quoted(value: string): string {
+  return value.replace(/["\\]/g, '');
+}
+
+/**
+ * The one place where error codes become HTTP answers: a JSON body `{statusCode, error,
+ * message}` always, and RFC 6750 §3 challenges on every 401. Works on Express and Fastify.
+ */
+@Catch()
+export class RescindExceptionFilter implements ExceptionFilter {
+  private readonly log = new Logger('RescindExceptionFilter');
+  private readonly answers: Readonly<Record<string, ErrorAnswer>>;
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    extraAnswers: Readonly<Record<string, ErrorAnswer>> = {},
+  ) {
+    this.answers = { ...DEFAULT_ERROR_ANSWERS, ...extraAnswers };
+  }
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') return;
+    const adapter = this.adapterHost.httpAdapter;
+    const response = host.switchToHttp().getResponse<unknown>();
+    let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
+    let body: Record<string, unknown>;
+    const headers: Record<string, string> = {};
+
+    if (exception instanceof RescindError && this.answers[exception.code] !== undefined) {
+      const answer = this.answers[exception.code] as ErrorAnswer;
+      status = answer.status;
+      Object.assign(headers, answer.headers);
+      body = { statusCode: status, error: exception.code, message: exception.message };
+      if (status === 401) {
+        headers['WWW-Authenticate'] =
+          exception.code === 'ERR_TOKEN_MISSING'
+            ? REALM
+            : `${REALM}, error="invalid_token", error_description="${quoted(exception.message)}"`;
+      }
+    } else if (exception instanceof HttpException) {
+      status = exception.getStatus();
+      const payload = exception.getResponse();
+      body =
+        typeof payload === 'object' && payload !== null
+          ? { statusCode: status, ...(payload as Record<string, unknown>) }
+          : { statusCode: status, message: String(payload) };
+      if (status === 401) headers['WWW-Authenticate'] = REALM;
+    } else if (isClientError(exception)) {
+      // Errors raised by the HTTP layer before a handler ran (bad JSON, body too large…).
+      status = exception.statusCode;
+      body = { statusCode: status, error: exception.code ?? 'ERR_BAD_REQUEST', message: exception.message };
+    } else {
+      this.log.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+      body = { statusCode: status, error: 'ERR_INTERNAL', message: 'Internal server error' };
+    }
+    for (const [name, value] of Object.entries(headers)) adapter.setHeader(response, name, value);
+    adapter.reply(response, body, status);
+  }
+}
+
+function isClientError(error: unknown): error is { statusCode: number; code?: string; message: string } {
+  if (typeof error !== 'object' || error === null) return false;
+  const status = (error as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}

@@ -1,0 +1,89 @@
+import { Logger } from '@nestjs/common';
+import { ServerRedis } from '@nestjs/microservices';
+import { type RevocationSynchronizer } from '@rescind/revocation-core';
+import { reconnectDelay } from '@rescind/revocation-redis';
+import { type RedisOptions } from 'ioredis';
+
+/** Connection options of {@link RevocationEventsServer}. */
+export interface RevocationEventsServerOptions {
+  /** ioredis connection options (host, port, password, tls…). */
+  readonly redis: RedisOptions;
+  /** The revocation channel. */
+  readonly channel: string;
+}
+
+/**
+ * Receives revocation events through `@nestjs/microservices`' Redis transport (connect it with
+ * `app.connectMicroservice({ strategy })`). The transport is fire-and-forget, so this subclass
+ * tells the synchroniser whenever the subscription is (re)established or lost; the synchroniser
+ * then catches up from the log (hard parts 1 and 10).
+ */
+export class RevocationEventsServer extends ServerRedis {
+  private readonly channel: string;
+  private readonly sync: RevocationSynchronizer;
+  private readonly log = new Logger(RevocationEventsServer.name);
+  private lastErrorLoggedMs = 0;
+
+  constructor(options: RevocationEventsServerOptions, sync: RevocationSynchronizer) {
+    const { retryStrategy: _ignored, ...redis } = options.redis;
+    super({ ...redis, retryAttempts: Number.MAX_SAFE_INTEGER });
+    this.channel = options.channel;
+    this.sync = sync;
+  }
+
+  override listen(callback: (err?: unknown, ...optionalParams: unknown[]) => void): void {
+    this.addHandler(this.channel, async (data: unknown) => this.sync.onMessage(data), true);
+    this.on('ready', (client) => {
+      if (client === 'sub') this.confirmSubscription();
+    });
+    this.on('close', (client) => {
+      if (client === 'sub') this.sync.onSubscriptionLost();
+    });
+    super.listen(callback);
+  }
+
+  /**
+   * Unlike the stock transport, start even while Redis is down: the replica must come up, report
+   * itself not ready, and sync once Redis is back. ioredis keeps reconnecting meanwhile.
+   */
+  override start(callback?: () => void): void {
+    this.bindEvents(this.subClient, this.pubClient);
+    for (const client of [this.subClient, this.pubClient]) {
+      (client.connect() as Promise<void>).catch(() => undefined);
+    }
+    callback?.();
+  }
+
+  /** Every message on the channel is an event; a request packet (with `id`) is not ours. */
+  override async handleMessage(channel: string, buffer: string): Promise<void> {
+    const message = this.parseMessage(buffer) as { id?: unknown; data?: unknown } | string;
+    if (typeof message !== 'object' || message === null || message.id !== undefined) {
+      this.sync.onMessage(undefined);
+      return;
+    }
+    if (channel !== this.channel) return;
+    this.sync.onMessage(message.data);
+  }
+
+  override createRetryStrategy(attempt: number): number | undefined {
+    return this.isManuallyClosed ? undefined : reconnectDelay(attempt);
+  }
+
+  override registerErrorListener(client: { on: (event: 'error', fn: (error: Error) => void) => void }): void {
+    client.on('error', (error) => {
+      // Reconnection errors repeat every attempt; one line every 10 s is enough.
+      const now = Date.now();
+      if (now - this.lastErrorLoggedMs < 10_000) return;
+      this.lastErrorLoggedMs = now;
+      this.log.warn(`Redis subscription: ${error.message}`);
+    });
+  }
+
+  private confirmSubscription(): void {
+    // ioredis re-subscribes on reconnect; SUBSCRIBE again and wait for its reply so that we know
+    // the subscription is live before catching up (a duplicate SUBSCRIBE is harmless).
+    (this.subClient.subscribe(this.channel) as Promise<unknown>)
+      .then(() => this.sync.onSubscribed())
+      .catch(() => undefined);
+  }
+}

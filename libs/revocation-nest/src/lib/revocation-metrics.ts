@@ -1,0 +1,88 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { type ResyncCause } from '@rescind/revocation-core';
+
+/** Sources the collected gauges read at scrape time. */
+export interface RevocationMetricsSources {
+  cacheEntries(): number;
+  cacheEvictions(): number;
+  inSync(): boolean;
+}
+
+/** The contract's Prometheus metrics (`rescind_*`), registered on the given registry. */
+export class RevocationMetrics {
+  /** Pre-bound children: the hot path only increments. */
+  readonly accepted: Counter.Internal;
+  readonly revoked: Counter.Internal;
+  readonly invalid: Counter.Internal;
+  readonly overflowLookups: Counter<string>;
+  readonly propagationSeconds: Histogram<string>;
+  readonly malformedEvents: Counter<string>;
+  private readonly resyncs: Counter<'cause'>;
+
+  constructor(registry: Registry, sources: RevocationMetricsSources) {
+    const registers = [registry];
+    const checks = new Counter({
+      name: 'rescind_checks_total',
+      help: 'Token checks by the guard, by result',
+      labelNames: ['result'] as const,
+      registers,
+    });
+    this.accepted = checks.labels('accepted');
+    this.revoked = checks.labels('revoked');
+    this.invalid = checks.labels('invalid');
+    new Gauge({
+      name: 'rescind_cache_entries',
+      help: 'Revocations held in this replica’s cache',
+      registers,
+      collect() {
+        this.set(sources.cacheEntries());
+      },
+    });
+    let reportedEvictions = 0;
+    new Counter({
+      name: 'rescind_cache_evictions_total',
+      help: 'Cache entries dropped by the size bound',
+      registers,
+      collect() {
+        const evictions = sources.cacheEvictions();
+        this.inc(evictions - reportedEvictions);
+        reportedEvictions = evictions;
+      },
+    });
+    this.overflowLookups = new Counter({
+      name: 'rescind_overflow_lookups_total',
+      help: 'Checks answered by the store because the cache had evicted entries',
+      registers,
+    });
+    this.propagationSeconds = new Histogram({
+      name: 'rescind_propagation_seconds',
+      help: 'From a revocation’s creation to its application on this replica',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.resyncs = new Counter({
+      name: 'rescind_resyncs_total',
+      help: 'Catch-ups and re-hydrations from the store, by cause',
+      labelNames: ['cause'] as const,
+      registers,
+    });
+    new Gauge({
+      name: 'rescind_in_sync',
+      help: '1 while this replica is hydrated, subscribed, caught up and fresh',
+      registers,
+      collect() {
+        this.set(sources.inSync() ? 1 : 0);
+      },
+    });
+    this.malformedEvents = new Counter({
+      name: 'rescind_malformed_events_total',
+      help: 'Messages on the revocation channel that failed validation',
+      registers,
+    });
+  }
+
+  /** Counts one catch-up or re-hydration. */
+  resync(cause: ResyncCause): void {
+    this.resyncs.inc({ cause });
+  }
+}

@@ -1,0 +1,96 @@
+import { type KeyObject, createSecretKey } from 'node:crypto';
+import { type Milliseconds, type Seconds } from '@rescind/revocation-core';
+
+/** What a replica does once it cannot confirm it is in sync for longer than the bound. */
+export type FailMode = 'closed' | 'open';
+
+/** How the guard decides whether a token is revoked. */
+export type RevocationStrategy = 'local' | 'redis' | 'none';
+
+/** HMAC algorithms accepted for access tokens. */
+export type JwtAlgorithm = 'HS256' | 'HS384' | 'HS512';
+
+/** Options of `RevocationModule.forRoot()`. */
+export interface RevocationModuleOptions {
+  /** `redis://` or `rediss://` URL of the store and the pub/sub bus. */
+  redisUrl: string;
+  /** Namespace of every key and channel. @default 'rvk' */
+  keyPrefix?: string;
+  /** HMAC signing key; a string is turned into a `KeyObject` once. */
+  jwtSecret: string | Buffer | KeyObject;
+  /** @default 'HS256' */
+  jwtAlgorithm?: JwtAlgorithm;
+  /** Lifetime of issued tokens, also the longest lifetime accepted. @default 900 */
+  accessTokenTtlSeconds?: Seconds;
+  /** Entries held in the in-memory cache. @default 1_000_000 */
+  cacheMaxEntries?: number;
+  /** @default 'closed' */
+  failMode?: FailMode;
+  /** @default 5000 */
+  maxStalenessMs?: Milliseconds;
+  /** @default 'local' */
+  strategy?: RevocationStrategy;
+  /** Name of this replica. @default `<hostname>-<pid>` */
+  instanceId?: string;
+  /** Period of the anti-entropy catch-up. @default min(1000, maxStalenessMs / 4) */
+  syncIntervalMs?: Milliseconds;
+}
+
+/** Options after defaults and validation, as the providers see them. */
+export interface ResolvedRevocationOptions {
+  readonly redisUrl: string;
+  readonly keyPrefix: string;
+  readonly jwtKey: KeyObject;
+  readonly jwtAlgorithm: JwtAlgorithm;
+  readonly accessTokenTtlSeconds: Seconds;
+  readonly cacheMaxEntries: number;
+  readonly failMode: FailMode;
+  readonly maxStalenessMs: Milliseconds;
+  readonly strategy: RevocationStrategy;
+  readonly instanceId: string;
+  readonly syncIntervalMs: Milliseconds;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(name: string, value: T, allowed: readonly T[]): T {
+  if (!allowed.includes(value)) {
+    throw new RangeError(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+  }
+  return value;
+}
+
+/** Applies defaults and rejects invalid values with a message naming the option. */
+export function resolveRevocationOptions(
+  options: RevocationModuleOptions,
+  defaultInstanceId: string,
+): ResolvedRevocationOptions {
+  const maxStalenessMs = positiveInteger('maxStalenessMs', options.maxStalenessMs ?? 5000);
+  const secret = options.jwtSecret;
+  const jwtKey =
+    typeof secret === 'string' || Buffer.isBuffer(secret) ? createSecretKey(Buffer.from(secret)) : secret;
+  if (jwtKey.type !== 'secret' || (jwtKey.symmetricKeySize ?? 0) < 1) {
+    throw new RangeError('jwtSecret must be a non-empty HMAC secret');
+  }
+  return {
+    redisUrl: options.redisUrl,
+    keyPrefix: options.keyPrefix ?? 'rvk',
+    jwtKey,
+    jwtAlgorithm: oneOf('jwtAlgorithm', options.jwtAlgorithm ?? 'HS256', ['HS256', 'HS384', 'HS512']),
+    accessTokenTtlSeconds: positiveInteger('accessTokenTtlSeconds', options.accessTokenTtlSeconds ?? 900),
+    cacheMaxEntries: positiveInteger('cacheMaxEntries', options.cacheMaxEntries ?? 1_000_000),
+    failMode: oneOf('failMode', options.failMode ?? 'closed', ['closed', 'open']),
+    maxStalenessMs,
+    strategy: oneOf('strategy', options.strategy ?? 'local', ['local', 'redis', 'none']),
+    instanceId: options.instanceId ?? defaultInstanceId,
+    syncIntervalMs: positiveInteger(
+      'syncIntervalMs',
+      options.syncIntervalMs ?? Math.max(50, Math.min(1000, Math.floor(maxStalenessMs / 4))),
+    ),
+  };
+}

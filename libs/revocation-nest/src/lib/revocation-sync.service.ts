@@ -1,0 +1,38 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { RevocationSynchronizer } from '@rescind/revocation-core';
+import { type Redis } from 'ioredis';
+import { REVOCATION_OPTIONS, REVOCATION_REDIS } from './revocation.constants';
+import { type ResolvedRevocationOptions } from './revocation-module-options';
+
+/** Owns the command connection and the anti-entropy timer of this replica. */
+@Injectable()
+export class RevocationSyncService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger(RevocationSyncService.name);
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly sync: RevocationSynchronizer,
+    @Inject(REVOCATION_REDIS) private readonly redis: Redis,
+    @Inject(REVOCATION_OPTIONS) private readonly options: ResolvedRevocationOptions,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.redis.once('ready', () => void this.sync.tick());
+    this.redis.connect().catch((error: unknown) => {
+      this.log.warn(`Redis not reachable yet (${String(error)}); retrying`);
+    });
+    this.timer = setInterval(() => void this.sync.tick(), this.options.syncIntervalMs);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

@@ -1,0 +1,253 @@
+import { hostname } from 'node:os';
+import {
+  type DynamicModule,
+  Global,
+  type INestApplication,
+  Logger,
+  Module,
+  type ModuleMetadata,
+  type Provider,
+} from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, HttpAdapterHost } from '@nestjs/core';
+import {
+  RevocationCache,
+  RevocationSynchronizer,
+  type SyncObserver,
+} from '@rescind/revocation-core';
+import {
+  createCommandClient,
+  RedisKeys,
+  redisOptionsFromUrl,
+  RevocationStore,
+} from '@rescind/revocation-redis';
+import { type Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { LocalRevocationChecker } from './local-revocation.checker';
+import { NoRevocationChecker } from './no-revocation.checker';
+import { RedisRevocationChecker } from './redis-revocation.checker';
+import { type ErrorAnswer, RescindExceptionFilter } from './rescind-exception.filter';
+import { RevocationChecker } from './revocation.checker';
+import { REVOCATION_OPTIONS, REVOCATION_REDIS } from './revocation.constants';
+import { RevocationEventsServer } from './revocation-events.server';
+import { RevocationGuard } from './revocation.guard';
+import { RevocationHealth } from './revocation-health';
+import { RevocationMetrics } from './revocation-metrics';
+import {
+  type ResolvedRevocationOptions,
+  resolveRevocationOptions,
+  type RevocationModuleOptions,
+} from './revocation-module-options';
+import { RevocationService } from './revocation.service';
+import { RevocationSyncService } from './revocation-sync.service';
+import { TokenService } from './token.service';
+
+/** Injection token of the prom-client registry holding the `rescind_*` metrics. */
+export const RESCIND_METRICS_REGISTRY = Symbol('RESCIND_METRICS_REGISTRY');
+
+/** How the module plugs into the application. */
+export interface RevocationModuleWiring {
+  /** Guard every route unless marked `@Public()`. @default true */
+  globalGuard?: boolean;
+  /** Install the exception filter that answers RFC 6750 challenges. @default true */
+  exceptionFilter?: boolean;
+  /** The application's own error codes and their HTTP answers. */
+  errorAnswers?: Readonly<Record<string, ErrorAnswer>>;
+  /** Registry for the metrics. @default a new one */
+  registry?: Registry;
+}
+
+/** Options of `RevocationModule.forRootAsync()`. */
+export interface RevocationModuleAsyncOptions
+  extends Pick<ModuleMetadata, 'imports'>,
+    RevocationModuleWiring {
+  inject?: unknown[];
+  useFactory: (...args: never[]) => RevocationModuleOptions | Promise<RevocationModuleOptions>;
+}
+
+function defaultInstanceId(): string {
+  return `${hostname()}-${process.pid}`;
+}
+
+function syncLogger(metrics: RevocationMetrics): SyncObserver {
+  const log = new Logger('RevocationSync');
+  let lastErrorMs = 0;
+  return {
+    onApplied: (_event, lagMs) => metrics.propagationSeconds.observe(Math.max(0, lagMs) / 1000),
+    onMalformed: (reason) => {
+      metrics.malformedEvents.inc();
+      log.warn(reason);
+    },
+    onResync: (cause, applied) => {
+      metrics.resync(cause);
+      if (cause !== 'anti-entropy' || applied > 0) log.log(`caught up (${cause}): ${applied} new`);
+    },
+    onSyncError: (error) => {
+      const now = Date.now();
+      if (now - lastErrorMs < 10_000) return;
+      lastErrorMs = now;
+      log.warn(`sync failed: ${error instanceof Error ? error.message : String(error)}`);
+    },
+  };
+}
+
+function coreProviders(wiring: RevocationModuleWiring): Provider[] {
+  const providers: Provider[] = [
+    {
+      provide: REVOCATION_REDIS,
+      inject: [REVOCATION_OPTIONS],
+      useFactory: (o: ResolvedRevocationOptions) =>
+        createCommandClient(o.redisUrl, `rescind-${o.instanceId}`),
+    },
+    {
+      provide: RedisKeys,
+      inject: [REVOCATION_OPTIONS],
+      useFactory: (o: ResolvedRevocationOptions) => new RedisKeys(o.keyPrefix),
+    },
+    {
+      provide: RevocationStore,
+      inject: [REVOCATION_REDIS, RedisKeys],
+      useFactory: (redis: Redis, keys: RedisKeys) => new RevocationStore(redis, keys),
+    },
+    {
+      provide: RevocationCache,
+      inject: [REVOCATION_OPTIONS],
+      useFactory: (o: ResolvedRevocationOptions) =>
+        new RevocationCache({ maxEntries: o.cacheMaxEntries }),
+    },
+    { provide: RESCIND_METRICS_REGISTRY, useValue: wiring.registry ?? new Registry() },
+    {
+      provide: RevocationMetrics,
+      inject: [RESCIND_METRICS_REGISTRY, RevocationCache, HttpAdapterHost],
+      useFactory: (registry: Registry, cache: RevocationCache) => {
+        const holder: { sync?: RevocationSynchronizer } = {};
+        const metrics = new RevocationMetrics(registry, {
+          cacheEntries: () => cache.size,
+          cacheEvictions: () => cache.evictions,
+          inSync: () => holder.sync?.isReady() ?? false,
+        });
+        return Object.assign(metrics, { holder });
+      },
+    },
+    {
+      provide: RevocationSynchronizer,
+      inject: [RevocationCache, RevocationStore, RevocationMetrics, REVOCATION_OPTIONS],
+      useFactory: (
+        cache: RevocationCache,
+        store: RevocationStore,
+        metrics: RevocationMetrics & { holder: { sync?: RevocationSynchronizer } },
+        o: ResolvedRevocationOptions,
+      ) => {
+        const sync = new RevocationSynchronizer(cache, store, {
+          maxStalenessMs: o.maxStalenessMs,
+          observer: syncLogger(metrics),
+        });
+        metrics.holder.sync = sync;
+        return sync;
+      },
+    },
+    {
+      provide: RevocationEventsServer,
+      inject: [REVOCATION_OPTIONS, RedisKeys, RevocationSynchronizer],
+      useFactory: (o: ResolvedRevocationOptions, keys: RedisKeys, sync: RevocationSynchronizer) =>
+        new RevocationEventsServer(
+          {
+            redis: { ...redisOptionsFromUrl(o.redisUrl), connectionName: `rescind-sub-${o.instanceId}` },
+            channel: keys.channel,
+          },
+          sync,
+        ),
+    },
+    LocalRevocationChecker,
+    RedisRevocationChecker,
+    NoRevocationChecker,
+    {
+      provide: RevocationChecker,
+      inject: [REVOCATION_OPTIONS, LocalRevocationChecker, RedisRevocationChecker, NoRevocationChecker],
+      useFactory: (
+        o: ResolvedRevocationOptions,
+        local: LocalRevocationChecker,
+        redis: RedisRevocationChecker,
+        none: NoRevocationChecker,
+      ) => ({ local, redis, none })[o.strategy],
+    },
+    TokenService,
+    RevocationService,
+    RevocationGuard,
+    RevocationHealth,
+    RevocationSyncService,
+  ];
+  if (wiring.globalGuard !== false) providers.push({ provide: APP_GUARD, useExisting: RevocationGuard });
+  if (wiring.exceptionFilter !== false) {
+    providers.push({
+      provide: APP_FILTER,
+      inject: [HttpAdapterHost],
+      useFactory: (host: HttpAdapterHost) => new RescindExceptionFilter(host, wiring.errorAnswers),
+    });
+  }
+  return providers;
+}
+
+const EXPORTS = [
+  REVOCATION_OPTIONS,
+  REVOCATION_REDIS,
+  RESCIND_METRICS_REGISTRY,
+  RedisKeys,
+  RevocationStore,
+  RevocationCache,
+  RevocationSynchronizer,
+  RevocationMetrics,
+  RevocationEventsServer,
+  RevocationChecker,
+  TokenService,
+  RevocationService,
+  RevocationGuard,
+  RevocationHealth,
+];
+
+/**
+ * Instant, lossless JWT revocation for NestJS: a guard that checks an in-memory cache kept in
+ * sync with Redis. After creating the app, call {@link RevocationModule.connect} so that the
+ * replica receives revocation events.
+ */
+@Global()
+@Module({})
+export class RevocationModule {
+  /** Configures the module with static options. */
+  static forRoot(options: RevocationModuleOptions, wiring: RevocationModuleWiring = {}): DynamicModule {
+    return {
+      module: RevocationModule,
+      providers: [
+        { provide: REVOCATION_OPTIONS, useValue: resolveRevocationOptions(options, defaultInstanceId()) },
+        ...coreProviders(wiring),
+      ],
+      exports: EXPORTS,
+    };
+  }
+
+  /** Configures the module from a factory, e.g. one reading a config service. */
+  static forRootAsync(options: RevocationModuleAsyncOptions): DynamicModule {
+    return {
+      module: RevocationModule,
+      imports: options.imports ?? [],
+      providers: [
+        {
+          provide: REVOCATION_OPTIONS,
+          inject: (options.inject ?? []) as never[],
+          useFactory: async (...args: never[]) =>
+            resolveRevocationOptions(await options.useFactory(...args), defaultInstanceId()),
+        },
+        ...coreProviders(options),
+      ],
+      exports: EXPORTS,
+    };
+  }
+
+  /**
+   * Makes `app` a hybrid application that receives revocation events over the Redis transport of
+   * `@nestjs/microservices`, and starts it. Call before `app.listen()`.
+   */
+  static async connect(app: INestApplication): Promise<void> {
+    app.connectMicroservice({ strategy: app.get(RevocationEventsServer) }, { inheritAppConfig: false });
+    await app.startAllMicroservices();
+  }
+}
