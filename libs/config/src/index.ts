@@ -1,0 +1,3 @@
+export * from './lib/config.error';
+export * from './lib/env-reader';
+export * from './lib/rescind-config';

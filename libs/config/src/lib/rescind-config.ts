@@ -1,0 +1,108 @@
+import { hostname } from 'node:os';
+import { type Milliseconds, type Seconds } from '@rescind/revocation-core';
+import { ConfigError } from './config.error';
+import { type Env, EnvReader } from './env-reader';
+
+/** Development signing key, refused when `NODE_ENV=production`. */
+export const DEVELOPMENT_JWT_SECRET = 'rescind-development-secret-do-not-use-in-production';
+
+/** Everything the API and the worker read from the environment, validated once at start-up. */
+export interface RescindConfig {
+  readonly nodeEnv: string;
+  readonly production: boolean;
+  /** `REDIS_URL` */
+  readonly redisUrl: string;
+  /** `KEY_PREFIX` */
+  readonly keyPrefix: string;
+  /** `JWT_SECRET` */
+  readonly jwtSecret: string;
+  /** `ACCESS_TOKEN_TTL` */
+  readonly accessTokenTtlSeconds: Seconds;
+  /** `PORT` */
+  readonly port: number;
+  /** `INSTANCE_ID` */
+  readonly instanceId: string;
+  /** `REVOCATION_CACHE_MAX` */
+  readonly cacheMaxEntries: number;
+  /** `FAIL_MODE` */
+  readonly failMode: 'closed' | 'open';
+  /** `MAX_STALENESS_MS` */
+  readonly maxStalenessMs: Milliseconds;
+  /** `SYNC_INTERVAL_MS`: period of the anti-entropy catch-up (default: a quarter of the bound, at most 1 s). */
+  readonly syncIntervalMs: Milliseconds | undefined;
+  /** `ADMIN_API_KEY`: unset disables admin and introspection routes. */
+  readonly adminApiKey: string | undefined;
+  /** `REVOCATION_STRATEGY` */
+  readonly strategy: 'local' | 'redis' | 'none';
+  /** `TIDY_INTERVAL_MS`: how often the worker tidies the store. */
+  readonly tidyIntervalMs: Milliseconds;
+  /** `PASSWORD_HASH_COST`: scrypt N, a power of two. */
+  readonly passwordHashCost: number;
+}
+
+/**
+ * Reads and validates the environment once.
+ * @throws ConfigError listing every invalid variable
+ */
+export function loadRescindConfig(env: Env): RescindConfig {
+  const read = new EnvReader(env);
+  const nodeEnv = read.string('NODE_ENV', 'development');
+  const production = nodeEnv === 'production';
+  const redisUrl = read.matching(
+    'REDIS_URL',
+    'redis://127.0.0.1:6379',
+    /^rediss?:\/\/[^\s]+$/,
+    'a redis:// or rediss:// URL',
+  );
+  try {
+    new URL(redisUrl);
+  } catch {
+    read.fail(`REDIS_URL is not a valid URL: "${redisUrl}"`);
+  }
+  const jwtSecret = read.string('JWT_SECRET', DEVELOPMENT_JWT_SECRET);
+  if (production && jwtSecret === DEVELOPMENT_JWT_SECRET) {
+    read.fail('JWT_SECRET must be set when NODE_ENV=production');
+  } else if (production && Buffer.byteLength(jwtSecret) < 32) {
+    read.fail('JWT_SECRET must be at least 32 bytes when NODE_ENV=production');
+  }
+  const strategy = read.oneOf('REVOCATION_STRATEGY', 'local', ['local', 'redis', 'none'] as const);
+  if (production && strategy === 'none') {
+    read.fail('REVOCATION_STRATEGY=none is refused when NODE_ENV=production');
+  }
+  const maxStalenessMs = read.integer('MAX_STALENESS_MS', 5000, 100, 3_600_000);
+  const syncIntervalMs = env['SYNC_INTERVAL_MS']
+    ? read.integer('SYNC_INTERVAL_MS', 1000, 10, 3_600_000)
+    : undefined;
+  if (syncIntervalMs !== undefined && syncIntervalMs >= maxStalenessMs) {
+    read.fail('SYNC_INTERVAL_MS must be below MAX_STALENESS_MS');
+  }
+  const passwordHashCost = read.integer('PASSWORD_HASH_COST', 16384, 2, 1 << 20);
+  if ((passwordHashCost & (passwordHashCost - 1)) !== 0) {
+    read.fail(`PASSWORD_HASH_COST must be a power of two, got ${passwordHashCost}`);
+  }
+  const config: RescindConfig = {
+    nodeEnv,
+    production,
+    redisUrl,
+    keyPrefix: read.matching('KEY_PREFIX', 'rvk', /^[A-Za-z0-9_.:{}-]{1,64}$/, '1-64 of [A-Za-z0-9_.:{}-]'),
+    jwtSecret,
+    accessTokenTtlSeconds: read.integer('ACCESS_TOKEN_TTL', 900, 1, 86_400),
+    port: read.integer('PORT', 3000, 0, 65_535),
+    instanceId: read.matching(
+      'INSTANCE_ID',
+      `${hostname()}-${process.pid}`,
+      /^[\x21-\x7e]{1,128}$/,
+      '1-128 printable characters',
+    ),
+    cacheMaxEntries: read.integer('REVOCATION_CACHE_MAX', 1_000_000, 1, 100_000_000),
+    failMode: read.oneOf('FAIL_MODE', 'closed', ['closed', 'open'] as const),
+    maxStalenessMs,
+    syncIntervalMs,
+    adminApiKey: read.optional('ADMIN_API_KEY'),
+    strategy,
+    tidyIntervalMs: read.integer('TIDY_INTERVAL_MS', 30_000, 100, 86_400_000),
+    passwordHashCost,
+  };
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return config;
+}
