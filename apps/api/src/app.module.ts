@@ -1,0 +1,44 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { RevocationModule } from '@rescind/revocation-nest';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { API_ERROR_ANSWERS } from './auth/auth.errors';
+import { AuthModule } from './auth/auth.module';
+import { APP_CONFIG, type AppConfig } from './config/app-config';
+import { HealthController } from './health/health.controller';
+import { MeController } from './me/me.controller';
+import { MetricsController } from './metrics/metrics.controller';
+
+/** The Rescind API: one replica of N behind a load balancer. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const registry = new Registry();
+    registry.setDefaultLabels({ instance: config.instanceId });
+    collectDefaultMetrics({ register: registry });
+    return {
+      module: AppModule,
+      global: true,
+      imports: [
+        RevocationModule.forRoot(
+          {
+            redisUrl: config.redisUrl,
+            keyPrefix: config.keyPrefix,
+            jwtSecret: config.jwtSecret,
+            accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+            cacheMaxEntries: config.cacheMaxEntries,
+            failMode: config.failMode,
+            maxStalenessMs: config.maxStalenessMs,
+            strategy: config.strategy,
+            instanceId: config.instanceId,
+            ...(config.syncIntervalMs === undefined ? {} : { syncIntervalMs: config.syncIntervalMs }),
+          },
+          { registry, errorAnswers: API_ERROR_ANSWERS },
+        ),
+        AuthModule,
+      ],
+      controllers: [MeController, HealthController, MetricsController],
+      providers: [{ provide: APP_CONFIG, useValue: config }],
+      exports: [APP_CONFIG],
+    };
+  }
+}

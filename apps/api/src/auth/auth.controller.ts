@@ -1,0 +1,66 @@
+import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import {
+  type AccessTokenClaims,
+  AuthClaims,
+  Public,
+  RevocationService,
+} from '@rescind/revocation-nest';
+import { type FastifyReply } from 'fastify';
+import { AuthService } from './auth.service';
+import { parseCredentials } from './credentials';
+
+/** `/auth/*`: register, login, logout and "log out everywhere". */
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly revocations: RevocationService,
+  ) {}
+
+  @Public()
+  @Post('register')
+  @HttpCode(201)
+  register(@Body() body: unknown): Promise<{ id: string; username: string }> {
+    return this.auth.register(parseCredentials(body));
+  }
+
+  @Public()
+  @Post('login')
+  @HttpCode(200)
+  async login(
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }> {
+    const issued = await this.auth.login(parseCredentials(body));
+    reply.header(
+      'Set-Cookie',
+      `access_token=${issued.token}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=${issued.expiresIn}`,
+    );
+    return { access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn };
+  }
+
+  /** Revokes the presented token for the rest of its lifetime. */
+  @Post('logout')
+  @HttpCode(204)
+  async logout(
+    @AuthClaims() claims: AccessTokenClaims,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    await this.revocations.revokeToken(claims.jti, claims.exp * 1000, {
+      reason: 'logout',
+      actor: claims.sub,
+    });
+    reply.header('Set-Cookie', 'access_token=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0');
+  }
+
+  /** Revokes every token of the user issued before this call returns. */
+  @Post('logout-all')
+  @HttpCode(204)
+  async logoutAll(
+    @AuthClaims() claims: AccessTokenClaims,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    await this.revocations.revokeAllForUser(claims.sub, { reason: 'logout-all', actor: claims.sub });
+    reply.header('Set-Cookie', 'access_token=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0');
+  }
+}

@@ -1,0 +1,22 @@
+import { type ErrorAnswer } from '@rescind/revocation-nest';
+import { RescindError } from '@rescind/revocation-core';
+
+/** The username is already registered. */
+export class UsernameTakenError extends RescindError {
+  constructor() {
+    super('ERR_USERNAME_TAKEN', 'That username is taken');
+  }
+}
+
+/** Unknown username or wrong password (deliberately not told apart). */
+export class BadCredentialsError extends RescindError {
+  constructor() {
+    super('ERR_BAD_CREDENTIALS', 'Wrong username or password');
+  }
+}
+
+/** The API's own error codes, for the library's exception filter. */
+export const API_ERROR_ANSWERS: Readonly<Record<string, ErrorAnswer>> = {
+  ERR_USERNAME_TAKEN: { status: 409 },
+  ERR_BAD_CREDENTIALS: { status: 401 },
+};

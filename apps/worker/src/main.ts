@@ -1,0 +1,73 @@
+import { ConfigError, loadRescindConfig, type RescindConfig } from '@rescind/config';
+import { createCommandClient, RedisKeys, redisOptionsFromUrl, RevocationStore } from '@rescind/revocation-redis';
+import { Queue, Worker } from 'bullmq';
+import { TidyProcessor } from './tidy.processor';
+
+function log(level: 'info' | 'warn' | 'error', msg: string, extra: Record<string, unknown> = {}): void {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...extra })}\n`);
+}
+
+async function main(config: RescindConfig): Promise<void> {
+  const keys = new RedisKeys(config.keyPrefix);
+  const redis = createCommandClient(config.redisUrl, 'rescind-worker', {
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: 3,
+  });
+  await redis.connect();
+  const store = new RevocationStore(redis, keys);
+  const processor = new TidyProcessor(store);
+
+  // BullMQ needs its own blocking connections; it must retry forever rather than give up.
+  const connection = { ...redisOptionsFromUrl(config.redisUrl), maxRetriesPerRequest: null };
+  const queue = new Queue(keys.maintenanceQueue, { connection, prefix: config.keyPrefix });
+  await queue.upsertJobScheduler(
+    keys.tidyJob,
+    { every: config.tidyIntervalMs },
+    {
+      name: keys.tidyJob,
+      opts: { removeOnComplete: 100, removeOnFail: 100, attempts: 5, backoff: { type: 'exponential', delay: 500 } },
+    },
+  );
+  const worker = new Worker(
+    keys.maintenanceQueue,
+    async (job) => {
+      if (job.name !== keys.tidyJob) throw new Error(`unknown job ${job.name}`);
+      const totals = await processor.run();
+      if (totals.indexRemoved + totals.logTrimmed > 0) log('info', 'tidied', { ...totals });
+      return totals;
+    },
+    { connection, prefix: config.keyPrefix, concurrency: 1 },
+  );
+  worker.on('failed', (job, error) => log('warn', 'job failed', { job: job?.name, error: error.message }));
+  worker.on('error', (error) => log('warn', 'worker error', { error: error.message }));
+  await worker.waitUntilReady();
+  // Tidy once at start-up too, so that a restarted worker does not wait a whole interval.
+  await queue.add(keys.tidyJob, {}, { removeOnComplete: 100, removeOnFail: 100, attempts: 5 });
+  log('info', 'worker ready', { queue: keys.maintenanceQueue, everyMs: config.tidyIntervalMs });
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log('info', `${signal}: stopping`);
+    await worker.close(); // waits for the running job to finish
+    await queue.close();
+    await redis.quit();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+let config: RescindConfig;
+try {
+  config = loadRescindConfig(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`rescind worker: ${error.message}\n`);
+  process.exit(2);
+}
+main(config).catch((error: unknown) => {
+  process.stderr.write(`rescind worker: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

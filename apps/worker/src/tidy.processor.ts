@@ -1,0 +1,33 @@
+import { type RevocationStore, type TidyResult } from '@rescind/revocation-redis';
+
+/** Totals of one tidy job. */
+export interface TidyTotals {
+  indexRemoved: number;
+  logTrimmed: number;
+  batches: number;
+}
+
+/**
+ * Reconciles expirations: removes index entries and log entries of revocations whose tokens
+ * have expired, in bounded batches so that Redis never blocks for long. Idempotent, so a job
+ * retried after a crash simply finds less to do.
+ */
+export class TidyProcessor {
+  constructor(
+    private readonly store: RevocationStore,
+    private readonly batchSize = 500,
+    private readonly maxBatches = 1000,
+  ) {}
+
+  async run(): Promise<TidyTotals> {
+    const totals: TidyTotals = { indexRemoved: 0, logTrimmed: 0, batches: 0 };
+    let result: TidyResult;
+    do {
+      result = await this.store.tidy(this.batchSize);
+      totals.indexRemoved += result.indexRemoved;
+      totals.logTrimmed += result.logTrimmed;
+      totals.batches++;
+    } while (result.more && totals.batches < this.maxBatches);
+    return totals;
+  }
+}
