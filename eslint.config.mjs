@@ -5,7 +5,14 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', '**/coverage/**', '.nx/**', '**/*.js', '**/*.mjs'],
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/coverage/**',
+      '.nx/**',
+      '**/*.js',
+      '**/*.mjs',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -13,11 +20,21 @@ export default tseslint.config(
     files: ['**/*.ts'],
     plugins: { '@nx': nx },
     languageOptions: {
-      parserOptions: { projectService: false },
+      parserOptions: {
+        projectService: false,
+        emitDecoratorMetadata: true,
+        experimentalDecorators: true,
+      },
     },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
       'no-console': 'error',
       eqeqeq: ['error', 'always'],
       '@nx/enforce-module-boundaries': [
@@ -29,7 +46,14 @@ export default tseslint.config(
             {
               sourceTag: 'type:core',
               onlyDependOnLibsWithTags: [],
-              bannedExternalImports: ['@nestjs/*', 'ioredis', 'bullmq', 'fastify', 'express', 'prom-client'],
+              bannedExternalImports: [
+                '@nestjs/*',
+                'ioredis',
+                'bullmq',
+                'fastify',
+                'express',
+                'prom-client',
+              ],
             },
             {
               sourceTag: 'type:config',
@@ -48,11 +72,23 @@ export default tseslint.config(
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:core'] },
             {
               sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: ['type:core', 'type:redis', 'type:nest', 'type:config', 'type:testing'],
+              onlyDependOnLibsWithTags: [
+                'type:core',
+                'type:redis',
+                'type:nest',
+                'type:config',
+                'type:testing',
+              ],
             },
             {
               sourceTag: 'type:load-test',
-              onlyDependOnLibsWithTags: ['type:core', 'type:redis', 'type:nest', 'type:config', 'type:testing'],
+              onlyDependOnLibsWithTags: [
+                'type:core',
+                'type:redis',
+                'type:nest',
+                'type:config',
+                'type:testing',
+              ],
             },
           ],
         },

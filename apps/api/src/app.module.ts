@@ -30,7 +30,9 @@ export class AppModule {
             maxStalenessMs: config.maxStalenessMs,
             strategy: config.strategy,
             instanceId: config.instanceId,
-            ...(config.syncIntervalMs === undefined ? {} : { syncIntervalMs: config.syncIntervalMs }),
+            ...(config.syncIntervalMs === undefined
+              ? {}
+              : { syncIntervalMs: config.syncIntervalMs }),
           },
           { registry, errorAnswers: API_ERROR_ANSWERS },
         ),

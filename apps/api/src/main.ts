@@ -19,8 +19,17 @@ function clientErrorHandler(instanceId: string) {
       socket.destroy();
       return;
     }
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const body = JSON.stringify({ statusCode: status, error: 'ERR_BAD_REQUEST', message: STATUS_CODES[status] });
+    const status =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? 431
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? 408
+          : 400;
+    const body = JSON.stringify({
+      statusCode: status,
+      error: 'ERR_BAD_REQUEST',
+      message: STATUS_CODES[status],
+    });
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n` +
         `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
@@ -61,7 +70,10 @@ async function bootstrap(config: AppConfig): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 
   await app.listen({ port: config.port, host: '0.0.0.0' });
-  Logger.log(`API replica ${config.instanceId} listening on http://127.0.0.1:${config.port}`, 'Main');
+  Logger.log(
+    `API replica ${config.instanceId} listening on http://127.0.0.1:${config.port}`,
+    'Main',
+  );
 }
 
 let config: AppConfig;
@@ -73,6 +85,8 @@ try {
   process.exit(2);
 }
 bootstrap(config).catch((error: unknown) => {
-  process.stderr.write(`rescind api: failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.stderr.write(
+    `rescind api: failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -1,10 +1,21 @@
 import { ConfigError, loadRescindConfig, type RescindConfig } from '@rescind/config';
-import { createCommandClient, RedisKeys, redisOptionsFromUrl, RevocationStore } from '@rescind/revocation-redis';
+import {
+  createCommandClient,
+  RedisKeys,
+  redisOptionsFromUrl,
+  RevocationStore,
+} from '@rescind/revocation-redis';
 import { Queue, Worker } from 'bullmq';
 import { TidyProcessor } from './tidy.processor';
 
-function log(level: 'info' | 'warn' | 'error', msg: string, extra: Record<string, unknown> = {}): void {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...extra })}\n`);
+function log(
+  level: 'info' | 'warn' | 'error',
+  msg: string,
+  extra: Record<string, unknown> = {},
+): void {
+  process.stdout.write(
+    `${JSON.stringify({ time: new Date().toISOString(), level, msg, ...extra })}\n`,
+  );
 }
 
 async function main(config: RescindConfig): Promise<void> {
@@ -25,7 +36,12 @@ async function main(config: RescindConfig): Promise<void> {
     { every: config.tidyIntervalMs },
     {
       name: keys.tidyJob,
-      opts: { removeOnComplete: 100, removeOnFail: 100, attempts: 5, backoff: { type: 'exponential', delay: 500 } },
+      opts: {
+        removeOnComplete: 100,
+        removeOnFail: 100,
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 500 },
+      },
     },
   );
   const worker = new Worker(
@@ -38,7 +54,9 @@ async function main(config: RescindConfig): Promise<void> {
     },
     { connection, prefix: config.keyPrefix, concurrency: 1 },
   );
-  worker.on('failed', (job, error) => log('warn', 'job failed', { job: job?.name, error: error.message }));
+  worker.on('failed', (job, error) =>
+    log('warn', 'job failed', { job: job?.name, error: error.message }),
+  );
   worker.on('error', (error) => log('warn', 'worker error', { error: error.message }));
   await worker.waitUntilReady();
   // Tidy once at start-up too, so that a restarted worker does not wait a whole interval.

@@ -50,7 +50,10 @@ export class AuthController {
       reason: 'logout',
       actor: claims.sub,
     });
-    reply.header('Set-Cookie', 'access_token=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0');
+    reply.header(
+      'Set-Cookie',
+      'access_token=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0',
+    );
   }
 
   /** Revokes every token of the user issued before this call returns. */
@@ -60,7 +63,13 @@ export class AuthController {
     @AuthClaims() claims: AccessTokenClaims,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    await this.revocations.revokeAllForUser(claims.sub, { reason: 'logout-all', actor: claims.sub });
-    reply.header('Set-Cookie', 'access_token=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0');
+    await this.revocations.revokeAllForUser(claims.sub, {
+      reason: 'logout-all',
+      actor: claims.sub,
+    });
+    reply.header(
+      'Set-Cookie',
+      'access_token=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0',
+    );
   }
 }

@@ -84,7 +84,12 @@ export function loadRescindConfig(env: Env): RescindConfig {
     nodeEnv,
     production,
     redisUrl,
-    keyPrefix: read.matching('KEY_PREFIX', 'rvk', /^[A-Za-z0-9_.:{}-]{1,64}$/, '1-64 of [A-Za-z0-9_.:{}-]'),
+    keyPrefix: read.matching(
+      'KEY_PREFIX',
+      'rvk',
+      /^[A-Za-z0-9_.:{}-]{1,64}$/,
+      '1-64 of [A-Za-z0-9_.:{}-]',
+    ),
     jwtSecret,
     accessTokenTtlSeconds: read.integer('ACCESS_TOKEN_TTL', 900, 1, 86_400),
     port: read.integer('PORT', 3000, 0, 65_535),

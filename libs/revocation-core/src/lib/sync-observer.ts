@@ -3,12 +3,7 @@ import { type Milliseconds } from './units';
 
 /** Why a replica re-read state from the store. */
 export type ResyncCause =
-  | 'startup'
-  | 'resubscribe'
-  | 'gap'
-  | 'log-trimmed'
-  | 'store-reset'
-  | 'anti-entropy';
+  'startup' | 'resubscribe' | 'gap' | 'log-trimmed' | 'store-reset' | 'anti-entropy';
 
 /** Hooks for metrics and logs; every method is optional. */
 export interface SyncObserver {

@@ -78,9 +78,15 @@ export class RescindExceptionFilter implements ExceptionFilter {
     } else if (isClientError(exception)) {
       // Errors raised by the HTTP layer before a handler ran (bad JSON, body too large…).
       status = exception.statusCode;
-      body = { statusCode: status, error: exception.code ?? 'ERR_BAD_REQUEST', message: exception.message };
+      body = {
+        statusCode: status,
+        error: exception.code ?? 'ERR_BAD_REQUEST',
+        message: exception.message,
+      };
     } else {
-      this.log.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+      this.log.error(
+        exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+      );
       body = { statusCode: status, error: 'ERR_INTERNAL', message: 'Internal server error' };
     }
     for (const [name, value] of Object.entries(headers)) adapter.setHeader(response, name, value);
@@ -88,7 +94,9 @@ export class RescindExceptionFilter implements ExceptionFilter {
   }
 }
 
-function isClientError(error: unknown): error is { statusCode: number; code?: string; message: string } {
+function isClientError(
+  error: unknown,
+): error is { statusCode: number; code?: string; message: string } {
   if (typeof error !== 'object' || error === null) return false;
   const status = (error as { statusCode?: unknown }).statusCode;
   return typeof status === 'number' && status >= 400 && status < 500;

@@ -69,7 +69,9 @@ export class RevocationEventsServer extends ServerRedis {
     return this.isManuallyClosed ? undefined : reconnectDelay(attempt);
   }
 
-  override registerErrorListener(client: { on: (event: 'error', fn: (error: Error) => void) => void }): void {
+  override registerErrorListener(client: {
+    on: (event: 'error', fn: (error: Error) => void) => void;
+  }): void {
     client.on('error', (error) => {
       // Reconnection errors repeat every attempt; one line every 10 s is enough.
       const now = Date.now();

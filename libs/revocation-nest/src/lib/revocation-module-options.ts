@@ -73,7 +73,9 @@ export function resolveRevocationOptions(
   const maxStalenessMs = positiveInteger('maxStalenessMs', options.maxStalenessMs ?? 5000);
   const secret = options.jwtSecret;
   const jwtKey =
-    typeof secret === 'string' || Buffer.isBuffer(secret) ? createSecretKey(Buffer.from(secret)) : secret;
+    typeof secret === 'string' || Buffer.isBuffer(secret)
+      ? createSecretKey(Buffer.from(secret))
+      : secret;
   if (jwtKey.type !== 'secret' || (jwtKey.symmetricKeySize ?? 0) < 1) {
     throw new RangeError('jwtSecret must be a non-empty HMAC secret');
   }
@@ -81,8 +83,15 @@ export function resolveRevocationOptions(
     redisUrl: options.redisUrl,
     keyPrefix: options.keyPrefix ?? 'rvk',
     jwtKey,
-    jwtAlgorithm: oneOf('jwtAlgorithm', options.jwtAlgorithm ?? 'HS256', ['HS256', 'HS384', 'HS512']),
-    accessTokenTtlSeconds: positiveInteger('accessTokenTtlSeconds', options.accessTokenTtlSeconds ?? 900),
+    jwtAlgorithm: oneOf('jwtAlgorithm', options.jwtAlgorithm ?? 'HS256', [
+      'HS256',
+      'HS384',
+      'HS512',
+    ]),
+    accessTokenTtlSeconds: positiveInteger(
+      'accessTokenTtlSeconds',
+      options.accessTokenTtlSeconds ?? 900,
+    ),
     cacheMaxEntries: positiveInteger('cacheMaxEntries', options.cacheMaxEntries ?? 1_000_000),
     failMode: oneOf('failMode', options.failMode ?? 'closed', ['closed', 'open']),
     maxStalenessMs,

@@ -8,7 +8,9 @@ import { IS_PUBLIC } from './revocation.constants';
 import { RevocationMetrics } from './revocation-metrics';
 import { TokenService } from './token.service';
 
-type GuardedRequest = RequestWithClaims & { headers: Record<string, string | string[] | undefined> };
+type GuardedRequest = RequestWithClaims & {
+  headers: Record<string, string | string[] | undefined>;
+};
 
 /**
  * The hot path: extract, verify once, check the local cache. No I/O unless the cache overflowed

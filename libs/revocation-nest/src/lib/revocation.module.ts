@@ -58,8 +58,7 @@ export interface RevocationModuleWiring {
 
 /** Options of `RevocationModule.forRootAsync()`. */
 export interface RevocationModuleAsyncOptions
-  extends Pick<ModuleMetadata, 'imports'>,
-    RevocationModuleWiring {
+  extends Pick<ModuleMetadata, 'imports'>, RevocationModuleWiring {
   inject?: unknown[];
   useFactory: (...args: never[]) => RevocationModuleOptions | Promise<RevocationModuleOptions>;
 }
@@ -151,7 +150,10 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
       useFactory: (o: ResolvedRevocationOptions, keys: RedisKeys, sync: RevocationSynchronizer) =>
         new RevocationEventsServer(
           {
-            redis: { ...redisOptionsFromUrl(o.redisUrl), connectionName: `rescind-sub-${o.instanceId}` },
+            redis: {
+              ...redisOptionsFromUrl(o.redisUrl),
+              connectionName: `rescind-sub-${o.instanceId}`,
+            },
             channel: keys.channel,
           },
           sync,
@@ -162,7 +164,12 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
     NoRevocationChecker,
     {
       provide: RevocationChecker,
-      inject: [REVOCATION_OPTIONS, LocalRevocationChecker, RedisRevocationChecker, NoRevocationChecker],
+      inject: [
+        REVOCATION_OPTIONS,
+        LocalRevocationChecker,
+        RedisRevocationChecker,
+        NoRevocationChecker,
+      ],
       useFactory: (
         o: ResolvedRevocationOptions,
         local: LocalRevocationChecker,
@@ -176,7 +183,8 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
     RevocationHealth,
     RevocationSyncService,
   ];
-  if (wiring.globalGuard !== false) providers.push({ provide: APP_GUARD, useExisting: RevocationGuard });
+  if (wiring.globalGuard !== false)
+    providers.push({ provide: APP_GUARD, useExisting: RevocationGuard });
   if (wiring.exceptionFilter !== false) {
     providers.push({
       provide: APP_FILTER,
@@ -213,11 +221,17 @@ const EXPORTS = [
 @Module({})
 export class RevocationModule {
   /** Configures the module with static options. */
-  static forRoot(options: RevocationModuleOptions, wiring: RevocationModuleWiring = {}): DynamicModule {
+  static forRoot(
+    options: RevocationModuleOptions,
+    wiring: RevocationModuleWiring = {},
+  ): DynamicModule {
     return {
       module: RevocationModule,
       providers: [
-        { provide: REVOCATION_OPTIONS, useValue: resolveRevocationOptions(options, defaultInstanceId()) },
+        {
+          provide: REVOCATION_OPTIONS,
+          useValue: resolveRevocationOptions(options, defaultInstanceId()),
+        },
         ...coreProviders(wiring),
       ],
       exports: EXPORTS,
@@ -247,7 +261,10 @@ export class RevocationModule {
    * `@nestjs/microservices`, and starts it. Call before `app.listen()`.
    */
   static async connect(app: INestApplication): Promise<void> {
-    app.connectMicroservice({ strategy: app.get(RevocationEventsServer) }, { inheritAppConfig: false });
+    app.connectMicroservice(
+      { strategy: app.get(RevocationEventsServer) },
+      { inheritAppConfig: false },
+    );
     await app.startAllMicroservices();
   }
 }

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { isRevocationId, type Clock, systemClock, TokenInvalidError } from '@rescind/revocation-core';
+import {
+  isRevocationId,
+  type Clock,
+  systemClock,
+  TokenInvalidError,
+} from '@rescind/revocation-core';
 import { type AccessTokenClaims } from './access-token-claims';
 import { REVOCATION_OPTIONS } from './revocation.constants';
 import { type ResolvedRevocationOptions } from './revocation-module-options';

@@ -15,9 +15,15 @@ export class LuaScript {
   }
 
   /** Runs the script on `redis`; `keys.length` must equal {@link numberOfKeys}. */
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  async run(
+    redis: Redis,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
     if (keys.length !== this.numberOfKeys) {
-      throw new RangeError(`script ${this.name} takes ${this.numberOfKeys} keys, got ${keys.length}`);
+      throw new RangeError(
+        `script ${this.name} takes ${this.numberOfKeys} keys, got ${keys.length}`,
+      );
     }
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);

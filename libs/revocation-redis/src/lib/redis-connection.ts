@@ -12,7 +12,9 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
     throw new RangeError(`REDIS_URL is not a URL: "${url}"`);
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new RangeError(`REDIS_URL must start with redis:// or rediss://, got "${parsed.protocol}"`);
+    throw new RangeError(
+      `REDIS_URL must start with redis:// or rediss://, got "${parsed.protocol}"`,
+    );
   }
   const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
   if (!Number.isInteger(db) || db < 0) throw new RangeError(`REDIS_URL has a bad db: "${url}"`);
@@ -36,7 +38,11 @@ export function reconnectDelay(attempt: number): number {
  * A command client that fails fast while disconnected, so that callers answer 503 instead of
  * queueing requests behind a dead connection, and reconnects on its own.
  */
-export function createCommandClient(url: string, name: string, overrides: RedisOptions = {}): Redis {
+export function createCommandClient(
+  url: string,
+  name: string,
+  overrides: RedisOptions = {},
+): Redis {
   return new Redis({
     ...redisOptionsFromUrl(url),
     connectionName: name,

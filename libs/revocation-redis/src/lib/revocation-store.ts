@@ -66,7 +66,10 @@ export class RevocationStore implements RevocationSource {
    * @returns the logged event, or `null` when there was nothing to record (already expired or
    *   already covered by an equal or later revocation)
    */
-  async revoke(revocation: Revocation, audit: RevocationAudit = {}): Promise<RevocationEvent | null> {
+  async revoke(
+    revocation: Revocation,
+    audit: RevocationAudit = {},
+  ): Promise<RevocationEvent | null> {
     const record: RevocationRecord = { ...revocation, ...audit };
     const fields = JSON.stringify(revocation).slice(1, -1);
     const result = (await revokeScript.run(
