@@ -1,12 +1,15 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { RevocationModule } from '@rescind/revocation-nest';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { AdminController } from './admin/admin.controller';
+import { AdminKeyGuard } from './admin/admin-key.guard';
 import { API_ERROR_ANSWERS } from './auth/auth.errors';
 import { AuthModule } from './auth/auth.module';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { HealthController } from './health/health.controller';
 import { MeController } from './me/me.controller';
 import { MetricsController } from './metrics/metrics.controller';
+import { OAuthController } from './oauth/oauth.controller';
 
 /** The Rescind API: one replica of N behind a load balancer. */
 @Module({})
@@ -38,8 +41,14 @@ export class AppModule {
         ),
         AuthModule,
       ],
-      controllers: [MeController, HealthController, MetricsController],
-      providers: [{ provide: APP_CONFIG, useValue: config }],
+      controllers: [
+        MeController,
+        HealthController,
+        MetricsController,
+        OAuthController,
+        AdminController,
+      ],
+      providers: [{ provide: APP_CONFIG, useValue: config }, AdminKeyGuard],
       exports: [APP_CONFIG],
     };
   }

@@ -19,4 +19,6 @@ export class BadCredentialsError extends RescindError {
 export const API_ERROR_ANSWERS: Readonly<Record<string, ErrorAnswer>> = {
   ERR_USERNAME_TAKEN: { status: 409 },
   ERR_BAD_CREDENTIALS: { status: 401 },
+  ERR_ADMIN_KEY_MISSING: { status: 401 },
+  ERR_ADMIN_KEY_INVALID: { status: 401, challenge: 'invalid_token' },
 };

@@ -14,6 +14,8 @@ export interface ErrorAnswer {
   readonly status: number;
   /** Extra headers, e.g. `Retry-After`. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** RFC 6750 §3.1 error code for the 401 challenge, when a credential was presented. */
+  readonly challenge?: 'invalid_token';
 }
 
 const REALM = 'Bearer realm="api"';
@@ -21,8 +23,8 @@ const REALM = 'Bearer realm="api"';
 /** The library's own codes; applications add theirs through the constructor. */
 export const DEFAULT_ERROR_ANSWERS: Readonly<Record<string, ErrorAnswer>> = {
   ERR_TOKEN_MISSING: { status: 401 },
-  ERR_TOKEN_INVALID: { status: 401 },
-  ERR_TOKEN_REVOKED: { status: 401 },
+  ERR_TOKEN_INVALID: { status: 401, challenge: 'invalid_token' },
+  ERR_TOKEN_REVOKED: { status: 401, challenge: 'invalid_token' },
   ERR_INVALID_INPUT: { status: 400 },
   ERR_NOT_IN_SYNC: { status: 503, headers: { 'Retry-After': '1' } },
   ERR_STORE_UNAVAILABLE: { status: 503, headers: { 'Retry-After': '1' } },
@@ -63,16 +65,16 @@ export class RescindExceptionFilter implements ExceptionFilter {
       body = { statusCode: status, error: exception.code, message: exception.message };
       if (status === 401) {
         headers['WWW-Authenticate'] =
-          exception.code === 'ERR_TOKEN_MISSING'
+          answer.challenge === undefined
             ? REALM
-            : `${REALM}, error="invalid_token", error_description="${quoted(exception.message)}"`;
+            : `${REALM}, error="${answer.challenge}", error_description="${quoted(exception.message)}"`;
       }
     } else if (exception instanceof HttpException) {
       status = exception.getStatus();
       const payload = exception.getResponse();
       body =
         typeof payload === 'object' && payload !== null
-          ? { statusCode: status, ...(payload as Record<string, unknown>) }
+          ? (payload as Record<string, unknown>)
           : { statusCode: status, message: String(payload) };
       if (status === 401) headers['WWW-Authenticate'] = REALM;
     } else if (isClientError(exception)) {

@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  type CheckedClaims,
   InvalidInputError,
+  RevocationVerdict,
   isRevocationId,
   RevocationCache,
   RevocationSynchronizer,
@@ -8,7 +10,11 @@ import {
   type Milliseconds,
   type Revocation,
 } from '@rescind/revocation-core';
-import { type RevocationAudit, RevocationStore } from '@rescind/revocation-redis';
+import {
+  type RevocationAudit,
+  type RevocationRecord,
+  RevocationStore,
+} from '@rescind/revocation-redis';
 import { REVOCATION_OPTIONS } from './revocation.constants';
 import { type ResolvedRevocationOptions } from './revocation-module-options';
 
@@ -80,6 +86,25 @@ export class RevocationService {
     await this.record(revocation, audit);
     while (Date.now() <= cutoffMs) await new Promise((resolve) => setImmediate(resolve));
     return { kind: 'user', id: sub, atMs: cutoffMs, expiresAtMs: revocation.expiresAtMs };
+  }
+
+  /** Authoritative check (for introspection, not the hot path): the cache, then the store. */
+  async isRevoked(claims: CheckedClaims): Promise<boolean> {
+    if (this.cache.check(claims, Date.now()) === RevocationVerdict.Revoked) return true;
+    try {
+      return await this.store.isRevoked(claims);
+    } catch (error) {
+      throw new StoreUnavailableError(error);
+    }
+  }
+
+  /** A page of live revocations with their audit trail, ordered by expiry. */
+  async list(limit: number, after?: string): Promise<{ items: RevocationRecord[]; next?: string }> {
+    try {
+      return await this.store.list(limit, after);
+    } catch (error) {
+      throw new StoreUnavailableError(error);
+    }
   }
 
   private async record(revocation: Revocation, audit: RevocationAudit): Promise<void> {

@@ -182,6 +182,29 @@ export class RevocationStore implements RevocationSource {
     );
   }
 
+  /**
+   * One page of live revocations, ordered by expiry, with their audit trail (for administrators).
+   * @param after the index member the previous page ended with
+   * @returns the page and, when more may follow, the member to continue after
+   */
+  async list(limit: number, after?: string): Promise<{ items: RevocationRecord[]; next?: string }> {
+    let start: number;
+    const rank = after === undefined ? null : await this.redis.zrank(this.keys.index, after);
+    if (rank !== null) start = rank + 1;
+    else start = await this.redis.zcount(this.keys.index, '-inf', this.clock.now());
+    const members = await this.redis.zrange(this.keys.index, start, start + limit - 1);
+    if (members.length === 0) return { items: [] };
+    const raws = await this.redis.mget(...members.map((m) => `${this.keys.prefix}:rev:${m}`));
+    const items: RevocationRecord[] = [];
+    for (const raw of raws) {
+      // A null record expired between the two reads; the worker will drop its index entry.
+      if (raw !== null) items.push(JSON.parse(raw) as RevocationRecord);
+    }
+    return members.length < limit
+      ? { items }
+      : { items, next: members[members.length - 1] as string };
+  }
+
   /** Removes what expired revocations left in the index and the log, one bounded batch. */
   async tidy(batchSize = 500, nowMs: Milliseconds = this.clock.now()): Promise<TidyResult> {
     const [indexRemoved, logTrimmed, more] = (await tidyScript.run(

@@ -1,0 +1,101 @@
+import { Body, Controller, Get, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
+import { InvalidInputError, isRevocationId } from '@rescind/revocation-core';
+import { Public, RevocationService } from '@rescind/revocation-nest';
+import { AdminKeyGuard } from './admin-key.guard';
+
+/** One revocation as listed to administrators. */
+export interface RevocationItem {
+  kind: 'token' | 'user';
+  id: string;
+  reason: string | null;
+  at: string;
+  expiresAt: string;
+}
+
+const MAX_REASON_LENGTH = 512;
+
+function parseReason(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value.length > MAX_REASON_LENGTH) {
+    throw new InvalidInputError(
+      `reason must be a string of at most ${MAX_REASON_LENGTH} characters`,
+    );
+  }
+  return value;
+}
+
+function parseLimit(value: unknown): number {
+  if (value === undefined || value === '') return 100;
+  const limit = Number(value);
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || limit < 1 || limit > 1000) {
+    throw new InvalidInputError('limit must be an integer from 1 to 1000');
+  }
+  return limit;
+}
+
+function parseCursor(value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw new InvalidInputError('cursor must be a string');
+  const member = Buffer.from(value, 'base64url').toString('utf8');
+  if (!/^[tu]:/.test(member) || !isRevocationId(member.slice(2))) {
+    throw new InvalidInputError('cursor is not one this server issued');
+  }
+  return member;
+}
+
+/** `/admin/revocations`: revoke a token or a user by id, and list live revocations. */
+@Public()
+@UseGuards(AdminKeyGuard)
+@Controller('admin/revocations')
+export class AdminController {
+  constructor(private readonly revocations: RevocationService) {}
+
+  @Post()
+  @HttpCode(201)
+  async revoke(@Body() body: unknown): Promise<{ kind: 'token' | 'user'; id: string; at: string }> {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new InvalidInputError('Expected a JSON object {jti, exp?, reason?} or {sub, reason?}');
+    }
+    const { jti, sub, exp, reason: rawReason } = body as Record<string, unknown>;
+    const reason = parseReason(rawReason);
+    const audit = { actor: 'admin', ...(reason === undefined ? {} : { reason }) };
+    if ((jti === undefined) === (sub === undefined)) {
+      throw new InvalidInputError('Give exactly one of jti or sub');
+    }
+    if (jti !== undefined) {
+      if (!isRevocationId(jti))
+        throw new InvalidInputError('jti must be 1-256 printable characters');
+      if (exp !== undefined && (typeof exp !== 'number' || !Number.isFinite(exp) || exp < 0)) {
+        throw new InvalidInputError('exp must be a NumericDate (seconds since the epoch)');
+      }
+      const receipt = await this.revocations.revokeToken(
+        jti,
+        exp === undefined ? undefined : Math.ceil(exp * 1000),
+        audit,
+      );
+      return { kind: 'token', id: jti, at: new Date(receipt.atMs).toISOString() };
+    }
+    if (exp !== undefined) throw new InvalidInputError('exp applies to a jti, not to a sub');
+    if (!isRevocationId(sub)) throw new InvalidInputError('sub must be 1-256 printable characters');
+    const receipt = await this.revocations.revokeAllForUser(sub, audit);
+    return { kind: 'user', id: sub, at: new Date(receipt.atMs).toISOString() };
+  }
+
+  @Get()
+  async list(
+    @Query('limit') limit: unknown,
+    @Query('cursor') cursor: unknown,
+  ): Promise<{ items: RevocationItem[]; next_cursor: string | null }> {
+    const page = await this.revocations.list(parseLimit(limit), parseCursor(cursor));
+    return {
+      items: page.items.map((record) => ({
+        kind: record.kind,
+        id: record.id,
+        reason: record.reason ?? null,
+        at: new Date(record.createdAtMs).toISOString(),
+        expiresAt: new Date(record.expiresAtMs).toISOString(),
+      })),
+      next_cursor: page.next === undefined ? null : Buffer.from(page.next).toString('base64url'),
+    };
+  }
+}

@@ -1,0 +1,252 @@
+import { randomBytes } from 'node:crypto';
+import { sign } from 'jsonwebtoken';
+import { deleteKeysWithPrefix, uniqueKeyPrefix } from '../testing/redis-test-prefix';
+import {
+  call,
+  type HttpPlatform,
+  readiness,
+  type RunningTestApp,
+  startTestApp,
+  TEST_JWT_SECRET,
+  testModuleOptions,
+} from '../testing/test-application';
+import { waitUntil } from '../testing/wait-until';
+import { type AccessTokenClaims } from './access-token-claims';
+import { TokenService } from './token.service';
+
+const INVALID_TOKEN_CHALLENGE =
+  /^Bearer realm="api", error="invalid_token", error_description="[^"]+"$/;
+
+function base64url(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+function freshJti(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+describe.each<HttpPlatform>(['express', 'fastify'])('RevocationModule on %s', (platform) => {
+  const keyPrefix = uniqueKeyPrefix();
+  let running: RunningTestApp;
+  let tokens: TokenService;
+  let url: string;
+
+  const signFor = (sub: string): { token: string; claims: AccessTokenClaims } =>
+    tokens.sign(sub, { username: `name-of-${sub}` });
+
+  /** Expects a 401 RFC 6750 `invalid_token` answer and returns its `error_description`. */
+  async function expectInvalidToken(init: Parameters<typeof call>[2]): Promise<string> {
+    const response = await call(url, '/me', init);
+    expect(response.status).toBe(401);
+    expect(response.headers.get('content-type')).toMatch(/application\/json/);
+    expect(response.body).toMatchObject({ statusCode: 401 });
+    const challenge = response.headers.get('www-authenticate') ?? '';
+    expect(challenge).toMatch(INVALID_TOKEN_CHALLENGE);
+    return /error_description="([^"]+)"/.exec(challenge)?.[1] ?? '';
+  }
+
+  beforeAll(async () => {
+    running = await startTestApp(platform, testModuleOptions(keyPrefix));
+    url = running.url;
+    tokens = running.app.get(TokenService);
+    await waitUntil(async () => (await readiness(url)).ready, {
+      timeoutMs: 5000,
+      description: `${platform} app to become ready`,
+    });
+  });
+
+  afterAll(async () => {
+    await running?.app.close();
+    await deleteKeysWithPrefix(keyPrefix);
+  });
+
+  describe('readiness', () => {
+    it('reports ready once hydrated, subscribed, caught up and fresh', async () => {
+      const ready = await readiness(url);
+      expect(ready).toMatchObject({
+        ready: true,
+        hydrated: true,
+        subscribed: true,
+        caughtUp: true,
+        storeReachable: true,
+      });
+      expect(ready.stalenessMs).toBeGreaterThanOrEqual(0);
+      expect(ready.stalenessMs).toBeLessThanOrEqual(2000);
+    });
+  });
+
+  describe('when no token is presented', () => {
+    it('serves a @Public() route', async () => {
+      const response = await call(url, '/public');
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ ok: true });
+    });
+
+    it('answers a guarded route with 401, a bare Bearer challenge and a JSON body', async () => {
+      const response = await call(url, '/me');
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer realm="api"');
+      expect(response.headers.get('content-type')).toMatch(/application\/json/);
+      expect(response.body).toMatchObject({ statusCode: 401, error: 'ERR_TOKEN_MISSING' });
+    });
+
+    it('treats a non-Bearer Authorization scheme as no token', async () => {
+      const response = await call(url, '/me', { authorization: 'Basic dXNlcjpwYXNz' });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer realm="api"');
+    });
+  });
+
+  describe('when the token is not acceptable', () => {
+    it('rejects garbage', async () => {
+      expect(await expectInvalidToken({ token: 'not-a-jwt' })).toMatch(/malformed/);
+      expect(await expectInvalidToken({ token: 'abc.def.ghi' })).toMatch(/malformed/);
+    });
+
+    it('rejects a malformed Authorization header', async () => {
+      expect(await expectInvalidToken({ authorization: 'Bearer two words' })).toMatch(/malformed/);
+      expect(await expectInvalidToken({ authorization: 'Bearer' })).toMatch(/malformed/);
+    });
+
+    it('rejects an oversized token with 401, not 431 or 5xx', async () => {
+      const description = await expectInvalidToken({ token: 'a'.repeat(9000) });
+      expect(description).toMatch(/malformed/);
+    });
+
+    it('rejects a token signed with another key', async () => {
+      const token = sign({ sub: 'mallory', jti: freshJti() }, 'y'.repeat(32), {
+        algorithm: 'HS256',
+        expiresIn: 60,
+      });
+      expect(await expectInvalidToken({ token })).toMatch(/signature/);
+    });
+
+    it('rejects a token signed with the right key but another HMAC algorithm', async () => {
+      const token = sign({ sub: 'mallory', jti: freshJti() }, TEST_JWT_SECRET, {
+        algorithm: 'HS512',
+        expiresIn: 60,
+      });
+      expect(await expectInvalidToken({ token })).toMatch(/signature/);
+    });
+
+    it('rejects an unsigned `alg: none` token', async () => {
+      const now = nowSeconds();
+      const token = `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({
+        sub: 'mallory',
+        jti: freshJti(),
+        iat: now,
+        exp: now + 60,
+      })}.`;
+      await expectInvalidToken({ token });
+    });
+
+    it('rejects a token without jti', async () => {
+      const token = sign({ sub: 'alice' }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 60 });
+      expect(await expectInvalidToken({ token })).toMatch(/jti/);
+    });
+
+    it('rejects a token that outlives the configured lifetime', async () => {
+      const token = sign({ sub: 'alice', jti: freshJti() }, TEST_JWT_SECRET, {
+        algorithm: 'HS256',
+        expiresIn: 3600,
+      });
+      expect(await expectInvalidToken({ token })).toMatch(/lifetime/);
+    });
+
+    it('rejects an expired token', async () => {
+      const now = nowSeconds();
+      const token = sign(
+        { sub: 'alice', jti: freshJti(), iat: now - 120, exp: now - 70 },
+        TEST_JWT_SECRET,
+        { algorithm: 'HS256' },
+      );
+      expect(await expectInvalidToken({ token })).toMatch(/expired/);
+    });
+
+    it('names the error code in the JSON body', async () => {
+      const response = await call(url, '/me', { token: 'abc.def.ghi' });
+      expect(response.body).toMatchObject({ statusCode: 401, error: 'ERR_TOKEN_INVALID' });
+    });
+  });
+
+  describe('when the token is valid', () => {
+    it('answers with its verified claims', async () => {
+      const { token, claims } = signFor('alice');
+      const response = await call(url, '/me', { token });
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({
+        sub: 'alice',
+        username: 'name-of-alice',
+        jti: claims.jti,
+        iat: claims.iat,
+        exp: claims.exp,
+      });
+    });
+
+    it('accepts it from the access_token cookie as well as from the header', async () => {
+      const { token } = signFor('alice');
+      const byCookie = await call(url, '/me', { cookie: `theme=dark; access_token=${token}` });
+      expect(byCookie.status).toBe(200);
+      expect(byCookie.body).toMatchObject({ sub: 'alice' });
+    });
+
+    it('prefers the Authorization header over the cookie', async () => {
+      const { token } = signFor('alice');
+      const response = await call(url, '/me', { token, cookie: 'access_token=garbage' });
+      expect(response.status).toBe(200);
+    });
+  });
+
+  describe('when the token is logged out', () => {
+    it('rejects it at once on this replica while other tokens of the user still pass', async () => {
+      const revoked = signFor('bob');
+      const other = signFor('bob');
+      expect((await call(url, '/me', { token: revoked.token })).status).toBe(200);
+
+      const logout = await call(url, '/logout', { method: 'POST', token: revoked.token });
+      expect(logout.status).toBe(204);
+
+      expect(await expectInvalidToken({ token: revoked.token })).toMatch(/revoked/);
+      expect(await expectInvalidToken({ cookie: `access_token=${revoked.token}` })).toMatch(
+        /revoked/,
+      );
+      expect((await call(url, '/me', { token: other.token })).status).toBe(200);
+    });
+
+    it('answers a second logout of the same token with 401', async () => {
+      const { token } = signFor('bob');
+      expect((await call(url, '/logout', { method: 'POST', token })).status).toBe(204);
+      expect((await call(url, '/logout', { method: 'POST', token })).status).toBe(401);
+    });
+  });
+
+  describe('when the user logs out everywhere', () => {
+    it('rejects every token issued before and accepts one issued right after, in the same second', async () => {
+      // Start early in a second so that the whole sequence fits in it.
+      await waitUntil(() => Date.now() % 1000 < 300, {
+        timeoutMs: 1500,
+        intervalMs: 5,
+        description: 'the start of a second',
+      });
+      const first = signFor('carol');
+      const second = signFor('carol');
+      const bystander = signFor('dave');
+
+      const logoutAll = await call(url, '/logout-all', { method: 'POST', token: first.token });
+      expect(logoutAll.status).toBe(204);
+      const after = signFor('carol');
+
+      expect(Math.floor(after.claims.iat)).toBe(Math.floor(first.claims.iat));
+      expect(await expectInvalidToken({ token: first.token })).toMatch(/revoked/);
+      expect(await expectInvalidToken({ token: second.token })).toMatch(/revoked/);
+      const fresh = await call(url, '/me', { token: after.token });
+      expect(fresh.status).toBe(200);
+      expect(fresh.body).toMatchObject({ sub: 'carol', jti: after.claims.jti });
+      expect((await call(url, '/me', { token: bystander.token })).status).toBe(200);
+    });
+  });
+});
