@@ -1,0 +1,42 @@
+/**
+ * steady-read: valid tokens read `GET /me` across every replica at a constant rate.
+ *
+ * Proves that the revocation check adds no visible latency: thresholds on p95/p99 and on the
+ * failure rate. Run: `k6 run load-tests/k6/steady-read.ts` (env: BASE_URLS, RATE, DURATION).
+ */
+import { check } from 'k6';
+import http from 'k6/http';
+import { type Options } from 'k6/options';
+import { BASE_URLS, bearer, loginAs, replica } from './lib/targets.ts';
+
+export const options: Options = {
+  scenarios: {
+    reads: {
+      executor: 'constant-arrival-rate',
+      rate: Number(__ENV.RATE || 1000),
+      timeUnit: '1s',
+      duration: __ENV.DURATION || '1m',
+      preAllocatedVUs: 50,
+      maxVUs: 200,
+    },
+  },
+  thresholds: {
+    http_req_failed: ['rate<0.001'],
+    'http_req_duration{name:me}': ['p(95)<20', 'p(99)<50'],
+  },
+};
+
+interface SetupData {
+  tokens: string[];
+}
+
+export function setup(): SetupData {
+  const tokens = BASE_URLS.map((base, i) => loginAs(base, `k6-steady-${i}`, 'k6-password-1'));
+  return { tokens };
+}
+
+export default function (data: SetupData): void {
+  const i = Math.floor(Math.random() * BASE_URLS.length);
+  const res = http.get(`${replica(i)}/me`, { ...bearer(data.tokens[i]), tags: { name: 'me' } });
+  check(res, { 'status is 200': (r) => r.status === 200 });
+}
