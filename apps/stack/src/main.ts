@@ -1,0 +1,78 @@
+// `npm start`: the whole local stack (Redis, worker, API replicas) in one terminal.
+import { HarnessError, describeExit } from '@rescind/testing';
+import { type RunningStack, Stack } from './stack';
+import { parseStackConfig, type StackConfig } from './stack-config';
+import { StackError } from './stack.error';
+
+const EXIT_OK = 0;
+const EXIT_FAILURE = 1;
+const EXIT_BAD_CONFIG = 2;
+
+async function main(): Promise<number> {
+  let config: StackConfig;
+  try {
+    config = parseStackConfig(process.env);
+  } catch (error) {
+    return fail(error, EXIT_BAD_CONFIG);
+  }
+
+  const stack = new Stack({ config });
+  let signalled = false;
+  let stopRequested: (signal: NodeJS.Signals) => void = () => undefined;
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => (stopRequested = resolve));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    // Repeated Ctrl-C does nothing more: stopping is already bounded (SIGKILL after 10 s).
+    process.on(signal, () => {
+      signalled = true;
+      stopRequested(signal);
+    });
+  }
+  const stopped = stopSignal.then(async (signal) => {
+    console.log(`rescind: ${signal} received, stopping…`);
+    await stack.stop();
+    console.log('rescind: stopped');
+    return EXIT_OK;
+  });
+
+  let running: RunningStack | undefined;
+  try {
+    running = await Promise.race([stack.start(), stopped.then(() => undefined)]);
+  } catch (error) {
+    // A start-up cut short by Ctrl-C is a clean stop, not a failure.
+    return signalled ? stopped : fail(error, EXIT_FAILURE);
+  }
+  if (!running) return stopped;
+  printReady(running);
+
+  return Promise.race([
+    stopped,
+    stack.failed.then(async ({ name, exit }) => {
+      console.error(
+        `rescind: ${name} exited unexpectedly (${describeExit(exit)}); stopping the stack`,
+      );
+      await stack.stop();
+      return EXIT_FAILURE;
+    }),
+  ]);
+}
+
+function printReady({ apiUrls, redisUrl, privateRedis }: RunningStack): void {
+  console.log('Rescind is ready:');
+  for (const url of apiUrls) console.log(`  ${url}`);
+  console.log(`Redis: ${redisUrl}${privateRedis ? ' (private, removed on exit)' : ''}`);
+  console.log('Press Ctrl-C to stop.');
+}
+
+function fail(error: unknown, code: number): number {
+  const known = error instanceof StackError || error instanceof HarnessError;
+  console.error(known ? `rescind: ${error.message}` : error);
+  return code;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(EXIT_FAILURE);
+  },
+);

@@ -1,0 +1,98 @@
+import { ManagedProcess } from './managed-process';
+import { type ProcessExit } from './process-exit';
+import { appEntry } from './repo-root';
+
+/** The line the worker prints once it is consuming jobs. */
+export const WORKER_READY_PATTERN = /worker ready/i;
+
+/** Options for {@link WorkerProcess.start}. */
+export interface WorkerProcessOptions {
+  /** Output label. @default 'worker' */
+  name?: string;
+  /** Further environment (`REDIS_URL`, `KEY_PREFIX`, …), over the inherited one. */
+  env?: Record<string, string | undefined>;
+  /** Echo output prefixed with `[name]`. @default false */
+  echo?: boolean;
+  /** Own process group. @default false */
+  detached?: boolean;
+  /** Script to run. @default `<repo>/dist/apps/worker/src/main.js` */
+  entry?: string;
+  /** How long start() waits for the ready line. @default 30000 */
+  readyTimeoutMs?: number;
+}
+
+/** The worker process (`dist/apps/worker/src/main.js`). */
+export class WorkerProcess {
+  private constructor(
+    private readonly options: WorkerProcessOptions,
+    private current: ManagedProcess,
+  ) {}
+
+  /** Spawns the worker and waits for its ready line; kills it if that never comes. */
+  static async start(options: WorkerProcessOptions = {}): Promise<WorkerProcess> {
+    const worker = await WorkerProcess.spawn(options);
+    try {
+      await worker.ready(options.readyTimeoutMs);
+    } catch (error) {
+      await worker.kill();
+      throw error;
+    }
+    return worker;
+  }
+
+  /** Spawns the worker without waiting; see {@link WorkerProcess.ready}. */
+  static async spawn(options: WorkerProcessOptions = {}): Promise<WorkerProcess> {
+    return new WorkerProcess(options, await spawnWorker(options));
+  }
+
+  /** Output label. */
+  get name(): string {
+    return this.current.name;
+  }
+
+  /** The current process (replaced by restart()). */
+  get process(): ManagedProcess {
+    return this.current;
+  }
+
+  /** Process id of the current process. */
+  get pid(): number {
+    return this.current.pid;
+  }
+
+  /** Resolves when the current process exits. */
+  get exited(): Promise<ProcessExit> {
+    return this.current.exited;
+  }
+
+  /** Waits for the ready line; fails at once if the process exits. */
+  async ready(timeoutMs = this.options.readyTimeoutMs ?? 30_000): Promise<void> {
+    await this.current.waitForLine(WORKER_READY_PATTERN, timeoutMs);
+  }
+
+  /** Stops with `signal` (SIGKILL after `timeoutMs`); resolves with the exit code. */
+  stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<number | null> {
+    return this.current.stop(signal, timeoutMs);
+  }
+
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<ProcessExit> {
+    return this.current.kill();
+  }
+
+  /** Stops the worker if running, spawns it again and waits for its ready line. */
+  async restart(): Promise<void> {
+    await this.current.stop();
+    this.current = await spawnWorker(this.options);
+    await this.ready();
+  }
+}
+
+function spawnWorker(options: WorkerProcessOptions): Promise<ManagedProcess> {
+  return ManagedProcess.spawnNode(options.entry ?? appEntry('worker'), {
+    name: options.name ?? 'worker',
+    env: options.env,
+    echo: options.echo,
+    detached: options.detached,
+  });
+}
