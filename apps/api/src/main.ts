@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { STATUS_CODES } from 'node:http';
 import { type Socket } from 'node:net';
-import { Logger } from '@nestjs/common';
+import { ConsoleLogger, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigError, loadRescindConfig } from '@rescind/config';
@@ -49,7 +49,8 @@ async function bootstrap(config: AppConfig): Promise<void> {
     done();
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    bufferLogs: false,
+    // One JSON object per line: what log shippers expect, and no colour codes in pipes.
+    logger: new ConsoleLogger({ json: true, colors: false }),
   });
   await RevocationModule.connect(app);
 

@@ -23,12 +23,15 @@ export class RevocationSyncService implements OnApplicationBootstrap, OnApplicat
   ) {}
 
   onApplicationBootstrap(): void {
-    this.redis.once('ready', () => void this.sync.tick());
+    // Tick from the first connection on; until then the replica is simply not hydrated.
+    this.redis.once('ready', () => {
+      void this.sync.tick();
+      this.timer = setInterval(() => void this.sync.tick(), this.options.syncIntervalMs);
+      this.timer.unref();
+    });
     this.redis.connect().catch((error: unknown) => {
       this.log.warn(`Redis not reachable yet (${String(error)}); retrying`);
     });
-    this.timer = setInterval(() => void this.sync.tick(), this.options.syncIntervalMs);
-    this.timer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
