@@ -96,9 +96,7 @@ describe('RevocationCache', () => {
     });
 
     it('accepts her tokens issued one millisecond after the cut-off', () => {
-      expect(cache.check(claims('c', 'alice', cutoffMs + 1), NOW)).toBe(
-        RevocationVerdict.Accepted,
-      );
+      expect(cache.check(claims('c', 'alice', cutoffMs + 1), NOW)).toBe(RevocationVerdict.Accepted);
     });
 
     it("accepts other users' tokens", () => {
@@ -252,7 +250,9 @@ describe('RevocationCache', () => {
         const expiringThisSecond = [...expiries].filter(
           ([, e]) => e <= now && e >= Math.floor(now / 1000) * 1000,
         );
-        const lost = live.filter(([id]) => cache.check(claims(id), now) !== RevocationVerdict.Revoked);
+        const lost = live.filter(
+          ([id]) => cache.check(claims(id), now) !== RevocationVerdict.Revoked,
+        );
         expect(lost).toEqual([]);
         expect(cache.size).toBeGreaterThanOrEqual(live.length);
         expect(cache.size).toBeLessThanOrEqual(live.length + expiringThisSecond.length);
@@ -338,7 +338,13 @@ describe('RevocationCache', () => {
 
       const listed = [...cache.revocations(NOW + 1_000)].sort((a, b) => a.id.localeCompare(b.id));
       expect(listed).toEqual([
-        { kind: 'user', id: 'alice', cutoffMs: NOW - 7, expiresAtMs: NOW + MINUTE, createdAtMs: expect.any(Number) },
+        {
+          kind: 'user',
+          id: 'alice',
+          cutoffMs: NOW - 7,
+          expiresAtMs: NOW + MINUTE,
+          createdAtMs: expect.any(Number),
+        },
         { kind: 'token', id: 'later', expiresAtMs: NOW + MINUTE, createdAtMs: expect.any(Number) },
       ]);
       expect([...cache.revocations(NOW + MINUTE)]).toEqual([]);

@@ -99,7 +99,9 @@ describe('parseRevocationEvent', () => {
     });
 
     it('accepts zero timestamps (they are merely expired)', () => {
-      expect(() => parseRevocationEvent({ ...userEvent, cutoffMs: 0, createdAtMs: 0 })).not.toThrow();
+      expect(() =>
+        parseRevocationEvent({ ...userEvent, cutoffMs: 0, createdAtMs: 0 }),
+      ).not.toThrow();
     });
   });
 
@@ -184,7 +186,9 @@ describe('parseRevocation', () => {
   });
 
   it('rejects a bad revocation with ERR_EVENT_MALFORMED', () => {
-    expect(() => parseRevocation({ kind: 'token', id: 'j', expiresAtMs: -2, createdAtMs: 1 })).toThrow(
+    expect(() =>
+      parseRevocation({ kind: 'token', id: 'j', expiresAtMs: -2, createdAtMs: 1 }),
+    ).toThrow(
       expect.objectContaining({ code: 'ERR_EVENT_MALFORMED', name: 'MalformedEventError' }),
     );
   });

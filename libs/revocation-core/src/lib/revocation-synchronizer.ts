@@ -176,22 +176,28 @@ export class RevocationSynchronizer {
     const generation = this.subscriptionGeneration;
     const wasSubscribed = this.subscribed;
     const startedAt = this.clock.now();
+    // Live events may advance the position while the head is on its way: compare with before.
+    const before = this.position;
     let head = await this.source.readHead();
     const cause: ResyncCause = causes.find((c) => c !== 'anti-entropy') ?? 'anti-entropy';
+    let hydrated = false;
 
-    if (this.position === null) {
+    if (before === null) {
       await this.hydrate(head, 'startup');
-    } else if (head.epoch !== this.position.epoch || head.seq < this.position.seq) {
+      hydrated = true;
+    } else if (head.epoch !== before.epoch || head.seq < before.seq) {
       // The store is not the one we hydrated from: it lost data (restart without persistence,
       // failover to a stale replica). Write back what we hold, then start over from it.
       await this.writeBack();
       head = await this.source.readHead();
       await this.hydrate(head, 'store-reset');
-    } else if (head.seq > this.position.seq) {
+      hydrated = true;
+    } else if (head.seq > (this.position as LogPosition).seq) {
       const applied = await this.catchUp(head);
       if (applied === null) {
         head = await this.source.readHead();
         await this.hydrate(head, 'log-trimmed');
+        hydrated = true;
       } else if (cause !== 'anti-entropy' || applied > 0) {
         this.observer.onResync?.(cause, applied);
       }
@@ -203,6 +209,8 @@ export class RevocationSynchronizer {
     // Everything logged before `startedAt` is now applied; with a live subscription over the
     // whole round nothing after it can have been missed either.
     this.lastConfirmedMs = Math.max(this.lastConfirmedMs, startedAt);
+    // A round that (re)hydrated still owes the catch-up from its head; the next round does it.
+    if (hydrated) return;
     if (wasSubscribed && this.subscribed && generation === this.subscriptionGeneration) {
       this.caughtUpGeneration = generation;
     }
@@ -252,12 +260,11 @@ export class RevocationSynchronizer {
   }
 
   private async writeBack(): Promise<void> {
-    const batch = [];
-    for (const revocation of this.cache.revocations(this.clock.now())) {
-      batch.push(revocation);
-      if (batch.length === this.pageSize) await this.source.restore(batch.splice(0));
+    // Copy first: checks reorder the LRU while we await, which would derail a live iterator.
+    const held = [...this.cache.revocations(this.clock.now())];
+    for (let i = 0; i < held.length; i += this.pageSize) {
+      await this.source.restore(held.slice(i, i + this.pageSize));
     }
-    if (batch.length > 0) await this.source.restore(batch);
   }
 
   /** Milliseconds since the last confirmation. */

@@ -9,22 +9,28 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
   try {
     parsed = new URL(url);
   } catch {
-    throw new RangeError(`REDIS_URL is not a URL: "${url}"`);
+    throw new RangeError('REDIS_URL is not a URL');
   }
+  // Error messages name the host only: the URL may carry a password.
+  const where = `${parsed.protocol}//${parsed.host}`;
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new RangeError(
-      `REDIS_URL must start with redis:// or rediss://, got "${parsed.protocol}"`,
-    );
+    throw new RangeError(`REDIS_URL must start with redis:// or rediss://, got "${where}"`);
   }
   const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
-  if (!Number.isInteger(db) || db < 0) throw new RangeError(`REDIS_URL has a bad db: "${url}"`);
+  if (!Number.isInteger(db) || db < 0) {
+    throw new RangeError(`REDIS_URL for ${where} has a bad database number`);
+  }
   const options: RedisOptions = {
     host: parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
     port: parsed.port === '' ? 6379 : Number(parsed.port),
     db,
   };
-  if (parsed.username !== '') options.username = decodeURIComponent(parsed.username);
-  if (parsed.password !== '') options.password = decodeURIComponent(parsed.password);
+  try {
+    if (parsed.username !== '') options.username = decodeURIComponent(parsed.username);
+    if (parsed.password !== '') options.password = decodeURIComponent(parsed.password);
+  } catch {
+    throw new RangeError(`REDIS_URL for ${where} has a badly percent-encoded user or password`);
+  }
   if (parsed.protocol === 'rediss:') options.tls = { servername: parsed.hostname };
   return options;
 }

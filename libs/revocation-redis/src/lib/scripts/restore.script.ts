@@ -20,7 +20,13 @@ if prev and ARGV[1] == 'user' then
   write = not (ok and type(rec) == 'table' and tonumber(rec['cutoffMs']) ~= nil
     and tonumber(rec['cutoffMs']) >= tonumber(ARGV[6]))
 end
-if write then redis.call('SET', KEYS[1], ARGV[3], 'PX', ttl) end
+if write then
+  if prev then
+    local left = redis.call('PTTL', KEYS[1])
+    if left > ttl then ttl = left end
+  end
+  redis.call('SET', KEYS[1], ARGV[3], 'PX', ttl)
+end
 redis.call('ZADD', KEYS[2], 'GT', ARGV[4], ARGV[2])
 return 1
 `,

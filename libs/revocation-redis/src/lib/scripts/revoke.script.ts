@@ -29,6 +29,11 @@ if not epoch then
   epoch = ARGV[7]
   redis.call('SET', KEYS[5], epoch)
 end
+if prev then
+  -- A later cut-off never shortens what the earlier one still covered.
+  local left = redis.call('PTTL', KEYS[1])
+  if left > ttl then ttl = left end
+end
 redis.call('SET', KEYS[1], ARGV[3], 'PX', ttl)
 redis.call('ZADD', KEYS[2], 'GT', ARGV[4], ARGV[2])
 local seq = redis.call('INCR', KEYS[4])

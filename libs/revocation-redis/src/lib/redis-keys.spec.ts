@@ -1,0 +1,64 @@
+import { RedisKeys } from './redis-keys';
+
+describe('RedisKeys', () => {
+  describe('when built from a valid prefix', () => {
+    const keys = new RedisKeys('rescind');
+
+    it('derives every name from the prefix', () => {
+      expect(keys).toMatchObject({
+        prefix: 'rescind',
+        index: 'rescind:rev:index',
+        log: 'rescind:rev:log',
+        seq: 'rescind:rev:seq',
+        epoch: 'rescind:rev:epoch',
+        channel: 'rescind:rev:events',
+        maintenanceQueue: 'maintenance',
+        tidyJob: 'tidy',
+      });
+    });
+
+    it('names index members and records by kind', () => {
+      expect(keys.member('token', 'jti-1')).toBe('t:jti-1');
+      expect(keys.member('user', 'alice')).toBe('u:alice');
+      expect(keys.record('token', 'jti-1')).toBe('rescind:rev:t:jti-1');
+      expect(keys.record('user', 'alice')).toBe('rescind:rev:u:alice');
+    });
+
+    it('keeps token and user records apart for the same id', () => {
+      expect(keys.record('token', 'x')).not.toBe(keys.record('user', 'x'));
+    });
+
+    it('names user accounts outside the revocation keys', () => {
+      expect(keys.user('alice')).toBe('rescind:user:alice');
+    });
+
+    it.each(['a', 'rescind-prod', 'app_1.v2', '{rvk}', 'tenant:eu-1', 'x'.repeat(64)])(
+      'accepts the prefix %p',
+      (prefix) => {
+        expect(new RedisKeys(prefix).prefix).toBe(prefix);
+      },
+    );
+
+    it('keeps a hash tag so that every key lands in one cluster slot', () => {
+      const tagged = new RedisKeys('{rvk}');
+      for (const key of [
+        tagged.index,
+        tagged.log,
+        tagged.seq,
+        tagged.epoch,
+        tagged.record('token', 'j'),
+      ]) {
+        expect(key.startsWith('{rvk}:')).toBe(true);
+      }
+    });
+  });
+
+  describe('when the prefix is bad', () => {
+    it.each(['', 'has space', 'star*', 'glob?', 'new\nline', 'ünïcode', 'x'.repeat(65), 'a/b'])(
+      'rejects %p with a RangeError',
+      (prefix) => {
+        expect(() => new RedisKeys(prefix)).toThrow(RangeError);
+      },
+    );
+  });
+});

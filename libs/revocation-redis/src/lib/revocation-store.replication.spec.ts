@@ -1,0 +1,265 @@
+import {
+  type CheckedClaims,
+  type ResyncCause,
+  RevocationCache,
+  RevocationSynchronizer,
+  RevocationVerdict,
+  type TokenRevocation,
+  type UserRevocation,
+} from '@rescind/revocation-core';
+import { Redis } from 'ioredis';
+import { RedisKeys } from './redis-keys';
+import { RevocationStore } from './revocation-store';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const HOUR = 3_600_000;
+
+let counter = 0;
+
+/** A key prefix no other test (or test run) uses. */
+function uniquePrefix(): string {
+  return `t${process.pid}x${Date.now()}x${++counter}`;
+}
+
+async function keysUnder(redis: Redis, pattern: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    found.push(...keys);
+  } while (cursor !== '0');
+  return found;
+}
+
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  const keys = await keysUnder(redis, `${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+}
+
+/** Polls a condition; integration tests wait on conditions, never on fixed sleeps. */
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function token(id: string, lifetimeMs = HOUR): TokenRevocation {
+  const now = Date.now();
+  return { kind: 'token', id, expiresAtMs: now + lifetimeMs, createdAtMs: now };
+}
+
+function user(id: string, cutoffMs: number): UserRevocation {
+  return { kind: 'user', id, cutoffMs, expiresAtMs: Date.now() + HOUR, createdAtMs: cutoffMs };
+}
+
+/**
+ * One API replica as the Nest module wires it: a command connection for its store, a
+ * subscriber connection on the channel feeding the synchroniser, and its own cache.
+ */
+class Replica {
+  readonly commands = new Redis(REDIS_URL);
+  readonly subscriber = new Redis(REDIS_URL);
+  readonly store: RevocationStore;
+  readonly cache = new RevocationCache({ maxEntries: 10_000 });
+  readonly sync: RevocationSynchronizer;
+  readonly causes: ResyncCause[] = [];
+  readonly errors: unknown[] = [];
+  /** Messages to lose on the way, as Redis pub/sub may (hard part 1). */
+  dropMessages = 0;
+
+  constructor(readonly keys: RedisKeys) {
+    this.store = new RevocationStore(this.commands, keys);
+    this.sync = new RevocationSynchronizer(this.cache, this.store, {
+      observer: {
+        onResync: (cause) => this.causes.push(cause),
+        onSyncError: (error) => this.errors.push(error),
+      },
+    });
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== keys.channel) return;
+      if (this.dropMessages > 0) {
+        this.dropMessages--;
+        return;
+      }
+      this.sync.onMessage((JSON.parse(message) as { data: unknown }).data);
+    });
+  }
+
+  async start(): Promise<this> {
+    await this.subscriber.subscribe(this.keys.channel);
+    await this.sync.onSubscribed();
+    return this;
+  }
+
+  async disconnect(): Promise<void> {
+    this.sync.onSubscriptionLost();
+    await this.subscriber.unsubscribe(this.keys.channel);
+  }
+
+  async reconnect(): Promise<void> {
+    await this.subscriber.subscribe(this.keys.channel);
+    await this.sync.onSubscribed();
+  }
+
+  rejects(claims: Partial<CheckedClaims>): boolean {
+    const full = { jti: 'some-jti', sub: 'someone', iatMs: Date.now() - 1_000, ...claims };
+    return this.cache.check(full, Date.now()) === RevocationVerdict.Revoked;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.subscriber.quit(), this.commands.quit()]);
+  }
+}
+
+describe('Replicas synchronised through a real Redis', () => {
+  let admin: Redis;
+  let keys: RedisKeys;
+  /** Another replica, or the admin API, writing to the same store. */
+  let other: RevocationStore;
+  const replicas: Replica[] = [];
+
+  async function startReplica(): Promise<Replica> {
+    const replica = new Replica(keys);
+    replicas.push(replica);
+    return replica.start();
+  }
+
+  beforeAll(() => {
+    admin = new Redis(REDIS_URL);
+  });
+
+  beforeEach(() => {
+    keys = new RedisKeys(uniquePrefix());
+    other = new RevocationStore(admin, keys);
+  });
+
+  afterEach(async () => {
+    await Promise.all(replicas.splice(0).map((r) => r.close()));
+    await deleteKeys(admin, keys.prefix);
+  });
+
+  afterAll(async () => {
+    await admin.quit();
+  });
+
+  describe('when a replica starts', () => {
+    it('hydrates what was revoked before, and is ready', async () => {
+      const cutoffMs = Date.now();
+      await other.revoke(token('old-jti'));
+      await other.revoke(user('alice', cutoffMs));
+
+      const replica = await startReplica();
+
+      expect(replica.sync.isReady()).toBe(true);
+      expect(replica.rejects({ jti: 'old-jti' })).toBe(true);
+      expect(replica.rejects({ sub: 'alice', iatMs: cutoffMs })).toBe(true);
+      expect(replica.rejects({ sub: 'alice', iatMs: cutoffMs + 1 })).toBe(false);
+      expect(replica.sync.state.position?.seq).toBe(2);
+    });
+  });
+
+  describe('when a token is revoked on another replica', () => {
+    it('reaches this replica through pub/sub', async () => {
+      const replica = await startReplica();
+      const event = await other.revoke(token('stolen'));
+
+      await waitFor(() => replica.rejects({ jti: 'stolen' }), 'the revocation arrived');
+      expect(replica.sync.state.position?.seq).toBe(event?.seq);
+      expect(replica.causes).toEqual(['startup']);
+    });
+
+    it('recovers a message lost on the way from the log', async () => {
+      const replica = await startReplica();
+      replica.dropMessages = 1;
+      await other.revoke(token('lost'));
+      await other.revoke(token('delivered'));
+
+      await waitFor(() => replica.rejects({ jti: 'lost' }), 'the gap was filled');
+      expect(replica.rejects({ jti: 'delivered' })).toBe(true);
+      expect(replica.causes).toContain('gap');
+    });
+  });
+
+  describe('when the subscription was lost for a while', () => {
+    it('catches up on reconnection and is ready again', async () => {
+      const replica = await startReplica();
+      await replica.disconnect();
+      await other.revoke(token('while-away'));
+      await other.revoke(user('bob', Date.now()));
+      expect(replica.sync.isReady()).toBe(false);
+
+      await replica.reconnect();
+
+      expect(replica.rejects({ jti: 'while-away' })).toBe(true);
+      expect(replica.rejects({ sub: 'bob' })).toBe(true);
+      expect(replica.causes).toContain('resubscribe');
+      expect(replica.sync.isReady()).toBe(true);
+    });
+
+    it('re-hydrates when the worker trimmed the log past its position', async () => {
+      const replica = await startReplica();
+      await replica.disconnect();
+      await other.revoke(token('short-lived', 1_000));
+      await other.revoke(token('long-lived'));
+      await other.tidy(100, Date.now() + 10_000);
+
+      await replica.reconnect();
+
+      expect(replica.causes).toContain('log-trimmed');
+      expect(replica.rejects({ jti: 'long-lived' })).toBe(true);
+      expect(replica.sync.isReady()).toBe(true);
+    });
+  });
+
+  describe('when this replica revokes a token itself', () => {
+    it('rejects it at once, and takes its own echo as a duplicate', async () => {
+      const replica = await startReplica();
+      const event = await replica.store.revoke(token('mine'));
+      if (event === null) throw new Error('not recorded');
+      replica.sync.applyLocal(event);
+      expect(replica.rejects({ jti: 'mine' })).toBe(true);
+
+      await other.revoke(token('next'));
+      await waitFor(() => replica.rejects({ jti: 'next' }), 'the next event arrived');
+      expect(replica.causes).toEqual(['startup']);
+    });
+  });
+
+  describe('when the store lost its data (restart without persistence)', () => {
+    it('restores what the replica holds on its next tick', async () => {
+      const cutoffMs = Date.now();
+      const replica = await startReplica();
+      const epoch = replica.sync.state.position?.epoch;
+      await other.revoke(token('stolen'));
+      await other.revoke(user('alice', cutoffMs));
+      await waitFor(
+        () => replica.rejects({ jti: 'stolen' }) && replica.rejects({ sub: 'alice' }),
+        'the revocations arrived',
+      );
+
+      await deleteKeys(admin, keys.prefix);
+      expect(await admin.exists(keys.record('token', 'stolen'))).toBe(0);
+
+      await replica.sync.tick();
+
+      expect(replica.causes).toContain('store-reset');
+      expect(replica.errors).toEqual([]);
+      expect(replica.sync.state.position?.epoch).not.toBe(epoch);
+      expect(await admin.get(keys.epoch)).toBe(replica.sync.state.position?.epoch);
+      expect(await admin.exists(keys.record('token', 'stolen'), keys.record('user', 'alice'))).toBe(
+        2,
+      );
+      expect((await admin.zrange(keys.index, 0, -1)).sort()).toEqual(['t:stolen', 'u:alice']);
+      expect(await admin.xlen(keys.log)).toBe(0);
+      expect(await other.isRevoked({ jti: 'x', sub: 'alice', iatMs: cutoffMs })).toBe(true);
+      expect(replica.sync.isReady()).toBe(true);
+
+      const newcomer = await startReplica();
+      expect(newcomer.rejects({ jti: 'stolen' })).toBe(true);
+      expect(newcomer.rejects({ sub: 'alice', iatMs: cutoffMs })).toBe(true);
+    });
+  });
+});

@@ -1,0 +1,583 @@
+import {
+  parseRevocationEvent,
+  type Revocation,
+  type RevocationEvent,
+  type TokenRevocation,
+  type UserRevocation,
+} from '@rescind/revocation-core';
+import { Redis } from 'ioredis';
+import { RedisKeys } from './redis-keys';
+import { RevocationStore, type RevocationStoreOptions } from './revocation-store';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const HOUR = 3_600_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const STREAM_ID = /^\d+-\d+$/;
+
+let counter = 0;
+
+/** A key prefix no other test (or test run) uses. */
+function uniquePrefix(): string {
+  return `t${process.pid}x${Date.now()}x${++counter}`;
+}
+
+async function keysUnder(redis: Redis, pattern: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    found.push(...keys);
+  } while (cursor !== '0');
+  return found;
+}
+
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  const keys = await keysUnder(redis, `${prefix}:*`);
+  for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+}
+
+/** Polls a condition; integration tests wait on conditions, never on fixed sleeps. */
+async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 5_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function token(id: string, lifetimeMs = HOUR): TokenRevocation {
+  const now = Date.now();
+  return { kind: 'token', id, expiresAtMs: now + lifetimeMs, createdAtMs: now };
+}
+
+function user(id: string, cutoffMs: number, lifetimeMs = HOUR): UserRevocation {
+  return {
+    kind: 'user',
+    id,
+    cutoffMs,
+    expiresAtMs: Date.now() + lifetimeMs,
+    createdAtMs: cutoffMs,
+  };
+}
+
+function logged(event: RevocationEvent | null): RevocationEvent {
+  if (event === null) throw new Error('expected the revocation to be recorded');
+  return event;
+}
+
+describe('RevocationStore (against a real Redis)', () => {
+  let redis: Redis;
+  const prefixes: string[] = [];
+
+  function newStore(options: RevocationStoreOptions = {}): {
+    keys: RedisKeys;
+    store: RevocationStore;
+  } {
+    const keys = new RedisKeys(uniquePrefix());
+    prefixes.push(keys.prefix);
+    return { keys, store: new RevocationStore(redis, keys, options) };
+  }
+
+  async function subscribe(
+    channel: string,
+  ): Promise<{ messages: string[]; close(): Promise<void> }> {
+    const subscriber = new Redis(REDIS_URL);
+    const messages: string[] = [];
+    subscriber.on('message', (from: string, message: string) => {
+      if (from === channel) messages.push(message);
+    });
+    await subscriber.subscribe(channel);
+    return { messages, close: async () => void (await subscriber.quit()) };
+  }
+
+  beforeAll(() => {
+    redis = new Redis(REDIS_URL);
+  });
+
+  afterEach(async () => {
+    for (const prefix of prefixes.splice(0)) await deleteKeys(redis, prefix);
+  });
+
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  describe('when a token is revoked', () => {
+    it('records it with a TTL equal to its remaining life, indexes and logs it', async () => {
+      const { keys, store } = newStore();
+      const revocation = token('jti-1', 60_000);
+
+      const event = await store.revoke(revocation, { reason: 'logout', actor: 'self' });
+
+      expect(event).toEqual({
+        ...revocation,
+        epoch: expect.stringMatching(UUID),
+        seq: 1,
+        logId: expect.stringMatching(STREAM_ID),
+      });
+      const record = keys.record('token', 'jti-1');
+      expect(JSON.parse((await redis.get(record)) ?? 'null')).toEqual({
+        ...revocation,
+        reason: 'logout',
+        actor: 'self',
+      });
+      const pttl = await redis.pttl(record);
+      const remaining = revocation.expiresAtMs - Date.now();
+      expect(pttl).toBeGreaterThan(remaining - 1_000);
+      expect(pttl).toBeLessThanOrEqual(60_000);
+      expect(Number(await redis.zscore(keys.index, 't:jti-1'))).toBe(revocation.expiresAtMs);
+      expect(await redis.zcard(keys.index)).toBe(1);
+      expect(await redis.get(keys.seq)).toBe('1');
+      expect(await redis.get(keys.epoch)).toBe(event?.epoch);
+
+      const log = await redis.xrange(keys.log, '-', '+');
+      expect(log).toHaveLength(1);
+      const [[logId, fields]] = log as [[string, string[]]];
+      expect(logId).toBe(event?.logId);
+      expect(fields[0]).toBe('e');
+      expect(JSON.parse(fields[1] ?? 'null')).toEqual({
+        v: 1,
+        epoch: event?.epoch,
+        seq: 1,
+        ...revocation,
+      });
+    });
+
+    it('publishes the event on the channel in the envelope of the NestJS transport', async () => {
+      const { keys, store } = newStore();
+      const subscriber = await subscribe(keys.channel);
+      try {
+        const event = await store.revoke(token('jti-1'));
+        await waitFor(() => subscriber.messages.length > 0, 'the event was published');
+
+        const message = JSON.parse(subscriber.messages[0] ?? 'null') as {
+          pattern: string;
+          data: unknown;
+        };
+        expect(Object.keys(message).sort()).toEqual(['data', 'pattern']);
+        expect(message.pattern).toBe(keys.channel);
+        expect(parseRevocationEvent(message.data)).toEqual(event);
+      } finally {
+        await subscriber.close();
+      }
+    });
+
+    it('numbers events without gaps under one epoch, in log order', async () => {
+      const { store } = newStore();
+      const events = [];
+      for (const id of ['a', 'b', 'c']) events.push(logged(await store.revoke(token(id))));
+      expect(events.map((e) => e.seq)).toEqual([1, 2, 3]);
+      expect(new Set(events.map((e) => e.epoch)).size).toBe(1);
+      const order = events.map((e) => e.logId.split('-').map(BigInt) as [bigint, bigint]);
+      for (let i = 1; i < order.length; i++) {
+        const [ms, seq] = order[i] as [bigint, bigint];
+        const [prevMs, prevSeq] = order[i - 1] as [bigint, bigint];
+        expect(ms > prevMs || (ms === prevMs && seq > prevSeq)).toBe(true);
+      }
+    });
+
+    it('numbers concurrent revocations without gaps or duplicates', async () => {
+      const { store } = newStore();
+      const events = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => store.revoke(token(`c${i}`))),
+      );
+      expect(events.map((e) => logged(e).seq).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 50 }, (_, i) => i + 1),
+      );
+    });
+
+    it('records nothing the second time the same jti is revoked', async () => {
+      const { keys, store } = newStore();
+      const subscriber = await subscribe(keys.channel);
+      try {
+        logged(await store.revoke(token('jti-1')));
+        expect(await store.revoke(token('jti-1', 2 * HOUR))).toBeNull();
+        await waitFor(() => subscriber.messages.length === 1, 'the first event was published');
+
+        expect(await redis.xlen(keys.log)).toBe(1);
+        expect(await redis.get(keys.seq)).toBe('1');
+        // A PING on the same connection comes back after any message of the second call.
+        await redis.ping();
+        expect(subscriber.messages).toHaveLength(1);
+      } finally {
+        await subscriber.close();
+      }
+    });
+
+    it('records nothing, not even an epoch, for a token that has already expired', async () => {
+      const { keys, store } = newStore();
+      const now = Date.now();
+      const expired: TokenRevocation = {
+        kind: 'token',
+        id: 'old',
+        expiresAtMs: now - 1,
+        createdAtMs: now - HOUR,
+      };
+      expect(await store.revoke(expired)).toBeNull();
+      expect(await store.revoke(user('someone', now - HOUR, -1))).toBeNull();
+      expect(await keysUnder(redis, `${keys.prefix}:*`)).toEqual([]);
+    });
+
+    it('carries ids with quotes and backslashes intact through record, log and channel', async () => {
+      const { keys, store } = newStore();
+      const subscriber = await subscribe(keys.channel);
+      try {
+        const id = 'we"ird\\id{x}:*,"expiresAtMs":1';
+        const event = logged(await store.revoke(token(id)));
+        await waitFor(() => subscriber.messages.length > 0, 'the event was published');
+
+        expect(event.id).toBe(id);
+        expect(await redis.exists(keys.record('token', id))).toBe(1);
+        expect(await store.readAfter('0-0', 10)).toEqual([event]);
+        const message = JSON.parse(subscriber.messages[0] ?? 'null') as { data: unknown };
+        expect(parseRevocationEvent(message.data)).toEqual(event);
+        // Tidying reads expiries out of log entries: the id must not fool it.
+        expect(await store.tidy(100, Date.now())).toEqual({
+          indexRemoved: 0,
+          logTrimmed: 0,
+          more: false,
+        });
+      } finally {
+        await subscriber.close();
+      }
+    });
+  });
+
+  describe('when a user is cut off', () => {
+    it('records the cut-off with a TTL and logs it', async () => {
+      const { keys, store } = newStore();
+      const revocation = user('alice', Date.now(), 60_000);
+      const event = logged(await store.revoke(revocation, { reason: 'logout-all' }));
+
+      expect(event).toMatchObject({ kind: 'user', id: 'alice', cutoffMs: revocation.cutoffMs });
+      const record = JSON.parse((await redis.get(keys.record('user', 'alice'))) ?? 'null');
+      expect(record).toMatchObject({ cutoffMs: revocation.cutoffMs, reason: 'logout-all' });
+      expect(await redis.pttl(keys.record('user', 'alice'))).toBeGreaterThan(55_000);
+      expect(Number(await redis.zscore(keys.index, 'u:alice'))).toBe(revocation.expiresAtMs);
+    });
+
+    it('keeps the later cut-off: an earlier or equal one records nothing', async () => {
+      const { keys, store } = newStore();
+      const now = Date.now();
+      logged(await store.revoke(user('alice', now)));
+      expect(await store.revoke(user('alice', now - 1_000))).toBeNull();
+      expect(await store.revoke(user('alice', now))).toBeNull();
+      expect(await redis.xlen(keys.log)).toBe(1);
+
+      const later = logged(await store.revoke(user('alice', now + 1_000)));
+      expect(later.seq).toBe(2);
+      const record = JSON.parse((await redis.get(keys.record('user', 'alice'))) ?? 'null');
+      expect(record.cutoffMs).toBe(now + 1_000);
+    });
+  });
+
+  describe('when asked whether a token is revoked (cache overflow)', () => {
+    const cutoffMs = Date.now();
+    let store: RevocationStore;
+
+    beforeEach(async () => {
+      ({ store } = newStore());
+      await store.revoke(token('revoked-jti'));
+      await store.revoke(user('alice', cutoffMs));
+    });
+
+    it('answers true for a revoked jti, whoever presents it', async () => {
+      expect(await store.isRevoked({ jti: 'revoked-jti', sub: 'bob', iatMs: cutoffMs + 5 })).toBe(
+        true,
+      );
+    });
+
+    it("answers true for a token issued at or before its user's cut-off", async () => {
+      expect(await store.isRevoked({ jti: 'j1', sub: 'alice', iatMs: cutoffMs - 60_000 })).toBe(
+        true,
+      );
+      expect(await store.isRevoked({ jti: 'j2', sub: 'alice', iatMs: cutoffMs })).toBe(true);
+    });
+
+    it('answers false for a token issued after the cut-off', async () => {
+      expect(await store.isRevoked({ jti: 'j3', sub: 'alice', iatMs: cutoffMs + 1 })).toBe(false);
+    });
+
+    it('answers false for an unknown token of an unknown user', async () => {
+      expect(await store.isRevoked({ jti: 'unknown', sub: 'bob', iatMs: cutoffMs })).toBe(false);
+    });
+
+    it('does so with exactly one Redis command (an MGET)', async () => {
+      const sendCommand = jest.spyOn(redis, 'sendCommand');
+      try {
+        for (const claims of [
+          { jti: 'revoked-jti', sub: 'bob', iatMs: cutoffMs },
+          { jti: 'j2', sub: 'alice', iatMs: cutoffMs },
+          { jti: 'j3', sub: 'alice', iatMs: cutoffMs + 1 },
+          { jti: 'unknown', sub: 'bob', iatMs: cutoffMs },
+        ]) {
+          sendCommand.mockClear();
+          await store.isRevoked(claims);
+          expect(sendCommand.mock.calls.map(([command]) => command.name)).toEqual(['mget']);
+        }
+      } finally {
+        sendCommand.mockRestore();
+      }
+    });
+  });
+
+  describe('when the head of the log is read', () => {
+    it('creates the epoch once and keeps it', async () => {
+      const { keys, store } = newStore();
+      const first = await store.readHead();
+      expect(first).toEqual({ epoch: expect.stringMatching(UUID), seq: 0, logId: '0-0' });
+      expect(await store.readHead()).toEqual(first);
+      expect(await redis.get(keys.epoch)).toBe(first.epoch);
+
+      const event = logged(await store.revoke(token('a')));
+      expect(event.epoch).toBe(first.epoch);
+    });
+
+    it('reports the sequence number and stream id of the last event', async () => {
+      const { store } = newStore();
+      await store.revoke(token('a'));
+      const last = logged(await store.revoke(token('b')));
+      expect(await store.readHead()).toEqual({ epoch: last.epoch, seq: 2, logId: last.logId });
+    });
+
+    it('reports a new epoch once the data is gone', async () => {
+      const { keys, store } = newStore();
+      const before = await store.readHead();
+      await deleteKeys(redis, keys.prefix);
+      const after = await store.readHead();
+      expect(after.epoch).not.toBe(before.epoch);
+      expect(after).toMatchObject({ seq: 0, logId: '0-0' });
+    });
+  });
+
+  describe('when the log is read after a position', () => {
+    it('returns the entries strictly after it, oldest first, at most the limit', async () => {
+      const { store } = newStore();
+      const events: RevocationEvent[] = [];
+      for (const id of ['a', 'b', 'c', 'd', 'e'])
+        events.push(logged(await store.revoke(token(id))));
+      await store.revoke(user('alice', Date.now()));
+      const all = await store.readAfter('0-0', 100);
+
+      expect(all.slice(0, 5)).toEqual(events);
+      expect(all[5]).toMatchObject({ kind: 'user', id: 'alice', seq: 6 });
+      expect(await store.readAfter(events[1]?.logId ?? '', 100)).toEqual(all.slice(2));
+      expect(await store.readAfter(events[1]?.logId ?? '', 2)).toEqual(events.slice(2, 4));
+      expect(await store.readAfter(all[5]?.logId ?? '', 100)).toEqual([]);
+    });
+  });
+
+  describe('when a snapshot is taken', () => {
+    it('pages through every live revocation and skips expired index entries', async () => {
+      const { keys, store } = newStore({ snapshotPageSize: 100 });
+      const tokens = Array.from({ length: 5_000 }, (_, i) => token(`jti-${i}`));
+      const now = Date.now();
+      const users = Array.from({ length: 10 }, (_, i) => user(`user-${i}`, now - i));
+      await Promise.all([...tokens, ...users].map((r) => store.revoke(r)));
+      // Left behind by revocations that expired and were not tidied yet.
+      await redis.zadd(keys.index, now - 1, 't:expired-1', now - 1_000, 'u:expired-2');
+      await redis.set(keys.record('user', 'expired-2'), JSON.stringify(user('expired-2', now)));
+
+      const pages: (readonly Revocation[])[] = [];
+      await store.snapshot((page) => pages.push(page));
+
+      expect(pages.length).toBeGreaterThan(10);
+      const seen = new Map<string, Revocation>();
+      for (const page of pages) for (const r of page) seen.set(`${r.kind}:${r.id}`, r);
+      expect(seen.size).toBe(5_010);
+      for (const t of tokens) {
+        expect(seen.get(`token:${t.id}`)).toMatchObject({ expiresAtMs: t.expiresAtMs });
+      }
+      for (const u of users) {
+        expect(seen.get(`user:${u.id}`)).toEqual({
+          kind: 'user',
+          id: u.id,
+          cutoffMs: u.cutoffMs,
+          expiresAtMs: u.expiresAtMs,
+          createdAtMs: u.createdAtMs,
+        });
+      }
+      expect(seen.has('token:expired-1')).toBe(false);
+      expect(seen.has('user:expired-2')).toBe(false);
+    });
+
+    it('hands out no page for an empty store', async () => {
+      const { store } = newStore();
+      const onPage = jest.fn();
+      await store.snapshot(onPage);
+      expect(onPage).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('when revocations are restored into a store that lost them', () => {
+    it('writes them back with their TTL, without logging or numbering them', async () => {
+      const { keys, store } = newStore();
+      const now = Date.now();
+      await store.restore([token('a', 60_000), user('alice', now, 60_000)]);
+
+      expect(await redis.exists(keys.record('token', 'a'), keys.record('user', 'alice'))).toBe(2);
+      expect(await redis.pttl(keys.record('token', 'a'))).toBeGreaterThan(55_000);
+      expect(await redis.zcard(keys.index)).toBe(2);
+      expect(await redis.xlen(keys.log)).toBe(0);
+      expect(await redis.get(keys.seq)).toBeNull();
+      expect(await store.isRevoked({ jti: 'x', sub: 'alice', iatMs: now })).toBe(true);
+    });
+
+    it('leaves the sequence number where it was', async () => {
+      const { keys, store } = newStore();
+      await store.revoke(token('a'));
+      await store.restore([token('b'), token('c')]);
+      expect(await redis.get(keys.seq)).toBe('1');
+      expect((await store.readHead()).seq).toBe(1);
+    });
+
+    it('never shortens a later user cut-off', async () => {
+      const { keys, store } = newStore();
+      const now = Date.now();
+      await store.revoke(user('alice', now));
+      await store.restore([user('alice', now - 5_000)]);
+      const recordOf = async () =>
+        JSON.parse((await redis.get(keys.record('user', 'alice'))) ?? 'null') as {
+          cutoffMs: number;
+        };
+      expect((await recordOf()).cutoffMs).toBe(now);
+
+      await store.restore([user('alice', now + 5_000)]);
+      expect((await recordOf()).cutoffMs).toBe(now + 5_000);
+    });
+
+    it('keeps what is recorded for a token, audit trail included', async () => {
+      const { keys, store } = newStore();
+      const revocation = token('a');
+      await store.revoke(revocation, { reason: 'stolen', actor: 'admin' });
+      await store.restore([revocation]);
+      expect(JSON.parse((await redis.get(keys.record('token', 'a'))) ?? 'null')).toMatchObject({
+        reason: 'stolen',
+        actor: 'admin',
+      });
+    });
+
+    it('never lowers the expiry in the index', async () => {
+      const { keys, store } = newStore();
+      const revocation = token('a', 2 * HOUR);
+      await store.revoke(revocation);
+      await store.restore([{ ...revocation, expiresAtMs: revocation.expiresAtMs - HOUR }]);
+      expect(Number(await redis.zscore(keys.index, 't:a'))).toBe(revocation.expiresAtMs);
+    });
+
+    it('skips revocations that have expired', async () => {
+      const { keys, store } = newStore();
+      const now = Date.now();
+      await store.restore([{ kind: 'token', id: 'old', expiresAtMs: now - 1, createdAtMs: 0 }]);
+      expect(await keysUnder(redis, `${keys.prefix}:*`)).toEqual([]);
+    });
+  });
+
+  describe('when expired revocations are tidied', () => {
+    async function tidyUntilDone(store: RevocationStore, batch: number, nowMs?: number) {
+      const results = [];
+      for (let round = 0; round < 100; round++) {
+        const result = await store.tidy(batch, nowMs);
+        results.push(result);
+        if (!result.more) break;
+      }
+      return results;
+    }
+
+    it('leaves no index entry, no log entry and no record once they expired', async () => {
+      const { keys, store } = newStore();
+      const expiresAtMs = Date.now() + 200;
+      const now = Date.now();
+      const revocations: Revocation[] = [
+        ...Array.from({ length: 20 }, (_, i) => ({
+          kind: 'token' as const,
+          id: `short-${i}`,
+          expiresAtMs,
+          createdAtMs: now,
+        })),
+        { kind: 'user', id: 'alice', cutoffMs: now, expiresAtMs, createdAtMs: now },
+        { kind: 'user', id: 'bob', cutoffMs: now, expiresAtMs, createdAtMs: now },
+      ];
+      for (const r of revocations) logged(await store.revoke(r));
+      expect(await store.tidy(5)).toEqual({ indexRemoved: 0, logTrimmed: 0, more: false });
+
+      await waitFor(() => Date.now() > expiresAtMs, 'the revocations expired');
+      const results = await tidyUntilDone(store, 5);
+
+      expect(results.length).toBeGreaterThan(1);
+      expect(results.slice(0, -1).every((r) => r.more)).toBe(true);
+      expect(results.reduce((sum, r) => sum + r.indexRemoved, 0)).toBe(22);
+      expect(results.reduce((sum, r) => sum + r.logTrimmed, 0)).toBe(22);
+      expect(await redis.zcard(keys.index)).toBe(0);
+      expect(await redis.xlen(keys.log)).toBe(0);
+      await waitFor(
+        async () =>
+          (await keysUnder(redis, `${keys.prefix}:rev:t:*`)).length === 0 &&
+          (await keysUnder(redis, `${keys.prefix}:rev:u:*`)).length === 0,
+        'the records expired',
+      );
+    });
+
+    it('is idempotent', async () => {
+      const { keys, store } = newStore();
+      await store.revoke(token('a', 1_000));
+      await store.revoke(token('b'));
+      const later = Date.now() + 10_000;
+      await tidyUntilDone(store, 10, later);
+      const index = await redis.zrange(keys.index, 0, -1);
+      const log = await redis.xrange(keys.log, '-', '+');
+
+      expect(await store.tidy(10, later)).toEqual({ indexRemoved: 0, logTrimmed: 0, more: false });
+      expect(await redis.zrange(keys.index, 0, -1)).toEqual(index);
+      expect(await redis.xrange(keys.log, '-', '+')).toEqual(log);
+    });
+
+    it('keeps live entries and never trims the log past the oldest live one', async () => {
+      const { keys, store } = newStore();
+      const first = logged(await store.revoke(token('expired-first', 1_000)));
+      const live = logged(await store.revoke(token('live', HOUR)));
+      const after = logged(await store.revoke(token('expired-after', 1_000)));
+      const liveUser = logged(await store.revoke(user('alice', Date.now(), HOUR)));
+
+      const results = await tidyUntilDone(store, 10, Date.now() + 10_000);
+
+      expect(results.reduce((sum, r) => sum + r.indexRemoved, 0)).toBe(2);
+      expect((await redis.zrange(keys.index, 0, -1)).sort()).toEqual(['t:live', 'u:alice']);
+      const remaining = (await redis.xrange(keys.log, '-', '+')).map(([id]) => id);
+      expect(remaining).toEqual([live.logId, after.logId, liveUser.logId]);
+      expect(remaining).not.toContain(first.logId);
+      // A replica that had applied the trimmed entry still catches up incrementally.
+      expect((await store.readAfter(first.logId, 10)).map((e) => e.seq)).toEqual([2, 3, 4]);
+    });
+
+    it('tidies as of an explicit time, leaving the records to their own TTL', async () => {
+      const { keys, store } = newStore();
+      await store.revoke(token('a', HOUR));
+      await store.revoke(user('alice', Date.now(), HOUR));
+      const results = await tidyUntilDone(store, 1, Date.now() + 2 * HOUR);
+
+      expect(results.reduce((sum, r) => sum + r.indexRemoved, 0)).toBe(2);
+      expect(await redis.zcard(keys.index)).toBe(0);
+      expect(await redis.xlen(keys.log)).toBe(0);
+      expect(await redis.exists(keys.record('token', 'a'))).toBe(1);
+    });
+
+    it('keeps numbering after the log was emptied', async () => {
+      const { store } = newStore();
+      await store.revoke(token('a', 1_000));
+      await tidyUntilDone(store, 10, Date.now() + 10_000);
+      const next = logged(await store.revoke(token('b')));
+      expect(next.seq).toBe(2);
+      expect(await store.readHead()).toEqual({
+        epoch: next.epoch,
+        seq: 2,
+        logId: next.logId,
+      });
+    });
+  });
+});
