@@ -1,0 +1,129 @@
+import { ConfigError } from './config.error';
+import { DEVELOPMENT_JWT_SECRET, loadRescindConfig } from './rescind-config';
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadRescindConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadRescindConfig', () => {
+  describe('when nothing is set', () => {
+    it('applies the contract defaults', () => {
+      const config = loadRescindConfig({});
+      expect(config).toMatchObject({
+        redisUrl: 'redis://127.0.0.1:6379',
+        keyPrefix: 'rvk',
+        jwtSecret: DEVELOPMENT_JWT_SECRET,
+        accessTokenTtlSeconds: 900,
+        port: 3000,
+        cacheMaxEntries: 1_000_000,
+        failMode: 'closed',
+        maxStalenessMs: 5000,
+        adminApiKey: undefined,
+        strategy: 'local',
+      });
+      expect(config.instanceId).toMatch(/^.+-\d+$/);
+    });
+  });
+
+  describe('when values are valid', () => {
+    it('reads every variable', () => {
+      const config = loadRescindConfig({
+        REDIS_URL: 'rediss://user:pw@redis.example:6380/2',
+        KEY_PREFIX: 'tenant-a',
+        ACCESS_TOKEN_TTL: '60',
+        PORT: '3005',
+        INSTANCE_ID: 'api-1',
+        REVOCATION_CACHE_MAX: '50',
+        FAIL_MODE: 'open',
+        MAX_STALENESS_MS: '1000',
+        SYNC_INTERVAL_MS: '200',
+        ADMIN_API_KEY: 'k',
+        REVOCATION_STRATEGY: 'redis',
+      });
+      expect(config).toMatchObject({
+        redisUrl: 'rediss://user:pw@redis.example:6380/2',
+        keyPrefix: 'tenant-a',
+        accessTokenTtlSeconds: 60,
+        port: 3005,
+        instanceId: 'api-1',
+        cacheMaxEntries: 50,
+        failMode: 'open',
+        maxStalenessMs: 1000,
+        syncIntervalMs: 200,
+        adminApiKey: 'k',
+        strategy: 'redis',
+      });
+    });
+  });
+
+  describe('when values are invalid', () => {
+    it('reports every bad variable at once, by name', () => {
+      const problems = problemsOf({
+        REDIS_URL: 'http://x',
+        PORT: 'eighty',
+        ACCESS_TOKEN_TTL: '0',
+        REVOCATION_CACHE_MAX: '1.5',
+        FAIL_MODE: 'sometimes',
+        REVOCATION_STRATEGY: 'cloud',
+        KEY_PREFIX: 'has space',
+      });
+      for (const name of [
+        'REDIS_URL',
+        'PORT',
+        'ACCESS_TOKEN_TTL',
+        'REVOCATION_CACHE_MAX',
+        'FAIL_MODE',
+        'REVOCATION_STRATEGY',
+        'KEY_PREFIX',
+      ]) {
+        expect(problems.some((p) => p.startsWith(name))).toBe(true);
+      }
+    });
+
+    it('throws a ConfigError with a stable code', () => {
+      expect(() => loadRescindConfig({ PORT: '-1' })).toThrow(
+        expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+      );
+    });
+
+    it('rejects an anti-entropy period that is not below the staleness bound', () => {
+      expect(problemsOf({ MAX_STALENESS_MS: '1000', SYNC_INTERVAL_MS: '1000' })).toEqual([
+        'SYNC_INTERVAL_MS must be below MAX_STALENESS_MS',
+      ]);
+    });
+  });
+
+  describe('when NODE_ENV=production', () => {
+    it('refuses the development secret', () => {
+      expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+        'JWT_SECRET must be set when NODE_ENV=production',
+      ]);
+    });
+
+    it('refuses a secret under 32 bytes', () => {
+      expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'short' })).toEqual([
+        'JWT_SECRET must be at least 32 bytes when NODE_ENV=production',
+      ]);
+    });
+
+    it('refuses REVOCATION_STRATEGY=none', () => {
+      expect(
+        problemsOf({
+          NODE_ENV: 'production',
+          JWT_SECRET: 'x'.repeat(32),
+          REVOCATION_STRATEGY: 'none',
+        }),
+      ).toEqual(['REVOCATION_STRATEGY=none is refused when NODE_ENV=production']);
+    });
+
+    it('accepts a strong secret', () => {
+      expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) })).toEqual([]);
+    });
+  });
+});
