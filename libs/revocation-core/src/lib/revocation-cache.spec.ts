@@ -195,9 +195,10 @@ describe('RevocationCache', () => {
       cache.add(token('live', base + MINUTE), base);
       expect(cache.size).toBe(5);
 
-      // Within the second the entries expire in, they already count as expired but stay held.
+      // Token expiries are kept to the whole second, rounded up: `a` still counts until +2 s.
       expect(cache.purgeExpired(base + 1_950)).toBe(0);
-      expect(cache.check(claims('a'), base + 1_950)).toBe(RevocationVerdict.Accepted);
+      expect(cache.check(claims('a'), base + 1_950)).toBe(RevocationVerdict.Revoked);
+      expect(cache.check(claims('a'), base + 2_000)).toBe(RevocationVerdict.Accepted);
 
       expect(cache.purgeExpired(base + 2_000)).toBe(3);
       expect(cache.size).toBe(2);
@@ -240,7 +241,9 @@ describe('RevocationCache', () => {
           const id = `t${Math.floor(random() * 2_000)}`;
           const expiresAtMs = now + Math.floor(random() * 30_000) + 1;
           cache.add(token(id, expiresAtMs), now);
-          expiries.set(id, Math.max(expiries.get(id) ?? 0, expiresAtMs));
+          // The cache keeps token expiries to the whole second, rounded up.
+          const kept = Math.ceil(expiresAtMs / 1000) * 1000;
+          expiries.set(id, Math.max(expiries.get(id) ?? 0, kept));
         }
         // Mostly small steps, sometimes a long pause (the purge then walks every bucket).
         now += random() < 0.05 ? Math.floor(random() * 40_000) : Math.floor(random() * 1_500);

@@ -18,15 +18,26 @@ interface UserEntry {
   expiresAtMs: Milliseconds;
 }
 
-/** Token entries hold their expiry; user entries their cut-off and expiry. */
-type Entry = Milliseconds | UserEntry;
+/**
+ * Token entries hold their expiry as whole seconds since {@link EXPIRY_BASE_S}: a small integer
+ * that V8 stores unboxed (a Smi), which keeps an entry near 100 bytes. User entries hold their
+ * cut-off and expiry.
+ */
+type Entry = number | UserEntry;
 
-const TOKEN = 't:';
-const USER = 'u:';
+/** 2023-11-14T22:13:20Z; token expiries are stored relative to it. */
+const EXPIRY_BASE_S = 1_700_000_000;
+/** User keys start with a control character, which a `jti` (printable ASCII) never contains. */
+const USER = '\u0001';
 const BUCKET_MS = 1000;
 
 function expiryOf(entry: Entry): Milliseconds {
-  return typeof entry === 'number' ? entry : entry.expiresAtMs;
+  return typeof entry === 'number' ? (entry + EXPIRY_BASE_S) * 1000 : entry.expiresAtMs;
+}
+
+function tokenEntry(expiresAtMs: Milliseconds): number {
+  // Rounded up: a revocation may outlive its token by under a second, never the reverse.
+  return Math.ceil(expiresAtMs / 1000) - EXPIRY_BASE_S;
 }
 
 /**
@@ -81,10 +92,8 @@ export class RevocationCache {
 
   /** The hot-path check: no I/O, two map lookups. */
   check(claims: CheckedClaims, nowMs: Milliseconds): RevocationVerdict {
-    const expiresAtMs = this.lru.get(TOKEN + claims.jti);
-    if (expiresAtMs !== undefined && expiryOf(expiresAtMs) > nowMs) {
-      return RevocationVerdict.Revoked;
-    }
+    const token = this.lru.get(claims.jti);
+    if (token !== undefined && expiryOf(token) > nowMs) return RevocationVerdict.Revoked;
     const user = this.lru.get(USER + claims.sub);
     if (
       user !== undefined &&
@@ -105,11 +114,12 @@ export class RevocationCache {
   add(revocation: Revocation, nowMs: Milliseconds): boolean {
     if (revocation.expiresAtMs <= nowMs) return false;
     if (revocation.kind === 'token') {
-      const key = TOKEN + revocation.id;
+      const key = revocation.id;
       const current = this.lru.get(key);
-      if (current !== undefined && expiryOf(current) >= revocation.expiresAtMs) return false;
-      this.lru.set(key, revocation.expiresAtMs);
-      this.schedulePurge(key, revocation.expiresAtMs);
+      const entry = tokenEntry(revocation.expiresAtMs);
+      if (typeof current === 'number' && current >= entry) return false;
+      this.lru.set(key, entry);
+      this.schedulePurge(key, expiryOf(entry));
       return true;
     }
     const key = USER + revocation.id;
@@ -163,18 +173,17 @@ export class RevocationCache {
   *revocations(nowMs: Milliseconds): IterableIterator<Revocation> {
     for (const [key, entry] of this.lru.entries()) {
       if (expiryOf(entry) <= nowMs) continue;
-      const id = key.slice(2);
       if (typeof entry === 'number') {
-        yield { kind: 'token', id, expiresAtMs: entry, createdAtMs: nowMs };
+        yield { kind: 'token', id: key, expiresAtMs: expiryOf(entry), createdAtMs: nowMs };
       } else {
-        yield { kind: 'user', id, ...entry, createdAtMs: nowMs };
+        yield { kind: 'user', id: key.slice(USER.length), ...entry, createdAtMs: nowMs };
       }
     }
   }
 
   private schedulePurge(key: string, expiresAtMs: Milliseconds): void {
-    // An entry lands in the bucket of the second it expires in; purge runs once that second is over.
-    const bucket = Math.floor(expiresAtMs / BUCKET_MS);
+    // Bucket b is purged once the clock reaches (b + 1) s, the first whole second at or after expiry.
+    const bucket = Math.ceil(expiresAtMs / BUCKET_MS) - 1;
     const keys = this.buckets.get(bucket);
     if (keys === undefined) this.buckets.set(bucket, [key]);
     else keys.push(key);
