@@ -5,7 +5,7 @@ import {
   Public,
   RevocationService,
 } from '@rescind/revocation-nest';
-import { type FastifyReply } from 'fastify';
+import { type HttpReply } from '../http/http-reply';
 import { AuthService } from './auth.service';
 import { parseCredentials } from './credentials';
 
@@ -29,7 +29,7 @@ export class AuthController {
   @HttpCode(200)
   async login(
     @Body() body: unknown,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @Res({ passthrough: true }) reply: HttpReply,
   ): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }> {
     const issued = await this.auth.login(parseCredentials(body));
     reply.header(
@@ -44,7 +44,7 @@ export class AuthController {
   @HttpCode(204)
   async logout(
     @AuthClaims() claims: AccessTokenClaims,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @Res({ passthrough: true }) reply: HttpReply,
   ): Promise<void> {
     await this.revocations.revokeToken(claims.jti, claims.exp * 1000, {
       reason: 'logout',
@@ -61,7 +61,7 @@ export class AuthController {
   @HttpCode(204)
   async logoutAll(
     @AuthClaims() claims: AccessTokenClaims,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @Res({ passthrough: true }) reply: HttpReply,
   ): Promise<void> {
     await this.revocations.revokeAllForUser(claims.sub, {
       reason: 'logout-all',

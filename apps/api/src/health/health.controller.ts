@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Res } from '@nestjs/common';
 import { Public, RevocationHealth, type RevocationReadiness } from '@rescind/revocation-nest';
-import { type FastifyReply } from 'fastify';
+import { type HttpReply } from '../http/http-reply';
 
 /** Liveness and readiness probes. */
 @Public()
@@ -17,7 +17,7 @@ export class HealthController {
 
   /** 200 only when hydrated, subscribed, caught up and fresh; 503 with the reasons otherwise. */
   @Get('ready')
-  ready(@Res({ passthrough: true }) reply: FastifyReply): RevocationReadiness {
+  ready(@Res({ passthrough: true }) reply: HttpReply): RevocationReadiness {
     const readiness = this.health.readiness();
     reply.status(readiness.ready ? 200 : 503);
     return readiness;

@@ -38,6 +38,8 @@ export interface RescindConfig {
   readonly tidyIntervalMs: Milliseconds;
   /** `PASSWORD_HASH_COST`: scrypt N, a power of two. */
   readonly passwordHashCost: number;
+  /** `HTTP_ADAPTER`: `fastify` (default) or `express`, for side-by-side benchmarks. */
+  readonly httpAdapter: 'fastify' | 'express';
 }
 
 /**
@@ -107,6 +109,7 @@ export function loadRescindConfig(env: Env): RescindConfig {
     strategy,
     tidyIntervalMs: read.integer('TIDY_INTERVAL_MS', 30_000, 100, 86_400_000),
     passwordHashCost,
+    httpAdapter: read.oneOf('HTTP_ADAPTER', 'fastify', ['fastify', 'express'] as const),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
