@@ -1,0 +1,61 @@
+/**
+ * spike: reads jump from a trickle to several times the steady rate and back.
+ *
+ * Proves that a sudden burst neither fails requests nor lets latency run away, and that the
+ * replicas stay ready through it (the revocation check does no I/O, so there is no Redis queue
+ * to back up). Run: `k6 run load-tests/k6/spike.ts` (env: BASE_URLS, SPIKE_RATE (default 5000)).
+ */
+import { check } from 'k6';
+import exec from 'k6/execution';
+import http from 'k6/http';
+import { type Options } from 'k6/options';
+import { BASE_URLS, bearer, loginAs, replica } from './lib/targets.ts';
+
+const SPIKE = Number(__ENV.SPIKE_RATE || 5000);
+
+export const options: Options = {
+  scenarios: {
+    spike: {
+      executor: 'ramping-arrival-rate',
+      startRate: 100,
+      timeUnit: '1s',
+      preAllocatedVUs: 100,
+      maxVUs: 1000,
+      stages: [
+        { target: 100, duration: '20s' },
+        { target: SPIKE, duration: '10s' },
+        { target: SPIKE, duration: '30s' },
+        { target: 100, duration: '10s' },
+        { target: 100, duration: '20s' },
+      ],
+    },
+  },
+  thresholds: {
+    http_req_failed: ['rate<0.01'],
+    'http_req_duration{name:me}': ['p(99)<250'],
+    'checks{check:ready}': ['rate==1'],
+  },
+};
+
+interface SetupData {
+  tokens: string[];
+}
+
+export function setup(): SetupData {
+  return { tokens: BASE_URLS.map((base, i) => loginAs(base, `k6-spike-${i}`, 'k6-password-1')) };
+}
+
+export default function (data: SetupData): void {
+  const i = exec.scenario.iterationInTest % BASE_URLS.length;
+  check(http.get(`${replica(i)}/me`, { ...bearer(data.tokens[i]), tags: { name: 'me' } }), {
+    'read accepted': (r) => r.status === 200,
+  });
+}
+
+export function teardown(): void {
+  for (const base of BASE_URLS) {
+    check(http.get(`${base}/health/ready`, { tags: { name: 'ready' } }), {
+      ready: (r) => r.status === 200,
+    });
+  }
+}
