@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { ServerRedis } from '@nestjs/microservices';
 import { type RevocationSynchronizer } from '@rescind/revocation-core';
-import { reconnectDelay } from '@rescind/revocation-redis';
-import { type RedisOptions } from 'ioredis';
+import { closeRedisClient, reconnectDelay } from '@rescind/revocation-redis';
+import { type Redis as IORedis, type RedisOptions } from 'ioredis';
 
 /** Connection options of {@link RevocationEventsServer}. */
 export interface RevocationEventsServerOptions {
@@ -47,11 +47,24 @@ export class RevocationEventsServer extends ServerRedis {
    * itself not ready, and sync once Redis is back. ioredis keeps reconnecting meanwhile.
    */
   override start(callback?: () => void): void {
-    this.bindEvents(this.subClient, this.pubClient);
+    // No SUBSCRIBE here: queued while Redis is down it would outlive close(). The subscription
+    // is (re)made on every `ready` by confirmSubscription().
+    this.subClient.on('message', this.getMessageHandler(this.pubClient).bind(this));
     for (const client of [this.subClient, this.pubClient]) {
       (client.connect() as Promise<void>).catch(() => undefined);
     }
     callback?.();
+  }
+
+  /** Quits cleanly when connected; otherwise just drops the connection attempts. */
+  override async close(): Promise<void> {
+    this.isManuallyClosed = true;
+    await Promise.all(
+      [this.pubClient, this.subClient].map((client: IORedis | undefined) =>
+        client === undefined ? undefined : closeRedisClient(client),
+      ),
+    );
+    this.pendingEventListeners = [];
   }
 
   /** Every message on the channel is an event; a request packet (with `id`) is not ours. */

@@ -1,5 +1,12 @@
+import { type Redis } from 'ioredis';
+import { RedisKeys, RevocationStore, createCommandClient } from '@rescind/revocation-redis';
 import { freePort } from '../testing/free-port';
-import { uniqueKeyPrefix } from '../testing/redis-test-prefix';
+import { RedisProxy } from '../testing/redis-proxy';
+import {
+  deleteKeysWithPrefix,
+  TEST_REDIS_URL,
+  uniqueKeyPrefix,
+} from '../testing/redis-test-prefix';
 import {
   call,
   readiness,
@@ -7,12 +14,17 @@ import {
   startTestApp,
   testModuleOptions,
 } from '../testing/test-application';
+import { waitUntil } from '../testing/wait-until';
+import { REVOCATION_REDIS } from './revocation.constants';
+import { RevocationSyncService } from './revocation-sync.service';
 import { type FailMode } from './revocation-module-options';
 import { TokenService } from './token.service';
 
+type TestResponse = Awaited<ReturnType<typeof call>>;
+
 /** Expects the 503 answer of a replica that cannot vouch for its revocation state. */
 function expectUnavailable(
-  response: Awaited<ReturnType<typeof call>>,
+  response: TestResponse,
   code: 'ERR_NOT_IN_SYNC' | 'ERR_STORE_UNAVAILABLE',
 ): void {
   expect(response.status).toBe(503);
@@ -21,25 +33,42 @@ function expectUnavailable(
   expect(response.body).toMatchObject({ statusCode: 503, error: code });
 }
 
-describe('when Redis cannot be reached', () => {
-  let redisUrl: string;
-
-  beforeAll(async () => {
-    redisUrl = `redis://127.0.0.1:${await freePort()}`;
+async function waitReady(running: RunningTestApp, timeoutMs = 5000): Promise<void> {
+  await waitUntil(async () => (await readiness(running.url)).ready, {
+    timeoutMs,
+    description: 'the app to be ready',
   });
+}
 
+/**
+ * Gives the app its Redis back, lets it connect, then closes it. Closing while Redis is still
+ * unreachable fails (see "shutting down while Redis is unreachable" below).
+ */
+async function reconnectAndClose(running: RunningTestApp, proxy: RedisProxy): Promise<void> {
+  await proxy.start();
+  await waitReady(running);
+  await running.app.close();
+  await proxy.stop();
+}
+
+describe('when Redis cannot be reached at start-up', () => {
   describe.each<FailMode>(['closed', 'open'])("with failMode '%s'", (failMode) => {
+    const keyPrefix = uniqueKeyPrefix();
+    let proxy: RedisProxy;
     let running: RunningTestApp;
 
     beforeAll(async () => {
+      // Not started: nothing listens on its port yet.
+      proxy = new RedisProxy(await freePort());
       running = await startTestApp(
         'express',
-        testModuleOptions(uniqueKeyPrefix(), { redisUrl, failMode }),
+        testModuleOptions(keyPrefix, { redisUrl: proxy.url, failMode }),
       );
     });
 
     afterAll(async () => {
-      await running?.app.close();
+      if (running !== undefined) await reconnectAndClose(running, proxy);
+      await deleteKeysWithPrefix(keyPrefix);
     });
 
     it('starts, but reports itself not ready', async () => {
@@ -57,7 +86,7 @@ describe('when Redis cannot be reached', () => {
       expect((await call(running.url, '/public')).status).toBe(200);
     });
 
-    it('answers guarded routes with 503 and Retry-After, as its cache was never hydrated', async () => {
+    it('answers guarded routes with 503, a JSON body and Retry-After: its cache was never hydrated', async () => {
       const { token } = running.app.get(TokenService).sign('alice');
       expectUnavailable(await call(running.url, '/me', { token }), 'ERR_NOT_IN_SYNC');
       expectUnavailable(
@@ -66,24 +95,28 @@ describe('when Redis cannot be reached', () => {
       );
     });
 
-    it('still answers a bad token with 401 rather than 503', async () => {
-      const response = await call(running.url, '/me', { token: 'abc.def.ghi' });
-      expect(response.status).toBe(401);
+    it('still answers a missing or bad token with 401 rather than 503', async () => {
+      expect((await call(running.url, '/me')).status).toBe(401);
+      expect((await call(running.url, '/me', { token: 'abc.def.ghi' })).status).toBe(401);
     });
   });
 
   describe("with strategy 'none'", () => {
+    const keyPrefix = uniqueKeyPrefix();
+    let proxy: RedisProxy;
     let running: RunningTestApp;
 
     beforeAll(async () => {
+      proxy = new RedisProxy(await freePort());
       running = await startTestApp(
         'fastify',
-        testModuleOptions(uniqueKeyPrefix(), { redisUrl, strategy: 'none' }),
+        testModuleOptions(keyPrefix, { redisUrl: proxy.url, strategy: 'none' }),
       );
     });
 
     afterAll(async () => {
-      await running?.app.close();
+      if (running !== undefined) await reconnectAndClose(running, proxy);
+      await deleteKeysWithPrefix(keyPrefix);
     });
 
     it('answers a revocation it cannot record with 503 and Retry-After', async () => {
@@ -94,5 +127,124 @@ describe('when Redis cannot be reached', () => {
         'ERR_STORE_UNAVAILABLE',
       );
     });
+  });
+});
+
+describe('when Redis is lost after start-up', () => {
+  const MAX_STALENESS_MS = 500;
+
+  describe.each<FailMode>(['closed', 'open'])("with failMode '%s'", (failMode) => {
+    const keyPrefix = uniqueKeyPrefix();
+    let proxy: RedisProxy;
+    let running: RunningTestApp;
+    let direct: Redis;
+    let revokedBefore: string;
+    let revokedMeanwhile: { token: string; jti: string; exp: number };
+    let valid: string;
+
+    beforeAll(async () => {
+      proxy = new RedisProxy(await freePort());
+      await proxy.start();
+      running = await startTestApp(
+        'express',
+        testModuleOptions(keyPrefix, {
+          redisUrl: proxy.url,
+          failMode,
+          maxStalenessMs: MAX_STALENESS_MS,
+        }),
+      );
+      direct = createCommandClient(TEST_REDIS_URL, `rescind-test-${keyPrefix}`);
+      await direct.connect();
+      await waitReady(running);
+
+      const tokens = running.app.get(TokenService);
+      valid = tokens.sign('alice').token;
+      revokedBefore = tokens.sign('alice').token;
+      const meanwhile = tokens.sign('alice');
+      revokedMeanwhile = {
+        token: meanwhile.token,
+        jti: meanwhile.claims.jti,
+        exp: meanwhile.claims.exp,
+      };
+      expect(
+        (await call(running.url, '/logout', { method: 'POST', token: revokedBefore })).status,
+      ).toBe(204);
+    });
+
+    afterAll(async () => {
+      await proxy?.start();
+      await running?.app.close();
+      await proxy?.stop();
+      await direct?.quit();
+      await deleteKeysWithPrefix(keyPrefix);
+    });
+
+    it('reports itself not ready once the bound has passed', async () => {
+      await proxy.stop();
+      const lost = await waitUntil(
+        async () => {
+          const state = await readiness(running.url);
+          return !state.ready && state.stalenessMs > MAX_STALENESS_MS && state;
+        },
+        { timeoutMs: 5000, description: 'the replica to notice it is stale' },
+      );
+      expect(lost).toMatchObject({ ready: false, hydrated: true, subscribed: false });
+    });
+
+    if (failMode === 'closed') {
+      it('answers guarded routes with 503 rather than guessing', async () => {
+        expectUnavailable(await call(running.url, '/me', { token: valid }), 'ERR_NOT_IN_SYNC');
+      });
+    } else {
+      it('keeps serving from its cache: valid tokens pass, known revocations still hold', async () => {
+        expect((await call(running.url, '/me', { token: valid })).status).toBe(200);
+        const revoked = await call(running.url, '/me', { token: revokedBefore });
+        expect(revoked.status).toBe(401);
+        expect(revoked.body).toMatchObject({ error: 'ERR_TOKEN_REVOKED' });
+      });
+    }
+
+    it('catches up on what was revoked while it was cut off once Redis is back', async () => {
+      // Another replica revokes while this one cannot hear it.
+      const store = new RevocationStore(direct, new RedisKeys(keyPrefix));
+      const now = Date.now();
+      await store.revoke({
+        kind: 'token',
+        id: revokedMeanwhile.jti,
+        expiresAtMs: revokedMeanwhile.exp * 1000,
+        createdAtMs: now,
+      });
+
+      await proxy.start();
+      await waitReady(running);
+      expect((await call(running.url, '/me', { token: revokedMeanwhile.token })).status).toBe(401);
+      expect((await call(running.url, '/me', { token: revokedBefore })).status).toBe(401);
+      expect((await call(running.url, '/me', { token: valid })).status).toBe(200);
+    });
+  });
+});
+
+describe('shutting down while Redis is unreachable', () => {
+  const keyPrefix = uniqueKeyPrefix();
+
+  it('closes the app and releases every Redis connection', async () => {
+    const redisUrl = `redis://127.0.0.1:${await freePort()}`;
+    const running = await startTestApp('express', testModuleOptions(keyPrefix, { redisUrl }));
+    const commandClient = running.app.get<Redis>(REVOCATION_REDIS);
+    const closed = await running.app.close().then(
+      () => 'closed',
+      (error: unknown) => `close() failed: ${String(error)}`,
+    );
+    // Let a rejection nobody handled surface while this test still runs, so that it fails here
+    // instead of taking the jest worker down after it.
+    await new Promise((resolve) => setImmediate(resolve));
+    const commandClientStatus = commandClient.status;
+    // Run the shutdown hook close() may have skipped: its command client would keep reconnecting.
+    await running.app.get(RevocationSyncService).onApplicationShutdown();
+
+    expect(closed).toBe('closed');
+    // Either ended, or caught between two attempts with the reconnection timer cancelled.
+    expect(['end', 'reconnecting']).toContain(commandClientStatus);
+    expect(Reflect.get(commandClient, 'reconnectTimeout')).toBeNull();
   });
 });

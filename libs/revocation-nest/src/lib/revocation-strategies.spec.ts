@@ -54,7 +54,12 @@ describe('revocation strategies', () => {
       const { token, claims } = running.app.get(TokenService).sign('ivan');
       expect((await call(running.url, '/me', { token })).status).toBe(200);
       // No event, no log entry: only a per-request lookup can see this one.
-      const record = { kind: 'token', id: claims.jti, expiresAtMs: claims.exp * 1000, createdAtMs: 0 };
+      const record = {
+        kind: 'token',
+        id: claims.jti,
+        expiresAtMs: claims.exp * 1000,
+        createdAtMs: 0,
+      };
       await redis.set(
         new RedisKeys(keyPrefix).record('token', claims.jti),
         JSON.stringify(record),
@@ -69,9 +74,9 @@ describe('revocation strategies', () => {
     it('rejects every earlier token of a user logged out everywhere', async () => {
       const tokens = running.app.get(TokenService);
       const before = tokens.sign('judy').token;
-      expect((await call(running.url, '/logout-all', { method: 'POST', token: before })).status).toBe(
-        204,
-      );
+      expect(
+        (await call(running.url, '/logout-all', { method: 'POST', token: before })).status,
+      ).toBe(204);
       const after = tokens.sign('judy').token;
       expect((await call(running.url, '/me', { token: before })).status).toBe(401);
       expect((await call(running.url, '/me', { token: after })).status).toBe(200);

@@ -6,6 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { RevocationSynchronizer } from '@rescind/revocation-core';
+import { closeRedisClient } from '@rescind/revocation-redis';
 import { type Redis } from 'ioredis';
 import { REVOCATION_OPTIONS, REVOCATION_REDIS } from './revocation.constants';
 import { type ResolvedRevocationOptions } from './revocation-module-options';
@@ -36,6 +37,6 @@ export class RevocationSyncService implements OnApplicationBootstrap, OnApplicat
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedisClient(this.redis);
   }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { type DynamicModule } from '@nestjs/common';
 import { sign } from 'jsonwebtoken';
 import { deleteKeysWithPrefix, uniqueKeyPrefix } from '../testing/redis-test-prefix';
 import {
@@ -12,6 +13,8 @@ import {
 } from '../testing/test-application';
 import { waitUntil } from '../testing/wait-until';
 import { type AccessTokenClaims } from './access-token-claims';
+import { RevocationModule } from './revocation.module';
+import { type RevocationModuleOptions } from './revocation-module-options';
 import { TokenService } from './token.service';
 
 const INVALID_TOKEN_CHALLENGE =
@@ -157,6 +160,24 @@ describe.each<HttpPlatform>(['express', 'fastify'])('RevocationModule on %s', (p
       expect(await expectInvalidToken({ token })).toMatch(/lifetime/);
     });
 
+    it('rejects a token issued in the future', async () => {
+      const now = nowSeconds();
+      const token = sign(
+        { sub: 'alice', jti: freshJti(), iat: now + 60, exp: now + 90 },
+        TEST_JWT_SECRET,
+        { algorithm: 'HS256' },
+      );
+      expect(await expectInvalidToken({ token })).toMatch(/future/);
+    });
+
+    it('rejects a token whose sub cannot be revoked', async () => {
+      const token = sign({ sub: 'two words', jti: freshJti() }, TEST_JWT_SECRET, {
+        algorithm: 'HS256',
+        expiresIn: 60,
+      });
+      expect(await expectInvalidToken({ token })).toMatch(/sub/);
+    });
+
     it('rejects an expired token', async () => {
       const now = nowSeconds();
       const token = sign(
@@ -170,6 +191,26 @@ describe.each<HttpPlatform>(['express', 'fastify'])('RevocationModule on %s', (p
     it('names the error code in the JSON body', async () => {
       const response = await call(url, '/me', { token: 'abc.def.ghi' });
       expect(response.body).toMatchObject({ statusCode: 401, error: 'ERR_TOKEN_INVALID' });
+    });
+  });
+
+  describe('when the request itself is bad', () => {
+    it('answers an unknown route with 404 and a JSON body', async () => {
+      const response = await call(url, '/nowhere');
+      expect(response.status).toBe(404);
+      expect(response.body).toMatchObject({ statusCode: 404 });
+    });
+
+    it('answers malformed JSON with 400 and a JSON body, never 5xx', async () => {
+      const { token } = signFor('alice');
+      const response = await fetch(`${url}/logout`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: '{"broken":',
+      });
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toMatch(/application\/json/);
+      expect(await response.json()).toMatchObject({ statusCode: 400 });
     });
   });
 
@@ -248,5 +289,59 @@ describe.each<HttpPlatform>(['express', 'fastify'])('RevocationModule on %s', (p
       expect(fresh.body).toMatchObject({ sub: 'carol', jti: after.claims.jti });
       expect((await call(url, '/me', { token: bystander.token })).status).toBe(200);
     });
+  });
+});
+
+describe('RevocationModule.forRootAsync', () => {
+  const TEST_CONFIG = Symbol('TEST_CONFIG');
+
+  /** A stand-in for an application's config module. */
+  function configModule(options: RevocationModuleOptions): DynamicModule {
+    class TestConfigModule {}
+    return {
+      module: TestConfigModule,
+      providers: [{ provide: TEST_CONFIG, useValue: options }],
+      exports: [TEST_CONFIG],
+    };
+  }
+
+  describe('with a factory reading an injected config', () => {
+    const keyPrefix = uniqueKeyPrefix();
+    let running: RunningTestApp;
+
+    beforeAll(async () => {
+      running = await startTestApp(
+        'fastify',
+        RevocationModule.forRootAsync({
+          imports: [configModule(testModuleOptions(keyPrefix))],
+          inject: [TEST_CONFIG],
+          useFactory: async (options: RevocationModuleOptions) => options,
+        }),
+      );
+    });
+
+    afterAll(async () => {
+      await running?.app.close();
+      await deleteKeysWithPrefix(keyPrefix);
+    });
+
+    it('becomes ready and guards routes like forRoot()', async () => {
+      await waitUntil(async () => (await readiness(running.url)).ready, {
+        timeoutMs: 5000,
+        description: 'the forRootAsync app to be ready',
+      });
+      const { token } = running.app.get(TokenService).sign('alice');
+      expect((await call(running.url, '/me')).status).toBe(401);
+      expect((await call(running.url, '/me', { token })).status).toBe(200);
+      expect((await call(running.url, '/logout', { method: 'POST', token })).status).toBe(204);
+      expect((await call(running.url, '/me', { token })).status).toBe(401);
+    });
+  });
+
+  it('fails to create the app when the factory returns a bad value, naming the option', async () => {
+    const module = RevocationModule.forRootAsync({
+      useFactory: () => testModuleOptions(uniqueKeyPrefix(), { maxStalenessMs: -1 }),
+    });
+    await expect(startTestApp('express', module)).rejects.toThrow(/maxStalenessMs/);
   });
 });

@@ -60,3 +60,26 @@ export function createCommandClient(
     ...overrides,
   });
 }
+
+/**
+ * Closes a client whatever its state: QUIT when connected, otherwise stop reconnecting and wait
+ * (briefly) for the connection attempt to end, so that nothing keeps the process alive.
+ */
+export async function closeRedisClient(client: Redis): Promise<void> {
+  if (client.status === 'end') return;
+  if (client.status === 'ready') {
+    try {
+      await client.quit();
+      return;
+    } catch {
+      // fall through: the connection broke while quitting
+    }
+  }
+  const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+  client.disconnect();
+  // Between two attempts there is no socket: disconnect() cancelled the timer, nothing remains.
+  if (client.status === 'reconnecting') return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([ended, new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]);
+  clearTimeout(timer);
+}
