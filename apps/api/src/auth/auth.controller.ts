@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Ip, Post, Res } from '@nestjs/common';
 import {
   type AccessTokenClaims,
   AuthClaims,
@@ -29,9 +29,10 @@ export class AuthController {
   @HttpCode(200)
   async login(
     @Body() body: unknown,
+    @Ip() ip: string,
     @Res({ passthrough: true }) reply: HttpReply,
   ): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }> {
-    const issued = await this.auth.login(parseCredentials(body));
+    const issued = await this.auth.login(parseCredentials(body), ip);
     reply.header(
       'Set-Cookie',
       `access_token=${issued.token}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=${issued.expiresIn}`,

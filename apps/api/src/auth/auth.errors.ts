@@ -15,10 +15,18 @@ export class BadCredentialsError extends RescindError {
   }
 }
 
+/** Too many failed logins for this username or address (answered 429 with `Retry-After`). */
+export class TooManyAttemptsError extends RescindError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('ERR_TOO_MANY_ATTEMPTS', 'Too many failed login attempts; try again later');
+  }
+}
+
 /** The API's own error codes, for the library's exception filter. */
 export const API_ERROR_ANSWERS: Readonly<Record<string, ErrorAnswer>> = {
   ERR_USERNAME_TAKEN: { status: 409 },
   ERR_BAD_CREDENTIALS: { status: 401 },
+  ERR_TOO_MANY_ATTEMPTS: { status: 429 },
   ERR_ADMIN_KEY_MISSING: { status: 401 },
   ERR_ADMIN_KEY_INVALID: { status: 401, challenge: 'invalid_token' },
 };

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type IssuedToken, TokenService } from '@rescind/revocation-nest';
 import { BadCredentialsError, UsernameTakenError } from './auth.errors';
 import { type Credentials } from './credentials';
+import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
 import { UserRepository } from './user.repository';
 
@@ -12,6 +13,7 @@ export class AuthService {
     private readonly users: UserRepository,
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokenService,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   /** Creates an account. @throws UsernameTakenError */
@@ -21,10 +23,15 @@ export class AuthService {
     return { id: user.id, username: user.username };
   }
 
-  /** Checks credentials and issues an access token. @throws BadCredentialsError */
-  async login({ username, password }: Credentials): Promise<IssuedToken> {
+  /**
+   * Checks credentials and issues an access token.
+   * @throws BadCredentialsError, or TooManyAttemptsError after repeated failures
+   */
+  async login({ username, password }: Credentials, ip: string): Promise<IssuedToken> {
+    await this.throttle.assertAllowed(username, ip);
     const user = await this.users.findByUsername(username);
     if (!(await this.hasher.verify(password, user)) || user === undefined) {
+      await this.throttle.recordFailure(username, ip);
       throw new BadCredentialsError();
     }
     return this.tokens.sign(user.id, { username: user.username });

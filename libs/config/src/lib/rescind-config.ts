@@ -40,6 +40,12 @@ export interface RescindConfig {
   readonly passwordHashCost: number;
   /** `HTTP_ADAPTER`: `fastify` (default) or `express`, for side-by-side benchmarks. */
   readonly httpAdapter: 'fastify' | 'express';
+  /** `LOGIN_FAILURE_LIMIT`: failed logins per username per window before 429. */
+  readonly loginFailureLimit: number;
+  /** `LOGIN_IP_FAILURE_LIMIT`: failed logins per client address per window before 429. */
+  readonly loginIpFailureLimit: number;
+  /** `LOGIN_FAILURE_WINDOW_MS`: the window, also how long a block lasts. */
+  readonly loginFailureWindowMs: Milliseconds;
 }
 
 /**
@@ -110,6 +116,9 @@ export function loadRescindConfig(env: Env): RescindConfig {
     tidyIntervalMs: read.integer('TIDY_INTERVAL_MS', 30_000, 100, 86_400_000),
     passwordHashCost,
     httpAdapter: read.oneOf('HTTP_ADAPTER', 'fastify', ['fastify', 'express'] as const),
+    loginFailureLimit: read.integer('LOGIN_FAILURE_LIMIT', 10, 1, 1_000_000),
+    loginIpFailureLimit: read.integer('LOGIN_IP_FAILURE_LIMIT', 100, 1, 1_000_000),
+    loginFailureWindowMs: read.integer('LOGIN_FAILURE_WINDOW_MS', 900_000, 1000, 86_400_000),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

@@ -62,6 +62,8 @@ export class RescindExceptionFilter implements ExceptionFilter {
       const answer = this.answers[exception.code] as ErrorAnswer;
       status = answer.status;
       Object.assign(headers, answer.headers);
+      const retryAfter = (exception as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+      if (typeof retryAfter === 'number') headers['Retry-After'] = String(retryAfter);
       body = { statusCode: status, error: exception.code, message: exception.message };
       if (status === 401) {
         headers['WWW-Authenticate'] =

@@ -39,6 +39,11 @@ export class RedisKeys {
     return `${this.prefix}:rev:${this.member(kind, id)}`;
   }
 
+  /** A rate-limit counter of `@nestjs/throttler`. */
+  throttle(throttler: string, key: string): string {
+    return `${this.prefix}:throttle:${throttler}:${key}`;
+  }
+
   /** A user account (the API's own data), by normalised username. */
   user(username: string): string {
     return `${this.prefix}:user:${username}`;
