@@ -27,6 +27,7 @@ export class AppModule {
             redisUrl: config.redisUrl,
             keyPrefix: config.keyPrefix,
             jwtSecret: config.jwtSecret,
+            jwtPreviousSecrets: config.jwtPreviousSecrets,
             accessTokenTtlSeconds: config.accessTokenTtlSeconds,
             cacheMaxEntries: config.cacheMaxEntries,
             failMode: config.failMode,

@@ -16,6 +16,8 @@ export interface RescindConfig {
   readonly keyPrefix: string;
   /** `JWT_SECRET` */
   readonly jwtSecret: string;
+  /** `JWT_PREVIOUS_SECRETS`: comma-separated keys rotated out, still accepted for verification. */
+  readonly jwtPreviousSecrets: readonly string[];
   /** `ACCESS_TOKEN_TTL` */
   readonly accessTokenTtlSeconds: Seconds;
   /** `PORT` */
@@ -99,6 +101,10 @@ export function loadRescindConfig(env: Env): RescindConfig {
       '1-64 of [A-Za-z0-9_.:{}-]',
     ),
     jwtSecret,
+    jwtPreviousSecrets: (read.optional('JWT_PREVIOUS_SECRETS') ?? '')
+      .split(',')
+      .map((secret) => secret.trim())
+      .filter((secret) => secret.length > 0),
     accessTokenTtlSeconds: read.integer('ACCESS_TOKEN_TTL', 900, 1, 86_400),
     port: read.integer('PORT', 3000, 0, 65_535),
     instanceId: read.matching(

@@ -18,6 +18,8 @@ export interface RevocationModuleOptions {
   keyPrefix?: string;
   /** HMAC signing key; a string is turned into a `KeyObject` once. */
   jwtSecret: string | Buffer | KeyObject;
+  /** Keys rotated out: tokens they signed (named by `kid`) still verify until they expire. */
+  jwtPreviousSecrets?: readonly (string | Buffer | KeyObject)[];
   /** @default 'HS256' */
   jwtAlgorithm?: JwtAlgorithm;
   /** Lifetime of issued tokens, also the longest lifetime accepted. @default 900 */
@@ -41,6 +43,7 @@ export interface ResolvedRevocationOptions {
   readonly redisUrl: string;
   readonly keyPrefix: string;
   readonly jwtKey: KeyObject;
+  readonly jwtPreviousKeys: readonly KeyObject[];
   readonly jwtAlgorithm: JwtAlgorithm;
   readonly accessTokenTtlSeconds: Seconds;
   readonly cacheMaxEntries: number;
@@ -65,24 +68,32 @@ function oneOf<T extends string>(name: string, value: T, allowed: readonly T[]):
   return value;
 }
 
+function secretKey(name: string, secret: string | Buffer | KeyObject): KeyObject {
+  const key =
+    typeof secret === 'string' || Buffer.isBuffer(secret)
+      ? createSecretKey(Buffer.from(secret))
+      : secret;
+  if (key.type !== 'secret' || (key.symmetricKeySize ?? 0) < 1) {
+    throw new RangeError(`${name} must be a non-empty HMAC secret`);
+  }
+  return key;
+}
+
 /** Applies defaults and rejects invalid values with a message naming the option. */
 export function resolveRevocationOptions(
   options: RevocationModuleOptions,
   defaultInstanceId: string,
 ): ResolvedRevocationOptions {
   const maxStalenessMs = positiveInteger('maxStalenessMs', options.maxStalenessMs ?? 5000);
-  const secret = options.jwtSecret;
-  const jwtKey =
-    typeof secret === 'string' || Buffer.isBuffer(secret)
-      ? createSecretKey(Buffer.from(secret))
-      : secret;
-  if (jwtKey.type !== 'secret' || (jwtKey.symmetricKeySize ?? 0) < 1) {
-    throw new RangeError('jwtSecret must be a non-empty HMAC secret');
-  }
+  const jwtKey = secretKey('jwtSecret', options.jwtSecret);
+  const jwtPreviousKeys = (options.jwtPreviousSecrets ?? []).map((secret, i) =>
+    secretKey(`jwtPreviousSecrets[${i}]`, secret),
+  );
   return {
     redisUrl: options.redisUrl,
     keyPrefix: options.keyPrefix ?? 'rvk',
     jwtKey,
+    jwtPreviousKeys,
     jwtAlgorithm: oneOf('jwtAlgorithm', options.jwtAlgorithm ?? 'HS256', [
       'HS256',
       'HS384',

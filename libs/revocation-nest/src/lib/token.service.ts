@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, type KeyObject, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import {
@@ -22,24 +22,40 @@ export interface IssuedToken {
 /** Tolerated disagreement between `exp - iat` and the configured lifetime (rounding). */
 const LIFETIME_SLACK_SECONDS = 1;
 
+/** A key's id (`kid`): a short digest of the key, so that it needs no configuration. */
+export function keyId(key: KeyObject): string {
+  return createHash('sha256').update(key.export()).digest('base64url').slice(0, 12);
+}
+
 /**
- * Signs and verifies access tokens with `@nestjs/jwt`. The key is a `KeyObject`, so it is not
+ * Signs and verifies access tokens with `@nestjs/jwt`. Keys are `KeyObject`s, so they are not
  * re-derived on every call, and the algorithm is pinned: `alg: none` and any other algorithm
- * fail verification.
+ * fail verification. Tokens carry the `kid` of the current key; previous keys still verify the
+ * tokens they signed, so that keys can be rotated without logging everyone out.
  */
 @Injectable()
 export class TokenService {
   private readonly jwt: JwtService;
+  private readonly kid: string;
+  /** Verifiers by `kid`, the current key's included; empty when there is only one key. */
+  private readonly verifiers = new Map<string, JwtService>();
   private readonly ttlSeconds: number;
   private clock: Clock = systemClock;
 
   constructor(@Inject(REVOCATION_OPTIONS) options: ResolvedRevocationOptions) {
     this.ttlSeconds = options.accessTokenTtlSeconds;
-    this.jwt = new JwtService({
-      secret: options.jwtKey,
-      signOptions: { algorithm: options.jwtAlgorithm },
-      verifyOptions: { algorithms: [options.jwtAlgorithm] },
-    });
+    const service = (key: KeyObject): JwtService =>
+      new JwtService({
+        secret: key,
+        signOptions: { algorithm: options.jwtAlgorithm, keyid: keyId(key) },
+        verifyOptions: { algorithms: [options.jwtAlgorithm] },
+      });
+    this.jwt = service(options.jwtKey);
+    this.kid = keyId(options.jwtKey);
+    if (options.jwtPreviousKeys.length > 0) {
+      this.verifiers.set(this.kid, this.jwt);
+      for (const key of options.jwtPreviousKeys) this.verifiers.set(keyId(key), service(key));
+    }
   }
 
   /** Replaces the clock (tests). */
@@ -66,6 +82,21 @@ export class TokenService {
     return { token: this.jwt.sign(payload), claims, expiresIn: this.ttlSeconds };
   }
 
+  /** The verifier of the token's `kid`; with a single key, that key whatever the header says. */
+  private verifierFor(token: string): JwtService {
+    if (this.verifiers.size === 0) return this.jwt;
+    let kid: unknown;
+    try {
+      const header = JSON.parse(
+        Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString(),
+      );
+      kid = (header as { kid?: unknown }).kid;
+    } catch {
+      return this.jwt; // not a JWT: verification fails below with the usual message
+    }
+    return (typeof kid === 'string' && this.verifiers.get(kid)) || this.jwt;
+  }
+
   /**
    * Verifies signature, algorithm, expiry and the claims revocation depends on.
    * @throws TokenInvalidError with a description fit for `error_description`
@@ -73,7 +104,7 @@ export class TokenService {
   verify(token: string): AccessTokenClaims {
     let payload: Record<string, unknown>;
     try {
-      payload = this.jwt.verify<Record<string, unknown>>(token);
+      payload = this.verifierFor(token).verify<Record<string, unknown>>(token);
     } catch (error) {
       const name = error instanceof Error ? error.name : '';
       throw new TokenInvalidError(
