@@ -31,18 +31,30 @@ async function main(config: RescindConfig): Promise<void> {
   // BullMQ needs its own blocking connections; it must retry forever rather than give up.
   const connection = { ...redisOptionsFromUrl(config.redisUrl), maxRetriesPerRequest: null };
   const queue = new Queue(keys.maintenanceQueue, { connection, prefix: config.keyPrefix });
-  await queue.upsertJobScheduler(
-    keys.tidyJob,
-    { every: config.tidyIntervalMs },
-    {
-      name: keys.tidyJob,
-      opts: {
-        removeOnComplete: 100,
-        removeOnFail: 100,
-        attempts: 5,
-        backoff: { type: 'exponential', delay: 500 },
+  // Upsert again now and then: a Redis that lost its data (restart without persistence, failover)
+  // loses the scheduler too. The upsert is idempotent.
+  const schedule = (): Promise<unknown> =>
+    queue.upsertJobScheduler(
+      keys.tidyJob,
+      { every: config.tidyIntervalMs },
+      {
+        name: keys.tidyJob,
+        opts: {
+          removeOnComplete: 100,
+          removeOnFail: 100,
+          attempts: 5,
+          backoff: { type: 'exponential', delay: 500 },
+        },
       },
+    );
+  await schedule();
+  const rescheduler = setInterval(
+    () => {
+      schedule().catch((error: unknown) =>
+        log('warn', 'could not schedule', { error: String(error) }),
+      );
     },
+    Math.max(1000, config.tidyIntervalMs),
   );
   const worker = new Worker(
     keys.maintenanceQueue,
@@ -68,6 +80,7 @@ async function main(config: RescindConfig): Promise<void> {
     if (stopping) return;
     stopping = true;
     log('info', `${signal}: stopping`);
+    clearInterval(rescheduler);
     await worker.close(); // waits for the running job to finish
     await queue.close();
     await redis.quit();

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type ThrottlerStorage } from '@nestjs/throttler';
+import { StoreUnavailableError } from '@rescind/revocation-core';
 import { LuaScript, RedisKeys } from '@rescind/revocation-redis';
 import { REVOCATION_REDIS } from '@rescind/revocation-nest';
 import { type Redis } from 'ioredis';
@@ -45,10 +46,15 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     blockDuration: number,
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
-    const [totalHits, msToExpire, blocked, msToBlockExpire] = (await incrementScript.run(
-      this.redis,
-      [this.keys.throttle(throttlerName, key), this.keys.throttle(throttlerName, `${key}:blocked`)],
-      [ttl, limit, blockDuration],
+    const [totalHits, msToExpire, blocked, msToBlockExpire] = (await this.call(() =>
+      incrementScript.run(
+        this.redis,
+        [
+          this.keys.throttle(throttlerName, key),
+          this.keys.throttle(throttlerName, `${key}:blocked`),
+        ],
+        [ttl, limit, blockDuration],
+      ),
     )) as [number, number, number, number];
     return {
       totalHits,
@@ -60,7 +66,17 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
 
   /** Seconds until `key` is unblocked, 0 when it is not blocked. */
   async blockedFor(key: string, throttlerName: string): Promise<number> {
-    const ms = await this.redis.pttl(this.keys.throttle(throttlerName, `${key}:blocked`));
+    const ms = await this.call(() =>
+      this.redis.pttl(this.keys.throttle(throttlerName, `${key}:blocked`)),
+    );
     return ms > 0 ? Math.ceil(ms / 1000) : 0;
+  }
+
+  private async call<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (error) {
+      throw new StoreUnavailableError(error);
+    }
   }
 }

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type Server } from 'node:http';
+import { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AppModule } from '../app.module';
 import { type AppConfig } from '../config/app-config';
 import { clientErrorHandler } from './client-error-handler';
@@ -21,6 +22,13 @@ async function createFastifyApp(config: AppConfig): Promise<INestApplication> {
     bodyLimit: BODY_LIMIT_BYTES,
     clientErrorHandler: clientErrorHandler(config.instanceId),
     return503OnClosing: true,
+    // Errors Fastify answers before any hook runs (e.g. a badly encoded path).
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      void reply
+        .code(400)
+        .header('x-instance-id', config.instanceId)
+        .send({ statusCode: 400, error: 'ERR_BAD_REQUEST', message: error.message });
+    },
   });
   adapter.getInstance().addHook('onRequest', (_request, reply, done) => {
     reply.header('x-instance-id', config.instanceId);

@@ -48,7 +48,8 @@ export class TokenService {
       new JwtService({
         secret: key,
         signOptions: { algorithm: options.jwtAlgorithm, keyid: keyId(key) },
-        verifyOptions: { algorithms: [options.jwtAlgorithm] },
+        // `complete` hands back the header too, from the one decode jsonwebtoken does anyway.
+        verifyOptions: { algorithms: [options.jwtAlgorithm], complete: true },
       });
     this.jwt = service(options.jwtKey);
     this.kid = keyId(options.jwtKey);
@@ -102,9 +103,9 @@ export class TokenService {
    * @throws TokenInvalidError with a description fit for `error_description`
    */
   verify(token: string): AccessTokenClaims {
-    let payload: Record<string, unknown>;
+    let decoded: { header: Record<string, unknown>; payload: Record<string, unknown> };
     try {
-      payload = this.verifierFor(token).verify<Record<string, unknown>>(token);
+      decoded = this.verifierFor(token).verify<typeof decoded>(token);
     } catch (error) {
       const name = error instanceof Error ? error.name : '';
       throw new TokenInvalidError(
@@ -115,6 +116,12 @@ export class TokenService {
             : 'The access token is malformed or its signature is invalid',
       );
     }
+    // RFC 7515 §4.1.11: we understand no critical extension, so a token that lists one is invalid.
+    if (decoded.header['crit'] !== undefined) {
+      throw new TokenInvalidError('The access token uses an unsupported critical header');
+    }
+    const payload =
+      typeof decoded.payload === 'object' && decoded.payload !== null ? decoded.payload : {};
     const { sub, jti, iat, exp } = payload;
     if (!isRevocationId(jti)) throw new TokenInvalidError('The access token has no valid jti');
     if (!isRevocationId(sub)) throw new TokenInvalidError('The access token has no valid sub');

@@ -1,0 +1,254 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ApiReplica, waitFor } from '@rescind/testing';
+import { ApiClient, inBatches, userWithTokens } from './support/api-client';
+import { E2eCluster } from './support/e2e-cluster';
+import { decodeClaims } from './support/jwt-forge';
+import { formatSummary, summarize } from './support/latency-summary';
+import {
+  acceptedBeyond,
+  elapsed,
+  type Rejection,
+  timeUntilRejected,
+} from './support/rejection-probe';
+import { RevokedWatch, type RevokedWatchReport } from './support/revoked-watch';
+
+const READY_AGAIN_TIMEOUT_MS = 15_000;
+
+describe('when Redis goes away and comes back', () => {
+  const cluster = new E2eCluster({ name: 'redis-restart' });
+  const extraReplicas: ApiReplica[] = [];
+  let replicas: ApiClient[];
+
+  beforeAll(async () => {
+    await cluster.start();
+    replicas = cluster.urls.map((url) => new ApiClient(url));
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(extraReplicas.map((replica) => replica.stop()));
+    await cluster.stop();
+  });
+
+  function allReady(): Promise<boolean> {
+    return Promise.all(replicas.map((client) => client.isReady())).then((ready) =>
+      ready.every(Boolean),
+    );
+  }
+
+  async function allStatuses(tokens: readonly string[], on = replicas): Promise<number[]> {
+    const perReplica = await Promise.all(
+      on.map((client) => inBatches(tokens, 8, (token) => client.meStatus(token))),
+    );
+    return perReplica.flat();
+  }
+
+  /** Waits until every replica reports Redis unreachable and itself not ready. */
+  async function outageNoticed(): Promise<void> {
+    await waitFor(
+      async () => {
+        const answers = await Promise.all(replicas.map((client) => client.readiness()));
+        return answers.every(
+          (answer) => answer.status === 503 && answer.json?.storeReachable === false,
+        );
+      },
+      { timeoutMs: 5_000, description: 'every replica to report Redis unreachable' },
+    );
+  }
+
+  /** Revokes some tokens (one by one and by logout-all) and waits until every replica rejects them. */
+  async function revokeSome(tag: string): Promise<{ revoked: string[]; valid: string[] }> {
+    const [a, b, c] = replicas as [ApiClient, ApiClient, ApiClient];
+    const loggedOut = (await userWithTokens(a, replicas, 30, tag)).tokens;
+    await inBatches(loggedOut, 6, (token, index) =>
+      (replicas[index % 3] as ApiClient).logout(token),
+    );
+    const cutOff = (await userWithTokens(b, replicas, 3, `${tag}-all`)).tokens;
+    await c.logoutAll(cutOff[0] as string);
+    const valid = (await userWithTokens(c, replicas, 6, `${tag}-valid`)).tokens;
+    const revoked = [...loggedOut, ...cutOff];
+    await waitFor(async () => (await allStatuses(revoked)).every((status) => status === 401), {
+      timeoutMs: 2_000,
+      description: 'every replica to reject every revoked token',
+    });
+    return { revoked, valid };
+  }
+
+  /** Logs `token` out on B and returns how long A and C took to reject it (ms). */
+  async function fanOutOf(token: string): Promise<Rejection[]> {
+    const [a, b, c] = replicas as [ApiClient, ApiClient, ApiClient];
+    await b.logout(token);
+    const returnedAt = performance.now();
+    const [onB, ...elsewhere] = await Promise.all([
+      b.meStatus(token),
+      ...[a, c].map((client) => timeUntilRejected(client, token, returnedAt, 5_000)),
+    ]);
+    expect(onB).toBe(401);
+    return elsewhere as Rejection[];
+  }
+
+  describe('when Redis is stopped and restarted with its AOF (same port, same dir)', () => {
+    let revoked: string[];
+    let valid: string[];
+    let epochBefore: string;
+    let watch: RevokedWatchReport;
+    let readyAfterMs: number;
+
+    beforeAll(async () => {
+      ({ revoked, valid } = await revokeSome('aof'));
+      epochBefore = await cluster.redis.cli('GET', cluster.key('rev', 'epoch'));
+
+      const watcher = new RevokedWatch(replicas, revoked);
+      watcher.start();
+      try {
+        await cluster.redis.stop();
+        await outageNoticed();
+        const restartedAt = performance.now();
+        await cluster.redis.restart();
+        await waitFor(allReady, {
+          timeoutMs: READY_AGAIN_TIMEOUT_MS,
+          description: 'every replica to be ready again after the Redis restart',
+        });
+        readyAfterMs = performance.now() - restartedAt;
+      } finally {
+        watch = await watcher.stop();
+      }
+    });
+
+    it('never accepts a token revoked before the outage, during it or after it', async () => {
+      console.log(
+        `during the Redis restart: ${watch.checks} checks of revoked tokens, answers ${JSON.stringify(watch.statuses)}`,
+      );
+      expect(watch.accepted).toEqual([]);
+      expect(watch.checks).toBeGreaterThan(0);
+      expect((await allStatuses(revoked)).filter((status) => status !== 401)).toEqual([]);
+    });
+
+    it('has every replica ready again soon after Redis is back', () => {
+      console.log(`replicas ready again ${readyAfterMs.toFixed(0)} ms after Redis was restarted`);
+      expect(readyAfterMs).toBeLessThan(READY_AGAIN_TIMEOUT_MS);
+    });
+
+    it('finds the same store again (same epoch), with the revocations kept by the AOF', async () => {
+      expect(await cluster.redis.cli('GET', cluster.key('rev', 'epoch'))).toBe(epochBefore);
+      const jti = decodeClaims(revoked[0] as string)['jti'] as string;
+      expect(await cluster.redis.cli('EXISTS', cluster.key('rev', 't', jti))).toBe('1');
+    });
+
+    it('still accepts tokens that were never revoked', async () => {
+      expect(await allStatuses(valid)).toEqual(Array(valid.length * 3).fill(200));
+    });
+
+    it('fans out new revocations to every replica within 100 ms', async () => {
+      const rejections = (await inBatches(valid.slice(0, 3), 1, fanOutOf)).flat();
+      console.log(
+        `fan-out after the Redis restart, ms: ${formatSummary(summarize(elapsed(rejections)))}`,
+      );
+      expect(acceptedBeyond(rejections, 100)).toEqual([]);
+      expect(Math.max(...elapsed(rejections))).toBeLessThan(1_000);
+    });
+  });
+
+  describe('when Redis crashes (SIGKILL) and restarts from its AOF', () => {
+    let revoked: string[];
+    let valid: string[];
+    let watch: RevokedWatchReport;
+
+    beforeAll(async () => {
+      ({ revoked, valid } = await revokeSome('crash'));
+      const watcher = new RevokedWatch(replicas, revoked);
+      watcher.start();
+      try {
+        await cluster.redis.kill();
+        await outageNoticed();
+        await cluster.redis.restart();
+        await waitFor(allReady, {
+          timeoutMs: READY_AGAIN_TIMEOUT_MS,
+          description: 'every replica to be ready again after the Redis crash',
+        });
+      } finally {
+        watch = await watcher.stop();
+      }
+    });
+
+    it('never accepts a token revoked before the crash, during the outage or after it', async () => {
+      expect(watch.accepted).toEqual([]);
+      expect((await allStatuses(revoked)).filter((status) => status !== 401)).toEqual([]);
+      expect(await allStatuses(valid)).toEqual(Array(valid.length * 3).fill(200));
+    });
+
+    it('fans out new revocations to every replica within 100 ms', async () => {
+      const rejections = (await inBatches(valid.slice(0, 3), 1, fanOutOf)).flat();
+      expect(acceptedBeyond(rejections, 100)).toEqual([]);
+      expect(Math.max(...elapsed(rejections))).toBeLessThan(1_000);
+    });
+  });
+
+  describe('when Redis comes back empty (its data lost)', () => {
+    let revoked: string[];
+    let valid: string[];
+    let epochBefore: string;
+    let watch: RevokedWatchReport;
+
+    beforeAll(async () => {
+      ({ revoked, valid } = await revokeSome('lost'));
+      epochBefore = await cluster.redis.cli('GET', cluster.key('rev', 'epoch'));
+
+      const watcher = new RevokedWatch(replicas, revoked);
+      watcher.start();
+      try {
+        await cluster.redis.stop();
+        for (const entry of fs.readdirSync(cluster.redis.dir)) {
+          fs.rmSync(path.join(cluster.redis.dir, entry), { recursive: true, force: true });
+        }
+        await outageNoticed();
+        await cluster.redis.restart();
+        await waitFor(allReady, {
+          timeoutMs: READY_AGAIN_TIMEOUT_MS,
+          description: 'every replica to be ready again after Redis came back empty',
+        });
+      } finally {
+        watch = await watcher.stop();
+      }
+    });
+
+    it('never accepts a token revoked before the data loss', async () => {
+      console.log(
+        `during the empty restart: ${watch.checks} checks of revoked tokens, answers ${JSON.stringify(watch.statuses)}`,
+      );
+      expect(watch.accepted).toEqual([]);
+      expect((await allStatuses(revoked)).filter((status) => status !== 401)).toEqual([]);
+    });
+
+    it('notices the new store and writes back what the replicas hold', async () => {
+      const epochAfter = await cluster.redis.cli('GET', cluster.key('rev', 'epoch'));
+      expect(epochAfter).not.toBe('');
+      expect(epochAfter).not.toBe(epochBefore);
+      await waitFor(
+        async () => {
+          const jtis = revoked.map((token) => decodeClaims(token)['jti'] as string);
+          const keys = jtis.slice(0, 30).map((jti) => cluster.key('rev', 't', jti));
+          return Number(await cluster.redis.cli('EXISTS', ...keys)) === keys.length;
+        },
+        { timeoutMs: 5_000, description: 'the revocations to be written back to Redis' },
+      );
+    });
+
+    it('lets a replica started afterwards hydrate every revocation from the restored store', async () => {
+      const fresh = await ApiReplica.start({ name: 'api-d', env: cluster.env });
+      extraReplicas.push(fresh);
+      await fresh.ready();
+      const d = new ApiClient(fresh.url);
+
+      expect((await allStatuses(revoked, [d])).filter((status) => status !== 401)).toEqual([]);
+      expect(await allStatuses(valid, [d])).toEqual(Array(valid.length).fill(200));
+    });
+
+    it('fans out new revocations to every replica within 100 ms', async () => {
+      const rejections = (await inBatches(valid.slice(0, 3), 1, fanOutOf)).flat();
+      expect(acceptedBeyond(rejections, 100)).toEqual([]);
+      expect(Math.max(...elapsed(rejections))).toBeLessThan(1_000);
+    });
+  });
+});
