@@ -22,6 +22,22 @@ export interface IssuedToken {
 /** Tolerated disagreement between `exp - iat` and the configured lifetime (rounding). */
 const LIFETIME_SLACK_SECONDS = 1;
 
+const CHECKED_CLAIMS = ['"sub"', '"jti"', '"iat"', '"exp"', '"nbf"'];
+
+/**
+ * Whether the payload names a registered claim twice. `JSON.parse` keeps the last duplicate,
+ * and another parser might keep the first; RFC 7519 §4 lets us reject such a token outright.
+ */
+function hasRepeatedClaim(token: string): boolean {
+  const start = token.indexOf('.') + 1;
+  const json = Buffer.from(token.slice(start, token.indexOf('.', start)), 'base64url').toString();
+  for (const claim of CHECKED_CLAIMS) {
+    const first = json.indexOf(claim);
+    if (first !== -1 && json.indexOf(claim, first + claim.length) !== -1) return true;
+  }
+  return false;
+}
+
 /** A key's id (`kid`): a short digest of the key, so that it needs no configuration. */
 export function keyId(key: KeyObject): string {
   return createHash('sha256').update(key.export()).digest('base64url').slice(0, 12);
@@ -119,6 +135,9 @@ export class TokenService {
     // RFC 7515 §4.1.11: we understand no critical extension, so a token that lists one is invalid.
     if (decoded.header['crit'] !== undefined) {
       throw new TokenInvalidError('The access token uses an unsupported critical header');
+    }
+    if (hasRepeatedClaim(token)) {
+      throw new TokenInvalidError('The access token repeats a registered claim');
     }
     const payload =
       typeof decoded.payload === 'object' && decoded.payload !== null ? decoded.payload : {};
