@@ -7,6 +7,7 @@ import {
 } from '@rescind/revocation-redis';
 import { Queue, Worker } from 'bullmq';
 import { TidyProcessor } from './tidy.processor';
+import { WorkerMetrics } from './worker-metrics';
 
 function log(
   level: 'info' | 'warn' | 'error',
@@ -27,6 +28,10 @@ async function main(config: RescindConfig): Promise<void> {
   await redis.connect();
   const store = new RevocationStore(redis, keys);
   const processor = new TidyProcessor(store);
+  const metrics = new WorkerMetrics();
+  const metricsServer = metrics.serve(config.workerMetricsPort, (error) =>
+    log('warn', 'metrics endpoint unavailable', { error: error.message }),
+  );
 
   // BullMQ needs its own blocking connections; it must retry forever rather than give up.
   const connection = { ...redisOptionsFromUrl(config.redisUrl), maxRetriesPerRequest: null };
@@ -60,9 +65,19 @@ async function main(config: RescindConfig): Promise<void> {
     keys.maintenanceQueue,
     async (job) => {
       if (job.name !== keys.tidyJob) throw new Error(`unknown job ${job.name}`);
-      const totals = await processor.run();
-      if (totals.indexRemoved + totals.logTrimmed > 0) log('info', 'tidied', { ...totals });
-      return totals;
+      const end = metrics.jobDuration.startTimer({ job: job.name });
+      try {
+        const totals = await processor.run();
+        end({ outcome: 'completed' });
+        metrics.tidied.inc({ structure: 'index' }, totals.indexRemoved);
+        metrics.tidied.inc({ structure: 'log' }, totals.logTrimmed);
+        if (totals.indexRemoved + totals.logTrimmed > 0) log('info', 'tidied', { ...totals });
+        return totals;
+      } catch (error) {
+        end({ outcome: 'failed' });
+        metrics.jobFailures.inc({ job: job.name });
+        throw error;
+      }
     },
     { connection, prefix: config.keyPrefix, concurrency: 1 },
   );
@@ -84,6 +99,7 @@ async function main(config: RescindConfig): Promise<void> {
     await worker.close(); // waits for the running job to finish
     await queue.close();
     await redis.quit();
+    metricsServer?.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -38,6 +38,8 @@ export interface RescindConfig {
   readonly strategy: 'local' | 'redis' | 'none';
   /** `TIDY_INTERVAL_MS`: how often the worker tidies the store. */
   readonly tidyIntervalMs: Milliseconds;
+  /** `WORKER_METRICS_PORT`: where the worker serves `/metrics` (0: nowhere). */
+  readonly workerMetricsPort: number;
   /** `PASSWORD_HASH_COST`: scrypt N, a power of two. */
   readonly passwordHashCost: number;
   /** `HTTP_ADAPTER`: `fastify` (default) or `express`, for side-by-side benchmarks. */
@@ -119,6 +121,7 @@ export function loadRescindConfig(env: Env): RescindConfig {
     syncIntervalMs,
     adminApiKey: read.optional('ADMIN_API_KEY'),
     strategy,
+    workerMetricsPort: read.integer('WORKER_METRICS_PORT', 9464, 0, 65_535),
     tidyIntervalMs: read.integer('TIDY_INTERVAL_MS', 30_000, 100, 86_400_000),
     passwordHashCost,
     httpAdapter: read.oneOf('HTTP_ADAPTER', 'fastify', ['fastify', 'express'] as const),

@@ -75,7 +75,7 @@ describe('hostile tokens', () => {
           anyToken,
           fc.constantFrom('bearer', 'raw', 'cookie'),
           async (token, placement) => {
-            const headers =
+            const headers: Record<string, string> =
               placement === 'bearer'
                 ? { authorization: `Bearer ${token}` }
                 : placement === 'raw'
