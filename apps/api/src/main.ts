@@ -4,9 +4,11 @@ import { ConfigError, loadRescindConfig } from '@rescind/config';
 import { RevocationHealth, RevocationModule } from '@rescind/revocation-nest';
 import { type AppConfig } from './config/app-config';
 import { createApp } from './http/create-app';
+import { setupOpenApi } from './openapi/setup-openapi';
 
 async function bootstrap(config: AppConfig): Promise<void> {
   const app = await createApp(config);
+  setupOpenApi(app);
   await RevocationModule.connect(app);
 
   const health = app.get(RevocationHealth);

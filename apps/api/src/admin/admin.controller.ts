@@ -1,4 +1,11 @@
 import { Body, Controller, Get, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ADMIN_REVOCATION,
+  ERROR,
+  REVOCATION_PAGE,
+  REVOCATION_RECEIPT,
+} from '../openapi/openapi-schemas';
 import { InvalidInputError, isRevocationId } from '@rescind/revocation-core';
 import { Public, RevocationService } from '@rescind/revocation-nest';
 import { AdminKeyGuard } from './admin-key.guard';
@@ -45,6 +52,10 @@ function parseCursor(value: unknown): string | undefined {
 
 /** `/admin/revocations`: revoke a token or a user by id, and list live revocations. */
 @Public()
+@ApiTags('admin')
+@ApiBearerAuth('admin-key')
+@ApiResponse({ status: 401, description: 'no or wrong admin key', schema: ERROR })
+@ApiResponse({ status: 404, description: 'ADMIN_API_KEY is not set' })
 @UseGuards(AdminKeyGuard)
 @Controller('admin/revocations')
 export class AdminController {
@@ -52,6 +63,9 @@ export class AdminController {
 
   @Post()
   @HttpCode(201)
+  @ApiBody({ schema: ADMIN_REVOCATION })
+  @ApiResponse({ status: 201, schema: REVOCATION_RECEIPT })
+  @ApiResponse({ status: 400, schema: ERROR })
   async revoke(@Body() body: unknown): Promise<{ kind: 'token' | 'user'; id: string; at: string }> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new InvalidInputError('Expected a JSON object {jti, exp?, reason?} or {sub, reason?}');
@@ -82,6 +96,13 @@ export class AdminController {
   }
 
   @Get()
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+  })
+  @ApiQuery({ name: 'cursor', required: false, schema: { type: 'string' } })
+  @ApiResponse({ status: 200, schema: REVOCATION_PAGE })
   async list(
     @Query('limit') limit: unknown,
     @Query('cursor') cursor: unknown,

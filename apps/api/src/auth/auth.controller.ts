@@ -1,4 +1,6 @@
 import { Body, Controller, HttpCode, Ip, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { CREDENTIALS, ERROR, TOKEN_RESPONSE, USER } from '../openapi/openapi-schemas';
 import {
   type AccessTokenClaims,
   AuthClaims,
@@ -10,6 +12,7 @@ import { AuthService } from './auth.service';
 import { parseCredentials } from './credentials';
 
 /** `/auth/*`: register, login, logout and "log out everywhere". */
+@ApiTags('auth')
 @Controller('auth')
 export class AuthController {
   constructor(
@@ -18,6 +21,10 @@ export class AuthController {
   ) {}
 
   @Public()
+  @ApiBody({ schema: CREDENTIALS })
+  @ApiResponse({ status: 201, schema: USER })
+  @ApiResponse({ status: 400, schema: ERROR })
+  @ApiResponse({ status: 409, description: 'username taken', schema: ERROR })
   @Post('register')
   @HttpCode(201)
   register(@Body() body: unknown): Promise<{ id: string; username: string }> {
@@ -25,6 +32,21 @@ export class AuthController {
   }
 
   @Public()
+  @ApiBody({ schema: CREDENTIALS })
+  @ApiResponse({
+    status: 200,
+    schema: TOKEN_RESPONSE,
+    headers: {
+      'Set-Cookie': { description: 'access_token=…; HttpOnly; Secure; SameSite=Strict; Path=/' },
+    },
+  })
+  @ApiResponse({ status: 400, schema: ERROR })
+  @ApiResponse({ status: 401, description: 'wrong credentials', schema: ERROR })
+  @ApiResponse({
+    status: 429,
+    description: 'too many failed attempts (Retry-After)',
+    schema: ERROR,
+  })
   @Post('login')
   @HttpCode(200)
   async login(
@@ -41,6 +63,9 @@ export class AuthController {
   }
 
   /** Revokes the presented token for the rest of its lifetime. */
+  @ApiBearerAuth('access-token')
+  @ApiResponse({ status: 204, description: 'the token is revoked for the rest of its lifetime' })
+  @ApiResponse({ status: 401, schema: ERROR })
   @Post('logout')
   @HttpCode(204)
   async logout(
@@ -58,6 +83,9 @@ export class AuthController {
   }
 
   /** Revokes every token of the user issued before this call returns. */
+  @ApiBearerAuth('access-token')
+  @ApiResponse({ status: 204, description: 'every token issued before this call is revoked' })
+  @ApiResponse({ status: 401, schema: ERROR })
   @Post('logout-all')
   @HttpCode(204)
   async logoutAll(

@@ -1,4 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ERROR, ME } from '../openapi/openapi-schemas';
 import { type AccessTokenClaims, AuthClaims } from '@rescind/revocation-nest';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
@@ -13,11 +15,16 @@ export interface MeResponse {
 }
 
 /** `GET /me`: the caller's verified claims and the replica that answered. */
+@ApiTags('me')
+@ApiBearerAuth('access-token')
 @Controller('me')
 export class MeController {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   @Get()
+  @ApiResponse({ status: 200, schema: ME })
+  @ApiResponse({ status: 401, schema: ERROR })
+  @ApiResponse({ status: 503, description: 'FAIL_MODE=closed and out of sync', schema: ERROR })
   me(@AuthClaims() claims: AccessTokenClaims): MeResponse {
     return {
       sub: claims.sub,

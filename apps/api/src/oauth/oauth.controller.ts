@@ -1,4 +1,6 @@
 import { BadRequestException, Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ERROR, INTROSPECTION, TOKEN_FORM } from '../openapi/openapi-schemas';
 import { RescindError } from '@rescind/revocation-core';
 import {
   type AccessTokenClaims,
@@ -38,6 +40,8 @@ function tokenParameter(body: unknown): string {
 
 /** `/oauth/revoke` (RFC 7009) and `/oauth/introspect` (RFC 7662). */
 @Public()
+@ApiTags('oauth')
+@ApiConsumes('application/x-www-form-urlencoded')
 @Controller('oauth')
 export class OAuthController {
   constructor(
@@ -50,6 +54,14 @@ export class OAuthController {
    * `token_type_hint` is accepted but not trusted (only access tokens exist here).
    */
   @Post('revoke')
+  @ApiBody({ schema: TOKEN_FORM })
+  @ApiResponse({ status: 200, description: 'empty body, also for unknown or invalid tokens' })
+  @ApiResponse({ status: 400, description: '{"error":"invalid_request"} without token' })
+  @ApiResponse({
+    status: 503,
+    description: 'the store cannot take the write (Retry-After)',
+    schema: ERROR,
+  })
   @HttpCode(200)
   async revoke(@Body() body: unknown): Promise<void> {
     const claims = this.verifyQuietly(tokenParameter(body));
@@ -63,6 +75,10 @@ export class OAuthController {
 
   /** RFC 7662 §2.1–2.2, for resource servers holding the admin key. */
   @Post('introspect')
+  @ApiBearerAuth('admin-key')
+  @ApiBody({ schema: TOKEN_FORM })
+  @ApiResponse({ status: 200, schema: INTROSPECTION })
+  @ApiResponse({ status: 401, description: 'no or wrong admin key', schema: ERROR })
   @UseGuards(AdminKeyGuard)
   @HttpCode(200)
   async introspect(@Body() body: unknown): Promise<IntrospectionResponse> {

@@ -1,0 +1,114 @@
+import { type SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+
+/** JSON schemas of the contract's bodies, shared by the controllers' OpenAPI decorators. */
+export const CREDENTIALS: SchemaObject = {
+  type: 'object',
+  required: ['username', 'password'],
+  properties: {
+    username: { type: 'string', pattern: '^[A-Za-z0-9_.-]{3,64}$' },
+    password: { type: 'string', minLength: 8, maxLength: 256 },
+  },
+};
+
+export const USER: SchemaObject = {
+  type: 'object',
+  properties: { id: { type: 'string' }, username: { type: 'string' } },
+};
+
+export const TOKEN_RESPONSE: SchemaObject = {
+  type: 'object',
+  properties: {
+    access_token: { type: 'string' },
+    token_type: { type: 'string', enum: ['Bearer'] },
+    expires_in: { type: 'integer', description: 'seconds' },
+  },
+};
+
+export const ME: SchemaObject = {
+  type: 'object',
+  properties: {
+    sub: { type: 'string' },
+    username: { type: 'string' },
+    jti: { type: 'string' },
+    iat: { type: 'number', description: 'NumericDate, fractional to the millisecond' },
+    exp: { type: 'integer' },
+    instance: { type: 'string' },
+  },
+};
+
+export const ERROR: SchemaObject = {
+  type: 'object',
+  properties: {
+    statusCode: { type: 'integer' },
+    error: { type: 'string', example: 'ERR_TOKEN_REVOKED' },
+    message: { type: 'string' },
+  },
+};
+
+export const TOKEN_FORM: SchemaObject = {
+  type: 'object',
+  required: ['token'],
+  properties: { token: { type: 'string' }, token_type_hint: { type: 'string' } },
+};
+
+export const INTROSPECTION: SchemaObject = {
+  type: 'object',
+  required: ['active'],
+  properties: {
+    active: { type: 'boolean' },
+    sub: { type: 'string' },
+    username: { type: 'string' },
+    jti: { type: 'string' },
+    iat: { type: 'number' },
+    exp: { type: 'integer' },
+    token_type: { type: 'string', enum: ['access_token'] },
+  },
+};
+
+export const ADMIN_REVOCATION: SchemaObject = {
+  oneOf: [
+    {
+      type: 'object',
+      required: ['jti'],
+      properties: {
+        jti: { type: 'string' },
+        exp: { type: 'number', description: 'the token’s exp (NumericDate)' },
+        reason: { type: 'string', maxLength: 512 },
+      },
+    },
+    {
+      type: 'object',
+      required: ['sub'],
+      properties: { sub: { type: 'string' }, reason: { type: 'string', maxLength: 512 } },
+    },
+  ],
+};
+
+export const REVOCATION_RECEIPT: SchemaObject = {
+  type: 'object',
+  properties: {
+    kind: { type: 'string', enum: ['token', 'user'] },
+    id: { type: 'string' },
+    at: { type: 'string', format: 'date-time' },
+  },
+};
+
+export const REVOCATION_PAGE: SchemaObject = {
+  type: 'object',
+  properties: {
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          kind: { type: 'string', enum: ['token', 'user'] },
+          id: { type: 'string' },
+          reason: { type: 'string', nullable: true },
+          at: { type: 'string', format: 'date-time' },
+          expiresAt: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+    next_cursor: { type: 'string', nullable: true },
+  },
+};
