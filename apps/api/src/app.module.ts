@@ -7,6 +7,7 @@ import { API_ERROR_ANSWERS } from './auth/auth.errors';
 import { AuthModule } from './auth/auth.module';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { HealthController } from './health/health.controller';
+import { LoggingModule } from './logging/logging.module';
 import { MeController } from './me/me.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { OAuthController } from './oauth/oauth.controller';
@@ -22,6 +23,7 @@ export class AppModule {
       module: AppModule,
       global: true,
       imports: [
+        LoggingModule.forRoot(config),
         RevocationModule.forRoot(
           {
             redisUrl: config.redisUrl,

@@ -1,20 +1,25 @@
-import { ConsoleLogger, type INestApplication, type NestApplicationOptions } from '@nestjs/common';
+import { type INestApplication, type NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type Server } from 'node:http';
+import { Logger } from 'nestjs-pino';
 import { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AppModule } from '../app.module';
 import { type AppConfig } from '../config/app-config';
+import { requestId } from '../logging/logging.module';
 import { clientErrorHandler } from './client-error-handler';
 
 /** Largest request body accepted (JSON or form); larger ones get 413. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
-const OPTIONS: NestApplicationOptions = {
-  // One JSON object per line: what log shippers expect, and no colour codes in pipes.
-  logger: new ConsoleLogger({ json: true, colors: false }),
-};
+// Logs are buffered until the pino logger (LoggingModule) takes over in createApp().
+const OPTIONS: NestApplicationOptions = { bufferLogs: true };
+
+function withPino(app: INestApplication): INestApplication {
+  app.useLogger(app.get(Logger));
+  return app;
+}
 
 /** The API on Fastify (the default, for speed). */
 async function createFastifyApp(config: AppConfig): Promise<INestApplication> {
@@ -22,6 +27,8 @@ async function createFastifyApp(config: AppConfig): Promise<INestApplication> {
     bodyLimit: BODY_LIMIT_BYTES,
     clientErrorHandler: clientErrorHandler(config.instanceId),
     return503OnClosing: true,
+    requestIdHeader: false,
+    genReqId: requestId,
     // Errors Fastify answers before any hook runs (e.g. a badly encoded path).
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
       void reply
@@ -30,11 +37,14 @@ async function createFastifyApp(config: AppConfig): Promise<INestApplication> {
         .send({ statusCode: 400, error: 'ERR_BAD_REQUEST', message: error.message });
     },
   });
-  adapter.getInstance().addHook('onRequest', (_request, reply, done) => {
+  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     reply.header('x-instance-id', config.instanceId);
+    reply.header('x-request-id', request.id);
     done();
   });
-  return NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, OPTIONS);
+  return withPino(
+    await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, OPTIONS),
+  );
 }
 
 /** The API on Express (`HTTP_ADAPTER=express`, for side-by-side benchmarks). */
@@ -55,7 +65,7 @@ async function createExpressApp(config: AppConfig): Promise<INestApplication> {
   const server = app.getHttpServer() as Server;
   server.removeAllListeners('clientError');
   server.on('clientError', clientErrorHandler(config.instanceId));
-  return app;
+  return withPino(app);
 }
 
 /** Creates the Nest application on the configured HTTP adapter. */

@@ -40,6 +40,8 @@ export interface RescindConfig {
   readonly tidyIntervalMs: Milliseconds;
   /** `WORKER_METRICS_PORT`: where the worker serves `/metrics` (0: nowhere). */
   readonly workerMetricsPort: number;
+  /** `LOG_LEVEL`: pino level of the API's JSON logs. */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** `PASSWORD_HASH_COST`: scrypt N, a power of two. */
   readonly passwordHashCost: number;
   /** `HTTP_ADAPTER`: `fastify` (default) or `express`, for side-by-side benchmarks. */
@@ -121,6 +123,15 @@ export function loadRescindConfig(env: Env): RescindConfig {
     syncIntervalMs,
     adminApiKey: read.optional('ADMIN_API_KEY'),
     strategy,
+    logLevel: read.oneOf('LOG_LEVEL', 'info', [
+      'fatal',
+      'error',
+      'warn',
+      'info',
+      'debug',
+      'trace',
+      'silent',
+    ] as const),
     workerMetricsPort: read.integer('WORKER_METRICS_PORT', 9464, 0, 65_535),
     tidyIntervalMs: read.integer('TIDY_INTERVAL_MS', 30_000, 100, 86_400_000),
     passwordHashCost,

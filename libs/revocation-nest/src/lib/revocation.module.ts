@@ -70,6 +70,8 @@ function defaultInstanceId(): string {
 function syncLogger(metrics: RevocationMetrics): SyncObserver {
   const log = new Logger('RevocationSync');
   let lastErrorMs = 0;
+  // Until the first hydration, failures are the connections coming up; not worth a warning.
+  let hydrated = false;
   return {
     onApplied: (_event, lagMs) => metrics.propagationSeconds.observe(Math.max(0, lagMs) / 1000),
     onMalformed: (reason) => {
@@ -77,12 +79,13 @@ function syncLogger(metrics: RevocationMetrics): SyncObserver {
       log.warn(reason);
     },
     onResync: (cause, applied) => {
+      hydrated = true;
       metrics.resync(cause);
       if (cause !== 'anti-entropy' || applied > 0) log.log(`caught up (${cause}): ${applied} new`);
     },
     onSyncError: (error) => {
       const now = Date.now();
-      if (now - lastErrorMs < 10_000) return;
+      if (!hydrated || now - lastErrorMs < 10_000) return;
       lastErrorMs = now;
       log.warn(`sync failed: ${error instanceof Error ? error.message : String(error)}`);
     },
