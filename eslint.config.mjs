@@ -57,7 +57,7 @@ export default tseslint.config(
             },
             {
               sourceTag: 'type:config',
-              onlyDependOnLibsWithTags: ['type:core'],
+              onlyDependOnLibsWithTags: ['type:core', 'type:redis'],
               bannedExternalImports: ['@nestjs/*', 'fastify', 'express'],
             },
             {

@@ -27,6 +27,15 @@ export class AppModule {
         RevocationModule.forRoot(
           {
             redisUrl: config.redisUrl,
+            ...(config.redisTopology.kind === 'sentinel'
+              ? {
+                  redisSentinels: config.redisTopology.sentinels,
+                  redisSentinelName: config.redisTopology.name,
+                }
+              : {}),
+            ...(config.redisTopology.kind === 'cluster'
+              ? { redisClusterNodes: config.redisTopology.nodes }
+              : {}),
             keyPrefix: config.keyPrefix,
             jwtSecret: config.jwtSecret,
             jwtPreviousSecrets: config.jwtPreviousSecrets,

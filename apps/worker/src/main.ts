@@ -2,7 +2,8 @@ import { ConfigError, loadRescindConfig, type RescindConfig } from '@rescind/con
 import {
   createCommandClient,
   RedisKeys,
-  redisOptionsFromUrl,
+  createRedisClient,
+  type RedisClient,
   RevocationStore,
 } from '@rescind/revocation-redis';
 import { Queue, Worker } from 'bullmq';
@@ -21,7 +22,7 @@ function log(
 
 async function main(config: RescindConfig): Promise<void> {
   const keys = new RedisKeys(config.keyPrefix);
-  const redis = createCommandClient(config.redisUrl, 'rescind-worker', {
+  const redis = createCommandClient(config.redisTopology, 'rescind-worker', {
     enableOfflineQueue: true,
     maxRetriesPerRequest: 3,
   });
@@ -34,8 +35,12 @@ async function main(config: RescindConfig): Promise<void> {
   );
 
   // BullMQ needs its own blocking connections; it must retry forever rather than give up.
-  const connection = { ...redisOptionsFromUrl(config.redisUrl), maxRetriesPerRequest: null };
-  const queue = new Queue(keys.maintenanceQueue, { connection, prefix: config.keyPrefix });
+  const connection = (): RedisClient =>
+    createRedisClient(config.redisTopology, { maxRetriesPerRequest: null, lazyConnect: false });
+  const queue = new Queue(keys.maintenanceQueue, {
+    connection: connection(),
+    prefix: config.keyPrefix,
+  });
   // Upsert again now and then: a Redis that lost its data (restart without persistence, failover)
   // loses the scheduler too. The upsert is idempotent.
   const schedule = (): Promise<unknown> =>
@@ -79,7 +84,7 @@ async function main(config: RescindConfig): Promise<void> {
         throw error;
       }
     },
-    { connection, prefix: config.keyPrefix, concurrency: 1 },
+    { connection: connection(), prefix: config.keyPrefix, concurrency: 1 },
   );
   worker.on('failed', (job, error) =>
     log('warn', 'job failed', { job: job?.name, error: error.message }),

@@ -1,4 +1,5 @@
 export * from './lib/lua-script';
 export * from './lib/redis-connection';
 export * from './lib/redis-keys';
+export * from './lib/redis-topology';
 export * from './lib/revocation-store';

@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type ThrottlerStorage } from '@nestjs/throttler';
 import { StoreUnavailableError } from '@rescind/revocation-core';
 import { LuaScript, RedisKeys } from '@rescind/revocation-redis';
+import { type RedisClient } from '@rescind/revocation-redis';
 import { REVOCATION_REDIS } from '@rescind/revocation-nest';
-import { type Redis } from 'ioredis';
 
 /**
  * Counts a hit and blocks once over the limit, atomically.
@@ -35,7 +35,7 @@ return {hits, ttl, 0, 0}
 @Injectable()
 export class RedisThrottlerStorage implements ThrottlerStorage {
   constructor(
-    @Inject(REVOCATION_REDIS) private readonly redis: Redis,
+    @Inject(REVOCATION_REDIS) private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 

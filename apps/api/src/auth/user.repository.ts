@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { StoreUnavailableError } from '@rescind/revocation-core';
 import { RedisKeys } from '@rescind/revocation-redis';
+import { type RedisClient } from '@rescind/revocation-redis';
 import { REVOCATION_REDIS } from '@rescind/revocation-nest';
-import { type Redis } from 'ioredis';
 import { type PasswordHash } from './password-hasher';
 
 /** A registered user. */
@@ -16,7 +16,7 @@ export interface User extends PasswordHash {
 @Injectable()
 export class UserRepository {
   constructor(
-    @Inject(REVOCATION_REDIS) private readonly redis: Redis,
+    @Inject(REVOCATION_REDIS) private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 

@@ -1,5 +1,11 @@
 import { hostname } from 'node:os';
 import { type Milliseconds, type Seconds } from '@rescind/revocation-core';
+import {
+  effectiveKeyPrefix,
+  parseRedisNodes,
+  type RedisNode,
+  type RedisTopology,
+} from '@rescind/revocation-redis';
 import { ConfigError } from './config.error';
 import { type Env, EnvReader } from './env-reader';
 
@@ -12,7 +18,9 @@ export interface RescindConfig {
   readonly production: boolean;
   /** `REDIS_URL` */
   readonly redisUrl: string;
-  /** `KEY_PREFIX` */
+  /** `REDIS_SENTINELS` (`host:port,…`) with `REDIS_SENTINEL_NAME`, or `REDIS_CLUSTER_NODES`. */
+  readonly redisTopology: RedisTopology;
+  /** `KEY_PREFIX`, hash-tagged in a cluster (`rvk` → `{rvk}`). */
   readonly keyPrefix: string;
   /** `JWT_SECRET` */
   readonly jwtSecret: string;
@@ -52,6 +60,32 @@ export interface RescindConfig {
   readonly loginIpFailureLimit: number;
   /** `LOGIN_FAILURE_WINDOW_MS`: the window, also how long a block lasts. */
   readonly loginFailureWindowMs: Milliseconds;
+}
+
+function nodes(read: EnvReader, name: string): RedisNode[] | undefined {
+  const list = read.optional(name);
+  if (list === undefined) return undefined;
+  try {
+    return parseRedisNodes(list, name);
+  } catch (error) {
+    read.fail((error as Error).message);
+    return undefined;
+  }
+}
+
+function readTopology(read: EnvReader, url: string): RedisTopology {
+  const sentinels = nodes(read, 'REDIS_SENTINELS');
+  const cluster = nodes(read, 'REDIS_CLUSTER_NODES');
+  const name = read.optional('REDIS_SENTINEL_NAME');
+  if (sentinels !== undefined && cluster !== undefined) {
+    read.fail('REDIS_SENTINELS and REDIS_CLUSTER_NODES exclude each other');
+  }
+  if (cluster !== undefined) return { kind: 'cluster', url, nodes: cluster };
+  if (sentinels !== undefined) {
+    if (name === undefined) read.fail('REDIS_SENTINEL_NAME is required with REDIS_SENTINELS');
+    return { kind: 'sentinel', url, sentinels, name: name ?? '' };
+  }
+  return { kind: 'standalone', url };
 }
 
 /**
@@ -94,15 +128,15 @@ export function loadRescindConfig(env: Env): RescindConfig {
   if ((passwordHashCost & (passwordHashCost - 1)) !== 0) {
     read.fail(`PASSWORD_HASH_COST must be a power of two, got ${passwordHashCost}`);
   }
+  const redisTopology = readTopology(read, redisUrl);
   const config: RescindConfig = {
     nodeEnv,
     production,
     redisUrl,
-    keyPrefix: read.matching(
-      'KEY_PREFIX',
-      'rvk',
-      /^[A-Za-z0-9_.:{}-]{1,64}$/,
-      '1-64 of [A-Za-z0-9_.:{}-]',
+    redisTopology,
+    keyPrefix: effectiveKeyPrefix(
+      read.matching('KEY_PREFIX', 'rvk', /^[A-Za-z0-9_.:{}-]{1,62}$/, '1-62 of [A-Za-z0-9_.:{}-]'),
+      redisTopology,
     ),
     jwtSecret,
     jwtPreviousSecrets: (read.optional('JWT_PREVIOUS_SECRETS') ?? '')

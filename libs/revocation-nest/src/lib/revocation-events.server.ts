@@ -1,13 +1,20 @@
 import { Logger } from '@nestjs/common';
 import { ServerRedis } from '@nestjs/microservices';
 import { type RevocationSynchronizer } from '@rescind/revocation-core';
-import { closeRedisClient, reconnectDelay } from '@rescind/revocation-redis';
-import { type Redis as IORedis, type RedisOptions } from 'ioredis';
+import {
+  closeRedisClient,
+  createRedisClient,
+  reconnectDelay,
+  type RedisClient,
+  type RedisTopology,
+} from '@rescind/revocation-redis';
 
 /** Connection options of {@link RevocationEventsServer}. */
 export interface RevocationEventsServerOptions {
-  /** ioredis connection options (host, port, password, tls…). */
-  readonly redis: RedisOptions;
+  /** Where Redis is: one server, a Sentinel-managed master, or a cluster. */
+  readonly topology: RedisTopology;
+  /** Name of the subscriber connection (`CLIENT LIST`). */
+  readonly connectionName: string;
   /** The revocation channel. */
   readonly channel: string;
 }
@@ -24,11 +31,23 @@ export class RevocationEventsServer extends ServerRedis {
   private readonly log = new Logger(RevocationEventsServer.name);
   private lastErrorLoggedMs = 0;
 
+  private readonly topology: RedisTopology;
+  private readonly connectionName: string;
+
   constructor(options: RevocationEventsServerOptions, sync: RevocationSynchronizer) {
-    const { retryStrategy: _ignored, ...redis } = options.redis;
-    super({ ...redis, retryAttempts: Number.MAX_SAFE_INTEGER });
+    super({ retryAttempts: Number.MAX_SAFE_INTEGER });
     this.channel = options.channel;
+    this.topology = options.topology;
+    this.connectionName = options.connectionName;
     this.sync = sync;
+  }
+
+  /** The client factory seam: any topology (a cluster client subscribes through one node). */
+  override createRedisClient(): RedisClient {
+    return createRedisClient(this.topology, {
+      connectionName: this.connectionName,
+      retryStrategy: (attempt) => this.createRetryStrategy(attempt) ?? null,
+    });
   }
 
   override listen(callback: (err?: unknown, ...optionalParams: unknown[]) => void): void {
@@ -60,7 +79,7 @@ export class RevocationEventsServer extends ServerRedis {
   override async close(): Promise<void> {
     this.isManuallyClosed = true;
     await Promise.all(
-      [this.pubClient, this.subClient].map((client: IORedis | undefined) =>
+      [this.pubClient, this.subClient].map((client: RedisClient | undefined) =>
         client === undefined ? undefined : closeRedisClient(client),
       ),
     );

@@ -153,7 +153,10 @@ describe('when Redis is lost after start-up', () => {
           maxStalenessMs: MAX_STALENESS_MS,
         }),
       );
-      direct = createCommandClient(TEST_REDIS_URL, `rescind-test-${keyPrefix}`);
+      direct = createCommandClient(
+        { kind: 'standalone', url: TEST_REDIS_URL },
+        `rescind-test-${keyPrefix}`,
+      ) as Redis;
       await direct.connect();
       await waitReady(running);
 

@@ -1,5 +1,6 @@
 import { type KeyObject, createSecretKey } from 'node:crypto';
 import { type Milliseconds, type Seconds } from '@rescind/revocation-core';
+import { effectiveKeyPrefix, type RedisNode, type RedisTopology } from '@rescind/revocation-redis';
 
 /** What a replica does once it cannot confirm it is in sync for longer than the bound. */
 export type FailMode = 'closed' | 'open';
@@ -12,8 +13,17 @@ export type JwtAlgorithm = 'HS256' | 'HS384' | 'HS512';
 
 /** Options of `RevocationModule.forRoot()`. */
 export interface RevocationModuleOptions {
-  /** `redis://` or `rediss://` URL of the store and the pub/sub bus. */
+  /**
+   * `redis://` or `rediss://` URL of the store and the pub/sub bus. With Sentinel or a cluster it
+   * still supplies credentials, TLS and the database.
+   */
   redisUrl: string;
+  /** Sentinels to ask for the master named {@link redisSentinelName}. */
+  redisSentinels?: readonly RedisNode[];
+  /** Master name known to the Sentinels. */
+  redisSentinelName?: string;
+  /** Seed nodes of a Redis Cluster (the key prefix then gets a hash tag, e.g. `{rvk}`). */
+  redisClusterNodes?: readonly RedisNode[];
   /** Namespace of every key and channel. @default 'rvk' */
   keyPrefix?: string;
   /** HMAC signing key; a string is turned into a `KeyObject` once. */
@@ -41,6 +51,7 @@ export interface RevocationModuleOptions {
 /** Options after defaults and validation, as the providers see them. */
 export interface ResolvedRevocationOptions {
   readonly redisUrl: string;
+  readonly redisTopology: RedisTopology;
   readonly keyPrefix: string;
   readonly jwtKey: KeyObject;
   readonly jwtPreviousKeys: readonly KeyObject[];
@@ -79,6 +90,30 @@ function secretKey(name: string, secret: string | Buffer | KeyObject): KeyObject
   return key;
 }
 
+function resolveTopology(options: RevocationModuleOptions): RedisTopology {
+  const url = options.redisUrl;
+  if (options.redisClusterNodes !== undefined && options.redisSentinels !== undefined) {
+    throw new RangeError('redisClusterNodes and redisSentinels exclude each other');
+  }
+  if (options.redisClusterNodes !== undefined) {
+    if (options.redisClusterNodes.length === 0) throw new RangeError('redisClusterNodes is empty');
+    return { kind: 'cluster', url, nodes: options.redisClusterNodes };
+  }
+  if (options.redisSentinels !== undefined) {
+    if (options.redisSentinels.length === 0) throw new RangeError('redisSentinels is empty');
+    if (options.redisSentinelName === undefined || options.redisSentinelName === '') {
+      throw new RangeError('redisSentinelName is required with redisSentinels');
+    }
+    return {
+      kind: 'sentinel',
+      url,
+      sentinels: options.redisSentinels,
+      name: options.redisSentinelName,
+    };
+  }
+  return { kind: 'standalone', url };
+}
+
 /** Applies defaults and rejects invalid values with a message naming the option. */
 export function resolveRevocationOptions(
   options: RevocationModuleOptions,
@@ -89,9 +124,11 @@ export function resolveRevocationOptions(
   const jwtPreviousKeys = (options.jwtPreviousSecrets ?? []).map((secret, i) =>
     secretKey(`jwtPreviousSecrets[${i}]`, secret),
   );
+  const redisTopology = resolveTopology(options);
   return {
     redisUrl: options.redisUrl,
-    keyPrefix: options.keyPrefix ?? 'rvk',
+    redisTopology,
+    keyPrefix: effectiveKeyPrefix(options.keyPrefix ?? 'rvk', redisTopology),
     jwtKey,
     jwtPreviousKeys,
     jwtAlgorithm: oneOf('jwtAlgorithm', options.jwtAlgorithm ?? 'HS256', [

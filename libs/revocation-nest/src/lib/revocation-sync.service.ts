@@ -6,8 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { RevocationSynchronizer } from '@rescind/revocation-core';
-import { closeRedisClient } from '@rescind/revocation-redis';
-import { type Redis } from 'ioredis';
+import { closeRedisClient, type RedisClient } from '@rescind/revocation-redis';
 import { REVOCATION_OPTIONS, REVOCATION_REDIS } from './revocation.constants';
 import { type ResolvedRevocationOptions } from './revocation-module-options';
 
@@ -19,7 +18,7 @@ export class RevocationSyncService implements OnApplicationBootstrap, OnApplicat
 
   constructor(
     private readonly sync: RevocationSynchronizer,
-    @Inject(REVOCATION_REDIS) private readonly redis: Redis,
+    @Inject(REVOCATION_REDIS) private readonly redis: RedisClient,
     @Inject(REVOCATION_OPTIONS) private readonly options: ResolvedRevocationOptions,
   ) {}
 

@@ -17,10 +17,9 @@ import {
 import {
   createCommandClient,
   RedisKeys,
-  redisOptionsFromUrl,
+  type RedisClient,
   RevocationStore,
 } from '@rescind/revocation-redis';
-import { type Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { LocalRevocationChecker } from './local-revocation.checker';
 import { NoRevocationChecker } from './no-revocation.checker';
@@ -98,7 +97,7 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
       provide: REVOCATION_REDIS,
       inject: [REVOCATION_OPTIONS],
       useFactory: (o: ResolvedRevocationOptions) =>
-        createCommandClient(o.redisUrl, `rescind-${o.instanceId}`),
+        createCommandClient(o.redisTopology, `rescind-${o.instanceId}`),
     },
     {
       provide: RedisKeys,
@@ -108,7 +107,7 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
     {
       provide: RevocationStore,
       inject: [REVOCATION_REDIS, RedisKeys],
-      useFactory: (redis: Redis, keys: RedisKeys) => new RevocationStore(redis, keys),
+      useFactory: (redis: RedisClient, keys: RedisKeys) => new RevocationStore(redis, keys),
     },
     {
       provide: RevocationCache,
@@ -153,10 +152,8 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
       useFactory: (o: ResolvedRevocationOptions, keys: RedisKeys, sync: RevocationSynchronizer) =>
         new RevocationEventsServer(
           {
-            redis: {
-              ...redisOptionsFromUrl(o.redisUrl),
-              connectionName: `rescind-sub-${o.instanceId}`,
-            },
+            topology: o.redisTopology,
+            connectionName: `rescind-sub-${o.instanceId}`,
             channel: keys.channel,
           },
           sync,

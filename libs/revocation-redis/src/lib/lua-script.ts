@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Redis } from 'ioredis';
+import { type RedisClient } from './redis-topology';
 
 /** A Lua script run with EVALSHA, falling back to EVAL when Redis has not cached it yet. */
 export class LuaScript {
@@ -16,7 +16,7 @@ export class LuaScript {
 
   /** Runs the script on `redis`; `keys.length` must equal {@link numberOfKeys}. */
   async run(
-    redis: Redis,
+    redis: RedisClient,
     keys: readonly string[],
     args: readonly (string | number)[],
   ): Promise<unknown> {

@@ -1,3 +1,4 @@
+import { type Redis } from 'ioredis';
 import { createCommandClient, reconnectDelay, redisOptionsFromUrl } from './redis-connection';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -104,7 +105,10 @@ describe('reconnectDelay', () => {
 
 describe('createCommandClient', () => {
   it('connects only when asked, under its connection name', async () => {
-    const client = createCommandClient(REDIS_URL, 'rescind-spec');
+    const client = createCommandClient(
+      { kind: 'standalone', url: REDIS_URL },
+      'rescind-spec',
+    ) as Redis;
     try {
       expect(client.status).toBe('wait');
       await client.connect();
@@ -115,7 +119,10 @@ describe('createCommandClient', () => {
   });
 
   it('fails fast instead of queueing commands while disconnected', async () => {
-    const client = createCommandClient('redis://127.0.0.1:1', 'rescind-spec-unreachable');
+    const client = createCommandClient(
+      { kind: 'standalone', url: 'redis://127.0.0.1:1' },
+      'rescind-spec-unreachable',
+    ) as Redis;
     client.on('error', () => undefined);
     try {
       const started = Date.now();
@@ -127,7 +134,9 @@ describe('createCommandClient', () => {
   });
 
   it('lets the caller override options', () => {
-    const client = createCommandClient(REDIS_URL, 'rescind-spec', { commandTimeout: 50 });
+    const client = createCommandClient({ kind: 'standalone', url: REDIS_URL }, 'rescind-spec', {
+      commandTimeout: 50,
+    }) as Redis;
     expect(client.options).toMatchObject({
       commandTimeout: 50,
       enableOfflineQueue: false,

@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { type RedisOptions } from 'ioredis';
+import { createRedisClient, type RedisClient, type RedisTopology } from './redis-topology';
 
 /**
  * Connection options for ioredis from a `redis://` or `rediss://` URL (user, password, db and
@@ -45,18 +46,15 @@ export function reconnectDelay(attempt: number): number {
  * queueing requests behind a dead connection, and reconnects on its own.
  */
 export function createCommandClient(
-  url: string,
+  topology: RedisTopology,
   name: string,
   overrides: RedisOptions = {},
-): Redis {
-  return new Redis({
-    ...redisOptionsFromUrl(url),
+): RedisClient {
+  return createRedisClient(topology, {
     connectionName: name,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: 2000,
-    retryStrategy: reconnectDelay,
-    lazyConnect: true,
     ...overrides,
   });
 }
@@ -65,7 +63,7 @@ export function createCommandClient(
  * Closes a client whatever its state: QUIT when connected, otherwise stop reconnecting and wait
  * (briefly) for the connection attempt to end, so that nothing keeps the process alive.
  */
-export async function closeRedisClient(client: Redis): Promise<void> {
+export async function closeRedisClient(client: RedisClient): Promise<void> {
   if (client.status === 'end') return;
   if (client.status === 'ready') {
     try {

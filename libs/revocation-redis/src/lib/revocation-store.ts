@@ -11,8 +11,8 @@ import {
   type RevocationSource,
   systemClock,
 } from '@rescind/revocation-core';
-import { type Redis } from 'ioredis';
 import { type RedisKeys } from './redis-keys';
+import { type RedisClient } from './redis-topology';
 import { readHeadScript } from './scripts/read-head.script';
 import { restoreScript } from './scripts/restore.script';
 import { revokeScript } from './scripts/revoke.script';
@@ -53,7 +53,7 @@ export class RevocationStore implements RevocationSource {
   private readonly clock: Clock;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly keys: RedisKeys,
     options: RevocationStoreOptions = {},
   ) {
