@@ -97,8 +97,8 @@ describe('redisOptionsFromUrl', () => {
 
 describe('reconnectDelay', () => {
   it('retries quickly at first, then backs off to one attempt a second', () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 50, 10_000].map(reconnectDelay)).toEqual([
-      50, 100, 200, 400, 800, 1000, 1000, 1000, 1000,
+    expect([1, 2, 3, 4, 5, 6, 50, 10_000].map(reconnectDelay)).toEqual([
+      10, 100, 200, 400, 800, 1000, 1000, 1000,
     ]);
   });
 });

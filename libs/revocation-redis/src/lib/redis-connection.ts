@@ -36,9 +36,11 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
   return options;
 }
 
-/** Reconnection back-off: quick first retries, then at most one attempt a second, forever. */
+/** Reconnection back-off: a quick first retry, then doubling to one attempt a second, forever. */
 export function reconnectDelay(attempt: number): number {
-  return Math.min(50 * 2 ** Math.min(attempt, 5), 1000);
+  // ioredis counts attempts from 1. The first retry is almost immediate: a killed connection
+  // (CLIENT KILL, a proxy restart) is usually back at once, and fan-out waits on it.
+  return attempt <= 1 ? 10 : Math.min(25 * 2 ** Math.min(attempt, 6), 1000);
 }
 
 /**
