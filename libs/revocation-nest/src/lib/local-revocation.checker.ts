@@ -6,11 +6,11 @@ import {
   RevocationVerdict,
   TokenRevokedError,
 } from '@rescind/revocation-core';
-import { RevocationStore } from '@rescind/revocation-redis';
 import { type AccessTokenClaims } from './access-token-claims';
 import { RevocationChecker } from './revocation.checker';
 import { REVOCATION_OPTIONS } from './revocation.constants';
 import { RevocationMetrics } from './revocation-metrics';
+import { StoreRevocationLookup } from './store-revocation.lookup';
 import { type ResolvedRevocationOptions } from './revocation-module-options';
 
 /** `REVOCATION_STRATEGY=local`: the in-memory cache, no I/O unless it overflowed. */
@@ -21,7 +21,7 @@ export class LocalRevocationChecker extends RevocationChecker {
   constructor(
     private readonly cache: RevocationCache,
     private readonly sync: RevocationSynchronizer,
-    private readonly store: RevocationStore,
+    private readonly lookup: StoreRevocationLookup,
     private readonly metrics: RevocationMetrics,
     @Inject(REVOCATION_OPTIONS) options: ResolvedRevocationOptions,
   ) {
@@ -47,20 +47,8 @@ export class LocalRevocationChecker extends RevocationChecker {
   }
 
   /** The cache evicted entries, so a miss must be confirmed by the store (hard part 7). */
-  private async askStore(claims: AccessTokenClaims): Promise<true> {
+  private askStore(claims: AccessTokenClaims): Promise<true> {
     this.metrics.overflowLookups.inc();
-    let revoked: boolean;
-    try {
-      revoked = await this.store.isRevoked(claims);
-    } catch {
-      if (this.failClosed) throw new NotInSyncError();
-      revoked = false;
-    }
-    if (revoked) {
-      this.metrics.revoked.inc();
-      throw new TokenRevokedError();
-    }
-    this.metrics.accepted.inc();
-    return true;
+    return this.lookup.check(claims);
   }
 }

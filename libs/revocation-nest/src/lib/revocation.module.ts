@@ -38,6 +38,7 @@ import {
 } from './revocation-module-options';
 import { RevocationService } from './revocation.service';
 import { RevocationSyncService } from './revocation-sync.service';
+import { StoreRevocationLookup } from './store-revocation.lookup';
 import { TokenService } from './token.service';
 
 /** Injection token of the prom-client registry holding the `rescind_*` metrics. */
@@ -159,6 +160,7 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
           sync,
         ),
     },
+    StoreRevocationLookup,
     LocalRevocationChecker,
     RedisRevocationChecker,
     NoRevocationChecker,
