@@ -16,6 +16,11 @@ export interface RevocationSynchronizerOptions {
   maxStalenessMs?: Milliseconds;
   /** Entries read from the log per round trip. @default 1000 */
   catchUpPageSize?: number;
+  /**
+   * While the subscription is down, catch up from the log this often, so that revocations keep
+   * arriving within the fan-out budget until it is back. @default 25
+   */
+  unsubscribedPollMs?: Milliseconds;
   clock?: Clock;
   observer?: SyncObserver;
 }
@@ -42,6 +47,9 @@ export interface SyncState {
 export class RevocationSynchronizer {
   private readonly maxStalenessMs: Milliseconds;
   private readonly pageSize: number;
+  private readonly unsubscribedPollMs: Milliseconds;
+  private polling = false;
+  private stopped = false;
   private readonly clock: Clock;
   private readonly observer: SyncObserver;
 
@@ -63,6 +71,7 @@ export class RevocationSynchronizer {
   ) {
     this.maxStalenessMs = options.maxStalenessMs ?? 5000;
     this.pageSize = options.catchUpPageSize ?? 1000;
+    this.unsubscribedPollMs = options.unsubscribedPollMs ?? 25;
     this.clock = options.clock ?? systemClock;
     this.observer = options.observer ?? {};
   }
@@ -107,9 +116,29 @@ export class RevocationSynchronizer {
     return this.sync(this.position === null ? 'startup' : 'resubscribe');
   }
 
-  /** The subscription dropped; events may be lost until the next catch-up. */
+  /**
+   * The subscription dropped; events published meanwhile are lost to it. Until it is back, poll
+   * the log (the command connection usually survives what killed the subscription).
+   */
   onSubscriptionLost(): void {
     this.subscribed = false;
+    if (this.polling || this.stopped || this.position === null) return;
+    this.polling = true;
+    const poll = (): void => {
+      if (this.subscribed || this.stopped) {
+        this.polling = false;
+        return;
+      }
+      void this.sync('anti-entropy').finally(() =>
+        setTimeout(poll, this.unsubscribedPollMs).unref(),
+      );
+    };
+    setTimeout(poll, 0).unref();
+  }
+
+  /** Stops background polling (shutdown). */
+  stop(): void {
+    this.stopped = true;
   }
 
   /** A message from the revocation channel. Malformed ones are counted and dropped. */

@@ -36,6 +36,7 @@ export class RevocationSyncService implements OnApplicationBootstrap, OnApplicat
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    this.sync.stop();
     await closeRedisClient(this.redis);
   }
 }
