@@ -1,0 +1,59 @@
+import { ApiReplica, type RedisServer } from '@rescind/testing';
+import { type BenchOptions } from './bench-options';
+import { type CleanupStack } from './cleanup-stack';
+
+/** HTTP adapters of the API. */
+export type HttpAdapter = 'fastify' | 'express';
+
+/** `REVOCATION_STRATEGY` values. */
+export type Strategy = 'none' | 'redis' | 'local';
+
+/** What every section shares: the private Redis, the namespace holding the live revocations. */
+export interface BenchEnvironment {
+  readonly options: BenchOptions;
+  readonly redis: RedisServer;
+  /** `KEY_PREFIX` of the 100,000 live revocations and of the bench user. */
+  readonly keyPrefix: string;
+  /** HS256 secret of every API replica and of the textbook app (a string, as `JWT_SECRET` is). */
+  readonly jwtSecret: string;
+  readonly cleanup: CleanupStack;
+  readonly user: { readonly username: string; readonly password: string };
+}
+
+/** Options of {@link startApiReplica}. */
+export interface StartApiReplicaOptions {
+  adapter: HttpAdapter;
+  strategy: Strategy;
+  name: string;
+  /** @default the environment's */
+  keyPrefix?: string;
+  /** Further variables. */
+  env?: Record<string, string>;
+}
+
+/** Spawns a real API replica (`dist/apps/api/src/main.js`) registered for clean-up; not awaited ready. */
+export async function startApiReplica(
+  bench: BenchEnvironment,
+  options: StartApiReplicaOptions,
+): Promise<ApiReplica> {
+  const replica = await ApiReplica.start({
+    name: options.name,
+    env: {
+      NODE_ENV: 'development',
+      REDIS_URL: bench.redis.url,
+      KEY_PREFIX: options.keyPrefix ?? bench.keyPrefix,
+      JWT_SECRET: bench.jwtSecret,
+      HTTP_ADAPTER: options.adapter,
+      REVOCATION_STRATEGY: options.strategy,
+      // Logins are not what is measured; a cheap scrypt keeps the fan-out loop short.
+      PASSWORD_HASH_COST: '1024',
+      ADMIN_API_KEY: undefined,
+      // One JSON line per request, piped to this process, would be measured along with the guard.
+      LOG_LEVEL: bench.options.accessLogs ? 'info' : 'warn',
+      ...options.env,
+    },
+  });
+  const remove = bench.cleanup.add(options.name, () => replica.stop('SIGTERM', 5_000));
+  void replica.exited.then(remove);
+  return replica;
+}

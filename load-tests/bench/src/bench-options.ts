@@ -1,0 +1,93 @@
+import { type LoadMethod } from './revocation-loader';
+
+/** Sizes and durations of one benchmark run; `--quick` trades precision for a run under 2 minutes. */
+export interface BenchOptions {
+  readonly quick: boolean;
+  /** Live revocations loaded before the HTTP rounds. */
+  readonly liveRevocations: number;
+  /** How they are loaded: `direct` (fast, the default) or `--load=store` (the Lua script). */
+  readonly loadMethod: LoadMethod;
+  /** Concurrent autocannon connections per round. */
+  readonly connections: number;
+  /** Measured seconds per round. */
+  readonly roundSeconds: number;
+  /** Unmeasured seconds of load before each round. */
+  readonly warmupSeconds: number;
+  /** Unmeasured seconds of load per configuration before the first round (JIT, pools). */
+  readonly initialWarmupSeconds: number;
+  /** Rounds per configuration, alternating between configurations. */
+  readonly rounds: number;
+  /** Revocations timed by the fan-out section, idle and again under load. */
+  readonly fanOutRevocations: number;
+  /** Sizes of the hydration section. */
+  readonly hydrationSizes: readonly number[];
+  /** Time spent measuring each micro-benchmark, in ms. */
+  readonly microBudgetMs: number;
+  /**
+   * Keep the API's per-request access log (`LOG_LEVEL=info`, its default) with `--access-logs`;
+   * by default replicas run with `LOG_LEVEL=warn`, since logging is not what is compared.
+   */
+  readonly accessLogs: boolean;
+  /** Sections to skip, e.g. `--skip=fan-out,hydration` while developing. */
+  readonly skip: ReadonlySet<string>;
+}
+
+/** Sections `--skip` accepts. */
+const SECTIONS = ['micro', 'throughput', 'fan-out', 'hydration'];
+
+/** Parses `--quick`, `--access-logs`, `--load=store|direct` and `--skip=a,b`; anything else is an error. */
+export function parseBenchOptions(argv: readonly string[]): BenchOptions {
+  let quick = false;
+  let accessLogs = false;
+  let loadMethod: LoadMethod = 'direct';
+  const skip = new Set<string>();
+  for (const arg of argv) {
+    if (arg === '--quick') quick = true;
+    else if (arg === '--access-logs') accessLogs = true;
+    else if (arg === '--load=store' || arg === '--load=direct') {
+      loadMethod = arg === '--load=store' ? 'store' : 'direct';
+    } else if (arg.startsWith('--skip=')) {
+      for (const section of arg.slice(7).split(',')) {
+        if (!SECTIONS.includes(section)) {
+          throw new RangeError(`--skip: unknown section "${section}" (${SECTIONS.join(', ')})`);
+        }
+        skip.add(section);
+      }
+    } else {
+      throw new RangeError(
+        `unknown argument "${arg}" (expected --quick, --access-logs, --load=store|direct, --skip=${SECTIONS.join(',')})`,
+      );
+    }
+  }
+  return quick
+    ? {
+        quick,
+        liveRevocations: 100_000,
+        loadMethod,
+        accessLogs,
+        connections: 50,
+        roundSeconds: 2,
+        warmupSeconds: 0.25,
+        initialWarmupSeconds: 0.5,
+        rounds: 3,
+        fanOutRevocations: 100,
+        hydrationSizes: [100_000],
+        microBudgetMs: 150,
+        skip,
+      }
+    : {
+        quick,
+        liveRevocations: 100_000,
+        loadMethod,
+        accessLogs,
+        connections: 50,
+        roundSeconds: 6,
+        warmupSeconds: 1,
+        initialWarmupSeconds: 3,
+        rounds: 5,
+        fanOutRevocations: 500,
+        hydrationSizes: [100_000, 1_000_000],
+        microBudgetMs: 600,
+        skip,
+      };
+}

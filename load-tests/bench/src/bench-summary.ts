@@ -1,0 +1,190 @@
+import { type BenchOptions } from './bench-options';
+import { type HttpAdapter } from './bench-environment';
+import { type FanOutReport } from './fan-out.section';
+import { type HydrationMeasurement } from './hydration.section';
+import { type MicroResult } from './micro.section';
+import { formatFixed, formatInt, median } from './stats';
+import { configLabel, TEXTBOOK_LABEL, type ThroughputReport } from './throughput.section';
+
+/** Everything one run measured; sections skipped with `--skip` are absent. */
+export interface BenchReport {
+  readonly options: BenchOptions;
+  readonly throughput?: ThroughputReport;
+  readonly fanOut?: FanOutReport;
+  readonly hydration?: readonly HydrationMeasurement[];
+  readonly micro?: readonly MicroResult[];
+  readonly elapsedSeconds: number;
+}
+
+/** One target of issue 3 and whether this run met it. */
+interface TargetCheck {
+  readonly target: string;
+  readonly measured: string;
+  readonly verdict: 'PASS' | 'FAIL' | 'n/a';
+}
+
+const ADAPTERS: readonly HttpAdapter[] = ['fastify', 'express'];
+
+/** Ratio of two configurations' medians, and the median of their per-round ratios. */
+function ratio(
+  report: ThroughputReport,
+  numerator: string,
+  denominator: string,
+  metric: 'requestsPerSecond' | 'cpuMicrosPerRequest',
+): { ofMedians: number; paired: number } {
+  const a = report.medians.get(numerator);
+  const b = report.medians.get(denominator);
+  const pairs: number[] = [];
+  for (const round of new Set(report.rounds.map((r) => r.round))) {
+    const x = report.rounds.find((r) => r.round === round && r.label === numerator);
+    const y = report.rounds.find((r) => r.round === round && r.label === denominator);
+    if (x && y) pairs.push(x[metric] / y[metric]);
+  }
+  return {
+    ofMedians: a && b ? a[metric] / b[metric] : NaN,
+    paired: pairs.length > 0 ? median(pairs) : NaN,
+  };
+}
+
+function verdict(ok: boolean | undefined): TargetCheck['verdict'] {
+  return ok === undefined ? 'n/a' : ok ? 'PASS' : 'FAIL';
+}
+
+/** Prints the ratios and the final block of headline figures and targets. */
+export function printSummary(report: BenchReport): void {
+  const checks: TargetCheck[] = [];
+  const lines: string[] = [];
+  const t = report.throughput;
+
+  if (t) {
+    console.log('\n== Ratios (ratio of medians; median of per-round ratios in brackets)');
+    for (const adapter of ADAPTERS) {
+      const local = configLabel(adapter, 'local');
+      const none = configLabel(adapter, 'none');
+      const rps = ratio(t, local, none, 'requestsPerSecond');
+      const cpu = ratio(t, local, none, 'cpuMicrosPerRequest');
+      const redis = ratio(t, configLabel(adapter, 'redis'), none, 'requestsPerSecond');
+      console.log(
+        `   ${adapter.padEnd(8)} local/none req/s ${formatFixed(rps.ofMedians, 3)}× [${formatFixed(rps.paired, 3)}×]   CPU/req ${formatFixed(cpu.ofMedians, 3)}× [${formatFixed(cpu.paired, 3)}×]   redis/none req/s ${formatFixed(redis.ofMedians, 3)}×`,
+      );
+      lines.push(
+        `${adapter}: local/none = ${formatFixed(rps.ofMedians, 2)}× req/s, ${formatFixed(cpu.ofMedians, 2)}× CPU/req`,
+      );
+      checks.push({
+        target: `${adapter}: local ≥ 0.95× none req/s`,
+        measured: `${formatFixed(rps.ofMedians, 3)}× [paired ${formatFixed(rps.paired, 3)}×]`,
+        verdict: verdict(rps.ofMedians >= 0.95),
+      });
+      checks.push({
+        target: `${adapter}: local ≤ 1.05× none CPU/req`,
+        measured: `${formatFixed(cpu.ofMedians, 3)}× [paired ${formatFixed(cpu.paired, 3)}×]`,
+        verdict: verdict(cpu.ofMedians <= 1.05),
+      });
+    }
+    const perRequest = (label: string): number =>
+      t.medians.get(label)?.redisCommandsPerRequest ?? NaN;
+    const commands = [...t.medians.keys()]
+      .map((label) => `${label} ${formatFixed(perRequest(label), 3)}`)
+      .join(', ');
+    console.log(`   Redis commands per request: ${commands}`);
+    lines.push(
+      `Redis commands/request: local ${formatFixed(perRequest('fastify/local'), 3)} / ${formatFixed(perRequest('express/local'), 3)}, redis ${formatFixed(perRequest('fastify/redis'), 3)} / ${formatFixed(perRequest('express/redis'), 3)}, textbook ${formatFixed(perRequest(TEXTBOOK_LABEL), 3)} (fastify / express)`,
+    );
+    const localCommands = Math.max(perRequest('fastify/local'), perRequest('express/local'));
+    checks.push({
+      target: 'local: 0 Redis commands per guarded request',
+      measured: `${formatFixed(localCommands, 4)} (net of idle background)`,
+      verdict: verdict(localCommands < 0.001),
+    });
+    const redisCommands = [perRequest('fastify/redis'), perRequest('express/redis')];
+    checks.push({
+      target: 'redis: 1 Redis command per request',
+      measured: redisCommands.map((c) => formatFixed(c, 3)).join(' / '),
+      verdict: verdict(redisCommands.every((c) => Math.abs(c - 1) < 0.05)),
+    });
+    const vsTextbook = ratio(t, 'fastify/local', TEXTBOOK_LABEL, 'requestsPerSecond');
+    const cpuVsTextbook = ratio(t, 'fastify/local', TEXTBOOK_LABEL, 'cpuMicrosPerRequest');
+    console.log(
+      `   fastify/local vs textbook: ${formatFixed(vsTextbook.ofMedians, 2)}× req/s [${formatFixed(vsTextbook.paired, 2)}×], ${formatFixed(cpuVsTextbook.ofMedians, 3)}× CPU/req`,
+    );
+    lines.push(
+      `fastify+local vs textbook: ${formatFixed(vsTextbook.ofMedians, 1)}× req/s (${formatInt(t.medians.get('fastify/local')?.requestsPerSecond ?? NaN)} vs ${formatInt(t.medians.get(TEXTBOOK_LABEL)?.requestsPerSecond ?? NaN)})`,
+    );
+    checks.push({
+      target: 'fastify+local ≥ 10× textbook req/s',
+      measured: `${formatFixed(vsTextbook.ofMedians, 2)}×`,
+      verdict: verdict(vsTextbook.ofMedians >= 10),
+    });
+  }
+
+  const f = report.fanOut;
+  if (f) {
+    lines.push(
+      `fan-out: idle p50 ${formatFixed(f.idle.p50Ms, 2)} / p99 ${formatFixed(f.idle.p99Ms, 2)} / max ${formatFixed(f.idle.maxMs, 2)} ms; under load p50 ${formatFixed(f.loaded.p50Ms, 2)} / p99 ${formatFixed(f.loaded.p99Ms, 2)} / max ${formatFixed(f.loaded.maxMs, 2)} ms`,
+    );
+    checks.push(
+      {
+        target: 'fan-out idle p50 ≤ 2 ms',
+        measured: `${formatFixed(f.idle.p50Ms, 2)} ms`,
+        verdict: verdict(f.idle.p50Ms <= 2),
+      },
+      {
+        target: 'fan-out idle p99 ≤ 10 ms',
+        measured: `${formatFixed(f.idle.p99Ms, 2)} ms`,
+        verdict: verdict(f.idle.p99Ms <= 10),
+      },
+      {
+        target: 'fan-out under load p99 ≤ 50 ms',
+        measured: `${formatFixed(f.loaded.p99Ms, 2)} ms at ${formatInt(f.loaded.backgroundRequestsPerSecond ?? NaN)} req/s`,
+        verdict: verdict(f.loaded.p99Ms <= 50),
+      },
+    );
+  }
+
+  const h = report.hydration;
+  if (h) {
+    for (const m of h) {
+      lines.push(
+        `hydration ${formatInt(m.entries)}: ready ${formatFixed(m.spawnToReadyMs / 1000, 2)} s after spawn (${formatFixed(m.listeningToReadyMs / 1000, 2)} s after listening), in-process ${formatFixed(m.probe.hydrateMs / 1000, 2)} s; ${formatFixed(m.bytesPerEntry, 0)} B/entry (${formatFixed(m.marginalBytesPerEntry, 0)} beyond preallocation)`,
+      );
+    }
+    const million = h.find((m) => m.entries === 1_000_000);
+    checks.push(
+      {
+        target: 'hydration of 1M ≤ 5 s (replica spawn → ready)',
+        measured: million
+          ? `${formatFixed(million.spawnToReadyMs / 1000, 2)} s (in-process ${formatFixed(million.probe.hydrateMs / 1000, 2)} s)`
+          : 'not measured (--quick)',
+        verdict: verdict(million && million.spawnToReadyMs <= 5000),
+      },
+      {
+        target: 'hydration of 1M ≤ 150 B/entry of heap',
+        measured: million
+          ? `${formatFixed(million.bytesPerEntry, 1)} B/entry`
+          : 'not measured (--quick)',
+        verdict: verdict(million && million.bytesPerEntry <= 150),
+      },
+    );
+  }
+
+  const micro = report.micro;
+  if (micro) {
+    const find = (prefix: string): number =>
+      micro.find((r) => r.name.startsWith(prefix))?.nsPerOp ?? NaN;
+    lines.push(
+      `micro: cache.check hit ${formatFixed(find('RevocationCache.check, hit'), 0)} ns, miss ${formatFixed(find('RevocationCache.check, miss'), 0)} ns; jsonwebtoken verify string ${formatFixed(find('jsonwebtoken.verify, HS256, string') / 1000, 1)} µs vs KeyObject ${formatFixed(find('jsonwebtoken.verify, HS256, crypto') / 1000, 1)} µs`,
+    );
+  }
+
+  const width = 46;
+  console.log(`\n${'='.repeat(100)}`);
+  console.log(
+    `SUMMARY (${report.options.quick ? 'quick' : 'full'} run, ${formatFixed(report.elapsedSeconds, 0)} s)`,
+  );
+  for (const line of lines) console.log(`  ${line}`);
+  console.log('\n  issue 3 targets:');
+  for (const check of checks) {
+    console.log(`  ${check.verdict.padEnd(5)} ${check.target.padEnd(width)} ${check.measured}`);
+  }
+  console.log('='.repeat(100));
+}
