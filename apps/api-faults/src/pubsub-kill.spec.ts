@@ -1,0 +1,145 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { performance } from 'node:perf_hooks';
+import { type ApiClient, newCredentials } from './support/api-client';
+import { FaultCluster } from './support/fault-cluster';
+import { FaultRun, type RunVerdicts } from './support/fault-run';
+import { metricValue } from './support/prometheus-text';
+import { type Rejection, timeUntilRejected } from './support/rejection-probe';
+import { RevocationAuditor } from './support/revocation-auditor';
+import { scenarioLine } from './support/scenario-summary';
+import { type TrafficTotals } from './support/steady-traffic';
+
+/** The fault's rhythm: one kill of every pub/sub connection this often… */
+const KILL_PERIOD_MS = 300;
+/** …this many times. */
+const KILLS = 10;
+/** Every replica is ready again within this long after the last kill. */
+const READY_AGAIN_BOUND_MS = 5_000;
+/** Kills each followed at once by a logout, probed in a tight loop on the other replicas. */
+const TARGETED_ROUNDS = 5;
+
+describe(`when Redis kills every pub/sub connection (CLIENT KILL TYPE pubsub) ${KILLS} times, every ${KILL_PERIOD_MS} ms, during a revocation burst`, () => {
+  const cluster = new FaultCluster({ name: 'pubsub-kill', worker: {} });
+  let verdicts: RunVerdicts;
+  let totals: TrafficTotals;
+  let connectionsKilled = 0;
+  let emptyKills = 0;
+  let readyAgainMs = Number.NaN;
+  const resubscribes: number[] = [];
+  const killTimes: number[] = [];
+
+  beforeAll(async () => {
+    await cluster.start();
+    const run = new FaultRun(cluster, { revokers: 3, revokePauseMs: 5 });
+    try {
+      await run.start();
+      for (let kill = 0; kill < KILLS; kill++) {
+        killTimes.push(performance.now());
+        const killed = Number(await cluster.redis.cli('CLIENT', 'KILL', 'TYPE', 'pubsub'));
+        connectionsKilled += killed;
+        if (killed === 0) emptyKills++;
+        await sleep(KILL_PERIOD_MS);
+      }
+      const lastKillAt = killTimes[killTimes.length - 1] as number;
+      readyAgainMs = await FaultRun.timeUntilReady(
+        cluster,
+        lastKillAt,
+        READY_AGAIN_BOUND_MS,
+        'every replica to be ready after the last kill',
+      );
+      await run.revocationsMade();
+    } finally {
+      totals = await run.finish();
+    }
+    verdicts = run.verdicts();
+    for (const client of cluster.clients) {
+      resubscribes.push(
+        metricValue(await client.metrics(), 'rescind_resyncs_total', 'cause="resubscribe"'),
+      );
+    }
+  });
+
+  afterAll(async () => {
+    if (verdicts !== undefined) {
+      console.log(
+        scenarioLine({
+          scenario: '1 pubsub-kill',
+          traffic: totals,
+          verdict: verdicts.strict,
+          nothingLost: verdicts.nothingLost,
+          faults: `${KILLS}x CLIENT KILL TYPE pubsub every ${KILL_PERIOD_MS} ms (${connectionsKilled} connections killed)`,
+          recovery: {
+            'all ready after last kill ms': readyAgainMs,
+            'resubscribe catch-ups per replica': resubscribes.join('/'),
+          },
+        }),
+      );
+    }
+    await cluster.stop();
+  });
+
+  it('accepts no revoked token later than 100 ms after its revocation returned (at once on the replica that made it)', () => {
+    expect(verdicts.strict.revokedPresented).toBeGreaterThan(100);
+    const explained = verdicts.strict.acceptedLate.map((late) => {
+      const returnedAt = late.sentAtMs - late.sentAfterMs;
+      const kill = Math.max(...killTimes.filter((at) => at <= returnedAt), -Infinity);
+      return { ...late, revocationReturnedAfterKillMs: Math.round(returnedAt - kill) };
+    });
+    expect(explained).toEqual([]);
+  });
+
+  it('loses nothing: a replica that missed events while re-subscribing enforces them once it is ready again', () => {
+    expect(verdicts.nothingLost.acceptedLate).toEqual([]);
+  });
+
+  it('answers no 5xx, leaves no request unanswered, and never rejects a token nobody revoked', () => {
+    expect(verdicts.strict.unexpected5xx).toEqual([]);
+    expect(verdicts.strict.unexpectedNoAnswer).toEqual([]);
+    expect(verdicts.strict.validRejected).toEqual([]);
+  });
+
+  it(`has every replica ready again within ${READY_AGAIN_BOUND_MS} ms of the last kill`, () => {
+    // A kill may find every replica still reconnecting from the previous one, killing nothing.
+    expect(emptyKills).toBeLessThan(KILLS / 2);
+    expect(readyAgainMs).toBeLessThan(READY_AGAIN_BOUND_MS);
+  });
+
+  it('caught up from the log after re-subscribing (resyncs counted with cause "resubscribe")', () => {
+    for (const count of resubscribes) expect(count).toBeGreaterThanOrEqual(1);
+  });
+
+  describe('when a logout is made the moment a kill returns', () => {
+    const rounds: Rejection[][] = [];
+
+    beforeAll(async () => {
+      const auditor = new RevocationAuditor(cluster.clients);
+      const [a] = cluster.clients as [ApiClient];
+      for (let round = 0; round < TARGETED_ROUNDS; round++) {
+        await cluster.waitAllReady(READY_AGAIN_BOUND_MS, 'every replica to be ready');
+        const token = await a.registerAndLogin(newCredentials('kill'));
+        await cluster.redis.cli('CLIENT', 'KILL', 'TYPE', 'pubsub');
+        const answer = await a.logout(token);
+        if (answer.status !== 204) throw new Error(`logout answered ${answer.status}`);
+        rounds.push(
+          await Promise.all(
+            [1, 2].map((replica) =>
+              timeUntilRejected(auditor, replica, token, answer.doneAtMs, READY_AGAIN_BOUND_MS),
+            ),
+          ),
+        );
+      }
+      const lastAccepted = rounds
+        .flat()
+        .map((rejection) => Math.round(rejection.lastAcceptedSentMs));
+      const elapsed = rounds.flat().map((rejection) => Math.round(rejection.elapsedMs));
+      console.log(
+        `[faults] 1 pubsub-kill, logout the moment a kill returns: b and c still accepted requests sent up to [${lastAccepted.join(', ')}] ms after it returned; rejected it after [${elapsed.join(', ')}] ms`,
+      );
+    });
+
+    it('is rejected by every other replica within 100 ms all the same', () => {
+      const late = rounds.flat().filter((rejection) => rejection.lastAcceptedSentMs > 100);
+      expect(late).toEqual([]);
+    });
+  });
+});
