@@ -115,7 +115,7 @@ export class RevocationCache {
     if (revocation.expiresAtMs <= nowMs) return false;
     if (revocation.kind === 'token') {
       const key = revocation.id;
-      const current = this.lru.get(key);
+      const current = this.lru.peek(key);
       const entry = tokenEntry(revocation.expiresAtMs);
       if (typeof current === 'number' && current >= entry) return false;
       this.lru.set(key, entry);
@@ -123,7 +123,7 @@ export class RevocationCache {
       return true;
     }
     const key = USER + revocation.id;
-    const current = this.lru.get(key);
+    const current = this.lru.peek(key);
     if (
       current !== undefined &&
       typeof current !== 'number' &&

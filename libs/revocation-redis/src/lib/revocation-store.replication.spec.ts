@@ -202,6 +202,8 @@ describe('Replicas synchronised through a real Redis', () => {
     it('re-hydrates when the worker trimmed the log past its position', async () => {
       const replica = await startReplica();
       await replica.disconnect();
+      // Cut off entirely (as by a partition): no polling of the log while unsubscribed either.
+      replica.sync.stop();
       await other.revoke(token('short-lived', 1_000));
       await other.revoke(token('long-lived'));
       await other.tidy(100, Date.now() + 10_000);

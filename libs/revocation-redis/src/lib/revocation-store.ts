@@ -38,7 +38,7 @@ export interface TidyResult {
 
 /** Options of {@link RevocationStore}. */
 export interface RevocationStoreOptions {
-  /** Members read per `ZSCAN` while hydrating. @default 2000 */
+  /** Members read per `ZSCAN` while hydrating. @default 10000 */
   snapshotPageSize?: number;
   clock?: Clock;
 }
@@ -57,7 +57,7 @@ export class RevocationStore implements RevocationSource {
     readonly keys: RedisKeys,
     options: RevocationStoreOptions = {},
   ) {
-    this.snapshotPageSize = options.snapshotPageSize ?? 2000;
+    this.snapshotPageSize = options.snapshotPageSize ?? 10_000;
     this.clock = options.clock ?? systemClock;
   }
 
@@ -123,15 +123,16 @@ export class RevocationStore implements RevocationSource {
 
   /** @inheritdoc */
   async snapshot(onPage: (page: readonly Revocation[]) => void): Promise<void> {
-    let cursor = '0';
-    do {
-      const [next, flat] = await this.redis.zscan(
-        this.keys.index,
-        cursor,
-        'COUNT',
-        this.snapshotPageSize,
-      );
-      cursor = next;
+    const scan = (cursor: string): Promise<[string, string[]]> => {
+      const reply = this.redis.zscan(this.keys.index, cursor, 'COUNT', this.snapshotPageSize);
+      reply.catch(() => undefined); // awaited below; this only keeps an abandoned prefetch quiet
+      return reply;
+    };
+    let pending = scan('0');
+    for (;;) {
+      const [next, flat] = await pending;
+      // Ask for the next page while this one is applied: hydration is bound by round trips.
+      if (next !== '0') pending = scan(next);
       const now = this.clock.now();
       const page: Revocation[] = [];
       const users: string[] = [];
@@ -149,7 +150,8 @@ export class RevocationStore implements RevocationSource {
         }
       }
       if (page.length > 0) onPage(page);
-    } while (cursor !== '0');
+      if (next === '0') return;
+    }
   }
 
   /** @inheritdoc */
