@@ -214,7 +214,13 @@ export class RevocationSynchronizer {
     if (before === null) {
       await this.hydrate(head, 'startup');
       hydrated = true;
-    } else if (head.epoch !== before.epoch || head.seq < before.seq) {
+    } else if (
+      head.epoch !== before.epoch ||
+      head.seq < before.seq ||
+      (head.seq === before.seq && head.logId !== before.logId && before.logId !== '0-0')
+    ) {
+      // Also a log that diverged from ours (a failover promoted a replica that missed our last
+      // events and then logged others under the same numbers): ours is not the store's history.
       // The store is not the one we hydrated from: it lost data (restart without persistence,
       // failover to a stale replica). Write back what we hold, then start over from it.
       await this.writeBack();
@@ -223,7 +229,12 @@ export class RevocationSynchronizer {
       hydrated = true;
     } else if (head.seq > (this.position as LogPosition).seq) {
       const applied = await this.catchUp(head);
-      if (applied === null) {
+      if (applied === 'diverged') {
+        await this.writeBack();
+        head = await this.source.readHead();
+        await this.hydrate(head, 'store-reset');
+        hydrated = true;
+      } else if (applied === 'trimmed') {
         head = await this.source.readHead();
         await this.hydrate(head, 'log-trimmed');
         hydrated = true;
@@ -257,21 +268,26 @@ export class RevocationSynchronizer {
     this.rerun = true;
   }
 
-  /** @returns entries newly applied, or `null` when the log no longer reaches our position */
-  private async catchUp(head: LogPosition): Promise<number | null> {
+  /**
+   * @returns entries newly applied; `trimmed` when the log no longer reaches our position;
+   *   `diverged` when it holds a different history after it
+   */
+  private async catchUp(head: LogPosition): Promise<number | 'trimmed' | 'diverged'> {
     let applied = 0;
     let position = this.position as LogPosition;
     while (position.seq < head.seq) {
       const entries = await this.source.readAfter(position.logId, this.pageSize);
       const before = position.seq;
       for (const entry of entries) {
-        if (entry.seq <= position.seq) continue;
-        if (entry.seq !== position.seq + 1) return null;
+        // After our last id, a consistent log holds the next numbers. A number we already have
+        // means the store's history diverged from ours (a failover): write back, re-hydrate.
+        if (entry.seq <= position.seq) return 'diverged';
+        if (entry.seq !== position.seq + 1) return 'trimmed';
         if (this.cache.add(entry, this.clock.now())) applied++;
         position = { epoch: position.epoch, seq: entry.seq, logId: entry.logId };
         this.position = position;
       }
-      if (position.seq === before) return null;
+      if (position.seq === before) return 'trimmed';
     }
     return applied;
   }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ServerRedis } from '@nestjs/microservices';
+import { type Redis } from 'ioredis';
 import { type RevocationSynchronizer } from '@rescind/revocation-core';
 import {
   closeRedisClient,
@@ -42,12 +43,38 @@ export class RevocationEventsServer extends ServerRedis {
     this.sync = sync;
   }
 
-  /** The client factory seam: any topology (a cluster client subscribes through one node). */
+  /**
+   * The client factory seam. In a cluster, a plain connection to one node: plain PUBLISH reaches
+   * subscribers on every node, and unlike ioredis' Cluster (which re-subscribes elsewhere and
+   * emits nothing) it reports `close`/`ready`, so every lost subscription is followed by a
+   * catch-up. Each reconnection attempt moves to the next node.
+   */
   override createRedisClient(): RedisClient {
-    return createRedisClient(this.topology, {
-      connectionName: this.connectionName,
-      retryStrategy: (attempt) => this.createRetryStrategy(attempt) ?? null,
-    });
+    const retryStrategy = (attempt: number): number | null =>
+      this.createRetryStrategy(attempt) ?? null;
+    if (this.topology.kind !== 'cluster') {
+      return createRedisClient(this.topology, {
+        connectionName: this.connectionName,
+        retryStrategy,
+      });
+    }
+    const nodes = this.topology.nodes;
+    let next = 0;
+    const client = createRedisClient(
+      { kind: 'standalone', url: this.topology.url },
+      {
+        ...nodes[0],
+        db: 0,
+        connectionName: this.connectionName,
+        retryStrategy: (attempt) => {
+          // ioredis reads host and port from its options on every attempt.
+          next = (next + 1) % nodes.length;
+          Object.assign(client.options, nodes[next]);
+          return retryStrategy(attempt);
+        },
+      },
+    ) as Redis;
+    return client;
   }
 
   override listen(callback: (err?: unknown, ...optionalParams: unknown[]) => void): void {

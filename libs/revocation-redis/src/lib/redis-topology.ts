@@ -67,6 +67,9 @@ export function nodeOptions(topology: RedisTopology, overrides: RedisOptions = {
         sentinels: topology.sentinels.map((node) => ({ ...node })),
         name: topology.name,
         sentinelRetryStrategy: reconnectDelay,
+        // Reconnect as soon as the sentinels announce a new master (+switch-master), rather than
+        // when the demoted one drops us seconds later.
+        failoverDetector: true,
       };
     }
     case 'cluster': {

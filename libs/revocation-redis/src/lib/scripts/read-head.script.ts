@@ -17,9 +17,15 @@ if not epoch then
   redis.call('SET', KEYS[2], epoch)
 end
 local seq = redis.call('GET', KEYS[1]) or '0'
-local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
+-- The last id ever generated, which trimming does not change (XREVRANGE would lose it once
+-- the worker trimmed the whole log).
 local id = '0-0'
-if #last > 0 then id = last[1][1] end
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  local info = redis.call('XINFO', 'STREAM', KEYS[3])
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then id = info[i + 1] end
+  end
+end
 return {epoch, seq, id}
 `,
 );
