@@ -18,11 +18,14 @@ async function bootstrap(config: AppConfig): Promise<void> {
     stopping = true;
     Logger.log(`${signal}: draining`, 'Main');
     health.drain();
-    // app.close() stops accepting, lets in-flight requests finish, then closes Redis connections.
-    void app.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    // Keep serving while load balancers notice the 503 on /health/ready, then stop accepting,
+    // let in-flight requests finish, and close the Redis connections (app.close()).
+    setTimeout(() => {
+      void app.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    }, config.shutdownGraceMs);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -46,6 +46,8 @@ export interface RescindConfig {
   readonly strategy: 'local' | 'redis' | 'none';
   /** `TIDY_INTERVAL_MS`: how often the worker tidies the store. */
   readonly tidyIntervalMs: Milliseconds;
+  /** `SHUTDOWN_GRACE_MS`: after SIGTERM, how long a replica keeps serving while it reports not ready. */
+  readonly shutdownGraceMs: Milliseconds;
   /** `WORKER_METRICS_PORT`: where the worker serves `/metrics` (0: nowhere). */
   readonly workerMetricsPort: number;
   /** `LOG_LEVEL`: pino level of the API's JSON logs. */
@@ -166,6 +168,7 @@ export function loadRescindConfig(env: Env): RescindConfig {
       'trace',
       'silent',
     ] as const),
+    shutdownGraceMs: read.integer('SHUTDOWN_GRACE_MS', 500, 0, 60_000),
     workerMetricsPort: read.integer('WORKER_METRICS_PORT', 9464, 0, 65_535),
     tidyIntervalMs: read.integer('TIDY_INTERVAL_MS', 30_000, 100, 86_400_000),
     passwordHashCost,
