@@ -1,7 +1,7 @@
+import { formatSummary, summarize } from '@rescind/testing';
 import { performance } from 'node:perf_hooks';
 import { ApiClient, inBatches, metricValue, userWithTokens } from './support/api-client';
 import { E2eCluster } from './support/e2e-cluster';
-import { formatSummary, summarize } from './support/latency-summary';
 import {
   acceptedBeyond,
   elapsed,

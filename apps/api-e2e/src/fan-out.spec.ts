@@ -1,3 +1,4 @@
+import { formatSummary, summarize } from '@rescind/testing';
 import { performance } from 'node:perf_hooks';
 import {
   ApiClient,
@@ -9,7 +10,6 @@ import {
 } from './support/api-client';
 import { E2eCluster } from './support/e2e-cluster';
 import { decodeClaims } from './support/jwt-forge';
-import { formatSummary, summarize } from './support/latency-summary';
 import {
   acceptedBeyond,
   elapsed,

@@ -1,9 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { waitFor } from '@rescind/testing';
+import { formatSummary, summarize, waitFor } from '@rescind/testing';
 import { ApiClient, newCredentials, userWithTokens } from './support/api-client';
 import { E2eCluster } from './support/e2e-cluster';
 import { decodeClaims } from './support/jwt-forge';
-import { formatSummary, summarize } from './support/latency-summary';
 import {
   acceptedBeyond,
   elapsed,

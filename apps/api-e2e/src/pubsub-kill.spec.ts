@@ -1,8 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { waitFor } from '@rescind/testing';
+import { formatSummary, summarize, waitFor } from '@rescind/testing';
 import { ApiClient, inBatches, metricValue, userWithTokens } from './support/api-client';
 import { E2eCluster } from './support/e2e-cluster';
-import { formatSummary, summarize } from './support/latency-summary';
 import {
   acceptedBeyond,
   elapsed,

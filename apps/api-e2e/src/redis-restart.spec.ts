@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ApiReplica, waitFor } from '@rescind/testing';
+import { ApiReplica, formatSummary, summarize, waitFor } from '@rescind/testing';
 import { ApiClient, inBatches, userWithTokens } from './support/api-client';
 import { E2eCluster } from './support/e2e-cluster';
 import { decodeClaims } from './support/jwt-forge';
-import { formatSummary, summarize } from './support/latency-summary';
 import {
   acceptedBeyond,
   elapsed,

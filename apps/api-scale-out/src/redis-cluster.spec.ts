@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { type RedisServer, waitFor } from '@rescind/testing';
+import { formatSummary, type RedisServer, summarize, waitFor } from '@rescind/testing';
 import { type ApiClient, loginMany, metricValue } from './support/api-client';
-import { formatSummary, summarize } from './support/latency-summary';
 import { ReadinessMonitor } from './support/readiness-monitor';
 import { RedisCluster } from './support/redis-cluster';
 import {

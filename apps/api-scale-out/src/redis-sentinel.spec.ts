@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { type RedisServer, waitFor } from '@rescind/testing';
+import { formatSummary, type RedisServer, summarize, waitFor } from '@rescind/testing';
 import { type ApiClient, inBatches, jtiOf, loginMany } from './support/api-client';
-import { formatSummary, summarize } from './support/latency-summary';
 import { LogoutStream, type StreamedLogout } from './support/logout-stream';
 import { type ReadinessReport, ReadinessMonitor } from './support/readiness-monitor';
 import { SentinelGroup } from './support/redis-sentinel-group';

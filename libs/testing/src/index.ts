@@ -14,3 +14,4 @@ export * from './lib/resp-reply.error';
 export * from './lib/wait-for';
 export * from './lib/wait-for-http-ok';
 export * from './lib/worker-process';
+export * from './lib/latency-summary';
