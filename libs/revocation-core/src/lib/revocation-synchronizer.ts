@@ -217,7 +217,7 @@ export class RevocationSynchronizer {
     } else if (
       head.epoch !== before.epoch ||
       head.seq < before.seq ||
-      (head.seq === before.seq && head.logId !== before.logId && before.logId !== '0-0')
+      (head.seq === before.seq && head.logId !== before.logId)
     ) {
       // Also a log that diverged from ours (a failover promoted a replica that missed our last
       // events and then logged others under the same numbers): ours is not the store's history.
