@@ -41,6 +41,7 @@ export class AppModule {
             jwtPreviousSecrets: config.jwtPreviousSecrets,
             accessTokenTtlSeconds: config.accessTokenTtlSeconds,
             cacheMaxEntries: config.cacheMaxEntries,
+            verifiedTokenCacheMax: config.verifiedTokenCacheMax,
             failMode: config.failMode,
             maxStalenessMs: config.maxStalenessMs,
             strategy: config.strategy,

@@ -34,6 +34,8 @@ export interface RescindConfig {
   readonly instanceId: string;
   /** `REVOCATION_CACHE_MAX` */
   readonly cacheMaxEntries: number;
+  /** `VERIFIED_TOKEN_CACHE_MAX` */
+  readonly verifiedTokenCacheMax: number;
   /** `FAIL_MODE` */
   readonly failMode: 'closed' | 'open';
   /** `MAX_STALENESS_MS` */
@@ -154,6 +156,7 @@ export function loadRescindConfig(env: Env): RescindConfig {
       '1-128 printable characters',
     ),
     cacheMaxEntries: read.integer('REVOCATION_CACHE_MAX', 1_000_000, 1, 100_000_000),
+    verifiedTokenCacheMax: read.integer('VERIFIED_TOKEN_CACHE_MAX', 10_000, 0, 10_000_000),
     failMode: read.oneOf('FAIL_MODE', 'closed', ['closed', 'open'] as const),
     maxStalenessMs,
     syncIntervalMs,

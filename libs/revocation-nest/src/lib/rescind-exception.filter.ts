@@ -88,8 +88,11 @@ export class RescindExceptionFilter implements ExceptionFilter {
         message: exception.message,
       };
     } else {
+      // The request id, written here: a request logger may not be bound to this request.
+      const { id } = host.switchToHttp().getRequest<{ id?: unknown }>();
+      const request = typeof id === 'string' ? ` (request ${id})` : '';
       this.log.error(
-        exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+        `${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}${request}`,
       );
       body = { statusCode: status, error: 'ERR_INTERNAL', message: 'Internal server error' };
     }

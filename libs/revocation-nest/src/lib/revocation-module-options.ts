@@ -36,6 +36,12 @@ export interface RevocationModuleOptions {
   accessTokenTtlSeconds?: Seconds;
   /** Entries held in the in-memory cache. @default 1_000_000 */
   cacheMaxEntries?: number;
+  /**
+   * Tokens remembered as verified, so that a token presented again costs a lookup instead of a
+   * signature check (its expiry is still checked every time; revocation is checked as always).
+   * 0 verifies every request. @default 10_000
+   */
+  verifiedTokenCacheMax?: number;
   /** @default 'closed' */
   failMode?: FailMode;
   /** @default 5000 */
@@ -58,6 +64,7 @@ export interface ResolvedRevocationOptions {
   readonly jwtAlgorithm: JwtAlgorithm;
   readonly accessTokenTtlSeconds: Seconds;
   readonly cacheMaxEntries: number;
+  readonly verifiedTokenCacheMax: number;
   readonly failMode: FailMode;
   readonly maxStalenessMs: Milliseconds;
   readonly strategy: RevocationStrategy;
@@ -68,6 +75,13 @@ export interface ResolvedRevocationOptions {
 function positiveInteger(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function nonNegativeInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${name} must be a non-negative integer, got ${String(value)}`);
   }
   return value;
 }
@@ -141,6 +155,10 @@ export function resolveRevocationOptions(
       options.accessTokenTtlSeconds ?? 900,
     ),
     cacheMaxEntries: positiveInteger('cacheMaxEntries', options.cacheMaxEntries ?? 1_000_000),
+    verifiedTokenCacheMax: nonNegativeInteger(
+      'verifiedTokenCacheMax',
+      options.verifiedTokenCacheMax ?? 10_000,
+    ),
     failMode: oneOf('failMode', options.failMode ?? 'closed', ['closed', 'open']),
     maxStalenessMs,
     strategy: oneOf('strategy', options.strategy ?? 'local', ['local', 'redis', 'none']),

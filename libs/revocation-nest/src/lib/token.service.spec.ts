@@ -1,3 +1,4 @@
+import { JwtService } from '@nestjs/jwt';
 import { TokenInvalidError } from '@rescind/revocation-core';
 import {
   resolveRevocationOptions,
@@ -68,6 +69,68 @@ describe('TokenService', () => {
       expect(() => after.verify(`${forgedHeader}.${payload}.${signature}`)).toThrow(
         TokenInvalidError,
       );
+    });
+  });
+
+  describe('when a token is presented again', () => {
+    let jsonwebtoken: jest.SpyInstance;
+
+    beforeEach(() => {
+      jsonwebtoken = jest.spyOn(JwtService.prototype, 'verify');
+    });
+
+    afterEach(() => jsonwebtoken.mockRestore());
+
+    it('answers from the verified tokens, with the same frozen claims', () => {
+      const service = tokens({});
+      const { token } = service.sign('user-1');
+      const first = service.verify(token);
+      expect(service.verify(token)).toBe(first);
+      expect(Object.isFrozen(first)).toBe(true);
+      expect(jsonwebtoken).toHaveBeenCalledTimes(1);
+    });
+
+    it('still rejects it once it expired', () => {
+      const service = tokens({});
+      const { token, claims } = service.sign('user-1');
+      service.verify(token);
+      service.useClock({ now: () => claims.exp * 1000 });
+      expect(() => service.verify(token)).toThrow(
+        expect.objectContaining({ message: 'The access token expired' }),
+      );
+      expect(jsonwebtoken).toHaveBeenCalledTimes(1);
+    });
+
+    it('never remembers a token that failed', () => {
+      const service = tokens({});
+      const { token } = service.sign('user-1');
+      const forged = `${token.slice(0, -2)}${token.endsWith('AA') ? 'BB' : 'AA'}`;
+      expect(() => service.verify(forged)).toThrow(TokenInvalidError);
+      expect(() => service.verify(forged)).toThrow(TokenInvalidError);
+      expect(jsonwebtoken).toHaveBeenCalledTimes(2);
+      service.verify(token);
+      expect(() => service.verify(forged)).toThrow(TokenInvalidError);
+    });
+
+    it('verifies every time with verifiedTokenCacheMax 0', () => {
+      const service = tokens({ verifiedTokenCacheMax: 0 });
+      const { token } = service.sign('user-1');
+      service.verify(token);
+      service.verify(token);
+      expect(jsonwebtoken).toHaveBeenCalledTimes(2);
+    });
+
+    it('remembers at most verifiedTokenCacheMax tokens, the least recently used going first', () => {
+      const service = tokens({ verifiedTokenCacheMax: 2 });
+      const [a, b, c] = ['a', 'b', 'c'].map((sub) => service.sign(sub).token) as [
+        string,
+        string,
+        string,
+      ];
+      for (const token of [a, b, c, b, c]) service.verify(token);
+      expect(jsonwebtoken).toHaveBeenCalledTimes(3);
+      service.verify(a);
+      expect(jsonwebtoken).toHaveBeenCalledTimes(4);
     });
   });
 });

@@ -1,6 +1,7 @@
 import { createHash, type KeyObject, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import { LRUCache } from 'lru-cache';
 import {
   isRevocationId,
   type Clock,
@@ -21,6 +22,8 @@ export interface IssuedToken {
 
 /** Tolerated disagreement between `exp - iat` and the configured lifetime (rounding). */
 const LIFETIME_SLACK_SECONDS = 1;
+
+const EXPIRED = 'The access token expired';
 
 const CHECKED_CLAIMS = ['"sub"', '"jti"', '"iat"', '"exp"', '"nbf"'];
 
@@ -56,10 +59,22 @@ export class TokenService {
   /** Verifiers by `kid`, the current key's included; empty when there is only one key. */
   private readonly verifiers = new Map<string, JwtService>();
   private readonly ttlSeconds: number;
+  /**
+   * Tokens that verified, by their exact text. A client sends the same token on every request
+   * of its session, and jsonwebtoken's verify (decode, JSON, HMAC, compare) is most of what the
+   * guard costs, so a token seen before is not verified again: only its `exp` is checked anew,
+   * the one verdict that changes with time. Tokens that fail are never remembered. Undefined
+   * when `verifiedTokenCacheMax` is 0.
+   */
+  private readonly verified: LRUCache<string, AccessTokenClaims> | undefined;
   private clock: Clock = systemClock;
 
   constructor(@Inject(REVOCATION_OPTIONS) options: ResolvedRevocationOptions) {
     this.ttlSeconds = options.accessTokenTtlSeconds;
+    this.verified =
+      options.verifiedTokenCacheMax > 0
+        ? new LRUCache({ max: options.verifiedTokenCacheMax })
+        : undefined;
     const service = (key: KeyObject): JwtService =>
       new JwtService({
         secret: key,
@@ -115,10 +130,26 @@ export class TokenService {
   }
 
   /**
-   * Verifies signature, algorithm, expiry and the claims revocation depends on.
+   * Verifies signature, algorithm, expiry and the claims revocation depends on; a token that
+   * verified before is only checked for expiry (see {@link verified}).
    * @throws TokenInvalidError with a description fit for `error_description`
    */
   verify(token: string): AccessTokenClaims {
+    const known = this.verified?.get(token);
+    if (known === undefined) {
+      const claims = this.verifyFully(token);
+      this.verified?.set(token, claims);
+      return claims;
+    }
+    // As jsonwebtoken decides it: expired from the second `exp` names.
+    if (Math.floor(this.clock.now() / 1000) >= known.exp) {
+      this.verified?.delete(token);
+      throw new TokenInvalidError(EXPIRED);
+    }
+    return known;
+  }
+
+  private verifyFully(token: string): AccessTokenClaims {
     let decoded: { header: Record<string, unknown>; payload: Record<string, unknown> };
     try {
       decoded = this.verifierFor(token).verify<typeof decoded>(token);
@@ -126,7 +157,7 @@ export class TokenService {
       const name = error instanceof Error ? error.name : '';
       throw new TokenInvalidError(
         name === 'TokenExpiredError'
-          ? 'The access token expired'
+          ? EXPIRED
           : name === 'NotBeforeError'
             ? 'The access token is not valid yet'
             : 'The access token is malformed or its signature is invalid',
@@ -156,6 +187,7 @@ export class TokenService {
     if (exp - iat > this.ttlSeconds + LIFETIME_SLACK_SECONDS) {
       throw new TokenInvalidError('The access token outlives the maximum lifetime');
     }
-    return { ...payload, sub, jti, iat, exp, iatMs: Math.round(iat * 1000) };
+    // Frozen: the same claims serve every later request that presents this token.
+    return Object.freeze({ ...payload, sub, jti, iat, exp, iatMs: Math.round(iat * 1000) });
   }
 }
