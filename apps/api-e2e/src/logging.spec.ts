@@ -1,3 +1,4 @@
+import { waitFor } from '@rescind/testing';
 import { ApiClient, bearer, newCredentials, send } from './support/api-client';
 import { E2E_JWT_SECRET, E2eCluster } from './support/e2e-cluster';
 
@@ -6,9 +7,12 @@ const ADMIN_KEY = 'e2e-logging-admin-key-0123456789';
 describe('the structured logs', () => {
   const cluster = new E2eCluster({
     name: 'logging',
-    replicas: 1,
+    replicas: 3,
     env: { LOG_LEVEL: 'trace', ADMIN_API_KEY: ADMIN_KEY },
+    replicaEnv: [{}, { HTTP_ADAPTER: 'express' }, { LOG_LEVEL: 'warn' }],
   });
+  const output = (replica: number): string =>
+    (cluster.replicas[replica] as { process: { tail(): string } }).process.tail();
   let url: string;
 
   beforeAll(async () => {
@@ -50,9 +54,9 @@ describe('the structured logs', () => {
       });
       await client.logout(token);
 
-      const output = (cluster.replicas[0] as { process: { tail(): string } }).process.tail();
-      expect(output).toContain('"id":"trace-me-1"');
-      expect(output).toContain('request completed');
+      const log = output(0);
+      expect(log).toContain('"id":"trace-me-1"');
+      expect(log).toContain('request completed');
       for (const secret of [
         token,
         other,
@@ -62,8 +66,49 @@ describe('the structured logs', () => {
         E2E_JWT_SECRET,
         ADMIN_KEY,
       ]) {
-        expect(output).not.toContain(secret);
+        expect(log).not.toContain(secret);
       }
+    });
+  });
+
+  describe.each([
+    ['Fastify', 0],
+    ['Express', 1],
+  ])('when a request comes without an id (%s)', (_adapter, replica) => {
+    it('answers with a new one, and its log line names the same', async () => {
+      const answer = await send(`${cluster.urls[replica]}/health/live?probe=${replica}`);
+      const id = answer.headers.get('x-request-id');
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      const res = await send(`${cluster.urls[replica]}/me`);
+      const meId = res.headers.get('x-request-id') as string;
+      expect(meId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(meId).not.toBe(id);
+      const line = await waitFor(
+        () =>
+          output(replica)
+            .split('\n')
+            .find(
+              (l) =>
+                l.includes('request completed') && l.includes(`"url":"/me"`) && l.includes(meId),
+            ),
+        {
+          timeoutMs: 5_000,
+          description: `the request line of ${meId}\n${output(replica).slice(-2000)}`,
+        },
+      );
+      expect(JSON.parse(line)).toMatchObject({ req: { id: meId, url: '/me' } });
+    });
+  });
+
+  describe('when LOG_LEVEL is warn', () => {
+    it('writes no request line, yet still gives every answer its request id', async () => {
+      const url = cluster.urls[2] as string;
+      const given = await send(`${url}/me`, { headers: { 'x-request-id': 'quiet-1' } });
+      expect(given.headers.get('x-request-id')).toBe('quiet-1');
+      const fresh = await send(`${url}/me`);
+      expect(fresh.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(output(2)).not.toContain('request completed');
+      expect(output(2)).not.toContain('quiet-1');
     });
   });
 });

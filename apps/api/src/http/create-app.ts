@@ -2,13 +2,16 @@ import { type INestApplication, type NestApplicationOptions } from '@nestjs/comm
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { type Server } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AppModule } from '../app.module';
 import { type AppConfig } from '../config/app-config';
 import { requestId } from '../logging/logging.module';
 import { clientErrorHandler } from './client-error-handler';
+
+/** A request with the id its log lines and its `x-request-id` header carry. */
+type IdentifiedRequest = IncomingMessage & { id?: string };
 
 /** Largest request body accepted (JSON or form); larger ones get 413. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -38,6 +41,8 @@ async function createFastifyApp(config: AppConfig): Promise<INestApplication> {
     },
   });
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
+    // The raw request carries the id too, for the request logger (logging.module.ts).
+    (request.raw as IdentifiedRequest).id = request.id;
     reply.header('x-instance-id', config.instanceId);
     reply.header('x-request-id', request.id);
     done();
@@ -54,12 +59,12 @@ async function createExpressApp(config: AppConfig): Promise<INestApplication> {
     new ExpressAdapter(),
     { ...OPTIONS, bodyParser: false },
   );
-  app.use(
-    (_request: unknown, response: { setHeader(n: string, v: string): void }, next: () => void) => {
-      response.setHeader('x-instance-id', config.instanceId);
-      next();
-    },
-  );
+  app.use((request: IdentifiedRequest, response: ServerResponse, next: () => void) => {
+    request.id = requestId(request);
+    response.setHeader('x-instance-id', config.instanceId);
+    response.setHeader('x-request-id', request.id);
+    next();
+  });
   app.useBodyParser('json', { limit: BODY_LIMIT_BYTES });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT_BYTES, extended: false });
   const server = app.getHttpServer() as Server;
