@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     spec.urls.map((url) =>
       runHttpLoad({
         url: `${url}/me`,
-        token: spec.token,
+        tokens: [spec.token],
         connections: spec.connectionsPerUrl,
         durationSeconds: spec.durationSeconds,
         overallRate: Math.max(1, Math.round(spec.overallRate / spec.urls.length)),

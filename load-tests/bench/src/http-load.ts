@@ -4,8 +4,11 @@ import { SampleBuffer, percentileOfSorted } from './stats';
 /** Options of {@link runHttpLoad}. */
 export interface HttpLoadOptions {
   url: string;
-  /** Sent as `Authorization: Bearer <token>`. */
-  token?: string;
+  /**
+   * Sent as `Authorization: Bearer <token>`, connection i sending `tokens[i mod n]`: distinct
+   * clients hold distinct tokens, as they do in production.
+   */
+  tokens?: readonly string[];
   connections: number;
   durationSeconds: number;
   /** Requests per second across all connections; unlimited when absent. */
@@ -33,6 +36,8 @@ export interface HttpLoadResult {
 /** Runs autocannon in this process against one URL. */
 export async function runHttpLoad(options: HttpLoadOptions): Promise<HttpLoadResult> {
   const latencies = new SampleBuffer();
+  const tokens = options.tokens ?? [];
+  let connection = 0;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -43,7 +48,14 @@ export async function runHttpLoad(options: HttpLoadOptions): Promise<HttpLoadRes
         // so that a 0.5 s warm-up lasts 0.5 s, not 1 s.
         sampleInt: 100,
         ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate }),
-        headers: options.token === undefined ? {} : { authorization: `Bearer ${options.token}` },
+        ...(tokens.length === 0
+          ? {}
+          : {
+              setupClient: (client: autocannon.Client) =>
+                client.setHeaders({
+                  authorization: `Bearer ${tokens[connection++ % tokens.length]}`,
+                }),
+            }),
       },
       (error: unknown, done: autocannon.Result) => (error ? reject(error) : resolve(done)),
     );

@@ -45,6 +45,12 @@ export async function runMicroSection(options: BenchOptions): Promise<MicroResul
   const tokens = new TokenService(
     resolveRevocationOptions({ redisUrl: 'redis://unused', jwtSecret: secret }, 'micro'),
   );
+  const uncached = new TokenService(
+    resolveRevocationOptions(
+      { redisUrl: 'redis://unused', jwtSecret: secret, verifiedTokenCacheMax: 0 },
+      'micro',
+    ),
+  );
   const token = tokens.sign('user-1', { username: 'bench' }).token;
   const headers = { authorization: `Bearer ${token}` };
 
@@ -72,7 +78,8 @@ export async function runMicroSection(options: BenchOptions): Promise<MicroResul
   run('jsonwebtoken.verify, HS256, crypto KeyObject', () =>
     jwt.verify(token, key, { algorithms: ['HS256'] }),
   );
-  run('TokenService.verify (the guard, KeyObject)', () => tokens.verify(token));
+  run('TokenService.verify, first sight (KeyObject)', () => uncached.verify(token));
+  run('TokenService.verify, token seen before', () => tokens.verify(token));
   run('guard path: extractBearerToken + verify + cache.check', (i) => {
     const claims = tokens.verify(extractBearerToken(headers) as string);
     return cache.check({ ...claims, jti: (valid[i % valid.length] as CheckedClaims).jti }, now);

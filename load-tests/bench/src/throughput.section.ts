@@ -22,7 +22,8 @@ interface Target {
   readonly label: string;
   readonly url: string;
   readonly process: ManagedProcess;
-  readonly token: string;
+  /** One per connection, as distinct clients hold distinct tokens. */
+  readonly tokens: readonly string[];
 }
 
 /** One measured round of one configuration. */
@@ -102,7 +103,7 @@ async function measureTargets(
   for (const target of targets) {
     await runHttpLoad({
       url: `${target.url}/me`,
-      token: target.token,
+      tokens: target.tokens,
       connections: options.connections,
       durationSeconds: options.initialWarmupSeconds,
       recordLatency: false,
@@ -162,7 +163,7 @@ async function measureRound(
   idleRedisCommandsPerSecond: number,
 ): Promise<RoundMeasurement> {
   const { options } = bench;
-  const load = { url: `${target.url}/me`, token: target.token, connections: options.connections };
+  const load = { url: `${target.url}/me`, tokens: target.tokens, connections: options.connections };
   await runHttpLoad({ ...load, durationSeconds: options.warmupSeconds, recordLatency: false });
   const cpuBefore = serverCpuMicros(target);
   const commands = await RedisCommandWindow.open(bench.redis);
@@ -231,7 +232,10 @@ async function startTargets(
 
   const first = new ApiClient((replicas[0] as (typeof replicas)[number]).url);
   await first.register(bench.user.username, bench.user.password);
-  const token = await first.login(bench.user.username, bench.user.password);
+  const tokens: string[] = [];
+  for (let i = 0; i < bench.options.connections; i++) {
+    tokens.push(await first.login(bench.user.username, bench.user.password));
+  }
   first.close();
 
   const targets: Target[] = configs.map(({ adapter, strategy }, i) => {
@@ -240,18 +244,21 @@ async function startTargets(
       label: configLabel(adapter, strategy),
       url: replica.url,
       process: replica.process,
-      token,
+      tokens,
     };
   });
   targets.push(await textbook);
 
   for (const target of targets) {
     const client = new ApiClient(target.url);
-    const answer = await client.request('GET', '/me', { token: target.token });
-    client.close();
-    if (answer.status !== 200) {
-      throw new Error(`${target.label}: GET /me answered ${answer.status} ${answer.body}`);
+    for (const token of target.tokens) {
+      const answer = await client.request('GET', '/me', { token });
+      if (answer.status !== 200) {
+        client.close();
+        throw new Error(`${target.label}: GET /me answered ${answer.status} ${answer.body}`);
+      }
     }
+    client.close();
   }
   return targets;
 }
@@ -281,10 +288,12 @@ async function startTextbook(
     timeoutMs: 10_000,
     description: 'the textbook app to answer',
   });
-  const token = jwt.sign(
-    { sub: 'textbook-user', username: bench.user.username, jti: randomJti() },
-    bench.jwtSecret,
-    { algorithm: 'HS256', expiresIn: 900 },
+  const tokens = Array.from({ length: bench.options.connections }, () =>
+    jwt.sign(
+      { sub: 'textbook-user', username: bench.user.username, jti: randomJti() },
+      bench.jwtSecret,
+      { algorithm: 'HS256', expiresIn: 900 },
+    ),
   );
-  return { label: TEXTBOOK_LABEL, url, process: child, token };
+  return { label: TEXTBOOK_LABEL, url, process: child, tokens };
 }
