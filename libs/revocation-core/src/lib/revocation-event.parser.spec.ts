@@ -80,6 +80,12 @@ describe('parseRevocationEvent', () => {
       });
     });
 
+    it('keeps the id of the entry it follows, when the event names it', () => {
+      const linked = { ...tokenEvent, prevLogId: '1699999999999-4' };
+      expect(parseRevocationEvent(linked).prevLogId).toBe('1699999999999-4');
+      expect(parseRevocationEvent(tokenEvent)).not.toHaveProperty('prevLogId');
+    });
+
     it('parses what JSON.stringify made of it', () => {
       expect(parseRevocationEvent(JSON.parse(JSON.stringify(userEvent)))).toEqual(
         parseRevocationEvent(userEvent),
@@ -143,6 +149,9 @@ describe('parseRevocationEvent', () => {
       ['a logId with letters', { ...tokenEvent, logId: 'abc-0' }],
       ['a logId with an exclusive-range prefix', { ...tokenEvent, logId: '(1700000000000-0' }],
       ['a special logId', { ...tokenEvent, logId: '*' }],
+      ['a prevLogId with letters', { ...tokenEvent, prevLogId: 'abc-0' }],
+      ['a numeric prevLogId', { ...tokenEvent, prevLogId: 1700000000000 }],
+      ['a null prevLogId', { ...tokenEvent, prevLogId: null }],
       ['an array', [tokenEvent]],
       ['an empty array', []],
       ['null', null],

@@ -61,5 +61,10 @@ export function parseRevocationEvent(input: unknown): RevocationEvent {
   if (typeof position.logId !== 'string' || !LOG_ID.test(position.logId)) {
     throw new MalformedEventError('bad logId');
   }
-  return { ...revocation, ...(position as LogPosition) };
+  const prevLogId = raw['prevLogId'];
+  if (prevLogId === undefined) return { ...revocation, ...(position as LogPosition) };
+  if (typeof prevLogId !== 'string' || !LOG_ID.test(prevLogId)) {
+    throw new MalformedEventError('bad prevLogId');
+  }
+  return { ...revocation, ...(position as LogPosition), prevLogId };
 }

@@ -71,6 +71,9 @@ class InMemoryRevocationSource implements RevocationSource {
   duringSnapshot: (() => void) | null = null;
 
   private streamMs = 1;
+  /** The stream's last generated id, which trimming does not change. */
+  private lastId = '0-0';
+  private readonly nextIds: string[] = [];
   private epochs = 1;
   private readonly holds = new Map<SourceMethod, { reached(): void; released: Promise<void> }>();
 
@@ -92,8 +95,10 @@ class InMemoryRevocationSource implements RevocationSource {
       ...revocation,
       epoch: this.epoch,
       seq: this.seq,
-      logId: `${this.streamMs++}-0`,
+      logId: this.nextIds.shift() ?? `${this.streamMs++}-0`,
+      prevLogId: this.lastId,
     };
+    this.lastId = event.logId;
     this.log.push(event);
     return event;
   }
@@ -120,6 +125,17 @@ class InMemoryRevocationSource implements RevocationSource {
     this.seq = seq;
   }
 
+  /**
+   * A failover: the promoted node has the log up to `seq`, not what the old master appended
+   * after it, and gives its next entries `nextIds` (which may sort before the dropped ones, as
+   * when both nodes took writes in the same instant).
+   */
+  failOver(seq: number, nextIds: readonly string[]): void {
+    this.rollBackTo(seq);
+    this.lastId = this.log.at(-1)?.logId ?? '0-0';
+    this.nextIds.push(...nextIds);
+  }
+
   /** Holds the reply to the next call of `method` until released. */
   hold(method: SourceMethod): HeldCall {
     let reached!: () => void;
@@ -135,7 +151,7 @@ class InMemoryRevocationSource implements RevocationSource {
   }
 
   async readHead(): Promise<LogPosition> {
-    const head = { epoch: this.epoch, seq: this.seq, logId: this.log.at(-1)?.logId ?? '0-0' };
+    const head = { epoch: this.epoch, seq: this.seq, logId: this.lastId };
     return this.reply('readHead', head);
   }
 
@@ -691,6 +707,59 @@ describe('RevocationSynchronizer', () => {
       clock.advance(1_000);
       await sync.tick();
       expect(source.restoreBatches.flat().map((r) => r.id)).toEqual(['long']);
+    });
+  });
+
+  describe('when a failover promoted a node that missed its last events', () => {
+    // `a` (1-0) and `b` (2-0) reached both nodes. The old master then logged `old` as seq 3
+    // (3-0) and published it; the promoted node never got it, and logs `y` as seq 3 and `z` as
+    // seq 4 under ids of its own. The replica applied `old` live.
+    async function afterFailover(ids: readonly string[]) {
+      const context = setUp();
+      const { sync, source } = context;
+      source.revoke(token('a'));
+      source.revoke(token('b'));
+      await sync.onSubscribed();
+      sync.onMessage(wire(source.revoke(token('old'))));
+      source.failOver(2, ids);
+      const y = source.revoke(token('y')) as RevocationEvent;
+      const z = source.revoke(token('z')) as RevocationEvent;
+      return { ...context, y, z };
+    }
+
+    it('does not take the next number on another history as its next event', async () => {
+      const { sync, source, observer, revoked, z } = await afterFailover(['2-1', '4-0']);
+      sync.onMessage(wire(z)); // seq 4, right after its seq 3, but appended after `y`
+      await until(() => observer.causes().includes('store-reset'), 'the divergence was noticed');
+      await settle();
+
+      expect(revoked('y')).toBe(true);
+      expect(revoked('z')).toBe(true);
+      // What only the old master had is written back, so that the store holds it again.
+      expect(source.live.has('token:old')).toBe(true);
+      expect(sync.state.position).toMatchObject({ seq: 4, logId: '4-0' });
+    });
+
+    it('notices it in a catch-up whose next entry follows another one than its own', async () => {
+      const { sync, source, observer, revoked } = await afterFailover(['2-1', '4-0']);
+      await sync.tick(); // `y` sorts before `old`, so the catch-up reads `z` first
+      await settle();
+
+      expect(observer.causes()).toContain('store-reset');
+      expect(revoked('y')).toBe(true);
+      expect(revoked('z')).toBe(true);
+      expect(source.live.has('token:old')).toBe(true);
+    });
+
+    it('notices it when the whole new history sorts before its position', async () => {
+      const { sync, source, observer, revoked } = await afterFailover(['2-1', '2-2']);
+      await sync.tick(); // nothing after `old` in the log, yet the head is further on
+      await settle();
+
+      expect(observer.causes()).toContain('store-reset');
+      expect(revoked('y')).toBe(true);
+      expect(revoked('z')).toBe(true);
+      expect(source.live.has('token:old')).toBe(true);
     });
   });
 

@@ -217,7 +217,8 @@ export class RevocationSynchronizer {
     } else if (
       head.epoch !== before.epoch ||
       head.seq < before.seq ||
-      (head.seq === before.seq && head.logId !== before.logId)
+      (head.seq === before.seq && head.logId !== before.logId) ||
+      (head.seq > before.seq && isLogIdBefore(head.logId, before.logId))
     ) {
       // Also a log that diverged from ours (a failover promoted a replica that missed our last
       // events and then logged others under the same numbers): ours is not the store's history.
@@ -283,6 +284,9 @@ export class RevocationSynchronizer {
         // means the store's history diverged from ours (a failover): write back, re-hydrate.
         if (entry.seq <= position.seq) return 'diverged';
         if (entry.seq !== position.seq + 1) return 'trimmed';
+        // The next number, but appended after another entry than ours: the same numbers on
+        // another history (e.g. ours came from a master that was demoted meanwhile).
+        if (!follows(entry, position)) return 'diverged';
         if (this.cache.add(entry, this.clock.now())) applied++;
         position = { epoch: position.epoch, seq: entry.seq, logId: entry.logId };
         this.position = position;
@@ -297,9 +301,13 @@ export class RevocationSynchronizer {
     if (position === null) return;
     if (event.epoch !== position.epoch) {
       void this.sync('store-reset');
-    } else if (event.seq === position.seq + 1) {
+    } else if (event.seq === position.seq + 1 && follows(event, position)) {
       this.position = { epoch: position.epoch, seq: event.seq, logId: event.logId };
-    } else if (event.seq > position.seq + 1) {
+    } else if (
+      event.seq > position.seq ||
+      (event.seq === position.seq && event.logId !== position.logId)
+    ) {
+      // A gap, or the next number on another history than ours: the catch-up tells which.
       void this.sync('gap');
     }
   }
@@ -316,4 +324,16 @@ export class RevocationSynchronizer {
   stalenessMs(nowMs: Milliseconds = this.clock.now()): Milliseconds {
     return nowMs - this.lastConfirmedMs;
   }
+}
+
+/** Whether stream id `a` (`<ms>-<n>`) sorts before `b`; ids only grow within one history. */
+function isLogIdBefore(a: string, b: string): boolean {
+  const [am = 0n, an = 0n] = a.split('-').map(BigInt);
+  const [bm = 0n, bn = 0n] = b.split('-').map(BigInt);
+  return am < bm || (am === bm && an < bn);
+}
+
+/** Whether the event was appended right after the position's entry (unknown counts as yes). */
+function follows(event: RevocationEvent, position: LogPosition): boolean {
+  return event.prevLogId === undefined || event.prevLogId === position.logId;
 }

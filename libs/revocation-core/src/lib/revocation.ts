@@ -41,4 +41,12 @@ export interface LogPosition {
 }
 
 /** A revocation as recorded in the log and published to replicas. */
-export type RevocationEvent = Revocation & LogPosition;
+export type RevocationEvent = Revocation &
+  LogPosition & {
+    /**
+     * Stream id of the log's last entry when this one was appended (`0-0` for the first): the
+     * link that tells a replica the event continues the history it holds, not one that diverged
+     * from it under the same sequence numbers (a failover). Absent in events of older builds.
+     */
+    readonly prevLogId?: string;
+  };

@@ -119,6 +119,7 @@ describe('RevocationStore (against a real Redis)', () => {
         epoch: expect.stringMatching(UUID),
         seq: 1,
         logId: expect.stringMatching(STREAM_ID),
+        prevLogId: '0-0',
       });
       const record = keys.record('token', 'jti-1');
       expect(JSON.parse((await redis.get(record)) ?? 'null')).toEqual({
@@ -144,8 +145,22 @@ describe('RevocationStore (against a real Redis)', () => {
         v: 1,
         epoch: event?.epoch,
         seq: 1,
+        prevLogId: '0-0',
         ...revocation,
       });
+    });
+
+    it('links each entry to the one it follows, also once the log was trimmed past it', async () => {
+      const { keys, store } = newStore();
+      const first = await store.revoke(token('jti-1', 60_000));
+      const second = await store.revoke(token('jti-2', 60_000));
+      await redis.xtrim(keys.log, 'MAXLEN', 0);
+      const third = await store.revoke(token('jti-3', 60_000));
+
+      expect(second?.prevLogId).toBe(first?.logId);
+      expect(third?.prevLogId).toBe(second?.logId);
+      const [[, fields]] = (await redis.xrange(keys.log, '-', '+')) as [[string, string[]]];
+      expect(JSON.parse(fields[1] ?? 'null')).toMatchObject({ seq: 3, prevLogId: second?.logId });
     });
 
     it('publishes the event on the channel in the envelope of the NestJS transport', async () => {

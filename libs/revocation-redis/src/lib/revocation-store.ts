@@ -93,10 +93,10 @@ export class RevocationStore implements RevocationSource {
         fields,
         JSON.stringify(this.keys.channel),
       ],
-    )) as [string, number, string] | null;
+    )) as [string, number, string, string] | null;
     if (result === null) return null;
-    const [epoch, seq, logId] = result;
-    return { ...revocation, epoch, seq: Number(seq), logId };
+    const [epoch, seq, logId, prevLogId] = result;
+    return { ...revocation, epoch, seq: Number(seq), logId, prevLogId };
   }
 
   /** Whether the store holds a live revocation of this token: one `MGET`, used on cache overflow. */

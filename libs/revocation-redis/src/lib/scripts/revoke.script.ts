@@ -8,6 +8,7 @@ import { LuaScript } from '../lua-script';
  * KEYS: record, index, log, seq, epoch
  * ARGV: kind, member, record JSON, expiresAtMs, nowMs, cutoffMs, new epoch, channel,
  *       event fields (JSON object body without braces), channel as a JSON string
+ * Returns: {epoch, seq, log id, id of the entry it follows}
  */
 export const revokeScript = new LuaScript(
   'revoke',
@@ -37,10 +38,18 @@ end
 redis.call('SET', KEYS[1], ARGV[3], 'PX', ttl)
 redis.call('ZADD', KEYS[2], 'GT', ARGV[4], ARGV[2])
 local seq = redis.call('INCR', KEYS[4])
-local head = '{"v":1,"epoch":"' .. epoch .. '","seq":' .. seq
+-- The id this entry follows: the last one ever generated, which trimming does not change.
+local after = '0-0'
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  local info = redis.call('XINFO', 'STREAM', KEYS[3])
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then after = info[i + 1] end
+  end
+end
+local head = '{"v":1,"epoch":"' .. epoch .. '","seq":' .. seq .. ',"prevLogId":"' .. after .. '"'
 local id = redis.call('XADD', KEYS[3], '*', 'e', head .. ',' .. ARGV[9] .. '}')
 local event = head .. ',"logId":"' .. id .. '",' .. ARGV[9] .. '}'
 redis.call('PUBLISH', ARGV[8], '{"pattern":' .. ARGV[10] .. ',"data":' .. event .. '}')
-return {epoch, seq, id}
+return {epoch, seq, id, after}
 `,
 );
