@@ -66,6 +66,22 @@ export const TEXTBOOK_LABEL = 'textbook';
 /** Textbook deny-list entries: raw tokens, as the textbook guard stores them. */
 const TEXTBOOK_DENY_LIST_SIZE = 100_000;
 
+/**
+ * The order configurations are measured in within a round (reversed every other round). Every
+ * pair that a ratio compares is adjacent, so that it is measured seconds apart: the speed of a
+ * shared machine drifts by tens of percent over a minute (see the README), and a ratio of
+ * configurations measured a minute apart would report the drift.
+ */
+const MEASUREMENT_ORDER: readonly string[] = [
+  'fastify/redis',
+  'fastify/none',
+  'fastify/local',
+  TEXTBOOK_LABEL,
+  'express/local',
+  'express/none',
+  'express/redis',
+];
+
 /** Label of an API configuration, e.g. `fastify/local`. */
 export function configLabel(adapter: HttpAdapter, strategy: Strategy): string {
   return `${adapter}/${strategy}`;
@@ -122,10 +138,14 @@ async function measureTargets(
   );
 
   const rounds: RoundMeasurement[] = [];
+  const cycle = MEASUREMENT_ORDER.map((label) => {
+    const target = targets.find((t) => t.label === label);
+    if (target === undefined) throw new Error(`no configuration ${label}`);
+    return target;
+  });
   for (let round = 1; round <= options.rounds; round++) {
-    // Rotate the order too, so that no configuration always follows the same neighbour.
-    const shift = (round - 1) % targets.length;
-    for (const target of [...targets.slice(shift), ...targets.slice(0, shift)]) {
+    // Every compared pair is measured back to back, first one way round, then the other.
+    for (const target of round % 2 === 1 ? cycle : [...cycle].reverse()) {
       const measured = await measureRound(bench, target, round, idleRate);
       rounds.push(measured);
       console.log(
