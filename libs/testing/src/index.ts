@@ -15,3 +15,4 @@ export * from './lib/wait-for';
 export * from './lib/wait-for-http-ok';
 export * from './lib/worker-process';
 export * from './lib/latency-summary';
+export * from './lib/api-http';

@@ -1,67 +1,25 @@
-import { randomBytes } from 'node:crypto';
+import {
+  type ApiResponse,
+  bearer,
+  type Credentials,
+  inBatches,
+  newCredentials,
+  type Readiness,
+  REQUEST_TIMEOUT_MS,
+  send,
+  unexpectedAnswer as unexpected,
+} from '@rescind/testing';
 
-/** A username and password as the API takes them. */
-export interface Credentials {
-  readonly username: string;
-  readonly password: string;
-}
-
-/** What `GET /health/ready` answers. */
-export interface Readiness {
-  ready: boolean;
-  hydrated: boolean;
-  subscribed: boolean;
-  caughtUp: boolean;
-  storeReachable: boolean;
-  stalenessMs: number;
-}
-
-/** One HTTP answer with its body read (parsed as JSON when it is JSON). */
-export interface ApiResponse<T = unknown> {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-  /** The parsed JSON body, or `undefined` when the body is not JSON. */
-  readonly json: T | undefined;
-}
-
-/** Every request gives up after this long, so that a hung replica fails a test instead of stalling it. */
-const REQUEST_TIMEOUT_MS = 5_000;
-
-let userCounter = 0;
-
-/** Fresh, valid credentials; usernames are unique across the whole run. */
-export function newCredentials(tag = 'user'): Credentials {
-  userCounter += 1;
-  return {
-    username: `${tag}_${userCounter}_${randomBytes(3).toString('hex')}`,
-    password: 'correct horse battery staple',
-  };
-}
-
-/** Sends a request and reads the whole answer. */
-export async function send<T = unknown>(
-  url: string,
-  init: RequestInit = {},
-): Promise<ApiResponse<T>> {
-  const response = await fetch(url, {
-    ...init,
-    signal: init.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await response.text();
-  let json: T | undefined;
-  try {
-    json = text === '' ? undefined : (JSON.parse(text) as T);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
-}
-
-/** The bearer header for a token. */
-export function bearer(token: string): Record<string, string> {
-  return { authorization: `Bearer ${token}` };
-}
+export {
+  type ApiResponse,
+  bearer,
+  type Credentials,
+  inBatches,
+  metricValue,
+  newCredentials,
+  type Readiness,
+  send,
+} from '@rescind/testing';
 
 /** A thin client of one replica: the routes the scenarios use, each failing loudly on surprise. */
 export class ApiClient {
@@ -163,37 +121,4 @@ export async function userWithTokens(
     (index) => (loginOn[index % loginOn.length] as ApiClient).login(credentials),
   );
   return { credentials, tokens };
-}
-
-/** Maps `items` through `task` with at most `concurrency` in flight; results keep input order. */
-export async function inBatches<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  task: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
-  return results;
-}
-
-/** The sum of every sample of a metric (all label sets) in Prometheus text, or `undefined` if absent. */
-export function metricValue(metricsText: string, name: string): number | undefined {
-  let total: number | undefined;
-  for (const line of metricsText.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (match === null || match[1] !== name) continue;
-    total = (total ?? 0) + Number(match[3]);
-  }
-  return total;
-}
-
-function unexpected(what: string, answer: ApiResponse): Error {
-  return new Error(`${what}: unexpected HTTP ${answer.status}: ${answer.text.slice(0, 300)}`);
 }

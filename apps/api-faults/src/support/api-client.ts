@@ -1,21 +1,18 @@
-import { randomBytes } from 'node:crypto';
+import {
+  type Credentials,
+  parseJsonBody,
+  type Readiness,
+  REQUEST_TIMEOUT_MS,
+} from '@rescind/testing';
 import { performance } from 'node:perf_hooks';
 
-/** A username and password as the API takes them. */
-export interface Credentials {
-  readonly username: string;
-  readonly password: string;
-}
-
-/** What `GET /health/ready` answers. */
-export interface Readiness {
-  readonly ready: boolean;
-  readonly hydrated: boolean;
-  readonly subscribed: boolean;
-  readonly caughtUp: boolean;
-  readonly storeReachable: boolean;
-  readonly stalenessMs: number;
-}
+export {
+  claimsOf,
+  type Credentials,
+  newCredentials,
+  type Readiness,
+  REQUEST_TIMEOUT_MS,
+} from '@rescind/testing';
 
 /**
  * One timed exchange. `status` is 0 when no answer came (refused, reset, timed out); times are
@@ -29,27 +26,6 @@ export interface TimedAnswer<T = unknown> {
   readonly json: T | undefined;
   /** Why there was no answer, when `status` is 0. */
   readonly error?: string;
-}
-
-/** Every request gives up after this long, so that a frozen replica cannot stall a lane forever. */
-export const REQUEST_TIMEOUT_MS = 5_000;
-
-let userCounter = 0;
-
-/** Fresh, valid credentials, unique across the whole run. */
-export function newCredentials(tag: string): Credentials {
-  userCounter += 1;
-  return {
-    username: `${tag}_${userCounter}_${randomBytes(3).toString('hex')}`,
-    password: 'correct horse battery staple',
-  };
-}
-
-/** The claims of a compact JWT, read without verifying anything. */
-export function claimsOf(token: string): Record<string, unknown> {
-  const payload = token.split('.')[1];
-  if (payload === undefined) throw new Error('not a compact JWT');
-  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
 /** A thin client of one replica that never throws on an answer, only reports it with its timing. */
@@ -68,13 +44,7 @@ export class ApiClient {
         ...init,
         signal: init.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
-      const text = await response.text();
-      let json: T | undefined;
-      try {
-        json = text === '' ? undefined : (JSON.parse(text) as T);
-      } catch {
-        json = undefined;
-      }
+      const json = parseJsonBody<T>(await response.text());
       return { status: response.status, sentAtMs, doneAtMs: performance.now(), json };
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code;

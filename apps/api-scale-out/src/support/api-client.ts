@@ -1,55 +1,21 @@
-import { randomBytes } from 'node:crypto';
+import {
+  type ApiResponse,
+  bearer,
+  type Credentials,
+  inBatches,
+  newCredentials,
+  send,
+  unexpectedAnswer as unexpected,
+} from '@rescind/testing';
 
-/** A username and password as the API takes them. */
-export interface Credentials {
-  readonly username: string;
-  readonly password: string;
-}
-
-/** One HTTP answer with its body read (parsed as JSON when it is JSON). */
-export interface ApiResponse<T = unknown> {
-  readonly status: number;
-  readonly text: string;
-  /** The parsed JSON body, or `undefined` when the body is not JSON. */
-  readonly json: T | undefined;
-}
-
-/** Every request gives up after this long, so that a hung replica fails a test instead of stalling it. */
-const REQUEST_TIMEOUT_MS = 5_000;
-
-let userCounter = 0;
-
-/** Fresh, valid credentials; usernames are unique across the whole run. */
-export function newCredentials(tag = 'user'): Credentials {
-  userCounter += 1;
-  return {
-    username: `${tag}_${userCounter}_${randomBytes(3).toString('hex')}`,
-    password: 'correct horse battery staple',
-  };
-}
-
-/** Sends a request and reads the whole answer. */
-export async function send<T = unknown>(
-  url: string,
-  init: RequestInit = {},
-): Promise<ApiResponse<T>> {
-  const response = await fetch(url, {
-    ...init,
-    signal: init.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await response.text();
-  let json: T | undefined;
-  try {
-    json = text === '' ? undefined : (JSON.parse(text) as T);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, text, json };
-}
-
-function bearer(token: string): Record<string, string> {
-  return { authorization: `Bearer ${token}` };
-}
+export {
+  type ApiResponse,
+  type Credentials,
+  inBatches,
+  metricValue,
+  newCredentials,
+  send,
+} from '@rescind/testing';
 
 /** A thin client of one replica: the routes the scenarios use. */
 export class ApiClient {
@@ -151,45 +117,6 @@ export async function loginMany(
   );
 }
 
-/** Maps `items` through `task` with at most `concurrency` in flight; results keep input order. */
-export async function inBatches<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  task: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
-  return results;
-}
-
-/**
- * The sum of the samples of a metric in Prometheus text whose labels contain every `labels`
- * pair, or `undefined` if there is none.
- */
-export function metricValue(
-  metricsText: string,
-  name: string,
-  labels: Readonly<Record<string, string>> = {},
-): number | undefined {
-  let total: number | undefined;
-  for (const line of metricsText.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (match === null || match[1] !== name) continue;
-    const labelText = match[2] ?? '';
-    if (!Object.entries(labels).every(([key, value]) => labelText.includes(`${key}="${value}"`)))
-      continue;
-    total = (total ?? 0) + Number(match[3]);
-  }
-  return total;
-}
-
 /** The `jti` claim of a compact JWT, without verifying anything. */
 export function jtiOf(token: string): string {
   const payload = token.split('.')[1] ?? '';
@@ -198,8 +125,4 @@ export function jtiOf(token: string): string {
   };
   if (typeof claims.jti !== 'string') throw new Error('token without a jti');
   return claims.jti;
-}
-
-function unexpected(what: string, answer: ApiResponse): Error {
-  return new Error(`${what}: unexpected HTTP ${answer.status}: ${answer.text.slice(0, 300)}`);
 }
