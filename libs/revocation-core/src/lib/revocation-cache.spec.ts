@@ -359,4 +359,39 @@ describe('RevocationCache', () => {
       expect([...cache.revocations(NOW)].map((r) => r.id)).toEqual(['t:u:x']);
     });
   });
+
+  describe('when a flood of revocations passes through a small bound', () => {
+    it('keeps no more keys waiting for their purge than it holds entries', () => {
+      const cache = new RevocationCache({ maxEntries: 100 });
+      for (let i = 0; i < 20_000; i++) cache.add(token(`flood-${i}`, NOW + MINUTE + i), NOW);
+      for (let i = 0; i < 200; i++) cache.add(user(`u-${i}`, NOW + i, NOW + MINUTE), NOW);
+      expect(cache.size).toBe(100);
+      expect(cache.scheduledPurges).toBeLessThanOrEqual(100);
+    });
+
+    it('still purges what it holds once it expires', () => {
+      const cache = new RevocationCache({ maxEntries: 10 });
+      for (let i = 0; i < 50; i++) cache.add(token(`t-${i}`, NOW + 1_000 * (i % 3) + 1), NOW);
+      expect(cache.purgeExpired(NOW + 10_000)).toBe(10);
+      expect(cache.size).toBe(0);
+      expect(cache.scheduledPurges).toBe(0);
+    });
+  });
+
+  describe('when the store-wide not-before is raised', () => {
+    it('rejects every token issued at or before it, and none after', () => {
+      const cache = smallCache();
+      expect(cache.raiseNotBefore(NOW)).toBe(true);
+      expect(cache.check(claims('any', 'anyone', NOW), NOW)).toBe(RevocationVerdict.Revoked);
+      expect(cache.check(claims('any', 'anyone', NOW + 1), NOW)).toBe(RevocationVerdict.Accepted);
+    });
+
+    it('never lowers it', () => {
+      const cache = smallCache();
+      cache.raiseNotBefore(NOW);
+      expect(cache.raiseNotBefore(NOW - 1)).toBe(false);
+      expect(cache.raiseNotBefore(Number.NaN)).toBe(false);
+      expect(cache.notBeforeMs).toBe(NOW);
+    });
+  });
 });

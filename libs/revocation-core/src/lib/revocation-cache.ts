@@ -50,10 +50,13 @@ function tokenEntry(expiresAtMs: Milliseconds): number {
  */
 export class RevocationCache {
   private readonly lru: LRUCache<string, Entry>;
-  private readonly buckets = new Map<number, string[]>();
+  /** Keys by the second their entry expires in; only keys the LRU still holds (bounded memory). */
+  private readonly buckets = new Map<number, Set<string>>();
+  private scheduled = 0;
   private lastPurgedBucket = -1;
   private incompleteUntilMs: Milliseconds = 0;
   private evictionCount = 0;
+  private notBefore: Milliseconds = 0;
 
   constructor(options: RevocationCacheOptions = {}) {
     const max = options.maxEntries ?? 1_000_000;
@@ -62,7 +65,10 @@ export class RevocationCache {
     }
     this.lru = new LRUCache<string, Entry>({
       max,
-      dispose: (entry, _key, reason) => {
+      // Every way out of the LRU (evicted, replaced, deleted) also leaves its purge bucket, so
+      // the buckets never hold more keys than the bound (docs/revocation-model.md, "Memory").
+      dispose: (entry, key, reason) => {
+        this.unschedulePurge(key, expiryOf(entry));
         if (reason !== 'evict') return;
         this.evictionCount++;
         this.incompleteUntilMs = Math.max(this.incompleteUntilMs, expiryOf(entry));
@@ -85,6 +91,27 @@ export class RevocationCache {
     return this.lru.max;
   }
 
+  /** Keys waiting in purge buckets; never more than {@link size}. */
+  get scheduledPurges(): number {
+    return this.scheduled;
+  }
+
+  /** The store-wide not-before: every token issued at or before it is revoked. 0 when unset. */
+  get notBeforeMs(): Milliseconds {
+    return this.notBefore;
+  }
+
+  /**
+   * Raises the store-wide not-before (never lowers it): applied from the store's head, it makes
+   * a replica reject every token issued before the store lost its data.
+   * @returns whether it rose
+   */
+  raiseNotBefore(notBeforeMs: Milliseconds): boolean {
+    if (!(notBeforeMs > this.notBefore)) return false;
+    this.notBefore = notBeforeMs;
+    return true;
+  }
+
   /** Whether a miss is authoritative: nothing still live was ever evicted. */
   isComplete(nowMs: Milliseconds): boolean {
     return nowMs >= this.incompleteUntilMs;
@@ -92,6 +119,7 @@ export class RevocationCache {
 
   /** The hot-path check: no I/O, two map lookups. */
   check(claims: CheckedClaims, nowMs: Milliseconds): RevocationVerdict {
+    if (claims.iatMs <= this.notBefore) return RevocationVerdict.Revoked;
     const token = this.lru.get(claims.jti);
     if (token !== undefined && expiryOf(token) > nowMs) return RevocationVerdict.Revoked;
     const user = this.lru.get(USER + claims.sub);
@@ -154,10 +182,15 @@ export class RevocationCache {
     const purge = (bucket: number): void => {
       const keys = this.buckets.get(bucket);
       if (keys === undefined) return;
-      this.buckets.delete(bucket);
-      for (const key of keys) {
+      // Deleting from the LRU disposes the entry, which takes its key out of this set.
+      for (const key of [...keys]) {
         const entry = this.lru.peek(key);
         if (entry !== undefined && expiryOf(entry) <= nowMs && this.lru.delete(key)) removed++;
+      }
+      const left = this.buckets.get(bucket);
+      if (left !== undefined) {
+        this.scheduled -= left.size;
+        this.buckets.delete(bucket);
       }
     };
     if (this.lastPurgedBucket < 0 || last - this.lastPurgedBucket > this.buckets.size) {
@@ -185,7 +218,17 @@ export class RevocationCache {
     // Bucket b is purged once the clock reaches (b + 1) s, the first whole second at or after expiry.
     const bucket = Math.ceil(expiresAtMs / BUCKET_MS) - 1;
     const keys = this.buckets.get(bucket);
-    if (keys === undefined) this.buckets.set(bucket, [key]);
-    else keys.push(key);
+    if (keys === undefined) this.buckets.set(bucket, new Set([key]));
+    else if (keys.has(key)) return;
+    else keys.add(key);
+    this.scheduled++;
+  }
+
+  private unschedulePurge(key: string, expiresAtMs: Milliseconds): void {
+    const bucket = Math.ceil(expiresAtMs / BUCKET_MS) - 1;
+    const keys = this.buckets.get(bucket);
+    if (keys === undefined || !keys.delete(key)) return;
+    this.scheduled--;
+    if (keys.size === 0) this.buckets.delete(bucket);
   }
 }

@@ -1,6 +1,11 @@
 import { MalformedEventError } from './errors/malformed-event.error';
 import { RescindError } from './errors/rescind.error';
-import { EVENT_VERSION, parseRevocation, parseRevocationEvent } from './revocation-event.parser';
+import {
+  EVENT_VERSION,
+  parseLogEntry,
+  parseRevocation,
+  parseRevocationEvent,
+} from './revocation-event.parser';
 import { isRevocationId, MAX_ID_LENGTH } from './revocation-id';
 
 const tokenEvent = {
@@ -64,6 +69,14 @@ describe('parseRevocationEvent', () => {
         epoch: tokenEvent.epoch,
         seq: 7,
         logId: '1700000000000-0',
+      });
+    });
+
+    it('reads an event of a later version by the fields it knows (a rolling upgrade)', () => {
+      expect(parseRevocationEvent({ ...tokenEvent, v: 2, sid: 'new-field' })).toMatchObject({
+        kind: 'token',
+        id: 'jti-123',
+        seq: 7,
       });
     });
 
@@ -133,7 +146,8 @@ describe('parseRevocationEvent', () => {
       ['an unknown kind', { ...tokenEvent, kind: 'session' }],
       ['a missing kind', { ...tokenEvent, kind: undefined }],
       ['a missing version', without(tokenEvent, 'v')],
-      ['version 2', { ...tokenEvent, v: 2 }],
+      ['version 0', { ...tokenEvent, v: 0 }],
+      ['a fractional version', { ...tokenEvent, v: 1.5 }],
       ['version "1" as a string', { ...tokenEvent, v: '1' }],
       ['a missing epoch', { ...tokenEvent, epoch: undefined }],
       ['an empty epoch', { ...tokenEvent, epoch: '' }],
@@ -200,6 +214,39 @@ describe('parseRevocation', () => {
     ).toThrow(
       expect.objectContaining({ code: 'ERR_EVENT_MALFORMED', name: 'MalformedEventError' }),
     );
+  });
+});
+
+describe('parseLogEntry', () => {
+  const body = (event: object): string => {
+    const { logId: _logId, ...rest } = event as { logId?: string };
+    return JSON.stringify(rest);
+  };
+
+  it('reads a logged event with the stream id it was stored under', () => {
+    expect(parseLogEntry(body(tokenEvent), '5-0')).toMatchObject({ kind: 'token', logId: '5-0' });
+  });
+
+  it.each<[string, string | undefined]>([
+    ['no body', undefined],
+    ['a body that is not JSON', '{"v":1,'],
+    ['JSON null', 'null'],
+    ['a number', '42'],
+  ])('never throws on %s: the entry is unreadable, with no number', (_what, raw) => {
+    expect(parseLogEntry(raw, '5-0')).toEqual({
+      kind: 'unreadable',
+      logId: '5-0',
+      reason: expect.any(String),
+    });
+  });
+
+  it('keeps the sequence number of an entry whose kind it does not know', () => {
+    expect(parseLogEntry(body({ ...tokenEvent, v: 2, kind: 'session' }), '5-0')).toEqual({
+      kind: 'unreadable',
+      logId: '5-0',
+      seq: 7,
+      reason: 'Malformed revocation event: unknown kind',
+    });
   });
 });
 

@@ -1,5 +1,10 @@
 import { MalformedEventError } from './errors/malformed-event.error';
-import { type LogPosition, type Revocation, type RevocationEvent } from './revocation';
+import {
+  type LogEntry,
+  type LogPosition,
+  type Revocation,
+  type RevocationEvent,
+} from './revocation';
 import { isRevocationId } from './revocation-id';
 
 /** Version of the event wire format that this build reads and writes. */
@@ -48,7 +53,10 @@ export function parseRevocation(input: unknown): Revocation {
 export function parseRevocationEvent(input: unknown): RevocationEvent {
   const revocation = parseRevocation(input);
   const raw = input as Record<string, unknown>;
-  if (raw['v'] !== EVENT_VERSION) throw new MalformedEventError('unsupported version');
+  // Later versions only add fields, which this reader ignores (docs/revocation-model.md).
+  if (!Number.isSafeInteger(raw['v']) || (raw['v'] as number) < EVENT_VERSION) {
+    throw new MalformedEventError('unsupported version');
+  }
   const position: Partial<LogPosition> = {
     epoch: raw['epoch'] as string,
     seq: raw['seq'] as number,
@@ -67,4 +75,27 @@ export function parseRevocationEvent(input: unknown): RevocationEvent {
     throw new MalformedEventError('bad prevLogId');
   }
   return { ...revocation, ...(position as LogPosition), prevLogId };
+}
+
+/**
+ * Reads one log entry without ever throwing: an entry this build cannot read comes back as
+ * `unreadable`, with its sequence number when that much is readable, so that a catch-up can step
+ * over it instead of stopping on it (docs/revocation-model.md, "Unreadable log entries").
+ */
+export function parseLogEntry(body: string | undefined, logId: string): LogEntry {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body ?? '');
+  } catch {
+    return { kind: 'unreadable', logId, reason: 'not JSON' };
+  }
+  try {
+    return parseRevocationEvent({ ...(raw as object), logId });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const seq = (raw as { seq?: unknown } | null)?.seq;
+    return isTimestamp(seq) && seq >= 1
+      ? { kind: 'unreadable', logId, seq, reason }
+      : { kind: 'unreadable', logId, reason };
+  }
 }

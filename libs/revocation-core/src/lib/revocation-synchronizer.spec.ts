@@ -1,8 +1,9 @@
 import { type Clock } from './clock';
 import {
-  type LogPosition,
+  type LogEntry,
   type Revocation,
   type RevocationEvent,
+  type StoreHead,
   type TokenRevocation,
   type UserRevocation,
 } from './revocation';
@@ -10,7 +11,7 @@ import { RevocationCache } from './revocation-cache';
 import { type RevocationSource } from './revocation-source';
 import { RevocationSynchronizer } from './revocation-synchronizer';
 import { RevocationVerdict } from './revocation-verdict';
-import { type ResyncCause, type SyncObserver } from './sync-observer';
+import { type NotBeforeCause, type ResyncCause, type SyncObserver } from './sync-observer';
 
 const NOW = 1_700_000_000_000;
 const HOUR = 3_600_000;
@@ -28,7 +29,7 @@ class FakeClock implements Clock {
   }
 }
 
-type SourceMethod = 'readHead' | 'snapshot' | 'readAfter' | 'restore';
+type SourceMethod = 'readHead' | 'snapshot' | 'readAfter' | 'restore' | 'raiseNotBefore';
 
 /** A call to a source method held at its start until the test releases it. */
 interface HeldCall {
@@ -50,13 +51,14 @@ function isAfter(a: string, b: string): boolean {
 
 /**
  * An in-memory implementation of the port with the semantics of the Redis store: a gap-free,
- * trimmable log tagged with an epoch; a set of live revocations for snapshots; `restore` that
- * writes back without logging. Not a mock: it answers from its own state.
+ * trimmable log tagged with an epoch and a not-before; a set of live revocations for snapshots;
+ * `restore` that logs what the store does not cover. Not a mock: it answers from its own state.
  */
 class InMemoryRevocationSource implements RevocationSource {
   epoch = 'epoch-1';
   seq = 0;
-  log: RevocationEvent[] = [];
+  notBeforeMs = 0;
+  log: LogEntry[] = [];
   readonly live = new Map<string, Revocation>();
   readonly calls: SourceMethod[] = [];
   readonly restoreBatches: Revocation[][] = [];
@@ -103,6 +105,18 @@ class InMemoryRevocationSource implements RevocationSource {
     return event;
   }
 
+  /** Appends an entry no build can read, as a bad writer or a newer build might. */
+  appendUnreadable(seq?: number): void {
+    const logId = `${this.streamMs++}-0`;
+    if (seq !== undefined) this.seq = seq;
+    this.log.push(
+      seq === undefined
+        ? { kind: 'unreadable', logId, reason: 'garbage' }
+        : { kind: 'unreadable', logId, seq, reason: 'unknown kind' },
+    );
+    this.lastId = logId;
+  }
+
   /** Drops the oldest `count` log entries, as `XTRIM` would. */
   trimLog(count = this.log.length): void {
     this.log.splice(0, count);
@@ -111,6 +125,7 @@ class InMemoryRevocationSource implements RevocationSource {
   /** The store comes back empty, with a new identity (restart without persistence). */
   reset(): void {
     this.epoch = `epoch-${++this.epochs}`;
+    this.notBeforeMs = this.clock.now() + 1000;
     this.seq = 0;
     this.log = [];
     this.live.clear();
@@ -118,10 +133,10 @@ class InMemoryRevocationSource implements RevocationSource {
 
   /** The store loses its latest writes but keeps its identity (failover to a stale replica). */
   rollBackTo(seq: number): void {
-    for (const event of this.log.filter((e) => e.seq > seq)) {
-      this.live.delete(`${event.kind}:${event.id}`);
+    for (const event of this.log.filter((e) => (e.seq ?? 0) > seq)) {
+      if (event.kind !== 'unreadable') this.live.delete(`${event.kind}:${event.id}`);
     }
-    this.log = this.log.filter((e) => e.seq <= seq);
+    this.log = this.log.filter((e) => (e.seq ?? 0) <= seq);
     this.seq = seq;
   }
 
@@ -150,8 +165,13 @@ class InMemoryRevocationSource implements RevocationSource {
     return this.calls.filter((c) => c === method).length;
   }
 
-  async readHead(): Promise<LogPosition> {
-    const head = { epoch: this.epoch, seq: this.seq, logId: this.lastId };
+  async readHead(): Promise<StoreHead> {
+    const head = {
+      epoch: this.epoch,
+      seq: this.seq,
+      logId: this.lastId,
+      notBeforeMs: this.notBeforeMs,
+    };
     return this.reply('readHead', head);
   }
 
@@ -166,7 +186,7 @@ class InMemoryRevocationSource implements RevocationSource {
     }
   }
 
-  async readAfter(logId: string, limit: number): Promise<RevocationEvent[]> {
+  async readAfter(logId: string, limit: number): Promise<LogEntry[]> {
     const entries = this.log.filter((e) => isAfter(e.logId, logId)).slice(0, limit);
     return this.reply('readAfter', entries);
   }
@@ -174,20 +194,12 @@ class InMemoryRevocationSource implements RevocationSource {
   async restore(revocations: readonly Revocation[]): Promise<void> {
     await this.reply('restore', undefined);
     this.restoreBatches.push([...revocations]);
-    const now = this.clock.now();
-    for (const revocation of revocations) {
-      if (revocation.expiresAtMs <= now) continue;
-      const key = `${revocation.kind}:${revocation.id}`;
-      const prev = this.live.get(key);
-      if (
-        prev?.kind === 'user' &&
-        revocation.kind === 'user' &&
-        prev.cutoffMs >= revocation.cutoffMs
-      ) {
-        continue;
-      }
-      if (prev === undefined || revocation.kind === 'user') this.live.set(key, revocation);
-    }
+    for (const revocation of revocations) this.revoke(revocation);
+  }
+
+  async raiseNotBefore(notBeforeMs: number): Promise<void> {
+    await this.reply('raiseNotBefore', undefined);
+    this.notBeforeMs = Math.max(this.notBeforeMs, notBeforeMs);
   }
 
   /**
@@ -213,6 +225,11 @@ class RecordingObserver implements SyncObserver {
   readonly malformed: string[] = [];
   readonly resyncs: [ResyncCause, number][] = [];
   readonly errors: unknown[] = [];
+  readonly notBefore: [number, NotBeforeCause][] = [];
+
+  onNotBefore(notBeforeMs: number, cause: NotBeforeCause): void {
+    this.notBefore.push([notBeforeMs, cause]);
+  }
 
   onApplied(event: RevocationEvent, lagMs: number): void {
     this.applied.push({ event, lagMs });
@@ -261,6 +278,25 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 /** Lets any round that a message might have started run to its end. */
 async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** One more replica on the same store and clock. */
+function setUpReplica(
+  source: InMemoryRevocationSource,
+  clock: FakeClock,
+  options: { maxEntries?: number } = {},
+) {
+  const cache = new RevocationCache({ maxEntries: options.maxEntries ?? 10_000 });
+  const observer = new RecordingObserver();
+  const sync = new RevocationSynchronizer(cache, source, { clock, observer });
+  return {
+    cache,
+    observer,
+    sync,
+    revoked(jti: string, sub = 'nobody', iatMs = NOW - 1): boolean {
+      return cache.check({ jti, sub, iatMs }, clock.now()) === RevocationVerdict.Revoked;
+    },
+  };
 }
 
 function setUp(options: { catchUpPageSize?: number } = {}) {
@@ -503,7 +539,7 @@ describe('RevocationSynchronizer', () => {
       ['an array', [valid]],
       ['an id with a space', { ...valid, id: 'a b' }],
       ['seq 0', { ...valid, seq: 0 }],
-      ['an unknown version', { ...valid, v: 2 }],
+      ['version 0', { ...valid, v: 0 }],
       ['an unknown kind', { ...valid, kind: 'session' }],
       ['an epoch that is not one', { ...valid, epoch: 'x"y' }],
     ])('reports %s to the observer and changes nothing', async (_what, message) => {
@@ -580,46 +616,40 @@ describe('RevocationSynchronizer', () => {
       return context;
     }
 
-    it('writes back what it holds, then re-hydrates from the new store', async () => {
-      const { sync, source, observer, clock, revoked } = await withHeldRevocations();
-      source.reset();
+    it('rejects every token issued before the new data set, and writes nothing back', async () => {
+      const { sync, source, observer, clock, cache, revoked } = await withHeldRevocations();
+      clock.advance(10);
+      source.reset(); // not-before: the reset plus the tolerated skew
       source.revoke(token('after-reset')); // its message is lost
       clock.advance(1_000);
 
       await sync.tick();
 
       expect(observer.causes()).toContain('store-reset');
-      const restored = source.restoreBatches.flat();
-      expect(restored.map((r) => `${r.kind}:${r.id}`).sort()).toEqual([
-        'token:a',
-        'token:b',
-        'user:alice',
-      ]);
-      expect(restored.find((r) => r.kind === 'user')).toMatchObject({
-        cutoffMs: NOW - 5,
-        expiresAtMs: NOW + HOUR,
-      });
-      expect([...source.live.keys()].sort()).toEqual([
-        'token:a',
-        'token:after-reset',
-        'token:b',
-        'user:alice',
-      ]);
-      // Restoring does not log.
-      expect(source.log).toHaveLength(1);
+      expect(source.restoreBatches).toEqual([]);
+      expect(cache.notBeforeMs).toBe(source.notBeforeMs);
       expect(sync.state.position).toMatchObject({ epoch: 'epoch-2', seq: 1 });
       expect(revoked('after-reset')).toBe(true);
       expect(revoked('a')).toBe(true);
+      expect(revoked('never-revoked', 'bob', NOW + 500)).toBe(true);
+      expect(revoked('signed-after', 'bob', source.notBeforeMs + 1)).toBe(false);
+      expect(observer.notBefore).toEqual([[source.notBeforeMs, 'store']]);
       expect(sync.isReady()).toBe(true);
     });
 
-    it('writes back before reading the new snapshot', async () => {
-      const { sync, source } = await withHeldRevocations();
+    it('is rejected by a replica that first hydrated from the empty store', async () => {
+      // Replica a held `a`, `b` and alice's cut-off; the store came back empty and replica c
+      // started from it before a was heard from again.
+      const { source, clock } = await withHeldRevocations();
       source.reset();
-      source.calls.length = 0;
-      await sync.tick();
-      expect(source.calls.indexOf('restore')).toBeGreaterThanOrEqual(0);
-      expect(source.calls.indexOf('restore')).toBeLessThan(source.calls.indexOf('snapshot'));
+      const c = setUpReplica(source, clock);
+      await c.sync.onSubscribed();
+
+      expect(c.sync.isReady()).toBe(true);
+      expect(c.revoked('a', 'mallory', NOW - 1)).toBe(true);
+      expect(c.revoked('b', 'mallory', NOW - 1)).toBe(true);
+      expect(c.revoked('fresh', 'alice', NOW - 5)).toBe(true);
+      expect(c.observer.notBefore).toEqual([[source.notBeforeMs, 'startup']]);
     });
 
     it('notices a new epoch on a live event', async () => {
@@ -629,8 +659,7 @@ describe('RevocationSynchronizer', () => {
       await until(() => observer.causes().includes('store-reset'), 'the reset was handled');
 
       expect(revoked('after-reset')).toBe(true);
-      expect(source.live.has('token:a')).toBe(true);
-      expect(source.live.has('user:alice')).toBe(true);
+      expect(revoked('a')).toBe(true);
       expect(sync.state.position?.epoch).toBe('epoch-2');
     });
 
@@ -650,8 +679,20 @@ describe('RevocationSynchronizer', () => {
       expect(source.count('snapshot')).toBe(1);
       expect(sync.state.position?.seq).toBe(2);
     });
+  });
 
-    it('treats a log that went backwards under the same epoch as a reset', async () => {
+  describe('when the log went backwards under the same epoch (a failover lost writes)', () => {
+    async function withHeldRevocations(options: { catchUpPageSize?: number } = {}) {
+      const context = setUp(options);
+      const { sync, source } = context;
+      source.revoke(token('a'));
+      source.revoke(user('alice', NOW - 5));
+      await sync.onSubscribed();
+      sync.onMessage(wire(source.revoke(token('b'))));
+      return context;
+    }
+
+    it('writes back what the store lost, logged, then re-hydrates', async () => {
       const { sync, source, observer } = await withHeldRevocations();
       source.rollBackTo(1); // `user:alice` and `token:b` are lost
       await sync.tick();
@@ -659,13 +700,51 @@ describe('RevocationSynchronizer', () => {
       expect(observer.causes()).toContain('store-reset');
       expect(source.live.has('token:b')).toBe(true);
       expect(source.live.has('user:alice')).toBe(true);
+      const logged = source.log.map((e) => (e.kind === 'unreadable' ? '?' : `${e.kind}:${e.id}`));
+      expect(logged.sort()).toEqual(['token:a', 'token:b', 'user:alice']);
+      expect(source.notBeforeMs).toBe(0);
+    });
+
+    it('is heard of by a replica that hydrated from the store that lost it', async () => {
+      const { sync, source, clock } = await withHeldRevocations();
+      source.rollBackTo(1);
+      const c = setUpReplica(source, clock);
+      await c.sync.onSubscribed();
+      expect(c.revoked('b')).toBe(false);
+
+      await sync.tick(); // a notices the divergence and writes back
+      await c.sync.tick(); // c's next round finds it in the log
+
+      expect(c.revoked('b')).toBe(true);
+      expect(c.revoked('fresh', 'alice', NOW - 5)).toBe(true);
+    });
+
+    it('fails safe with a store-wide not-before when its cache evicted live entries', async () => {
+      const clock = new FakeClock();
+      const source = new InMemoryRevocationSource(clock);
+      const a = setUpReplica(source, clock, { maxEntries: 2 });
+      await a.sync.onSubscribed();
+      for (const jti of ['t1', 't2', 't3', 't4', 't5']) {
+        a.sync.applyLocal(source.revoke(token(jti)) as RevocationEvent);
+      }
+      expect(a.cache.isComplete(clock.now())).toBe(false);
+      source.rollBackTo(1); // t2..t5 lost; a holds only t4 and t5
+      clock.advance(10);
+
+      await a.sync.tick();
+
+      expect(source.notBeforeMs).toBe(clock.now() + 1000);
+      expect(a.observer.notBefore).toEqual([[clock.now() + 1000, 'incomplete-write-back']]);
+      const c = setUpReplica(source, clock);
+      await c.sync.onSubscribed();
+      for (const jti of ['t1', 't2', 't3', 't4', 't5']) expect(c.revoked(jti)).toBe(true);
     });
 
     it('writes back in batches of the catch-up page size', async () => {
       const { sync, source } = await withHeldRevocations({ catchUpPageSize: 2 });
       sync.onMessage(wire(source.revoke(token('c'))));
       sync.onMessage(wire(source.revoke(token('d'))));
-      source.reset();
+      source.rollBackTo(0);
       await sync.tick();
       expect(source.restoreBatches.map((batch) => batch.length)).toEqual([2, 2, 1]);
     });
@@ -675,7 +754,7 @@ describe('RevocationSynchronizer', () => {
       source.revoke(user('alice', NOW - 5));
       for (const jti of ['a', 'b', 'c', 'd']) source.revoke(token(jti));
       await sync.onSubscribed();
-      source.reset();
+      source.rollBackTo(0);
 
       const firstBatch = source.hold('restore');
       const tick = sync.tick();
@@ -703,10 +782,43 @@ describe('RevocationSynchronizer', () => {
       source.revoke(token('short', 1_000));
       source.revoke(token('long'));
       await sync.onSubscribed();
-      source.reset();
+      source.rollBackTo(0);
       clock.advance(1_000);
       await sync.tick();
       expect(source.restoreBatches.flat().map((r) => r.id)).toEqual(['long']);
+    });
+  });
+
+  describe('when the log holds an entry this build cannot read', () => {
+    it('steps over garbage and keeps catching up, counting it', async () => {
+      const { sync, source, observer, revoked } = setUp();
+      await sync.onSubscribed();
+      source.revoke(token('a'));
+      source.appendUnreadable();
+      source.revoke(token('b'));
+
+      await sync.tick();
+
+      expect(revoked('a')).toBe(true);
+      expect(revoked('b')).toBe(true);
+      expect(observer.malformed).toEqual([expect.stringMatching(/^unreadable log entry 2-0/)]);
+      expect(sync.state.position?.seq).toBe(2);
+      expect(sync.isReady()).toBe(true);
+    });
+
+    it('lets an entry of a newer build fill its sequence number', async () => {
+      const { sync, source, observer, revoked } = setUp();
+      await sync.onSubscribed();
+      source.appendUnreadable(1);
+      source.revoke(token('b'));
+
+      await sync.tick();
+
+      expect(revoked('b')).toBe(true);
+      expect(observer.malformed).toHaveLength(1);
+      expect(observer.causes()).not.toContain('log-trimmed');
+      expect(sync.state.position?.seq).toBe(2);
+      expect(sync.isReady()).toBe(true);
     });
   });
 
@@ -737,7 +849,8 @@ describe('RevocationSynchronizer', () => {
       expect(revoked('z')).toBe(true);
       // What only the old master had is written back, so that the store holds it again.
       expect(source.live.has('token:old')).toBe(true);
-      expect(sync.state.position).toMatchObject({ seq: 4, logId: '4-0' });
+      // ...and logged after `z`, so that every replica hears of it.
+      expect(sync.state.position?.seq).toBe(5);
     });
 
     it('notices it in a catch-up whose next entry follows another one than its own', async () => {

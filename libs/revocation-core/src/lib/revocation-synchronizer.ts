@@ -1,6 +1,11 @@
 import { type Clock, systemClock } from './clock';
 import { RescindError } from './errors/rescind.error';
-import { type LogPosition, type RevocationEvent } from './revocation';
+import {
+  type LogEntry,
+  type LogPosition,
+  type RevocationEvent,
+  type StoreHead,
+} from './revocation';
 import { type RevocationCache } from './revocation-cache';
 import { parseRevocationEvent } from './revocation-event.parser';
 import { type RevocationSource } from './revocation-source';
@@ -21,8 +26,20 @@ export interface RevocationSynchronizerOptions {
    * arriving within the fan-out budget until it is back. @default 25
    */
   unsubscribedPollMs?: Milliseconds;
+  /**
+   * Largest disagreement tolerated between replicas' clocks: a store-wide not-before raised by
+   * this replica is `now + clockSkewMs`, so that it covers tokens from clocks ahead of ours.
+   * @default 1000
+   */
+  clockSkewMs?: Milliseconds;
   clock?: Clock;
+  /** Runs `callback` after `delayMs`; injectable so that a simulation controls time. */
+  schedule?: (callback: () => void, delayMs: Milliseconds) => void;
   observer?: SyncObserver;
+}
+
+function scheduleWithTimer(callback: () => void, delayMs: Milliseconds): void {
+  setTimeout(callback, delayMs).unref();
 }
 
 /** A snapshot of the synchroniser's state, for readiness and metrics. */
@@ -41,8 +58,10 @@ export interface SyncState {
  * Live events are applied as they arrive; the durable log is the truth. The start-up order is
  * head → snapshot → (subscription) → catch-up from head (hard part 2). A catch-up runs after
  * every (re)subscription, on a gap in sequence numbers, and periodically as anti-entropy. A log
- * trimmed past our position, or a store whose epoch changed, forces a full re-hydration; the
- * latter first writes back what we hold so that nothing is lost (hard parts 3 and 4).
+ * trimmed past our position, or a store whose epoch changed, forces a full re-hydration. A store
+ * that lost its data comes with a not-before that revokes every token issued before the loss;
+ * a log whose history diverged from ours (a failover) gets back what we hold, logged so that
+ * every replica hears of it (docs/revocation-model.md).
  */
 export class RevocationSynchronizer {
   private readonly maxStalenessMs: Milliseconds;
@@ -50,7 +69,9 @@ export class RevocationSynchronizer {
   private readonly unsubscribedPollMs: Milliseconds;
   private polling = false;
   private stopped = false;
+  private readonly clockSkewMs: Milliseconds;
   private readonly clock: Clock;
+  private readonly schedule: (callback: () => void, delayMs: Milliseconds) => void;
   private readonly observer: SyncObserver;
 
   private position: LogPosition | null = null;
@@ -72,7 +93,9 @@ export class RevocationSynchronizer {
     this.maxStalenessMs = options.maxStalenessMs ?? 5000;
     this.pageSize = options.catchUpPageSize ?? 1000;
     this.unsubscribedPollMs = options.unsubscribedPollMs ?? 25;
+    this.clockSkewMs = options.clockSkewMs ?? 1000;
     this.clock = options.clock ?? systemClock;
+    this.schedule = options.schedule ?? scheduleWithTimer;
     this.observer = options.observer ?? {};
   }
 
@@ -129,11 +152,9 @@ export class RevocationSynchronizer {
         this.polling = false;
         return;
       }
-      void this.sync('anti-entropy').finally(() =>
-        setTimeout(poll, this.unsubscribedPollMs).unref(),
-      );
+      void this.sync('anti-entropy').finally(() => this.schedule(poll, this.unsubscribedPollMs));
     };
-    setTimeout(poll, 0).unref();
+    this.schedule(poll, 0);
   }
 
   /** Stops background polling (shutdown). */
@@ -207,36 +228,32 @@ export class RevocationSynchronizer {
     const startedAt = this.clock.now();
     // Live events may advance the position while the head is on its way: compare with before.
     const before = this.position;
-    let head = await this.source.readHead();
+    let head = await this.readHead();
     const cause: ResyncCause = causes.find((c) => c !== 'anti-entropy') ?? 'anti-entropy';
     let hydrated = false;
 
-    if (before === null) {
-      await this.hydrate(head, 'startup');
+    if (before === null || head.epoch !== before.epoch) {
+      // A new epoch is a store that lost its data (restart without persistence, failover to an
+      // empty replica). Its not-before, applied by readHead, revokes every token issued before
+      // the loss, so nothing needs writing back; start over from what it holds.
+      await this.hydrate(head, before === null ? 'startup' : 'store-reset');
       hydrated = true;
     } else if (
-      head.epoch !== before.epoch ||
       head.seq < before.seq ||
       (head.seq === before.seq && head.logId !== before.logId) ||
       (head.seq > before.seq && isLogIdBefore(head.logId, before.logId))
     ) {
-      // Also a log that diverged from ours (a failover promoted a replica that missed our last
-      // events and then logged others under the same numbers): ours is not the store's history.
-      // The store is not the one we hydrated from: it lost data (restart without persistence,
-      // failover to a stale replica). Write back what we hold, then start over from it.
-      await this.writeBack();
-      head = await this.source.readHead();
-      await this.hydrate(head, 'store-reset');
+      // Same data set, another history: a failover promoted a replica that missed our last
+      // events (and may have logged others under the same numbers).
+      head = await this.recoverDivergence();
       hydrated = true;
     } else if (head.seq > (this.position as LogPosition).seq) {
       const applied = await this.catchUp(head);
       if (applied === 'diverged') {
-        await this.writeBack();
-        head = await this.source.readHead();
-        await this.hydrate(head, 'store-reset');
+        head = await this.recoverDivergence();
         hydrated = true;
       } else if (applied === 'trimmed') {
-        head = await this.source.readHead();
+        head = await this.readHead();
         await this.hydrate(head, 'log-trimmed');
         hydrated = true;
       } else if (cause !== 'anti-entropy' || applied > 0) {
@@ -257,13 +274,43 @@ export class RevocationSynchronizer {
     }
   }
 
+  /** Reads the head and applies its not-before before anything is judged against the cache. */
+  private async readHead(): Promise<StoreHead> {
+    const head = await this.source.readHead();
+    if (this.cache.raiseNotBefore(head.notBeforeMs)) {
+      this.observer.onNotBefore?.(head.notBeforeMs, this.position === null ? 'startup' : 'store');
+    }
+    return head;
+  }
+
+  /**
+   * Writes back what we hold into a store whose history diverged from ours: logged and
+   * published, so that a replica that hydrated from the diverged store hears of it too. When
+   * this cache evicted live entries it cannot give back everything, so it fails safe: every
+   * token issued up to now (plus the tolerated skew) is revoked store-wide.
+   */
+  private async recoverDivergence(): Promise<StoreHead> {
+    const now = this.clock.now();
+    if (!this.cache.isComplete(now)) {
+      const notBeforeMs = now + this.clockSkewMs;
+      await this.source.raiseNotBefore(notBeforeMs);
+      if (this.cache.raiseNotBefore(notBeforeMs)) {
+        this.observer.onNotBefore?.(notBeforeMs, 'incomplete-write-back');
+      }
+    }
+    await this.writeBack();
+    const head = await this.readHead();
+    await this.hydrate(head, 'store-reset');
+    return head;
+  }
+
   private async hydrate(head: LogPosition, cause: ResyncCause): Promise<void> {
     let applied = 0;
     await this.source.snapshot((page) => {
       const now = this.clock.now();
       for (const revocation of page) if (this.cache.add(revocation, now)) applied++;
     });
-    this.position = head;
+    this.position = { epoch: head.epoch, seq: head.seq, logId: head.logId };
     this.observer.onResync?.(cause, applied);
     // Events logged while the snapshot was read are caught up in the next round.
     this.rerun = true;
@@ -280,6 +327,10 @@ export class RevocationSynchronizer {
       const entries = await this.source.readAfter(position.logId, this.pageSize);
       const before = position.seq;
       for (const entry of entries) {
+        if (entry.kind === 'unreadable') {
+          position = this.stepOver(entry, position);
+          continue;
+        }
         // After our last id, a consistent log holds the next numbers. A number we already have
         // means the store's history diverged from ours (a failover): write back, re-hydrate.
         if (entry.seq <= position.seq) return 'diverged';
@@ -291,9 +342,23 @@ export class RevocationSynchronizer {
         position = { epoch: position.epoch, seq: entry.seq, logId: entry.logId };
         this.position = position;
       }
-      if (position.seq === before) return 'trimmed';
+      if (entries.length === 0) return 'trimmed';
+      if (position.seq === before && entries.length < this.pageSize) return 'trimmed';
     }
     return applied;
+  }
+
+  /**
+   * Steps over a log entry this build cannot read: counted, never applied, never a reason to
+   * stop. One with a readable sequence number fills that number (it was logged by a newer build
+   * through the same script); one without is garbage that took no number.
+   */
+  private stepOver(entry: LogEntry & { kind: 'unreadable' }, position: LogPosition): LogPosition {
+    this.observer.onMalformed?.(`unreadable log entry ${entry.logId}: ${entry.reason}`);
+    const seq = entry.seq === position.seq + 1 ? entry.seq : position.seq;
+    const next = { epoch: position.epoch, seq, logId: entry.logId };
+    this.position = next;
+    return next;
   }
 
   private advance(event: RevocationEvent): void {

@@ -40,6 +40,19 @@ export interface LogPosition {
   readonly logId: string;
 }
 
+/**
+ * The log's head as a replica reads it before hydrating or catching up, with the store-wide
+ * not-before that came with the store's data set (docs/revocation-model.md, "Store loss").
+ */
+export interface StoreHead extends LogPosition {
+  /**
+   * Every token issued at or before this instant is revoked: set when the data set (its epoch) is
+   * created, so that a store which lost its data never vouches for tokens issued before the loss,
+   * and raised when a replica cannot write back everything a diverged store lost. 0 when unset.
+   */
+  readonly notBeforeMs: Milliseconds;
+}
+
 /** A revocation as recorded in the log and published to replicas. */
 export type RevocationEvent = Revocation &
   LogPosition & {
@@ -50,3 +63,21 @@ export type RevocationEvent = Revocation &
      */
     readonly prevLogId?: string;
   };
+
+/**
+ * A log entry this build cannot read (garbage, or a kind or version from a newer build). It is
+ * skipped and counted, never applied and never allowed to stop a catch-up
+ * (docs/revocation-model.md, "Unreadable log entries").
+ */
+export interface UnreadableLogEntry {
+  readonly kind: 'unreadable';
+  /** Stream id of the entry. */
+  readonly logId: string;
+  /** Its sequence number when that much could be read; such an entry still fills its number. */
+  readonly seq?: number;
+  /** Why it could not be read. */
+  readonly reason: string;
+}
+
+/** One entry read from the log. */
+export type LogEntry = RevocationEvent | UnreadableLogEntry;
