@@ -11,6 +11,8 @@ export class RedisKeys {
   readonly seq: string;
   /** Identity of this data set; a store that lost its data comes back without it. */
   readonly epoch: string;
+  /** Store-wide not-before (ms): tokens issued at or before it are revoked; created with the epoch. */
+  readonly notBefore: string;
   /** Pub/sub channel on which revocation events fan out. */
   readonly channel: string;
   /** BullMQ queue of maintenance jobs (BullMQ adds `prefix`). */
@@ -26,6 +28,7 @@ export class RedisKeys {
     this.log = `${prefix}:rev:log`;
     this.seq = `${prefix}:rev:seq`;
     this.epoch = `${prefix}:rev:epoch`;
+    this.notBefore = `${prefix}:rev:not-before`;
     this.channel = `${prefix}:rev:events`;
   }
 

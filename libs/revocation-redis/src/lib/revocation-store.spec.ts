@@ -296,7 +296,9 @@ describe('RevocationStore (against a real Redis)', () => {
     let store: RevocationStore;
 
     beforeEach(async () => {
-      ({ store } = newStore());
+      let keys: RedisKeys;
+      ({ keys, store } = newStore());
+      await redis.set(keys.epoch, 'created-before-these-tokens'); // no not-before
       await store.revoke(token('revoked-jti'));
       await store.revoke(user('alice', cutoffMs));
     });
@@ -322,6 +324,16 @@ describe('RevocationStore (against a real Redis)', () => {
       expect(await store.isRevoked({ jti: 'unknown', sub: 'bob', iatMs: cutoffMs })).toBe(false);
     });
 
+    it('answers true for any token issued at or before the store-wide not-before', async () => {
+      const { store: fresh } = newStore({ clockSkewMs: 250 });
+      const head = await fresh.readHead();
+      expect(head.notBeforeMs).toBeGreaterThanOrEqual(cutoffMs + 250);
+      expect(await fresh.isRevoked({ jti: 'a', sub: 'b', iatMs: head.notBeforeMs })).toBe(true);
+      expect(await fresh.isRevoked({ jti: 'a', sub: 'b', iatMs: head.notBeforeMs + 1 })).toBe(
+        false,
+      );
+    });
+
     it('does so with exactly one Redis command (an MGET)', async () => {
       const sendCommand = jest.spyOn(redis, 'sendCommand');
       try {
@@ -344,8 +356,17 @@ describe('RevocationStore (against a real Redis)', () => {
   describe('when the head of the log is read', () => {
     it('creates the epoch once and keeps it', async () => {
       const { keys, store } = newStore();
+      const before = Date.now();
       const first = await store.readHead();
-      expect(first).toEqual({ epoch: expect.stringMatching(UUID), seq: 0, logId: '0-0' });
+      expect(first).toEqual({
+        epoch: expect.stringMatching(UUID),
+        seq: 0,
+        logId: '0-0',
+        notBeforeMs: expect.any(Number),
+      });
+      // A new data set revokes what was issued before it, plus the tolerated skew.
+      expect(first.notBeforeMs).toBeGreaterThanOrEqual(before + 1000);
+      expect(first.notBeforeMs).toBeLessThanOrEqual(Date.now() + 1000);
       expect(await store.readHead()).toEqual(first);
       expect(await redis.get(keys.epoch)).toBe(first.epoch);
 
@@ -357,7 +378,11 @@ describe('RevocationStore (against a real Redis)', () => {
       const { store } = newStore();
       await store.revoke(token('a'));
       const last = logged(await store.revoke(token('b')));
-      expect(await store.readHead()).toEqual({ epoch: last.epoch, seq: 2, logId: last.logId });
+      expect(await store.readHead()).toMatchObject({
+        epoch: last.epoch,
+        seq: 2,
+        logId: last.logId,
+      });
     });
 
     it('reports a new epoch once the data is gone', async () => {
@@ -367,6 +392,33 @@ describe('RevocationStore (against a real Redis)', () => {
       const after = await store.readHead();
       expect(after.epoch).not.toBe(before.epoch);
       expect(after).toMatchObject({ seq: 0, logId: '0-0' });
+      expect(after.notBeforeMs).toBeGreaterThan(before.notBeforeMs);
+    });
+
+    it('gives the data set its not-before when a revocation creates it', async () => {
+      const { keys, store } = newStore({ clockSkewMs: 0 });
+      const before = Date.now();
+      await store.revoke(token('a'));
+      expect(Number(await redis.get(keys.notBefore))).toBeGreaterThanOrEqual(before);
+      expect((await store.readHead()).notBeforeMs).toBe(Number(await redis.get(keys.notBefore)));
+    });
+
+    it('reads a data set of an older build, which has no not-before, as 0', async () => {
+      const { keys, store } = newStore();
+      await redis.set(keys.epoch, 'older-build');
+      expect(await store.readHead()).toMatchObject({ epoch: 'older-build', notBeforeMs: 0 });
+    });
+  });
+
+  describe('when the not-before is raised (a replica failing safe)', () => {
+    it('only ever raises it', async () => {
+      const { keys, store } = newStore();
+      const { notBeforeMs } = await store.readHead();
+      await store.raiseNotBefore(notBeforeMs + 5_000.5);
+      expect((await store.readHead()).notBeforeMs).toBe(notBeforeMs + 5_001);
+      await store.raiseNotBefore(notBeforeMs);
+      expect((await store.readHead()).notBeforeMs).toBe(notBeforeMs + 5_001);
+      expect(await redis.get(keys.epoch)).not.toBeNull();
     });
   });
 
@@ -429,26 +481,37 @@ describe('RevocationStore (against a real Redis)', () => {
     });
   });
 
-  describe('when revocations are restored into a store that lost them', () => {
-    it('writes them back with their TTL, without logging or numbering them', async () => {
+  describe('when revocations are restored into a store whose history diverged', () => {
+    it('logs and publishes each one like a new revocation, with its TTL', async () => {
       const { keys, store } = newStore();
       const now = Date.now();
-      await store.restore([token('a', 60_000), user('alice', now, 60_000)]);
+      const subscriber = new Redis(REDIS_URL);
+      const messages: string[] = [];
+      try {
+        await subscriber.subscribe(keys.channel);
+        subscriber.on('message', (_channel: string, message: string) => messages.push(message));
+        await store.restore([token('a', 60_000), user('alice', now, 60_000)]);
 
-      expect(await redis.exists(keys.record('token', 'a'), keys.record('user', 'alice'))).toBe(2);
-      expect(await redis.pttl(keys.record('token', 'a'))).toBeGreaterThan(55_000);
-      expect(await redis.zcard(keys.index)).toBe(2);
-      expect(await redis.xlen(keys.log)).toBe(0);
-      expect(await redis.get(keys.seq)).toBeNull();
-      expect(await store.isRevoked({ jti: 'x', sub: 'alice', iatMs: now })).toBe(true);
+        expect(await redis.exists(keys.record('token', 'a'), keys.record('user', 'alice'))).toBe(2);
+        expect(await redis.pttl(keys.record('token', 'a'))).toBeGreaterThan(55_000);
+        expect(await redis.zcard(keys.index)).toBe(2);
+        expect(await redis.xlen(keys.log)).toBe(2);
+        expect(await redis.get(keys.seq)).toBe('2');
+        expect(JSON.parse((await redis.get(keys.record('token', 'a'))) ?? 'null')).toMatchObject({
+          reason: 'restored',
+        });
+        await waitFor(() => messages.length === 2, 'both were published');
+      } finally {
+        await subscriber.quit();
+      }
     });
 
-    it('leaves the sequence number where it was', async () => {
+    it('skips what the store already covers, so nothing is logged twice', async () => {
       const { keys, store } = newStore();
       await store.revoke(token('a'));
-      await store.restore([token('b'), token('c')]);
-      expect(await redis.get(keys.seq)).toBe('1');
-      expect((await store.readHead()).seq).toBe(1);
+      await store.restore([token('a'), token('b')]);
+      expect(await redis.get(keys.seq)).toBe('2');
+      expect((await store.readHead()).seq).toBe(2);
     });
 
     it('never shortens a later user cut-off', async () => {
@@ -490,6 +553,57 @@ describe('RevocationStore (against a real Redis)', () => {
       const now = Date.now();
       await store.restore([{ kind: 'token', id: 'old', expiresAtMs: now - 1, createdAtMs: 0 }]);
       expect(await keysUnder(redis, `${keys.prefix}:*`)).toEqual([]);
+    });
+  });
+
+  describe('when a token has a fractional exp (RFC 7519 §2 NumericDate)', () => {
+    it('records it, rounded up so that the record outlives the token', async () => {
+      const { keys, store } = newStore();
+      const expSeconds = Math.floor(Date.now() / 1000) + 60.5;
+      const event = await store.revoke({
+        kind: 'token',
+        id: 'fractional',
+        expiresAtMs: expSeconds * 1000 + 0.25,
+        createdAtMs: Date.now() + 0.5,
+      });
+      expect(event).toMatchObject({ expiresAtMs: expSeconds * 1000 + 1 });
+      expect(Number.isSafeInteger(event?.createdAtMs)).toBe(true);
+      expect(await redis.pttl(keys.record('token', 'fractional'))).toBeGreaterThan(59_000);
+    });
+
+    it('records a fractional user cut-off, rounded up', async () => {
+      const { keys, store } = newStore();
+      const cutoffMs = Date.now() + 0.5;
+      await store.revoke(user('alice', cutoffMs));
+      const record = JSON.parse((await redis.get(keys.record('user', 'alice'))) ?? 'null') as {
+        cutoffMs: number;
+      };
+      expect(record.cutoffMs).toBe(Math.ceil(cutoffMs));
+    });
+  });
+
+  describe('when the log holds an entry this build cannot read', () => {
+    it('reads it as unreadable instead of failing the whole page', async () => {
+      const { keys, store } = newStore();
+      await store.revoke(token('a'));
+      const garbage = await redis.xadd(keys.log, '*', 'e', '{not json');
+      const newer = await redis.xadd(keys.log, '*', 'e', '{"v":2,"seq":2,"kind":"session"}');
+      const other = await redis.xadd(keys.log, '*', 'x', 'no e field');
+      await store.revoke(token('b'));
+
+      const entries = await store.readAfter('0-0', 10);
+
+      expect(entries.map((e) => e.kind)).toEqual([
+        'token',
+        'unreadable',
+        'unreadable',
+        'unreadable',
+        'token',
+      ]);
+      expect(entries[1]).toMatchObject({ logId: garbage });
+      expect(entries[1]).not.toHaveProperty('seq');
+      expect(entries[2]).toMatchObject({ logId: newer, seq: 2 });
+      expect(entries[3]).toMatchObject({ logId: other });
     });
   });
 
@@ -588,7 +702,7 @@ describe('RevocationStore (against a real Redis)', () => {
       await tidyUntilDone(store, 10, Date.now() + 10_000);
       const next = logged(await store.revoke(token('b')));
       expect(next.seq).toBe(2);
-      expect(await store.readHead()).toEqual({
+      expect(await store.readHead()).toMatchObject({
         epoch: next.epoch,
         seq: 2,
         logId: next.logId,

@@ -2,19 +2,20 @@ import { randomUUID } from 'node:crypto';
 import {
   type CheckedClaims,
   type Clock,
-  type LogPosition,
   type Milliseconds,
+  type LogEntry,
+  parseLogEntry,
   parseRevocation,
-  parseRevocationEvent,
   type Revocation,
   type RevocationEvent,
   type RevocationSource,
+  type StoreHead,
   systemClock,
 } from '@rescind/revocation-core';
 import { type RedisKeys } from './redis-keys';
 import { type RedisClient } from './redis-topology';
+import { raiseNotBeforeScript } from './scripts/raise-not-before.script';
 import { readHeadScript } from './scripts/read-head.script';
-import { restoreScript } from './scripts/restore.script';
 import { revokeScript } from './scripts/revoke.script';
 import { tidyScript } from './scripts/tidy.script';
 
@@ -40,7 +41,24 @@ export interface TidyResult {
 export interface RevocationStoreOptions {
   /** Members read per `ZSCAN` while hydrating. @default 10000 */
   snapshotPageSize?: number;
+  /**
+   * Largest disagreement tolerated between replicas' clocks; a new data set's not-before is
+   * `now + clockSkewMs`, so that it covers tokens minted by a clock ahead of ours. @default 1000
+   */
+  clockSkewMs?: Milliseconds;
   clock?: Clock;
+}
+
+/**
+ * Instants rounded up to whole milliseconds: Redis's `PX` refuses fractions, and a record must
+ * outlive its token, never the reverse (RFC 7519 §2 lets NumericDate be fractional).
+ */
+function wholeMilliseconds(revocation: Revocation): Revocation {
+  const expiresAtMs = Math.ceil(revocation.expiresAtMs);
+  const createdAtMs = Math.floor(revocation.createdAtMs);
+  return revocation.kind === 'user'
+    ? { ...revocation, expiresAtMs, createdAtMs, cutoffMs: Math.ceil(revocation.cutoffMs) }
+    : { ...revocation, expiresAtMs, createdAtMs };
 }
 
 /**
@@ -50,6 +68,7 @@ export interface RevocationStoreOptions {
  */
 export class RevocationStore implements RevocationSource {
   private readonly snapshotPageSize: number;
+  private readonly clockSkewMs: Milliseconds;
   private readonly clock: Clock;
 
   constructor(
@@ -58,6 +77,7 @@ export class RevocationStore implements RevocationSource {
     options: RevocationStoreOptions = {},
   ) {
     this.snapshotPageSize = options.snapshotPageSize ?? 10_000;
+    this.clockSkewMs = options.clockSkewMs ?? 1000;
     this.clock = options.clock ?? systemClock;
   }
 
@@ -70,6 +90,8 @@ export class RevocationStore implements RevocationSource {
     revocation: Revocation,
     audit: RevocationAudit = {},
   ): Promise<RevocationEvent | null> {
+    revocation = wholeMilliseconds(revocation);
+    const now = this.clock.now();
     const record: RevocationRecord = { ...revocation, ...audit };
     const fields = JSON.stringify(revocation).slice(1, -1);
     const result = (await revokeScript.run(
@@ -80,18 +102,20 @@ export class RevocationStore implements RevocationSource {
         this.keys.log,
         this.keys.seq,
         this.keys.epoch,
+        this.keys.notBefore,
       ],
       [
         revocation.kind,
         this.keys.member(revocation.kind, revocation.id),
         JSON.stringify(record),
         revocation.expiresAtMs,
-        this.clock.now(),
+        now,
         revocation.kind === 'user' ? revocation.cutoffMs : 0,
         randomUUID(),
         this.keys.channel,
         fields,
         JSON.stringify(this.keys.channel),
+        now + this.clockSkewMs,
       ],
     )) as [string, number, string, string] | null;
     if (result === null) return null;
@@ -99,26 +123,39 @@ export class RevocationStore implements RevocationSource {
     return { ...revocation, epoch, seq: Number(seq), logId, prevLogId };
   }
 
-  /** Whether the store holds a live revocation of this token: one `MGET`, used on cache overflow. */
+  /**
+   * Whether the store revokes this token (its record, its user's cut-off, or the store-wide
+   * not-before): one `MGET`, used on cache overflow and by the `redis` strategy.
+   */
   async isRevoked(claims: CheckedClaims): Promise<boolean> {
-    const [token, user] = await this.redis.mget(
+    const [token, user, notBefore] = await this.redis.mget(
       this.keys.record('token', claims.jti),
       this.keys.record('user', claims.sub),
+      this.keys.notBefore,
     );
-    if (token !== null) return true;
+    if (token !== null || claims.iatMs <= Number(notBefore ?? 0)) return true;
     if (user === null) return false;
     const record = parseRevocation(JSON.parse(user));
     return record.kind === 'user' && claims.iatMs <= record.cutoffMs;
   }
 
   /** @inheritdoc */
-  async readHead(): Promise<LogPosition> {
-    const [epoch, seq, logId] = (await readHeadScript.run(
+  async readHead(): Promise<StoreHead> {
+    const [epoch, seq, logId, notBefore] = (await readHeadScript.run(
       this.redis,
-      [this.keys.seq, this.keys.epoch, this.keys.log],
-      [randomUUID()],
-    )) as [string, string, string];
-    return { epoch, seq: Number(seq), logId };
+      [this.keys.seq, this.keys.epoch, this.keys.log, this.keys.notBefore],
+      [randomUUID(), this.clock.now() + this.clockSkewMs],
+    )) as [string, string, string, string];
+    return { epoch, seq: Number(seq), logId, notBeforeMs: Number(notBefore) || 0 };
+  }
+
+  /** @inheritdoc */
+  async raiseNotBefore(notBeforeMs: Milliseconds): Promise<void> {
+    await raiseNotBeforeScript.run(
+      this.redis,
+      [this.keys.epoch, this.keys.notBefore],
+      [randomUUID(), Math.ceil(notBeforeMs)],
+    );
   }
 
   /** @inheritdoc */
@@ -155,30 +192,23 @@ export class RevocationStore implements RevocationSource {
   }
 
   /** @inheritdoc */
-  async readAfter(logId: string, limit: number): Promise<RevocationEvent[]> {
+  async readAfter(logId: string, limit: number): Promise<LogEntry[]> {
     const entries = await this.redis.xrange(this.keys.log, `(${logId}`, '+', 'COUNT', limit);
     return entries.map(([id, fields]) => {
-      const body = fields[fields.indexOf('e') + 1] ?? 'null';
-      return parseRevocationEvent({ ...(JSON.parse(body) as object), logId: id });
+      const at = fields.indexOf('e');
+      return parseLogEntry(at === -1 ? undefined : fields[at + 1], id);
     });
   }
 
   /** @inheritdoc */
   async restore(revocations: readonly Revocation[]): Promise<void> {
-    const now = this.clock.now();
+    // Through the one atomic write path: what the store already covers is skipped, the rest is
+    // logged and published like any revocation (docs/revocation-model.md, "Divergence").
     await Promise.all(
       revocations.map((revocation) =>
-        restoreScript.run(
-          this.redis,
-          [this.keys.record(revocation.kind, revocation.id), this.keys.index],
-          [
-            revocation.kind,
-            this.keys.member(revocation.kind, revocation.id),
-            JSON.stringify({ ...revocation, reason: 'restored' }),
-            revocation.expiresAtMs,
-            now,
-            revocation.kind === 'user' ? revocation.cutoffMs : 0,
-          ],
+        this.revoke(
+          { ...revocation, createdAtMs: this.clock.now() },
+          { reason: 'restored', actor: 'replica' },
         ),
       ),
     );

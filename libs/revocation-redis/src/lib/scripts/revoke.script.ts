@@ -5,16 +5,18 @@ import { LuaScript } from '../lua-script';
  * and the fan-out message. A no-op (returns nil) when the token has already expired or the
  * revocation is already covered (same `jti`, or a user cut-off at least as late).
  *
- * KEYS: record, index, log, seq, epoch
+ * KEYS: record, index, log, seq, epoch, not-before
  * ARGV: kind, member, record JSON, expiresAtMs, nowMs, cutoffMs, new epoch, channel,
- *       event fields (JSON object body without braces), channel as a JSON string
+ *       event fields (JSON object body without braces), channel as a JSON string,
+ *       not-before of a new epoch (see the read-head script)
  * Returns: {epoch, seq, log id, id of the entry it follows}
  */
 export const revokeScript = new LuaScript(
   'revoke',
-  5,
+  6,
   `
-local ttl = tonumber(ARGV[4]) - tonumber(ARGV[5])
+-- Whole milliseconds, rounded up: PX refuses fractions, and the record must outlive the token.
+local ttl = math.ceil(tonumber(ARGV[4]) - tonumber(ARGV[5]))
 if ttl <= 0 then return false end
 local prev = redis.call('GET', KEYS[1])
 if prev then
@@ -29,6 +31,7 @@ local epoch = redis.call('GET', KEYS[5])
 if not epoch then
   epoch = ARGV[7]
   redis.call('SET', KEYS[5], epoch)
+  redis.call('SET', KEYS[6], ARGV[11])
 end
 if prev then
   -- A later cut-off never shortens what the earlier one still covered.
