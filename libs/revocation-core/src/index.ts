@@ -9,6 +9,7 @@ export * from './lib/revocation';
 export * from './lib/revocation-cache';
 export * from './lib/revocation-event.parser';
 export * from './lib/revocation-id';
+export * from './lib/revocation-rules';
 export * from './lib/revocation-source';
 export * from './lib/revocation-synchronizer';
 export * from './lib/revocation-verdict';

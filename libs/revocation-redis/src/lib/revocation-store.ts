@@ -11,6 +11,7 @@ import {
   type RevocationSource,
   type StoreHead,
   systemClock,
+  wholeMilliseconds,
 } from '@rescind/revocation-core';
 import { type RedisKeys } from './redis-keys';
 import { type RedisClient } from './redis-topology';
@@ -47,18 +48,6 @@ export interface RevocationStoreOptions {
    */
   clockSkewMs?: Milliseconds;
   clock?: Clock;
-}
-
-/**
- * Instants rounded up to whole milliseconds: Redis's `PX` refuses fractions, and a record must
- * outlive its token, never the reverse (RFC 7519 §2 lets NumericDate be fractional).
- */
-function wholeMilliseconds(revocation: Revocation): Revocation {
-  const expiresAtMs = Math.ceil(revocation.expiresAtMs);
-  const createdAtMs = Math.floor(revocation.createdAtMs);
-  return revocation.kind === 'user'
-    ? { ...revocation, expiresAtMs, createdAtMs, cutoffMs: Math.ceil(revocation.cutoffMs) }
-    : { ...revocation, expiresAtMs, createdAtMs };
 }
 
 /**

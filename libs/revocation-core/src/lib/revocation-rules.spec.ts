@@ -1,0 +1,87 @@
+import {
+  expiryOfExp,
+  issuedAtMs,
+  tokenRevocation,
+  userRevocation,
+  wholeMilliseconds,
+} from './revocation-rules';
+
+const NOW = 1_700_000_000_000;
+const LIMITS = { accessTokenTtlMs: 900_000, clockSkewMs: 1000 };
+
+/** As the verifier decides it: expired from the second `exp` names. */
+function validAt(exp: number, nowMs: number): boolean {
+  return Math.floor(nowMs / 1000) < exp;
+}
+
+describe('revocation rules', () => {
+  describe('when a token has a fractional exp (RFC 7519 §2)', () => {
+    it.each([1_700_000_060, 1_700_000_060.5, 1_700_000_060.001, 1_700_000_060.999])(
+      'revokes %p for as long as the verifier accepts it, in whole milliseconds',
+      (exp) => {
+        const revocation = tokenRevocation('j', exp, NOW, LIMITS);
+        expect(Number.isSafeInteger(revocation.expiresAtMs)).toBe(true);
+        expect(validAt(exp, revocation.expiresAtMs - 1)).toBe(true);
+        expect(validAt(exp, revocation.expiresAtMs)).toBe(false);
+      },
+    );
+
+    it('ends a whole-second exp exactly when the token does', () => {
+      expect(expiryOfExp(1_700_000_060)).toBe(1_700_000_060_000);
+    });
+  });
+
+  describe('when an exp lies beyond any token accepted now', () => {
+    it('caps the revocation to the longest a token dated ahead by the skew can live', () => {
+      const capped = tokenRevocation('j', NOW / 1000 + 86_400, NOW, LIMITS);
+      const longest = NOW + 1000 + 900_000 + 2000;
+      expect(capped.expiresAtMs).toBe(longest);
+      // The longest-lived token we accept now: dated 1 s ahead, one second of lifetime slack.
+      const exp = (NOW + 1000) / 1000 + 900 + 1;
+      expect(tokenRevocation('j', exp, NOW, LIMITS).expiresAtMs).toBe(expiryOfExp(exp));
+      expect(expiryOfExp(exp)).toBeLessThanOrEqual(longest);
+    });
+  });
+
+  describe('when a user logs out everywhere', () => {
+    it('covers a token dated up to the tolerated skew ahead of the clock', () => {
+      const revocation = userRevocation('alice', NOW, LIMITS);
+      expect(revocation.cutoffMs).toBe(NOW + 1000);
+      expect(issuedAtMs((NOW + 500) / 1000)).toBeLessThanOrEqual(revocation.cutoffMs);
+    });
+
+    it('lasts until every token it covers has expired', () => {
+      const { cutoffMs, expiresAtMs } = userRevocation('alice', NOW, LIMITS);
+      const latestExp = cutoffMs / 1000 + 900 + 1; // issued at the cut-off, with slack
+      expect(expiresAtMs).toBeGreaterThanOrEqual(expiryOfExp(latestExp));
+    });
+  });
+
+  describe('when iat is converted to milliseconds', () => {
+    it('rounds a fraction up and adds nothing to a whole millisecond', () => {
+      expect(issuedAtMs(1_700_000_000.123)).toBe(1_700_000_000_123);
+      expect(issuedAtMs(1_700_000_000.1234)).toBe(1_700_000_000_124);
+      for (let ms = NOW; ms < NOW + 1000; ms += 7) expect(issuedAtMs(ms / 1000)).toBe(ms);
+    });
+  });
+
+  describe('when instants are not whole milliseconds', () => {
+    it('rounds expiries and cut-offs up and the creation down', () => {
+      expect(
+        wholeMilliseconds({
+          kind: 'user',
+          id: 'a',
+          cutoffMs: NOW + 0.5,
+          expiresAtMs: NOW + 10.2,
+          createdAtMs: NOW + 0.7,
+        }),
+      ).toEqual({
+        kind: 'user',
+        id: 'a',
+        cutoffMs: NOW + 1,
+        expiresAtMs: NOW + 11,
+        createdAtMs: NOW,
+      });
+    });
+  });
+});

@@ -1,0 +1,83 @@
+import { type TokenRevocation, type UserRevocation, type Revocation } from './revocation';
+import { type Milliseconds, type Seconds } from './units';
+
+/** What the rules below need to know about the tokens a deployment accepts. */
+export interface RevocationLimits {
+  /** Lifetime of issued tokens, also the longest `exp - iat` accepted (plus one second). */
+  readonly accessTokenTtlMs: Milliseconds;
+  /** How far in the future a token's `iat` may be and still be accepted (clock skew). */
+  readonly clockSkewMs: Milliseconds;
+}
+
+/** The verifier's slack on `exp - iat` against the configured lifetime (rounding). */
+export const LIFETIME_SLACK_MS: Milliseconds = 1000;
+
+/**
+ * The first instant at which a token with this `exp` is rejected as expired. The verifier
+ * compares whole seconds (`floor(now / 1000) >= exp`), so an `exp` of X.5 is valid until X+1
+ * (RFC 7519 §2 lets a NumericDate be fractional).
+ */
+export function expiryOfExp(exp: Seconds): Milliseconds {
+  return Math.ceil(exp) * 1000;
+}
+
+/**
+ * A token's `iat` in whole milliseconds, rounded up: a cut-off at instant c revokes `iat <= c`,
+ * and a fraction past c is after it. Whole microseconds first, so float noise cannot add one.
+ */
+export function issuedAtMs(iat: Seconds): Milliseconds {
+  return Math.ceil(Math.round(iat * 1e6) / 1e3);
+}
+
+/** The longest a token accepted now can stay valid: dated ahead by the skew, plus slack. */
+function longestRemainingMs(limits: RevocationLimits): Milliseconds {
+  return limits.clockSkewMs + limits.accessTokenTtlMs + LIFETIME_SLACK_MS + 1000;
+}
+
+/**
+ * The revocation of one token until it expires. Without `exp` (an administrator naming a `jti`)
+ * it lasts as long as any token accepted now can; an `exp` further out is capped to that.
+ */
+export function tokenRevocation(
+  jti: string,
+  exp: Seconds | undefined,
+  nowMs: Milliseconds,
+  limits: RevocationLimits,
+): TokenRevocation {
+  const longest = nowMs + longestRemainingMs(limits);
+  const expiresAtMs = exp === undefined ? longest : Math.min(expiryOfExp(exp), longest);
+  return { kind: 'token', id: jti, expiresAtMs, createdAtMs: nowMs };
+}
+
+/**
+ * "Log out everywhere" taken at `nowMs`: the cut-off reaches the tolerated skew past the clock
+ * that takes it, because a token dated that far ahead by a faster clock is still accepted
+ * (docs/revocation-model.md, "Clocks"). It matters until every token it covers has expired.
+ */
+export function userRevocation(
+  sub: string,
+  nowMs: Milliseconds,
+  limits: RevocationLimits,
+): UserRevocation {
+  const cutoffMs = nowMs + limits.clockSkewMs;
+  return {
+    kind: 'user',
+    id: sub,
+    cutoffMs,
+    expiresAtMs: cutoffMs + limits.accessTokenTtlMs + LIFETIME_SLACK_MS + 1000,
+    createdAtMs: nowMs,
+  };
+}
+
+/**
+ * Instants rounded to whole milliseconds, in the safe direction: expiries and cut-offs up (a
+ * record must outlive its token, never the reverse), creation down. Redis's `PX` refuses
+ * fractions.
+ */
+export function wholeMilliseconds(revocation: Revocation): Revocation {
+  const expiresAtMs = Math.ceil(revocation.expiresAtMs);
+  const createdAtMs = Math.floor(revocation.createdAtMs);
+  return revocation.kind === 'user'
+    ? { ...revocation, expiresAtMs, createdAtMs, cutoffMs: Math.ceil(revocation.cutoffMs) }
+    : { ...revocation, expiresAtMs, createdAtMs };
+}
