@@ -634,6 +634,18 @@ describe('RevocationSynchronizer', () => {
       expect(revoked('never-revoked', 'bob', NOW + 500)).toBe(true);
       expect(revoked('signed-after', 'bob', source.notBeforeMs + 1)).toBe(false);
       expect(observer.notBefore).toEqual([[source.notBeforeMs, 'store']]);
+    });
+
+    it('is ready only once the not-before is a whole second behind its clock', async () => {
+      const { sync, source, clock } = await withHeldRevocations();
+      source.reset();
+      await sync.tick();
+      await sync.tick(); // the catch-up a re-hydration owes
+
+      expect(sync.isReady(source.notBeforeMs + 1000)).toBe(false);
+      expect(sync.isReady(source.notBeforeMs + 1001)).toBe(true);
+      clock.advance(2_001);
+      await sync.tick();
       expect(sync.isReady()).toBe(true);
     });
 
@@ -644,8 +656,9 @@ describe('RevocationSynchronizer', () => {
       source.reset();
       const c = setUpReplica(source, clock);
       await c.sync.onSubscribed();
+      await c.sync.tick();
 
-      expect(c.sync.isReady()).toBe(true);
+      expect(c.sync.isReady(source.notBeforeMs + 1001)).toBe(true);
       expect(c.revoked('a', 'mallory', NOW - 1)).toBe(true);
       expect(c.revoked('b', 'mallory', NOW - 1)).toBe(true);
       expect(c.revoked('fresh', 'alice', NOW - 5)).toBe(true);

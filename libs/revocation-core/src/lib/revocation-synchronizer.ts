@@ -38,6 +38,9 @@ export interface RevocationSynchronizerOptions {
   observer?: SyncObserver;
 }
 
+/** The granularity of a NumericDate written in whole seconds, as most issuers write `iat`. */
+const WHOLE_SECOND_MS = 1000;
+
 function scheduleWithTimer(callback: () => void, delayMs: Milliseconds): void {
   setTimeout(callback, delayMs).unref();
 }
@@ -111,14 +114,19 @@ export class RevocationSynchronizer {
     };
   }
 
-  /** Ready: hydrated, subscribed, caught up since the subscription began, and fresh. */
+  /**
+   * Ready: hydrated, subscribed, caught up since the subscription began, and fresh; and the
+   * store-wide not-before lies a whole second behind the clock, so that a token issued from now
+   * on, even one dated in whole seconds, is not born revoked (docs/revocation-model.md).
+   */
   isReady(nowMs: Milliseconds = this.clock.now()): boolean {
     return (
       this.position !== null &&
       this.subscribed &&
       this.caughtUpGeneration === this.subscriptionGeneration &&
       this.storeReachable &&
-      !this.isStale(nowMs)
+      !this.isStale(nowMs) &&
+      nowMs > this.cache.notBeforeMs + WHOLE_SECOND_MS
     );
   }
 

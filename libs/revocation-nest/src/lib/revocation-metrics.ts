@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { type ResyncCause } from '@rescind/revocation-core';
+import { type NotBeforeCause, type ResyncCause } from '@rescind/revocation-core';
 
 /** Sources the collected gauges read at scrape time. */
 export interface RevocationMetricsSources {
@@ -18,6 +18,8 @@ export class RevocationMetrics {
   readonly propagationSeconds: Histogram<string>;
   readonly malformedEvents: Counter<string>;
   private readonly resyncs: Counter<'cause'>;
+  private readonly notBeforeSeconds: Gauge;
+  private readonly failSafes: Counter<'cause'>;
 
   constructor(registry: Registry, sources: RevocationMetricsSources) {
     const registers = [registry];
@@ -76,9 +78,26 @@ export class RevocationMetrics {
     });
     this.malformedEvents = new Counter({
       name: 'rescind_malformed_events_total',
-      help: 'Messages on the revocation channel that failed validation',
+      help: 'Messages on the revocation channel, and log entries, that failed validation',
       registers,
     });
+    this.notBeforeSeconds = new Gauge({
+      name: 'rescind_store_not_before_seconds',
+      help: 'Store-wide not-before: every token issued at or before it is rejected (Unix time)',
+      registers,
+    });
+    this.failSafes = new Counter({
+      name: 'rescind_fail_safe_total',
+      help: 'Times the store-wide not-before rose after start-up, by cause (store: it lost data)',
+      labelNames: ['cause'] as const,
+      registers,
+    });
+  }
+
+  /** Records the store-wide not-before now in force, and counts a rise after start-up. */
+  notBefore(cause: NotBeforeCause, notBeforeMs: number): void {
+    this.notBeforeSeconds.set(notBeforeMs / 1000);
+    if (cause !== 'startup') this.failSafes.inc({ cause });
   }
 
   /** Counts one catch-up or re-hydration. */

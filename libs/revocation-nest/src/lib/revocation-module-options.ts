@@ -52,6 +52,12 @@ export interface RevocationModuleOptions {
   instanceId?: string;
   /** Period of the anti-entropy catch-up. @default min(1000, maxStalenessMs / 4) */
   syncIntervalMs?: Milliseconds;
+  /**
+   * Largest disagreement tolerated between the clocks of the replicas that issue and verify
+   * tokens: a token issued up to this far in the future is accepted, so every cut-off (logout-all,
+   * the store-wide not-before) reaches this far past the clock that takes it. @default 1000
+   */
+  clockSkewMs?: Milliseconds;
 }
 
 /** Options after defaults and validation, as the providers see them. */
@@ -70,6 +76,7 @@ export interface ResolvedRevocationOptions {
   readonly strategy: RevocationStrategy;
   readonly instanceId: string;
   readonly syncIntervalMs: Milliseconds;
+  readonly clockSkewMs: Milliseconds;
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -167,5 +174,6 @@ export function resolveRevocationOptions(
       'syncIntervalMs',
       options.syncIntervalMs ?? Math.max(50, Math.min(1000, Math.floor(maxStalenessMs / 4))),
     ),
+    clockSkewMs: nonNegativeInteger('clockSkewMs', options.clockSkewMs ?? 1000),
   };
 }

@@ -83,6 +83,20 @@ function syncLogger(metrics: RevocationMetrics): SyncObserver {
       metrics.resync(cause);
       if (cause !== 'anti-entropy' || applied > 0) log.log(`caught up (${cause}): ${applied} new`);
     },
+    onNotBefore: (notBeforeMs, cause) => {
+      metrics.notBefore(cause, notBeforeMs);
+      const at = new Date(notBeforeMs).toISOString();
+      // Every data set has one from its creation; only a rise seen later means lost data.
+      if (cause === 'startup') log.log(`store-wide not-before ${at}`);
+      else if (cause === 'store') {
+        log.warn(`the store lost data: every token issued up to ${at} is rejected`);
+      } else {
+        log.warn(
+          `could not write back every revocation a failover lost (cache evicted some): ` +
+            `every token issued up to ${at} is rejected`,
+        );
+      }
+    },
     onSyncError: (error) => {
       const now = Date.now();
       if (!hydrated || now - lastErrorMs < 10_000) return;
@@ -107,8 +121,9 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
     },
     {
       provide: RevocationStore,
-      inject: [REVOCATION_REDIS, RedisKeys],
-      useFactory: (redis: RedisClient, keys: RedisKeys) => new RevocationStore(redis, keys),
+      inject: [REVOCATION_REDIS, RedisKeys, REVOCATION_OPTIONS],
+      useFactory: (redis: RedisClient, keys: RedisKeys, o: ResolvedRevocationOptions) =>
+        new RevocationStore(redis, keys, { clockSkewMs: o.clockSkewMs }),
     },
     {
       provide: RevocationCache,
@@ -141,6 +156,7 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
       ) => {
         const sync = new RevocationSynchronizer(cache, store, {
           maxStalenessMs: o.maxStalenessMs,
+          clockSkewMs: o.clockSkewMs,
           observer: syncLogger(metrics),
         });
         metrics.holder.sync = sync;

@@ -9,6 +9,9 @@ import {
   StoreUnavailableError,
   type Milliseconds,
   type Revocation,
+  type RevocationLimits,
+  tokenRevocation,
+  userRevocation,
 } from '@rescind/revocation-core';
 import {
   type RevocationAudit,
@@ -35,7 +38,7 @@ export interface RevocationReceipt {
  */
 @Injectable()
 export class RevocationService {
-  private readonly maxTtlMs: Milliseconds;
+  private readonly limits: RevocationLimits;
 
   constructor(
     private readonly store: RevocationStore,
@@ -43,12 +46,16 @@ export class RevocationService {
     private readonly sync: RevocationSynchronizer,
     @Inject(REVOCATION_OPTIONS) options: ResolvedRevocationOptions,
   ) {
-    this.maxTtlMs = options.accessTokenTtlSeconds * 1000;
+    this.limits = {
+      accessTokenTtlMs: options.accessTokenTtlSeconds * 1000,
+      clockSkewMs: options.clockSkewMs,
+    };
   }
 
   /**
    * Revokes one token until it expires.
-   * @param expiresAtMs the token's `exp` in ms; defaults to the longest lifetime from now
+   * @param expiresAtMs the token's `exp` in ms, as `claims.exp * 1000` (fractions allowed);
+   *   defaults to the longest lifetime a token we accept can have left
    */
   async revokeToken(
     jti: string,
@@ -56,34 +63,28 @@ export class RevocationService {
     audit: RevocationAudit = {},
   ): Promise<RevocationReceipt> {
     if (!isRevocationId(jti)) throw new InvalidInputError('jti must be 1-256 printable characters');
-    const now = Date.now();
-    const revocation: Revocation = {
-      kind: 'token',
-      id: jti,
-      expiresAtMs: Math.min(expiresAtMs ?? now + this.maxTtlMs, now + this.maxTtlMs + 1000),
-      createdAtMs: now,
-    };
+    if (expiresAtMs !== undefined && !Number.isFinite(expiresAtMs)) {
+      throw new InvalidInputError('exp must be a finite number');
+    }
+    const exp = expiresAtMs === undefined ? undefined : expiresAtMs / 1000;
+    const revocation = tokenRevocation(jti, exp, Date.now(), this.limits);
     await this.record(revocation, audit);
-    return { kind: 'token', id: jti, atMs: now, expiresAtMs: revocation.expiresAtMs };
+    const { createdAtMs: atMs } = revocation;
+    return { kind: 'token', id: jti, atMs, expiresAtMs: revocation.expiresAtMs };
   }
 
   /**
-   * Revokes every token of `sub` issued up to now. Returns only once the clock has moved past the
-   * cut-off, so a token issued after the call returns is never caught by it, even within the
-   * same millisecond.
+   * Revokes every token of `sub` issued up to now (the cut-off covers the tolerated clock skew,
+   * see {@link userRevocation}). Returns only once our clock has passed the cut-off, so a token
+   * issued after the call returns is never caught by it, even within the same millisecond.
    */
   async revokeAllForUser(sub: string, audit: RevocationAudit = {}): Promise<RevocationReceipt> {
     if (!isRevocationId(sub)) throw new InvalidInputError('sub must be 1-256 printable characters');
-    const cutoffMs = Date.now();
-    const revocation: Revocation = {
-      kind: 'user',
-      id: sub,
-      cutoffMs,
-      // A token issued at or before the cut-off expires at most one lifetime after it.
-      expiresAtMs: cutoffMs + this.maxTtlMs + 1000,
-      createdAtMs: cutoffMs,
-    };
+    const revocation = userRevocation(sub, Date.now(), this.limits);
+    const { cutoffMs } = revocation;
     await this.record(revocation, audit);
+    const waitMs = cutoffMs - Date.now();
+    if (waitMs > 1) await new Promise((resolve) => setTimeout(resolve, waitMs - 1));
     while (Date.now() <= cutoffMs) await new Promise((resolve) => setImmediate(resolve));
     return { kind: 'user', id: sub, atMs: cutoffMs, expiresAtMs: revocation.expiresAtMs };
   }

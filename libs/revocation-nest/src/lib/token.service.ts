@@ -1,10 +1,12 @@
 import { createHash, type KeyObject, randomBytes } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { LRUCache } from 'lru-cache';
 import {
   isRevocationId,
+  issuedAtMs,
   type Clock,
+  RevocationCache,
   systemClock,
   TokenInvalidError,
 } from '@rescind/revocation-core';
@@ -59,6 +61,7 @@ export class TokenService {
   /** Verifiers by `kid`, the current key's included; empty when there is only one key. */
   private readonly verifiers = new Map<string, JwtService>();
   private readonly ttlSeconds: number;
+  private readonly clockSkewMs: number;
   /**
    * Tokens that verified, by their exact text. A client sends the same token on every request
    * of its session, and jsonwebtoken's verify (decode, JSON, HMAC, compare) is most of what the
@@ -69,8 +72,13 @@ export class TokenService {
   private readonly verified: LRUCache<string, AccessTokenClaims> | undefined;
   private clock: Clock = systemClock;
 
-  constructor(@Inject(REVOCATION_OPTIONS) options: ResolvedRevocationOptions) {
+  constructor(
+    @Inject(REVOCATION_OPTIONS) options: ResolvedRevocationOptions,
+    /** Whose store-wide not-before new tokens are issued after; none in unit tests. */
+    @Optional() private readonly revocations?: RevocationCache,
+  ) {
     this.ttlSeconds = options.accessTokenTtlSeconds;
+    this.clockSkewMs = options.clockSkewMs;
     this.verified =
       options.verifiedTokenCacheMax > 0
         ? new LRUCache({ max: options.verifiedTokenCacheMax })
@@ -98,9 +106,16 @@ export class TokenService {
   /**
    * Issues a token with a random 128-bit `jti` and an `iat` to the millisecond, so that a
    * "log out everywhere" cut-off orders tokens within one second (RFC 7519 §2 NumericDate).
+   * Just after the store lost its data, the store-wide not-before (which covers the tolerated
+   * clock skew) can be ahead of the clock; the token is then dated just after it, within the
+   * skew every verifier accepts, so that it is not born revoked.
    */
   sign(sub: string, extraClaims: Record<string, unknown> = {}): IssuedToken {
-    const nowMs = this.clock.now();
+    const notBeforeMs = this.revocations?.notBeforeMs ?? 0;
+    const nowMs = Math.max(
+      this.clock.now(),
+      Math.min(notBeforeMs + 1, this.clock.now() + this.clockSkewMs),
+    );
     const iat = nowMs / 1000;
     const claims: AccessTokenClaims = {
       ...extraClaims,
@@ -181,13 +196,13 @@ export class TokenService {
     if (typeof exp !== 'number' || !Number.isFinite(exp)) {
       throw new TokenInvalidError('The access token has no valid exp');
     }
-    if (iat * 1000 > this.clock.now() + LIFETIME_SLACK_SECONDS * 1000) {
+    if (iat * 1000 > this.clock.now() + this.clockSkewMs) {
       throw new TokenInvalidError('The access token was issued in the future');
     }
     if (exp - iat > this.ttlSeconds + LIFETIME_SLACK_SECONDS) {
       throw new TokenInvalidError('The access token outlives the maximum lifetime');
     }
     // Frozen: the same claims serve every later request that presents this token.
-    return Object.freeze({ ...payload, sub, jti, iat, exp, iatMs: Math.round(iat * 1000) });
+    return Object.freeze({ ...payload, sub, jti, iat, exp, iatMs: issuedAtMs(iat) });
   }
 }
