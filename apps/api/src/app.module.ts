@@ -44,6 +44,7 @@ export class AppModule {
             verifiedTokenCacheMax: config.verifiedTokenCacheMax,
             failMode: config.failMode,
             maxStalenessMs: config.maxStalenessMs,
+            clockSkewMs: config.clockSkewMs,
             strategy: config.strategy,
             instanceId: config.instanceId,
             ...(config.syncIntervalMs === undefined

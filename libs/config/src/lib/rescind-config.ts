@@ -40,6 +40,8 @@ export interface RescindConfig {
   readonly failMode: 'closed' | 'open';
   /** `MAX_STALENESS_MS` */
   readonly maxStalenessMs: Milliseconds;
+  /** `CLOCK_SKEW_MS`: how far ahead a token's `iat` may be; every cut-off covers it. */
+  readonly clockSkewMs: Milliseconds;
   /** `SYNC_INTERVAL_MS`: period of the anti-entropy catch-up (default: a quarter of the bound, at most 1 s). */
   readonly syncIntervalMs: Milliseconds | undefined;
   /** `ADMIN_API_KEY`: unset disables admin and introspection routes. */
@@ -122,6 +124,7 @@ export function loadRescindConfig(env: Env): RescindConfig {
     read.fail('REVOCATION_STRATEGY=none is refused when NODE_ENV=production');
   }
   const maxStalenessMs = read.integer('MAX_STALENESS_MS', 5000, 100, 3_600_000);
+  const clockSkewMs = read.integer('CLOCK_SKEW_MS', 1000, 0, 60_000);
   const syncIntervalMs = env['SYNC_INTERVAL_MS']
     ? read.integer('SYNC_INTERVAL_MS', 1000, 10, 3_600_000)
     : undefined;
@@ -159,6 +162,7 @@ export function loadRescindConfig(env: Env): RescindConfig {
     verifiedTokenCacheMax: read.integer('VERIFIED_TOKEN_CACHE_MAX', 10_000, 0, 10_000_000),
     failMode: read.oneOf('FAIL_MODE', 'closed', ['closed', 'open'] as const),
     maxStalenessMs,
+    clockSkewMs,
     syncIntervalMs,
     adminApiKey: read.optional('ADMIN_API_KEY'),
     strategy,
