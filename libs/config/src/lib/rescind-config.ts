@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { type Milliseconds, type Seconds } from '@rescind/revocation-core';
+import { DEFAULT_CLOCK_SKEW_MS, type Milliseconds, type Seconds } from '@rescind/revocation-core';
 import {
   effectiveKeyPrefix,
   parseRedisNodes,
@@ -124,7 +124,7 @@ export function loadRescindConfig(env: Env): RescindConfig {
     read.fail('REVOCATION_STRATEGY=none is refused when NODE_ENV=production');
   }
   const maxStalenessMs = read.integer('MAX_STALENESS_MS', 5000, 100, 3_600_000);
-  const clockSkewMs = read.integer('CLOCK_SKEW_MS', 1000, 0, 60_000);
+  const clockSkewMs = read.integer('CLOCK_SKEW_MS', DEFAULT_CLOCK_SKEW_MS, 0, 60_000);
   const syncIntervalMs = env['SYNC_INTERVAL_MS']
     ? read.integer('SYNC_INTERVAL_MS', 1000, 10, 3_600_000)
     : undefined;

@@ -9,6 +9,13 @@ export interface RevocationLimits {
   readonly clockSkewMs: Milliseconds;
 }
 
+/**
+ * How far ahead of a verifier's clock a token's `iat` may be by default, and so how far past the
+ * clock every cut-off reaches: enough for hosts whose clocks NTP keeps together, small enough that
+ * logout-all (which returns once the clock has passed its cut-off) stays well under a second.
+ */
+export const DEFAULT_CLOCK_SKEW_MS: Milliseconds = 500;
+
 /** The verifier's slack on `exp - iat` against the configured lifetime (rounding). */
 export const LIFETIME_SLACK_MS: Milliseconds = 1000;
 

@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from './clock';
+import { DEFAULT_CLOCK_SKEW_MS } from './revocation-rules';
 import { RescindError } from './errors/rescind.error';
 import {
   type LogEntry,
@@ -29,7 +30,7 @@ export interface RevocationSynchronizerOptions {
   /**
    * Largest disagreement tolerated between replicas' clocks: a store-wide not-before raised by
    * this replica is `now + clockSkewMs`, so that it covers tokens from clocks ahead of ours.
-   * @default 1000
+   * @default 500
    */
   clockSkewMs?: Milliseconds;
   clock?: Clock;
@@ -96,7 +97,7 @@ export class RevocationSynchronizer {
     this.maxStalenessMs = options.maxStalenessMs ?? 5000;
     this.pageSize = options.catchUpPageSize ?? 1000;
     this.unsubscribedPollMs = options.unsubscribedPollMs ?? 25;
-    this.clockSkewMs = options.clockSkewMs ?? 1000;
+    this.clockSkewMs = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
     this.clock = options.clock ?? systemClock;
     this.schedule = options.schedule ?? scheduleWithTimer;
     this.observer = options.observer ?? {};

@@ -1,5 +1,5 @@
 import { type KeyObject, createSecretKey } from 'node:crypto';
-import { type Milliseconds, type Seconds } from '@rescind/revocation-core';
+import { DEFAULT_CLOCK_SKEW_MS, type Milliseconds, type Seconds } from '@rescind/revocation-core';
 import { effectiveKeyPrefix, type RedisNode, type RedisTopology } from '@rescind/revocation-redis';
 
 /** What a replica does once it cannot confirm it is in sync for longer than the bound. */
@@ -55,7 +55,7 @@ export interface RevocationModuleOptions {
   /**
    * Largest disagreement tolerated between the clocks of the replicas that issue and verify
    * tokens: a token issued up to this far in the future is accepted, so every cut-off (logout-all,
-   * the store-wide not-before) reaches this far past the clock that takes it. @default 1000
+   * the store-wide not-before) reaches this far past the clock that takes it. @default 500
    */
   clockSkewMs?: Milliseconds;
 }
@@ -174,6 +174,6 @@ export function resolveRevocationOptions(
       'syncIntervalMs',
       options.syncIntervalMs ?? Math.max(50, Math.min(1000, Math.floor(maxStalenessMs / 4))),
     ),
-    clockSkewMs: nonNegativeInteger('clockSkewMs', options.clockSkewMs ?? 1000),
+    clockSkewMs: nonNegativeInteger('clockSkewMs', options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS),
   };
 }

@@ -252,8 +252,12 @@ describe('Replicas synchronised through a real Redis', () => {
       expect(replica.errors).toEqual([]);
       expect(replica.sync.state.position?.epoch).not.toBe(epoch);
       expect(await admin.get(keys.epoch)).toBe(replica.sync.state.position?.epoch);
-      expect(replica.sync.isReady()).toBe(true);
-      expect(newcomer.sync.isReady()).toBe(true);
+      // Ready once the new not-before is a whole second behind the clock.
+      await replica.sync.tick();
+      await newcomer.sync.tick();
+      const readyAt = replica.cache.notBeforeMs + 1001;
+      expect(replica.sync.isReady(readyAt)).toBe(true);
+      expect(newcomer.sync.isReady(readyAt)).toBe(true);
       for (const r of [replica, newcomer]) {
         expect(r.rejects({ jti: 'stolen', iatMs: cutoffMs - 1 })).toBe(true);
         expect(r.rejects({ sub: 'alice', iatMs: cutoffMs })).toBe(true);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type CheckedClaims,
   type Clock,
+  DEFAULT_CLOCK_SKEW_MS,
   type Milliseconds,
   type LogEntry,
   parseLogEntry,
@@ -44,7 +45,7 @@ export interface RevocationStoreOptions {
   snapshotPageSize?: number;
   /**
    * Largest disagreement tolerated between replicas' clocks; a new data set's not-before is
-   * `now + clockSkewMs`, so that it covers tokens minted by a clock ahead of ours. @default 1000
+   * `now + clockSkewMs`, so that it covers tokens minted by a clock ahead of ours. @default 500
    */
   clockSkewMs?: Milliseconds;
   clock?: Clock;
@@ -66,7 +67,7 @@ export class RevocationStore implements RevocationSource {
     options: RevocationStoreOptions = {},
   ) {
     this.snapshotPageSize = options.snapshotPageSize ?? 10_000;
-    this.clockSkewMs = options.clockSkewMs ?? 1000;
+    this.clockSkewMs = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
     this.clock = options.clock ?? systemClock;
   }
 
