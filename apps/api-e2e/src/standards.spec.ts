@@ -1,6 +1,6 @@
 import { ApiClient, bearer, send, userWithTokens } from './support/api-client';
-import { E2eCluster } from './support/e2e-cluster';
-import { decodeClaims } from './support/jwt-forge';
+import { E2E_JWT_SECRET, E2eCluster } from './support/e2e-cluster';
+import { decodeClaims, signHmac } from './support/jwt-forge';
 
 const ADMIN_KEY = 'e2e-admin-key-0123456789';
 
@@ -51,9 +51,9 @@ describe('the standards and admin routes', () => {
         sub: claims['sub'],
         username: claims['username'],
         jti: claims['jti'],
-        iat: claims['iat'],
+        iat: Math.floor(claims['iat'] as number),
         exp: claims['exp'],
-        token_type: 'access_token',
+        token_type: 'Bearer',
       });
 
       const revoked = await send(
@@ -64,6 +64,30 @@ describe('the standards and admin routes', () => {
       expect(revoked.text).toBe('');
       expect(await b.meStatus(token)).toBe(401);
       expect((await introspect()).json).toEqual({ active: false });
+    });
+
+    it('revokes a token whose exp is fractional (RFC 7519 §2), by RFC 7009 and by logout', async () => {
+      const fractional = (n: number): string => {
+        const iat = Date.now() / 1000;
+        const claims = { sub: `frac-${n}`, jti: `frac-${n}-${Date.now()}`, iat };
+        return signHmac({ ...claims, exp: Math.floor(iat) + 60.5 }, E2E_JWT_SECRET);
+      };
+      const [viaOAuth, viaLogout] = [fractional(1), fractional(2)];
+      expect([await a.meStatus(viaOAuth), await a.meStatus(viaLogout)]).toEqual([200, 200]);
+
+      expect((await send(`${bUrl}/oauth/revoke`, form({ token: viaOAuth }))).status).toBe(200);
+      await b.logout(viaLogout);
+
+      for (const client of [a, b]) {
+        expect([await client.meStatus(viaOAuth), await client.meStatus(viaLogout)]).toEqual([
+          401, 401,
+        ]);
+      }
+      // The record outlives the token: an exp of X.5 is valid until X+1.
+      const jti = decodeClaims(viaLogout)['jti'] as string;
+      const ttl = Number(await cluster.redis.cli('PTTL', cluster.key('rev', 't', jti)));
+      const exp = decodeClaims(viaLogout)['exp'] as number;
+      expect(Date.now() + ttl).toBeGreaterThanOrEqual(Math.ceil(exp) * 1000 - 50);
     });
 
     it('answers 200 for unknown or invalid tokens and 400 invalid_request without one', async () => {

@@ -20,7 +20,7 @@ export type IntrospectionResponse =
       jti: string;
       iat: number;
       exp: number;
-      token_type: 'access_token';
+      token_type: 'Bearer';
     };
 
 /** The `token` parameter. @throws BadRequestException answered as RFC 6749 §5.2 `invalid_request` */
@@ -90,9 +90,10 @@ export class OAuthController {
       sub: claims.sub,
       username: claims['username'],
       jti: claims.jti,
-      iat: claims.iat,
+      // RFC 7662 §2.2: NumericDate as an integer; the token type as RFC 6749 §7.1 names it.
+      iat: Math.floor(claims.iat),
       exp: claims.exp,
-      token_type: 'access_token',
+      token_type: 'Bearer',
     };
   }
 

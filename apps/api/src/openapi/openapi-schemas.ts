@@ -59,9 +59,9 @@ export const INTROSPECTION: SchemaObject = {
     sub: { type: 'string' },
     username: { type: 'string' },
     jti: { type: 'string' },
-    iat: { type: 'number' },
+    iat: { type: 'integer' },
     exp: { type: 'integer' },
-    token_type: { type: 'string', enum: ['access_token'] },
+    token_type: { type: 'string', enum: ['Bearer'] },
   },
 };
 
