@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { formatSummary, summarize, waitFor } from '@rescind/testing';
 import { ApiClient, newCredentials, userWithTokens } from './support/api-client';
-import { E2eCluster } from './support/e2e-cluster';
-import { decodeClaims } from './support/jwt-forge';
+import { E2E_JWT_SECRET, E2eCluster } from './support/e2e-cluster';
+import { decodeClaims, signHmac } from './support/jwt-forge';
 import {
   acceptedBeyond,
   elapsed,
@@ -86,6 +86,23 @@ describe('when a user logs out everywhere', () => {
       });
       expect((await statuses(after)).flat()).toEqual(Array(9).fill(200));
     }
+  });
+
+  it('also revokes a token dated ahead by a clock within the tolerated skew, everywhere', async () => {
+    // Issued by a replica whose clock runs 400 ms ahead: accepted, as clock skew must be.
+    const iat = Date.now() / 1000 + 0.4;
+    const ahead = signHmac(
+      { sub: `skewed-${Date.now()}`, jti: `ahead-${Date.now()}`, iat, exp: Math.floor(iat) + 60 },
+      E2E_JWT_SECRET,
+    );
+    expect(await a.meStatus(ahead)).toBe(200);
+
+    await a.logoutAll(ahead);
+
+    await waitFor(async () => (await statuses([ahead])).flat().every((status) => status === 401), {
+      timeoutMs: 2_000,
+      description: 'every replica to reject the token dated ahead',
+    });
   });
 
   it("leaves other users' tokens accepted", async () => {
