@@ -16,3 +16,5 @@ export * from './lib/wait-for-http-ok';
 export * from './lib/worker-process';
 export * from './lib/latency-summary';
 export * from './lib/api-http';
+export * from './lib/build-snapshot';
+export * from './lib/tcp-proxy';

@@ -1,0 +1,141 @@
+import * as net from 'node:net';
+
+/** What a {@link TcpProxy} does with the bytes between its clients and the upstream. */
+export type TcpProxyMode = 'forward' | 'reset' | 'blackhole';
+
+/**
+ * A loopback TCP proxy to one upstream (e.g. Redis) that a test can partition and heal, to cut
+ * one process off while the others keep their connections. Two kinds of partition:
+ * `reset()` resets every connection and every new one at once (the client learns of it), and
+ * `blackhole()` keeps connections open but moves no byte in either direction (the client learns
+ * nothing, as when packets are dropped); `heal()` forwards again, first what was held back. The
+ * listening port stays bound throughout, so healing can never lose it.
+ */
+export class TcpProxy {
+  private readonly links = new Set<ProxyLink>();
+  private current: TcpProxyMode = 'forward';
+
+  private constructor(
+    private readonly server: net.Server,
+    readonly port: number,
+    private readonly upstreamPort: number,
+    private readonly upstreamHost: string,
+  ) {
+    server.on('connection', (client) => this.accept(client));
+  }
+
+  /** Listens on a free loopback port and forwards to `upstreamHost:upstreamPort`. */
+  static async start(upstreamPort: number, upstreamHost = '127.0.0.1'): Promise<TcpProxy> {
+    const server = net.createServer({ noDelay: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const { port } = server.address() as net.AddressInfo;
+    return new TcpProxy(server, port, upstreamPort, upstreamHost);
+  }
+
+  /** `<scheme>://127.0.0.1:PORT`, e.g. a replica's `REDIS_URL`. */
+  url(scheme = 'redis'): string {
+    return `${scheme}://127.0.0.1:${this.port}`;
+  }
+
+  /** What the proxy does now. */
+  get mode(): TcpProxyMode {
+    return this.current;
+  }
+
+  /** Resets every open connection and every new one until {@link heal}. */
+  reset(): void {
+    this.current = 'reset';
+    for (const link of this.links) link.reset();
+  }
+
+  /** Holds every byte in both directions, on open and new connections, until {@link heal}. */
+  blackhole(): void {
+    this.current = 'blackhole';
+    for (const link of this.links) link.hold();
+  }
+
+  /** Forwards again, beginning with whatever a blackhole held back. */
+  heal(): void {
+    this.current = 'forward';
+    for (const link of this.links) link.flow();
+  }
+
+  /**
+   * Local ports of the proxy's open connections to the upstream: what the upstream sees as the
+   * clients' addresses (e.g. to find them in Redis's `CLIENT LIST`).
+   */
+  upstreamLocalPorts(): number[] {
+    return [...this.links].flatMap((link) => link.upstreamLocalPort ?? []);
+  }
+
+  /** Stops listening and resets every connection. */
+  async close(): Promise<void> {
+    for (const link of this.links) link.reset();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: net.Socket): void {
+    client.on('error', () => undefined);
+    if (this.current === 'reset') {
+      client.resetAndDestroy();
+      return;
+    }
+    const upstream = net.connect({ host: this.upstreamHost, port: this.upstreamPort });
+    upstream.setNoDelay(true);
+    const link = new ProxyLink(client, upstream, () => this.links.delete(link));
+    this.links.add(link);
+    if (this.current === 'forward') link.flow();
+    else link.hold();
+  }
+}
+
+/** One client connection and its upstream connection; closing either closes both. */
+class ProxyLink {
+  private flowing = false;
+
+  constructor(
+    private readonly client: net.Socket,
+    private readonly upstream: net.Socket,
+    onClosed: () => void,
+  ) {
+    upstream.on('error', () => undefined);
+    const closeBoth = (): void => {
+      client.destroy();
+      upstream.destroy();
+      onClosed();
+    };
+    client.once('close', closeBoth);
+    upstream.once('close', closeBoth);
+  }
+
+  /** The upstream connection's local port, once connected. */
+  get upstreamLocalPort(): number | undefined {
+    return this.upstream.localPort;
+  }
+
+  /** Pipes both ways; bytes a blackhole kept in the sockets' buffers go first. */
+  flow(): void {
+    if (this.flowing) return;
+    this.flowing = true;
+    this.client.pipe(this.upstream);
+    this.upstream.pipe(this.client);
+  }
+
+  /** Stops reading both ways; the kernel's buffers then fill and the senders stall. */
+  hold(): void {
+    this.flowing = false;
+    this.client.unpipe(this.upstream);
+    this.upstream.unpipe(this.client);
+    this.client.pause();
+    this.upstream.pause();
+  }
+
+  /** Resets both connections. */
+  reset(): void {
+    this.client.resetAndDestroy();
+    this.upstream.resetAndDestroy();
+  }
+}
