@@ -65,6 +65,11 @@ export interface VerdictOptions {
   designed503?: (request: AuditedRequest) => boolean;
   /** Requests that may go unanswered (a killed or frozen replica). @default none */
   mayGoUnanswered?: (request: AuditedRequest) => boolean;
+  /**
+   * Rejections of tokens nobody revoked that the scenario designs (the store-wide not-before
+   * after Redis lost its data revokes every token issued before the loss). @default none
+   */
+  designedRejection?: (request: AuditedRequest) => boolean;
 }
 
 /** The auditor's findings over everything recorded. */
@@ -208,7 +213,8 @@ export class RevocationAuditor {
       if (
         request.status === 401 &&
         !this.uncertain.has(request.token) &&
-        (revoked === undefined || request.doneAtMs < revoked.startedAtMs)
+        (revoked === undefined || request.doneAtMs < revoked.startedAtMs) &&
+        !(options.designedRejection?.(request) ?? false)
       ) {
         validRejected.push(request);
       }
