@@ -70,7 +70,7 @@ describe('the standards and admin routes', () => {
       const fractional = (n: number): string => {
         const iat = Date.now() / 1000;
         const claims = { sub: `frac-${n}`, jti: `frac-${n}-${Date.now()}`, iat };
-        return signHmac({ ...claims, exp: Math.floor(iat) + 60.5 }, E2E_JWT_SECRET);
+        return signHmac({ ...claims, exp: Math.floor(iat) + 60.0005 }, E2E_JWT_SECRET);
       };
       const [viaOAuth, viaLogout] = [fractional(1), fractional(2)];
       expect([await a.meStatus(viaOAuth), await a.meStatus(viaLogout)]).toEqual([200, 200]);
@@ -83,7 +83,7 @@ describe('the standards and admin routes', () => {
           401, 401,
         ]);
       }
-      // The record outlives the token: an exp of X.5 is valid until X+1.
+      // The record outlives the token: an exp of X.0005 is valid until X+1.
       const jti = decodeClaims(viaLogout)['jti'] as string;
       const ttl = Number(await cluster.redis.cli('PTTL', cluster.key('rev', 't', jti)));
       const exp = decodeClaims(viaLogout)['exp'] as number;
