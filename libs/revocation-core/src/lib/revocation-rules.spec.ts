@@ -17,12 +17,13 @@ function validAt(exp: number, nowMs: number): boolean {
 describe('revocation rules', () => {
   describe('when a token has a fractional exp (RFC 7519 §2)', () => {
     it.each([1_700_000_060, 1_700_000_060.5, 1_700_000_060.001, 1_700_000_060.999])(
-      'revokes %p for as long as the verifier accepts it, in whole milliseconds',
+      'revokes %p for as long as a verifier up to the skew behind accepts it, in whole milliseconds',
       (exp) => {
         const revocation = tokenRevocation('j', exp, NOW, LIMITS);
+        const behind = revocation.expiresAtMs - LIMITS.clockSkewMs;
         expect(Number.isSafeInteger(revocation.expiresAtMs)).toBe(true);
-        expect(validAt(exp, revocation.expiresAtMs - 1)).toBe(true);
-        expect(validAt(exp, revocation.expiresAtMs)).toBe(false);
+        expect(validAt(exp, behind - 1)).toBe(true);
+        expect(validAt(exp, behind)).toBe(false);
       },
     );
 
@@ -31,14 +32,31 @@ describe('revocation rules', () => {
     });
   });
 
+  describe('when the clock that revokes runs ahead of a verifier (by at most the skew)', () => {
+    // The store's record lives `expiresAtMs - now` on the revoking replica's clock; a verifier
+    // whose clock is behind accepts the token that much longer (found by libs/revocation-sim).
+    it.each([1_700_000_060, 1_700_000_060.5])(
+      'keeps the record of a token with exp %p until that verifier rejects it',
+      (exp) => {
+        const takerNow = NOW;
+        const revocation = tokenRevocation('j', exp, takerNow, LIMITS);
+        const recordEndsAt = takerNow + (revocation.expiresAtMs - takerNow); // on the taker's clock
+        const verifierAtRecordEnd = recordEndsAt - LIMITS.clockSkewMs; // same instant, behind
+        expect(validAt(exp, verifierAtRecordEnd)).toBe(false);
+      },
+    );
+  });
+
   describe('when an exp lies beyond any token accepted now', () => {
     it('caps the revocation to the longest a token dated ahead by the skew can live', () => {
       const capped = tokenRevocation('j', NOW / 1000 + 86_400, NOW, LIMITS);
       const longest = NOW + 1000 + 900_000 + 2000;
-      expect(capped.expiresAtMs).toBe(longest);
+      expect(capped.expiresAtMs).toBe(longest + LIMITS.clockSkewMs);
       // The longest-lived token we accept now: dated 1 s ahead, one second of lifetime slack.
       const exp = (NOW + 1000) / 1000 + 900 + 1;
-      expect(tokenRevocation('j', exp, NOW, LIMITS).expiresAtMs).toBe(expiryOfExp(exp));
+      expect(tokenRevocation('j', exp, NOW, LIMITS).expiresAtMs).toBe(
+        expiryOfExp(exp) + LIMITS.clockSkewMs,
+      );
       expect(expiryOfExp(exp)).toBeLessThanOrEqual(longest);
     });
   });
@@ -50,10 +68,10 @@ describe('revocation rules', () => {
       expect(issuedAtMs((NOW + 500) / 1000)).toBeLessThanOrEqual(revocation.cutoffMs);
     });
 
-    it('lasts until every token it covers has expired', () => {
+    it('lasts until every token it covers has expired, on every clock within the skew', () => {
       const { cutoffMs, expiresAtMs } = userRevocation('alice', NOW, LIMITS);
       const latestExp = cutoffMs / 1000 + 900 + 1; // issued at the cut-off, with slack
-      expect(expiresAtMs).toBeGreaterThanOrEqual(expiryOfExp(latestExp));
+      expect(expiresAtMs).toBeGreaterThanOrEqual(expiryOfExp(latestExp) + LIMITS.clockSkewMs);
     });
   });
 

@@ -42,8 +42,11 @@ function longestRemainingMs(limits: RevocationLimits): Milliseconds {
 }
 
 /**
- * The revocation of one token until it expires. Without `exp` (an administrator naming a `jti`)
- * it lasts as long as any token accepted now can; an `exp` further out is capped to that.
+ * The revocation of one token until it expires on every verifier's clock: a verifier up to the
+ * tolerated skew behind the clock that took it accepts the token that much longer, and the
+ * store's record (its TTL counted from the taker's clock), index and log entry must outlive that.
+ * Without `exp` (an administrator naming a `jti`) it lasts as long as any token accepted now can;
+ * an `exp` further out is capped to that.
  */
 export function tokenRevocation(
   jti: string,
@@ -52,8 +55,8 @@ export function tokenRevocation(
   limits: RevocationLimits,
 ): TokenRevocation {
   const longest = nowMs + longestRemainingMs(limits);
-  const expiresAtMs = exp === undefined ? longest : Math.min(expiryOfExp(exp), longest);
-  return { kind: 'token', id: jti, expiresAtMs, createdAtMs: nowMs };
+  const expiry = exp === undefined ? longest : Math.min(expiryOfExp(exp), longest);
+  return { kind: 'token', id: jti, expiresAtMs: expiry + limits.clockSkewMs, createdAtMs: nowMs };
 }
 
 /**
@@ -71,7 +74,8 @@ export function userRevocation(
     kind: 'user',
     id: sub,
     cutoffMs,
-    expiresAtMs: cutoffMs + limits.accessTokenTtlMs + LIFETIME_SLACK_MS + 1000,
+    // Until the last token it covers has expired on every verifier's clock (see tokenRevocation).
+    expiresAtMs: cutoffMs + limits.accessTokenTtlMs + LIFETIME_SLACK_MS + 1000 + limits.clockSkewMs,
     createdAtMs: nowMs,
   };
 }
