@@ -299,6 +299,17 @@ function setUpReplica(
   };
 }
 
+/** A replica that holds `token:a`, alice's cut-off (both hydrated) and `token:b` (live). */
+async function withHeldRevocations(options: { catchUpPageSize?: number } = {}) {
+  const context = setUp(options);
+  const { sync, source } = context;
+  source.revoke(token('a'));
+  source.revoke(user('alice', NOW - 5));
+  await sync.onSubscribed();
+  sync.onMessage(wire(source.revoke(token('b'))));
+  return context;
+}
+
 function setUp(options: { catchUpPageSize?: number } = {}) {
   const clock = new FakeClock();
   const source = new InMemoryRevocationSource(clock);
@@ -606,16 +617,6 @@ describe('RevocationSynchronizer', () => {
   });
 
   describe('when the store lost its data', () => {
-    async function withHeldRevocations(options: { catchUpPageSize?: number } = {}) {
-      const context = setUp(options);
-      const { sync, source } = context;
-      source.revoke(token('a'));
-      source.revoke(user('alice', NOW - 5));
-      await sync.onSubscribed();
-      sync.onMessage(wire(source.revoke(token('b'))));
-      return context;
-    }
-
     it('rejects every token issued before the new data set, and writes nothing back', async () => {
       const { sync, source, observer, clock, cache, revoked } = await withHeldRevocations();
       clock.advance(10);
@@ -695,16 +696,6 @@ describe('RevocationSynchronizer', () => {
   });
 
   describe('when the log went backwards under the same epoch (a failover lost writes)', () => {
-    async function withHeldRevocations(options: { catchUpPageSize?: number } = {}) {
-      const context = setUp(options);
-      const { sync, source } = context;
-      source.revoke(token('a'));
-      source.revoke(user('alice', NOW - 5));
-      await sync.onSubscribed();
-      sync.onMessage(wire(source.revoke(token('b'))));
-      return context;
-    }
-
     it('writes back what the store lost, logged, then re-hydrates', async () => {
       const { sync, source, observer } = await withHeldRevocations();
       source.rollBackTo(1); // `user:alice` and `token:b` are lost
