@@ -1,0 +1,399 @@
+import { FAULT_KINDS, type FaultKind } from './fault-kind';
+import {
+  type FaultEntry,
+  type HistoryEntry,
+  OPERATION_KINDS,
+  type OperationEntry,
+  type OperationKind,
+  type ReadinessEntry,
+  type ReplicaLabel,
+} from './history-entry';
+
+/** The fan-out bound when neither the caller nor the history states one (contract promise 2). */
+export const DEFAULT_FAN_OUT_BOUND_MS = 100;
+
+/** Operations that revoke one token by its `jti`. */
+const TOKEN_REVOCATIONS: ReadonlySet<OperationKind> = new Set([
+  'logout',
+  'admin-revoke-jti',
+  'oauth-revoke',
+]);
+/** Operations that revoke every token of a user issued before the call. */
+const USER_CUT_OFFS: ReadonlySet<OperationKind> = new Set(['logout-all', 'admin-revoke-sub']);
+/** Examples kept of each kind of finding that is reported but is no violation. */
+const EXAMPLES = 10;
+
+/** A revoked token answered 200 by a ready replica later than its bound. */
+export interface Violation {
+  readonly read: OperationEntry;
+  /** The revocation whose deadline the read missed (the earliest one). */
+  readonly revocation: OperationEntry;
+  /** 0 on the replica that answered the revocation (read your revocation), else the fan-out bound. */
+  readonly boundMs: number;
+  /** How long after the revocation returned plus the bound the read was sent. */
+  readonly lateMs: number;
+}
+
+/** What the faults of one kind did. */
+export interface FaultFigures {
+  readonly count: number;
+  /** From injection to heal, per fault. */
+  readonly heldMs: readonly number[];
+  /** From heal until every replica was observed ready again, per fault that recovered. */
+  readonly recoveryMs: readonly number[];
+}
+
+/** Reports kept as a count and the first few examples. */
+export interface Examples {
+  readonly count: number;
+  readonly examples: readonly OperationEntry[];
+}
+
+/** Everything the checker found in one history. */
+export interface CheckResult {
+  readonly seed: number | undefined;
+  /** From the first to the last timestamp. */
+  readonly durationMs: number;
+  /** Per kind, the answers by status (`0` = no answer). */
+  readonly operations: Readonly<Record<OperationKind, Readonly<Record<string, number>>>>;
+  readonly faults: Readonly<Record<FaultKind, FaultFigures>>;
+  /** The invariant: must be empty. */
+  readonly violations: readonly Violation[];
+  /** Reads of a revoked token sent past their deadline to a replica that was ready: each one judged. */
+  readonly judgedRevokedReads: number;
+  /** Reads past their deadline not judged: the replica was under a fault, or observed not ready. */
+  readonly excusedRevokedReads: { readonly fault: number; readonly unready: number };
+  /** Tokens revoked for certain (by a revocation that returned 2xx). */
+  readonly revokedTokens: number;
+  /** Revocation calls without a 2xx or 4xx answer: they may or may not have taken effect. */
+  readonly indeterminateRevocations: number;
+  /** 401 for tokens nobody tried to revoke (fail-safe rejections, not violations). */
+  readonly validRejected: {
+    /** Issued before Redis lost its data (the designed store-wide not-before). */
+    readonly storeLoss: number;
+    /** Past their `exp`. */
+    readonly expired: number;
+    /** Anything else. */
+    readonly unexplained: Examples;
+  };
+  /** 5xx other than the designed 503. */
+  readonly errors: Examples;
+  readonly designed503: number;
+  /** Requests that got no answer (refused, reset, timed out): expected under faults. */
+  readonly unanswered: number;
+  /** Every fault healed, every replica ready again after each and at the end. */
+  readonly liveness: { readonly ok: boolean; readonly problems: readonly string[] };
+}
+
+/** Options of {@link checkHistory}. */
+export interface CheckOptions {
+  /** Overrides the history's fan-out bound. */
+  readonly fanOutBoundMs?: number;
+}
+
+interface Interval {
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * Checks a history against the invariant: no request is answered 200 for a token that was
+ * revoked — by its `jti`, or by a user cut-off (logout-all, admin `{sub}`) whose call was sent
+ * after the token's login returned — when the request was sent later than the bound after the
+ * revocation returned 2xx: at once on the replica that answered it, the fan-out bound on the
+ * others. A revocation without a 2xx answer is indeterminate and judges nothing; a cut-off
+ * overlapping the login judges nothing either. A replica under a fault (from its injection until
+ * it is observed ready after the heal) or observed not ready is not judged: "nothing lost"
+ * holds from its next ready answer on. A pure function of the history.
+ */
+export function checkHistory(
+  entries: readonly HistoryEntry[],
+  options: CheckOptions = {},
+): CheckResult {
+  const run = entries.find((entry) => entry.type === 'run');
+  const bound = options.fanOutBoundMs ?? run?.fanOutBoundMs ?? DEFAULT_FAN_OUT_BOUND_MS;
+  const operations = entries.filter((entry): entry is OperationEntry => entry.type === 'op');
+  const faults = entries.filter((entry): entry is FaultEntry => entry.type === 'fault');
+  const readiness = entries.filter((entry): entry is ReadinessEntry => entry.type === 'ready');
+
+  const logins = new Map<string, OperationEntry>();
+  const byToken = new Map<string, OperationEntry[]>();
+  const byUser = new Map<string, OperationEntry[]>();
+  let indeterminateRevocations = 0;
+  for (const op of operations) {
+    if (op.kind === 'login' && op.status === 200 && op.jti !== undefined) logins.set(op.jti, op);
+    const revokes = TOKEN_REVOCATIONS.has(op.kind) || USER_CUT_OFFS.has(op.kind);
+    if (!revokes || isClientError(op.status)) continue;
+    if (!isSuccess(op.status)) indeterminateRevocations += 1;
+    if (TOKEN_REVOCATIONS.has(op.kind) && op.jti !== undefined) push(byToken, op.jti, op);
+    if (USER_CUT_OFFS.has(op.kind) && op.sub !== undefined) push(byUser, op.sub, op);
+  }
+
+  const faultWindows = underFault(faults, readiness);
+  const unreadyWindows = observedUnready(readiness);
+  const wipes = faults.filter((fault) => fault.kind === 'redis-wipe');
+  const violations: Violation[] = [];
+  const unexplained: OperationEntry[] = [];
+  const errors: OperationEntry[] = [];
+  let judged = 0;
+  let excusedByFault = 0;
+  let excusedUnready = 0;
+  let storeLoss = 0;
+  let expired = 0;
+  let unexplainedCount = 0;
+  let errorCount = 0;
+  let designed503 = 0;
+  let unanswered = 0;
+  const revokedTokens = new Set<string>();
+
+  for (const op of operations) {
+    if (op.status === 0) unanswered += 1;
+    else if (op.status === 503) designed503 += 1;
+    else if (op.status >= 500) {
+      errorCount += 1;
+      if (errors.length < EXAMPLES) errors.push(op);
+    }
+    if (op.kind !== 'read' || op.jti === undefined) continue;
+    const login = logins.get(op.jti);
+    if (login === undefined) continue;
+    // A cut-off that returned 2xx took effect before it returned; one without an answer may
+    // take effect later still (a frozen replica handles it when it resumes), so it may cover
+    // tokens issued after it failed.
+    const attempts = [
+      ...(byToken.get(op.jti) ?? []),
+      ...(byUser.get(login.sub ?? '') ?? []).filter(
+        (cut) => !isSuccess(cut.status) || cut.doneAt >= login.sentAt,
+      ),
+    ];
+    const certain = attempts.filter(
+      (revocation) =>
+        isSuccess(revocation.status) &&
+        (TOKEN_REVOCATIONS.has(revocation.kind) || login.doneAt < revocation.sentAt),
+    );
+    if (certain.length > 0) revokedTokens.add(op.jti);
+    const deadline = earliestDeadline(certain, op.replica, bound);
+    if (deadline !== undefined && op.sentAt > deadline.at) {
+      if (within(faultWindows.get(op.replica), op.sentAt)) excusedByFault += 1;
+      else if (within(unreadyWindows.get(op.replica), op.sentAt)) excusedUnready += 1;
+      else {
+        judged += 1;
+        if (op.status === 200) {
+          violations.push({
+            read: op,
+            revocation: deadline.revocation,
+            boundMs: deadline.boundMs,
+            lateMs: op.sentAt - deadline.at,
+          });
+        }
+      }
+    }
+    if (op.status === 401 && !attempts.some((revocation) => revocation.sentAt < op.doneAt)) {
+      if (login.exp !== undefined && op.doneAt >= login.exp * 1000) expired += 1;
+      else if (wipes.some((wipe) => lostBefore(wipe, faults, login, op))) storeLoss += 1;
+      else {
+        unexplainedCount += 1;
+        if (unexplained.length < EXAMPLES) unexplained.push(op);
+      }
+    }
+  }
+
+  return {
+    seed: run?.seed,
+    durationMs: span(entries),
+    operations: countOperations(operations),
+    faults: faultFigures(faults),
+    violations,
+    judgedRevokedReads: judged,
+    excusedRevokedReads: { fault: excusedByFault, unready: excusedUnready },
+    revokedTokens: revokedTokens.size,
+    indeterminateRevocations,
+    validRejected: {
+      storeLoss,
+      expired,
+      unexplained: { count: unexplainedCount, examples: unexplained },
+    },
+    errors: { count: errorCount, examples: errors },
+    designed503,
+    unanswered,
+    liveness: liveness(entries, faults),
+  };
+}
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+function isClientError(status: number): boolean {
+  return status >= 400 && status < 500;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
+function earliestDeadline(
+  revocations: readonly OperationEntry[],
+  replica: ReplicaLabel,
+  bound: number,
+): { at: number; revocation: OperationEntry; boundMs: number } | undefined {
+  let best: { at: number; revocation: OperationEntry; boundMs: number } | undefined;
+  for (const revocation of revocations) {
+    const boundMs = revocation.replica === replica ? 0 : bound;
+    const at = revocation.doneAt + boundMs;
+    if (best === undefined || at < best.at) best = { at, revocation, boundMs };
+  }
+  return best;
+}
+
+function within(intervals: readonly Interval[] | undefined, at: number): boolean {
+  return (intervals ?? []).some((interval) => interval.from <= at && at <= interval.to);
+}
+
+/** Readiness answers of each replica that said ready, in the order they were sent. */
+function readyAnswers(readiness: readonly ReadinessEntry[]): Map<ReplicaLabel, ReadinessEntry[]> {
+  const byReplica = new Map<ReplicaLabel, ReadinessEntry[]>();
+  for (const entry of readiness) if (entry.ready) push(byReplica, entry.replica, entry);
+  for (const list of byReplica.values()) list.sort((a, b) => a.sentAt - b.sentAt);
+  return byReplica;
+}
+
+/**
+ * Per replica, from each fault's injection until the first ready answer to a poll sent after
+ * the heal returned (for ever if there is none).
+ */
+function underFault(
+  faults: readonly FaultEntry[],
+  readiness: readonly ReadinessEntry[],
+): Map<ReplicaLabel, Interval[]> {
+  const ready = readyAnswers(readiness);
+  const windows = new Map<ReplicaLabel, Interval[]>();
+  for (const start of faults) {
+    if (start.phase !== 'start') continue;
+    const healed = faults.find((fault) => fault.id === start.id && fault.phase === 'healed');
+    for (const replica of start.replicas) {
+      const again =
+        healed === undefined
+          ? undefined
+          : (ready.get(replica) ?? []).find((answer) => answer.sentAt >= healed.at);
+      push(windows, replica, { from: start.at, to: again?.doneAt ?? Infinity });
+    }
+  }
+  return windows;
+}
+
+/**
+ * Per replica, each stretch in which it was observed not ready: from the last poll that found it
+ * ready (sent) to the first that found it ready again (answered). A replica that is not ready is
+ * exempt from the fan-out bound (contract promise 2: "every other ready replica").
+ */
+function observedUnready(readiness: readonly ReadinessEntry[]): Map<ReplicaLabel, Interval[]> {
+  const byReplica = new Map<ReplicaLabel, ReadinessEntry[]>();
+  for (const entry of readiness) push(byReplica, entry.replica, entry);
+  const windows = new Map<ReplicaLabel, Interval[]>();
+  for (const [replica, answers] of byReplica) {
+    answers.sort((a, b) => a.sentAt - b.sentAt);
+    let lastReady = -Infinity;
+    let since: number | undefined;
+    for (const answer of answers) {
+      if (!answer.ready) since ??= lastReady;
+      else {
+        if (since !== undefined) push(windows, replica, { from: since, to: answer.doneAt });
+        since = undefined;
+        lastReady = answer.sentAt;
+      }
+    }
+    if (since !== undefined) push(windows, replica, { from: since, to: Infinity });
+  }
+  return windows;
+}
+
+// A token issued before Redis lost its data, rejected after the loss: the store-wide not-before.
+function lostBefore(
+  wipe: FaultEntry,
+  faults: readonly FaultEntry[],
+  login: OperationEntry,
+  read: OperationEntry,
+): boolean {
+  if (wipe.phase !== 'start' || read.doneAt < wipe.at) return false;
+  // Until every replica has noticed the empty store, a login may still get a token that the
+  // not-before raised on noticing covers.
+  const recovered = faults.find((fault) => fault.id === wipe.id && fault.phase === 'recovered');
+  return login.sentAt < (recovered?.at ?? Infinity);
+}
+
+function countOperations(
+  operations: readonly OperationEntry[],
+): Record<OperationKind, Record<string, number>> {
+  const counts = Object.fromEntries(OPERATION_KINDS.map((kind) => [kind, {}])) as Record<
+    OperationKind,
+    Record<string, number>
+  >;
+  for (const op of operations) {
+    const byStatus = counts[op.kind];
+    byStatus[String(op.status)] = (byStatus[String(op.status)] ?? 0) + 1;
+  }
+  return counts;
+}
+
+function faultFigures(faults: readonly FaultEntry[]): Record<FaultKind, FaultFigures> {
+  const figures = Object.fromEntries(
+    FAULT_KINDS.map((kind) => [
+      kind,
+      { count: 0, heldMs: [] as number[], recoveryMs: [] as number[] },
+    ]),
+  ) as Record<FaultKind, { count: number; heldMs: number[]; recoveryMs: number[] }>;
+  for (const start of faults) {
+    if (start.phase !== 'start') continue;
+    const kind = figures[start.kind];
+    kind.count += 1;
+    const healed = faults.find((fault) => fault.id === start.id && fault.phase === 'healed');
+    const recovered = faults.find((fault) => fault.id === start.id && fault.phase === 'recovered');
+    if (healed !== undefined) kind.heldMs.push(healed.at - start.at);
+    if (healed !== undefined && recovered?.ok === true)
+      kind.recoveryMs.push(recovered.at - healed.at);
+  }
+  return figures;
+}
+
+function liveness(
+  entries: readonly HistoryEntry[],
+  faults: readonly FaultEntry[],
+): { ok: boolean; problems: string[] } {
+  const problems: string[] = [];
+  for (const start of faults) {
+    if (start.phase !== 'start') continue;
+    const phases = faults.filter((fault) => fault.id === start.id);
+    const recovered = phases.find((fault) => fault.phase === 'recovered');
+    if (!phases.some((fault) => fault.phase === 'healed')) {
+      problems.push(`fault #${start.id} (${start.kind}) was never healed`);
+    } else if (recovered === undefined || recovered.ok !== true) {
+      problems.push(
+        `after fault #${start.id} (${start.kind}) not every replica was ready again${recovered?.detail === undefined ? '' : `: ${recovered.detail}`}`,
+      );
+    }
+  }
+  const verdicts = entries.filter((entry) => entry.type === 'liveness');
+  if (verdicts.length === 0) problems.push('the run did not finish (no liveness verdict)');
+  for (const verdict of verdicts) if (!verdict.ok) problems.push(verdict.detail);
+  return { ok: problems.length === 0, problems };
+}
+
+function span(entries: readonly HistoryEntry[]): number {
+  let first = Infinity;
+  let last = -Infinity;
+  for (const entry of entries) {
+    const times =
+      entry.type === 'op' || entry.type === 'ready'
+        ? [entry.sentAt, entry.doneAt]
+        : entry.type === 'run'
+          ? [entry.startedAt]
+          : [entry.at];
+    for (const time of times) {
+      first = Math.min(first, time);
+      last = Math.max(last, time);
+    }
+  }
+  return last >= first ? last - first : 0;
+}
