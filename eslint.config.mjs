@@ -56,6 +56,19 @@ export default tseslint.config(
               ],
             },
             {
+              // The deterministic simulation: the core driven by model stores and buses.
+              sourceTag: 'type:sim',
+              onlyDependOnLibsWithTags: ['type:core'],
+              bannedExternalImports: [
+                '@nestjs/*',
+                'ioredis',
+                'bullmq',
+                'fastify',
+                'express',
+                'prom-client',
+              ],
+            },
+            {
               sourceTag: 'type:config',
               onlyDependOnLibsWithTags: ['type:core', 'type:redis'],
               bannedExternalImports: ['@nestjs/*', 'fastify', 'express'],

@@ -1,0 +1,186 @@
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { type Violation } from './lib/checker';
+import { runParallel } from './lib/parallel-run';
+import { formatSchedule, type Schedule } from './lib/schedule';
+import { shrink } from './lib/shrink';
+import { runSchedule, type RunOptions, scheduleOf } from './lib/simulation';
+
+/*
+ * The deterministic simulation of the revocation core, from the command line:
+ *
+ *   npm run simulate -- [--schedules N] [--seed S] [--minutes M] [--workers W]
+ *                       [--stop-on-failure] [--logins-anywhere] [--no-shrink]
+ *   npm run simulate -- --seed S --schedules 1 --trace    one schedule, traced
+ *   npm run simulate -- --replay FILE|JSON [--trace]       a (shrunk) schedule, exactly
+ *
+ * Exit status 1 when a promise was broken (known findings do not count).
+ */
+
+interface Args {
+  schedules: number;
+  seed: number;
+  minutes?: number;
+  workers: number;
+  stopOnFailure: boolean;
+  shrink: boolean;
+  trace: boolean;
+  replay?: string;
+  run: RunOptions;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = {
+    schedules: 100_000,
+    seed: 0,
+    workers: Math.max(1, Math.min(availableParallelism(), 8)),
+    stopOnFailure: false,
+    shrink: true,
+    trace: false,
+    run: {},
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string => {
+      const next = argv[++i];
+      if (next === undefined) throw new Error(`${flag} needs a value`);
+      return next;
+    };
+    switch (flag) {
+      case '--schedules':
+        args.schedules = Number(value());
+        break;
+      case '--seed':
+        args.seed = Number(value());
+        break;
+      case '--minutes':
+        args.minutes = Number(value());
+        break;
+      case '--workers':
+        args.workers = Number(value());
+        break;
+      case '--stop-on-failure':
+        args.stopOnFailure = true;
+        break;
+      case '--no-shrink':
+        args.shrink = false;
+        break;
+      case '--trace':
+        args.trace = true;
+        break;
+      case '--logins-anywhere':
+        args.run = { ...args.run, loginsAnywhere: true };
+        break;
+      case '--replay':
+        args.replay = value();
+        break;
+      default:
+        throw new Error(`unknown option ${String(flag)}`);
+    }
+  }
+  for (const [name, n] of Object.entries({ schedules: args.schedules, seed: args.seed })) {
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${name} must be a whole number`);
+  }
+  return args;
+}
+
+function say(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function describeViolations(violations: readonly Violation[]): string {
+  return violations.map((v) => `  ${v.kind}: ${v.message}`).join('\n');
+}
+
+/** Runs one schedule and prints what happened; 1 when it broke a promise. */
+async function runOne(schedule: Schedule, args: Args): Promise<number> {
+  const outcome = await runSchedule(schedule, { ...args.run, trace: args.trace });
+  say(`schedule of seed ${schedule.seed}, ${schedule.steps.length} steps:`);
+  say(formatSchedule(schedule));
+  if (outcome.trace !== undefined) {
+    say('\ntrace (ms since start):');
+    say(outcome.trace.join('\n'));
+  }
+  say(`\nfingerprint ${outcome.fingerprint.toString(16)}`);
+  if (outcome.known.length > 0) say(`known findings:\n${describeViolations(outcome.known)}`);
+  if (outcome.violations.length === 0) {
+    say('no violation');
+    return 0;
+  }
+  say(`VIOLATIONS:\n${describeViolations(outcome.violations)}`);
+  return 1;
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.replay !== undefined) {
+    const text = args.replay.trim().startsWith('{')
+      ? args.replay
+      : readFileSync(args.replay, 'utf8');
+    return runOne(JSON.parse(text) as Schedule, args);
+  }
+  if (args.schedules === 1) return runOne(scheduleOf(args.seed), args);
+
+  say(
+    `simulating ${args.schedules} schedules from seed ${args.seed} on ${args.workers} ` +
+      `worker thread(s)${args.minutes === undefined ? '' : `, at most ${args.minutes} min`}`,
+  );
+  let lastPrint = 0;
+  const report = await runParallel({
+    from: args.seed,
+    count: args.schedules,
+    workers: args.workers,
+    stopOnFailure: args.stopOnFailure,
+    run: args.run,
+    ...(args.minutes === undefined ? {} : { deadlineMs: args.minutes * 60_000 }),
+    onProgress: (done, ms) => {
+      if (ms - lastPrint < 10_000) return;
+      lastPrint = ms;
+      say(`  ${done} schedules, ${Math.round((done / ms) * 1000)}/s`);
+    },
+  });
+  const seconds = report.elapsedMs / 1000;
+  say(
+    `${report.schedules} schedules in ${seconds.toFixed(1)} s ` +
+      `(${Math.round(report.schedules / seconds)}/s), ${report.failures.length} failing`,
+  );
+  for (const [finding, seeds] of Object.entries(report.known)) {
+    say(`known finding ${finding}: ${seeds.length} schedule(s), e.g. seed ${seeds[0]}`);
+  }
+  const first = report.first;
+  if (first === undefined) return 0;
+  say(
+    `\nfirst failure: seed ${first.seed}, seen after ${first.schedulesRun} schedules and ` +
+      `${(first.atMs / 1000).toFixed(1)} s`,
+  );
+  say(describeViolations(first.violations));
+  const seeds = report.failures.slice(0, 20).map((f) => f.seed);
+  say(`failing seeds: ${seeds.join(' ')}${report.failures.length > 20 ? ' …' : ''}`);
+  if (!args.shrink) return 1;
+  const failing = scheduleOf(first.seed);
+  const kind = first.violations[0]?.kind;
+  const shrunk = await shrink(failing, kind, args.run);
+  say(
+    `\nshrunk from ${failing.steps.length} to ${shrunk.schedule.steps.length} steps ` +
+      `(${shrunk.runs} runs), still failing with ${String(kind)}:`,
+  );
+  say(formatSchedule(shrunk.schedule));
+  const flags = args.run.loginsAnywhere === true ? ' --logins-anywhere' : '';
+  say(
+    `\nreplay: npm run simulate -- --replay '${JSON.stringify(shrunk.schedule)}'${flags} --trace`,
+  );
+  say(
+    `(the whole schedule: npm run simulate -- --seed ${first.seed} --schedules 1${flags} --trace)`,
+  );
+  return 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+  },
+);
