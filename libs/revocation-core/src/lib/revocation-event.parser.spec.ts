@@ -248,6 +248,17 @@ describe('parseLogEntry', () => {
       reason: 'Malformed revocation event: unknown kind',
     });
   });
+
+  it('keeps the id of the entry it follows, when it has a number and the id is well formed', () => {
+    const newer = { ...tokenEvent, v: 2, kind: 'session' };
+    expect(parseLogEntry(body({ ...newer, prevLogId: '4-0' }), '5-0')).toMatchObject({
+      seq: 7,
+      prevLogId: '4-0',
+    });
+    expect(parseLogEntry(body({ ...newer, prevLogId: 'x' }), '5-0')).not.toHaveProperty(
+      'prevLogId',
+    );
+  });
 });
 
 describe('isRevocationId', () => {

@@ -93,9 +93,10 @@ export function parseLogEntry(body: string | undefined, logId: string): LogEntry
     return parseRevocationEvent({ ...(raw as object), logId });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    const seq = (raw as { seq?: unknown } | null)?.seq;
-    return isTimestamp(seq) && seq >= 1
-      ? { kind: 'unreadable', logId, seq, reason }
-      : { kind: 'unreadable', logId, reason };
+    const { seq, prevLogId } = (raw ?? {}) as { seq?: unknown; prevLogId?: unknown };
+    if (!isTimestamp(seq) || seq < 1) return { kind: 'unreadable', logId, reason };
+    return typeof prevLogId === 'string' && LOG_ID.test(prevLogId)
+      ? { kind: 'unreadable', logId, seq, prevLogId, reason }
+      : { kind: 'unreadable', logId, seq, reason };
   }
 }

@@ -106,13 +106,15 @@ class InMemoryRevocationSource implements RevocationSource {
   }
 
   /** Appends an entry no build can read, as a bad writer or a newer build might. */
-  appendUnreadable(seq?: number): void {
+  appendUnreadable(seq?: number, prevLogId?: string): void {
     const logId = `${this.streamMs++}-0`;
     if (seq !== undefined) this.seq = seq;
     this.log.push(
       seq === undefined
         ? { kind: 'unreadable', logId, reason: 'garbage' }
-        : { kind: 'unreadable', logId, seq, reason: 'unknown kind' },
+        : prevLogId === undefined
+          ? { kind: 'unreadable', logId, seq, reason: 'unknown kind' }
+          : { kind: 'unreadable', logId, seq, prevLogId, reason: 'unknown kind' },
     );
     this.lastId = logId;
   }
@@ -865,6 +867,27 @@ describe('RevocationSynchronizer', () => {
       expect(observer.causes()).toContain('store-reset');
       expect(revoked('y')).toBe(true);
       expect(revoked('z')).toBe(true);
+      expect(source.live.has('token:old')).toBe(true);
+    });
+
+    it('notices it when its next entry, of a newer build, follows another one', async () => {
+      // Found by libs/revocation-sim: the promoted node's clock was behind, so `y` sorts before
+      // `old`, and the only entry after `old` is one this build cannot read, numbered 4.
+      const context = setUp();
+      const { sync, source, observer, revoked } = context;
+      source.revoke(token('a'));
+      source.revoke(token('b'));
+      await sync.onSubscribed();
+      sync.onMessage(wire(source.revoke(token('old'))));
+      source.failOver(2, ['2-1']);
+      const y = source.revoke(token('y')) as RevocationEvent;
+      source.appendUnreadable(4, y.logId);
+
+      await sync.tick();
+      await settle();
+
+      expect(observer.causes()).toContain('store-reset');
+      expect(revoked('y')).toBe(true);
       expect(source.live.has('token:old')).toBe(true);
     });
 

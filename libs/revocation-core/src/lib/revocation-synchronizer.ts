@@ -337,6 +337,10 @@ export class RevocationSynchronizer {
       const before = position.seq;
       for (const entry of entries) {
         if (entry.kind === 'unreadable') {
+          // What can be read of its position is judged like a readable entry's: a number we
+          // have, or the next one appended after another entry than ours, is another history.
+          if (entry.seq !== undefined && entry.seq <= position.seq) return 'diverged';
+          if (entry.seq === position.seq + 1 && !follows(entry, position)) return 'diverged';
           position = this.stepOver(entry, position);
           continue;
         }
@@ -407,7 +411,7 @@ function isLogIdBefore(a: string, b: string): boolean {
   return am < bm || (am === bm && an < bn);
 }
 
-/** Whether the event was appended right after the position's entry (unknown counts as yes). */
-function follows(event: RevocationEvent, position: LogPosition): boolean {
+/** Whether the entry was appended right after the position's entry (unknown counts as yes). */
+function follows(event: { readonly prevLogId?: string }, position: LogPosition): boolean {
   return event.prevLogId === undefined || event.prevLogId === position.logId;
 }

@@ -75,6 +75,11 @@ export interface UnreadableLogEntry {
   readonly logId: string;
   /** Its sequence number when that much could be read; such an entry still fills its number. */
   readonly seq?: number;
+  /**
+   * The id of the entry it was appended after, when that much could be read: like a readable
+   * entry's, it tells whether the entry continues the history the replica holds.
+   */
+  readonly prevLogId?: string;
   /** Why it could not be read. */
   readonly reason: string;
 }
