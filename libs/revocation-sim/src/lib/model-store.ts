@@ -16,6 +16,16 @@ export class RedisReplyError extends Error {
 /** What `SET … PX` answers to a TTL that is not a whole number. */
 export const NOT_AN_INTEGER = 'ERR value is not an integer or out of range';
 
+/**
+ * The `PX` argument as Redis reads it: a whole number of milliseconds, or the error reply (a
+ * script's number reaches Redis as text, so a fraction stays a fraction).
+ * @throws RedisReplyError
+ */
+export function pxMilliseconds(ttl: number): number {
+  if (!Number.isSafeInteger(ttl)) throw new RedisReplyError(NOT_AN_INTEGER);
+  return ttl;
+}
+
 interface StoredRecord {
   readonly json: string;
   /** Server-clock instant at which Redis drops the key. */
@@ -322,10 +332,9 @@ export class ModelStore {
   }
 
   private setRecord(key: string, json: string, ttl: number): void {
-    if (!Number.isInteger(ttl)) throw new RedisReplyError(NOT_AN_INTEGER);
     const records = this.data.records;
     const before = records.get(key);
-    records.set(key, { json, expiresAt: this.serverNow() + ttl });
+    records.set(key, { json, expiresAt: this.serverNow() + pxMilliseconds(ttl) });
     this.journal.push(() =>
       before === undefined ? records.delete(key) : records.set(key, before),
     );

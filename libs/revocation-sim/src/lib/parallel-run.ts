@@ -60,10 +60,16 @@ require.extensions['.ts'] = (module, filename) => {
 require(workerData.file);
 `;
 
+/** A young generation larger than the default: a schedule allocates a few MB of short-lived promises. */
+const resourceLimits = { maxYoungGenerationSizeMb: 48 };
+
 function startWorker(): Worker {
-  if (__filename.endsWith('.js')) return new Worker(join(__dirname, 'simulation-worker.js'));
+  if (__filename.endsWith('.js')) {
+    return new Worker(join(__dirname, 'simulation-worker.js'), { resourceLimits });
+  }
   return new Worker(SOURCE_LOADER, {
     eval: true,
+    resourceLimits,
     workerData: {
       root: resolve(__dirname, '../../../..'),
       file: join(__dirname, 'simulation-worker.ts'),

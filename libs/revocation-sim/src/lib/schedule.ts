@@ -85,7 +85,7 @@ export function generateSchedule(seed: number, config: SimConfig): Schedule {
     const kind = prng.chance(faultRate)
       ? prng.weighted(FAULTS as Record<ActionKind, number>)
       : prng.weighted(CLIENT as Record<ActionKind, number>);
-    const dt = prng.chance(0.3) ? 0 : prng.pick([1, 2, 5, 10, 30, 60, 150, 400]);
+    const dt = prng.chance(0.3) ? 0 : prng.pick([1, 2, 5, 10, 30, 60, 150, 300]);
     steps.push({ dt, a: drawAction(kind, prng, r, users, config) });
   }
   return { seed, steps };

@@ -26,9 +26,9 @@ export interface RunResult {
 
 /**
  * Microtask turns after each event: every chain of awaits the core starts finishes within 8 (a
- * spec checks that 200 turns change no run), so 12 leave a margin.
+ * spec checks that 200 turns change no run), so 10 leave a margin.
  */
-export const SETTLE_TURNS = 12;
+export const SETTLE_TURNS = 10;
 
 /**
  * The simulated world: one global clock and event queue, the model store, the bus, the worker,
@@ -430,12 +430,12 @@ export class World implements Network {
     // Until every running replica is ready and every revocation has had time to reach them all,
     // at most the quiet period.
     const end = this.now + quietPeriodMs(this.config);
-    const bound = this.checker.bounds.failoverMs;
+    const { fanOutMs, failoverMs } = this.checker.bounds;
     const step = Math.max(10, this.config.syncIntervalMs / 2);
     for (;;) {
       await this.advanceTo(Math.min(end, this.now + step));
       if (this.now >= end) break;
-      const earliest = Math.max(this.lastAckAt, this.lastLostAt) + bound;
+      const earliest = Math.max(this.lastAckAt + fanOutMs, this.lastLostAt + failoverMs);
       if (this.now < earliest || this.inFlightCalls > 0) continue;
       if (this.replicas.every((r) => !r.alive || r.isReady())) break;
     }
