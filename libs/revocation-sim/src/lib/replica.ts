@@ -170,16 +170,18 @@ export class Replica implements EventOwner {
 
   /**
    * TokenService.sign: an `iat` to the millisecond, dated just after the store-wide not-before
-   * when that is ahead of the clock (within the skew). `fractional` imitates another signer:
-   * a sub-millisecond `iat` and an `exp` half a second past a whole second (RFC 7519 §2).
+   * when that is ahead of the clock (within the skew). `expFraction` imitates another signer: a
+   * sub-millisecond `iat` and an `exp` that fraction past a whole second (RFC 7519 §2); 0.5005
+   * is no whole number of milliseconds either.
    */
-  issue(sub: string, jti: string, fractional: boolean): TokenClaims {
+  issue(sub: string, jti: string, expFraction: 0 | 0.5 | 0.5005): TokenClaims {
+    const fractional = expFraction !== 0;
     const now = this.now();
     const skew = this.net.config.clockSkewMs;
     const ttl = this.net.config.accessTokenTtlSeconds;
     const nowMs = Math.max(now, Math.min(this.cache.notBeforeMs + 1, now + skew));
     const iat = fractional ? (nowMs + 0.4) / 1000 : nowMs / 1000;
-    const exp = fractional ? Math.floor(iat) + ttl + 0.5 : Math.floor(iat) + ttl;
+    const exp = Math.floor(iat) + ttl + expFraction;
     return { jti, sub, iat, exp, iatMs: issuedAtMs(iat) };
   }
 
