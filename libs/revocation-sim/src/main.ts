@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { type Violation } from './lib/checker';
 import { runParallel } from './lib/parallel-run';
-import { formatSchedule, type Schedule } from './lib/schedule';
+import { type ActionKind, formatSchedule, type Schedule } from './lib/schedule';
 import { shrink } from './lib/shrink';
 import { runSchedule, type RunOptions, scheduleOf } from './lib/simulation';
 
@@ -11,6 +11,7 @@ import { runSchedule, type RunOptions, scheduleOf } from './lib/simulation';
  *
  *   npm run simulate -- [--schedules N] [--seed S] [--minutes M] [--workers W]
  *                       [--stop-on-failure] [--logins-anywhere] [--no-shrink]
+ *                       [--without KIND,KIND…]   (kinds of step left out, e.g. failover)
  *   npm run simulate -- --seed S --schedules 1 --trace    one schedule, traced
  *   npm run simulate -- --replay FILE|JSON [--trace]       a (shrunk) schedule, exactly
  *
@@ -71,6 +72,9 @@ function parseArgs(argv: readonly string[]): Args {
       case '--logins-anywhere':
         args.run = { ...args.run, loginsAnywhere: true };
         break;
+      case '--without':
+        args.run = { ...args.run, without: value().split(',') as ActionKind[] };
+        break;
       case '--replay':
         args.replay = value();
         break;
@@ -119,7 +123,7 @@ async function main(): Promise<number> {
       : readFileSync(args.replay, 'utf8');
     return runOne(JSON.parse(text) as Schedule, args);
   }
-  if (args.schedules === 1) return runOne(scheduleOf(args.seed), args);
+  if (args.schedules === 1) return runOne(scheduleOf(args.seed, args.run.without), args);
 
   say(
     `simulating ${args.schedules} schedules from seed ${args.seed} on ${args.workers} ` +
@@ -157,7 +161,7 @@ async function main(): Promise<number> {
   const seeds = report.failures.slice(0, 20).map((f) => f.seed);
   say(`failing seeds: ${seeds.join(' ')}${report.failures.length > 20 ? ' …' : ''}`);
   if (!args.shrink) return 1;
-  const failing = scheduleOf(first.seed);
+  const failing = scheduleOf(first.seed, args.run.without);
   const kind = first.violations[0]?.kind;
   const shrunk = await shrink(failing, kind, args.run);
   say(
@@ -165,7 +169,9 @@ async function main(): Promise<number> {
       `(${shrunk.runs} runs), still failing with ${String(kind)}:`,
   );
   say(formatSchedule(shrunk.schedule));
-  const flags = args.run.loginsAnywhere === true ? ' --logins-anywhere' : '';
+  const flags =
+    (args.run.loginsAnywhere === true ? ' --logins-anywhere' : '') +
+    (args.run.without === undefined ? '' : ` --without ${args.run.without.join(',')}`);
   say(
     `\nreplay: npm run simulate -- --replay '${JSON.stringify(shrunk.schedule)}'${flags} --trace`,
   );

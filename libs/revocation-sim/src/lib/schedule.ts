@@ -49,7 +49,8 @@ export interface Schedule {
   readonly steps: readonly Step[];
 }
 
-type ActionKind = Action['k'];
+/** The kinds of step. */
+export type ActionKind = Action['k'];
 
 const CLIENT: Partial<Record<ActionKind, number>> = {
   login: 16,
@@ -74,21 +75,34 @@ const FAULTS: Partial<Record<ActionKind, number>> = {
   badMessage: 1,
 };
 
-/** Draws the steps of a schedule from its seed. */
-export function generateSchedule(seed: number, config: SimConfig): Schedule {
+/** Draws the steps of a schedule from its seed, leaving out the kinds of step in `without`. */
+export function generateSchedule(
+  seed: number,
+  config: SimConfig,
+  without: readonly ActionKind[] = [],
+): Schedule {
   const prng = new Prng(seed);
+  const clients = withoutKinds(CLIENT, without);
+  const faults = withoutKinds(FAULTS, without);
   const faultRate = prng.pick([0, 0.1, 0.25, 0.4]);
   const users = prng.between(1, 3);
   const r = (): number => prng.int(config.replicas.length);
   const steps: Step[] = [];
   for (let i = 0; i < config.steps; i++) {
-    const kind = prng.chance(faultRate)
-      ? prng.weighted(FAULTS as Record<ActionKind, number>)
-      : prng.weighted(CLIENT as Record<ActionKind, number>);
+    const kind = prng.chance(faultRate) ? prng.weighted(faults) : prng.weighted(clients);
     const dt = prng.chance(0.3) ? 0 : prng.pick([1, 2, 5, 10, 30, 60, 150, 300]);
     steps.push({ dt, a: drawAction(kind, prng, r, users, config) });
   }
   return { seed, steps };
+}
+
+function withoutKinds(
+  weights: Partial<Record<ActionKind, number>>,
+  without: readonly ActionKind[],
+): Record<ActionKind, number> {
+  const kept = { ...weights };
+  for (const kind of without) kept[kind] = 0;
+  return kept as Record<ActionKind, number>;
 }
 
 function drawAction(

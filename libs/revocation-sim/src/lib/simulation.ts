@@ -1,5 +1,5 @@
 import { type Violation } from './checker';
-import { generateSchedule, type Schedule } from './schedule';
+import { type ActionKind, generateSchedule, type Schedule } from './schedule';
 import { drawConfig } from './sim-config';
 import { World } from './world';
 
@@ -21,6 +21,8 @@ export interface RunOptions {
   readonly trace?: boolean;
   /** Logins reach replicas that are not ready (finding B; off: through the load balancer). */
   readonly loginsAnywhere?: boolean;
+  /** Kinds of step generated schedules leave out (to single out one way to fail). */
+  readonly without?: readonly ActionKind[];
 }
 
 /** Runs one schedule and returns what the checker saw. */
@@ -42,11 +44,11 @@ export async function runSchedule(
 }
 
 /** The schedule a seed generates. */
-export function scheduleOf(seed: number): Schedule {
-  return generateSchedule(seed, drawConfig(seed));
+export function scheduleOf(seed: number, without: readonly ActionKind[] = []): Schedule {
+  return generateSchedule(seed, drawConfig(seed), without);
 }
 
 /** Runs the schedule of `seed`. */
 export function runSeed(seed: number, options: RunOptions = {}): Promise<ScheduleOutcome> {
-  return runSchedule(scheduleOf(seed), options);
+  return runSchedule(scheduleOf(seed, options.without), options);
 }
