@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { type Violation } from './lib/checker';
+import { type KnownFinding, type Violation } from './lib/checker';
 import { runParallel } from './lib/parallel-run';
 import { type ActionKind, formatSchedule, type Schedule } from './lib/schedule';
 import { shrink } from './lib/shrink';
@@ -12,6 +12,7 @@ import { runSchedule, type RunOptions, scheduleOf } from './lib/simulation';
  *   npm run simulate -- [--schedules N] [--seed S] [--minutes M] [--workers W]
  *                       [--stop-on-failure] [--logins-anywhere] [--no-shrink]
  *                       [--without KIND,KIND…]   (kinds of step left out, e.g. failover)
+ *                       [--finding NAME,NAME…]   (known findings that count as failures)
  *   npm run simulate -- --seed S --schedules 1 --trace    one schedule, traced
  *   npm run simulate -- --replay FILE|JSON [--trace]       a (shrunk) schedule, exactly
  *
@@ -74,6 +75,9 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case '--without':
         args.run = { ...args.run, without: value().split(',') as ActionKind[] };
+        break;
+      case '--finding':
+        args.run = { ...args.run, findings: value().split(',') as KnownFinding[] };
         break;
       case '--replay':
         args.replay = value();
@@ -171,7 +175,8 @@ async function main(): Promise<number> {
   say(formatSchedule(shrunk.schedule));
   const flags =
     (args.run.loginsAnywhere === true ? ' --logins-anywhere' : '') +
-    (args.run.without === undefined ? '' : ` --without ${args.run.without.join(',')}`);
+    (args.run.without === undefined ? '' : ` --without ${args.run.without.join(',')}`) +
+    (args.run.findings === undefined ? '' : ` --finding ${args.run.findings.join(',')}`);
   say(
     `\nreplay: npm run simulate -- --replay '${JSON.stringify(shrunk.schedule)}'${flags} --trace`,
   );

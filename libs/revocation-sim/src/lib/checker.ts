@@ -120,7 +120,13 @@ export class Checker {
   /** Violations of a known cause (see {@link KnownFinding}). */
   readonly known: Violation[] = [];
 
-  constructor(readonly bounds: CheckerBounds) {}
+  /**
+   * @param judged known findings to report as violations all the same (to reproduce one)
+   */
+  constructor(
+    readonly bounds: CheckerBounds,
+    private readonly judged: readonly KnownFinding[] = [],
+  ) {}
 
   /** Records a token whose login returned. */
   tokenIssued(token: SimToken): void {
@@ -284,6 +290,7 @@ export class Checker {
     finding?: KnownFinding,
   ): void {
     if (finding === undefined) this.violations.push({ kind, at, message });
+    else if (this.judged.includes(finding)) this.violations.push({ kind, at, message, finding });
     else this.known.push({ kind, at, message, finding });
   }
 }

@@ -1,4 +1,4 @@
-import { type Violation } from './checker';
+import { type KnownFinding, type Violation } from './checker';
 import { type ActionKind, generateSchedule, type Schedule } from './schedule';
 import { drawConfig } from './sim-config';
 import { World } from './world';
@@ -23,6 +23,8 @@ export interface RunOptions {
   readonly loginsAnywhere?: boolean;
   /** Kinds of step generated schedules leave out (to single out one way to fail). */
   readonly without?: readonly ActionKind[];
+  /** Known findings that count as violations (to find, shrink and replay one). */
+  readonly findings?: readonly KnownFinding[];
 }
 
 /** Runs one schedule and returns what the checker saw. */
@@ -30,7 +32,7 @@ export async function runSchedule(
   schedule: Schedule,
   options: RunOptions = {},
 ): Promise<ScheduleOutcome> {
-  const world = new World(schedule.seed, drawConfig(schedule.seed));
+  const world = new World(schedule.seed, drawConfig(schedule.seed), undefined, options.findings);
   world.tracing = options.trace === true;
   world.loginsAnywhere = options.loginsAnywhere === true;
   const { violations, known } = await world.run(schedule, !world.tracing);

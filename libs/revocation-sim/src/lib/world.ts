@@ -1,5 +1,11 @@
 import { type Milliseconds, RevocationVerdict } from '@rescind/revocation-core';
-import { type CheckContext, Checker, type SimRevocation, type SimToken } from './checker';
+import {
+  type CheckContext,
+  Checker,
+  type KnownFinding,
+  type SimRevocation,
+  type SimToken,
+} from './checker';
 import { EventQueue, type EventOwner } from './event-queue';
 import { ModelStore, RedisReplyError } from './model-store';
 import { type BusSubscriber, type DrawKind, type Network } from './network';
@@ -64,21 +70,23 @@ export class World implements Network {
   /**
    * @param settleTurns microtask turns after each event (a larger number checks that the
    *   default lets every chain of awaits finish: the fingerprint must not change)
+   * @param judged known findings reported as violations all the same
    */
   constructor(
     readonly seed: number,
     readonly config: SimConfig,
     private readonly settleTurns = SETTLE_TURNS,
+    judged: readonly KnownFinding[] = [],
   ) {
     this.storeClockOffset = config.storeClockOffsetMs;
     this.store = new ModelStore(
       () => this.now + this.storeClockOffset,
       (message) => this.publish(message),
     );
-    this.checker = new Checker({
-      fanOutMs: fanOutBoundMs(config),
-      failoverMs: failoverBoundMs(config),
-    });
+    this.checker = new Checker(
+      { fanOutMs: fanOutBoundMs(config), failoverMs: failoverBoundMs(config) },
+      judged,
+    );
     // A data set created well before the run: its not-before (and the second readiness waits
     // past it) lies behind every replica's clock.
     this.store.readHead(this.now - 2000 - config.clockSkewMs);
