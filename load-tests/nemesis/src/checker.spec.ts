@@ -84,6 +84,7 @@ describe('checkHistory', () => {
       const result = check(...base, read('t1', 'u1', 'b', 1_109, 200));
       expect(result.violations).toEqual([]);
       expect(result.judgedRevokedReads).toBe(0);
+      expect(result.latestFanOutAcceptanceMs).toBeCloseTo(99);
     });
 
     it('judges the replica that answered the revocation at once (read your revocation)', () => {
@@ -194,38 +195,64 @@ describe('checkHistory', () => {
   });
 
   describe('faults and readiness', () => {
-    const revoked = [
-      login('t1', 'u1', 0, 10),
-      op('logout', 'a', 1_000, 1_010, 204, { jti: 't1', sub: 'u1' }),
-    ];
+    // b is paused from 2,000 to 5,000; the logout returns on a at 2,510, due on b at 2,610.
     const pauseB = [
       fault(1, 'start', 2_000, ['b']),
       fault(1, 'healed', 5_000, ['b']),
       fault(1, 'recovered', 5_300, ['b']),
     ];
+    const revokedDuring = [
+      login('t1', 'u1', 0, 10),
+      op('logout', 'a', 2_500, 2_510, 204, { jti: 't1', sub: 'u1' }),
+    ];
 
-    it('does not judge the faulted replica from the injection until it is observed ready after the heal', () => {
+    it('does not judge the faulted replica for what fell due under the fault until it is observed ready after the heal', () => {
       const result = check(
-        ...revoked,
+        ...revokedDuring,
         ...pauseB,
-        ready('b', true, 4_990), // sent before the heal: does not end the window
+        ready('b', true, 4_990), // sent before the heal: does not end the fault
         read('t1', 'u1', 'b', 3_000, 200),
         read('t1', 'u1', 'b', 5_100, 200),
         ready('b', true, 5_200),
       );
       expect(result.violations).toEqual([]);
       expect(result.excusedRevokedReads.fault).toBe(2);
+      expect(result.excusedAcceptances.byCause).toEqual({ 'pause-replica': 2 });
     });
 
     it('judges the faulted replica from its first ready answer after the heal on', () => {
       const after = read('t1', 'u1', 'b', 5_250, 200);
-      const result = check(...revoked, ...pauseB, ready('b', true, 5_200), after);
+      const result = check(...revokedDuring, ...pauseB, ready('b', true, 5_200), after);
       expect(result.violations.map((violation) => violation.read)).toEqual([after]);
+    });
+
+    it('keeps judging the faulted replica for what was due before the fault: nothing held may be lost', () => {
+      const before = [
+        login('t2', 'u2', 0, 10),
+        op('logout', 'a', 1_000, 1_010, 204, { jti: 't2', sub: 'u2' }),
+      ];
+      const during = read('t2', 'u2', 'b', 3_000, 200);
+      const result = check(...before, ...pauseB, during, ready('b', true, 5_200));
+      expect(result.violations.map((violation) => violation.read)).toEqual([during]);
+    });
+
+    it('excuses a replica that went from one trouble into the next without being ready between', () => {
+      const result = check(
+        login('t2', 'u2', 0, 10),
+        op('logout', 'a', 1_000, 1_010, 204, { jti: 't2', sub: 'u2' }), // due on b at 1,110
+        ready('b', true, 900),
+        ready('b', false, 1_000), // not ready from 900 on: b may never have heard of it
+        ...pauseB,
+        read('t2', 'u2', 'b', 3_000, 200),
+        ready('b', true, 5_200),
+      );
+      expect(result.violations).toEqual([]);
+      expect(result.excusedAcceptances.byCause).toEqual({ 'pause-replica': 1 });
     });
 
     it('keeps judging the replicas the fault did not touch', () => {
       const result = check(
-        ...revoked,
+        ...revokedDuring,
         ...pauseB,
         ready('b', true, 5_200),
         read('t1', 'u1', 'c', 3_000, 200),
@@ -233,17 +260,19 @@ describe('checkHistory', () => {
       expect(result.violations).toHaveLength(1);
     });
 
-    it('does not judge a replica while it was observed not ready, from the last ready poll on', () => {
+    it('does not judge a replica observed not ready, from its last ready poll on, for what fell due then', () => {
       const result = check(
-        ...revoked,
+        login('t1', 'u1', 0, 10),
+        op('logout', 'a', 1_520, 1_530, 204, { jti: 't1', sub: 'u1' }), // due on c at 1,630
         ready('c', true, 1_500),
         ready('c', false, 1_600),
-        read('t1', 'u1', 'c', 1_550, 200),
+        read('t1', 'u1', 'c', 1_650, 200),
         read('t1', 'u1', 'c', 1_700, 200),
         ready('c', true, 1_800),
         read('t1', 'u1', 'c', 1_900, 200),
       );
       expect(result.excusedRevokedReads.unready).toBe(2);
+      expect(result.excusedAcceptances.byCause).toEqual({ 'not ready': 2 });
       expect(result.violations).toHaveLength(1);
       expect(result.violations[0]?.read.sentAt).toBe(1_900);
     });

@@ -20,6 +20,8 @@ const TOKEN_REVOCATIONS: ReadonlySet<OperationKind> = new Set([
 ]);
 /** Operations that revoke every token of a user issued before the call. */
 const USER_CUT_OFFS: ReadonlySet<OperationKind> = new Set(['logout-all', 'admin-revoke-sub']);
+/** The cause of a stretch in which a replica was observed not ready. */
+const NOT_READY = 'not ready';
 /** Examples kept of each kind of finding that is reported but is no violation. */
 const EXAMPLES = 10;
 
@@ -61,8 +63,21 @@ export interface CheckResult {
   readonly violations: readonly Violation[];
   /** Reads of a revoked token sent past their deadline to a replica that was ready: each one judged. */
   readonly judgedRevokedReads: number;
+  /**
+   * The latest a read on a ready replica other than the revoking one was sent after the
+   * revocation returned and still answered 200 (within the bound, or it is a violation), ms.
+   */
+  readonly latestFanOutAcceptanceMs: number | undefined;
   /** Reads past their deadline not judged: the replica was under a fault, or observed not ready. */
   readonly excusedRevokedReads: { readonly fault: number; readonly unready: number };
+  /**
+   * Of those, the ones answered 200, by what excused them (a fault kind, or `not ready`): no
+   * violation by the contract's letter, but worth reading.
+   */
+  readonly excusedAcceptances: {
+    readonly byCause: Readonly<Record<string, number>>;
+    readonly examples: readonly Violation[];
+  };
   /** Tokens revoked for certain (by a revocation that returned 2xx). */
   readonly revokedTokens: number;
   /** Revocation calls without a 2xx or 4xx answer: they may or may not have taken effect. */
@@ -94,6 +109,8 @@ export interface CheckOptions {
 interface Interval {
   readonly from: number;
   readonly to: number;
+  /** The fault kind, or `not ready`. */
+  readonly cause: string;
 }
 
 /**
@@ -103,8 +120,9 @@ interface Interval {
  * revocation returned 2xx: at once on the replica that answered it, the fan-out bound on the
  * others. A revocation without a 2xx answer is indeterminate and judges nothing; a cut-off
  * overlapping the login judges nothing either. A replica under a fault (from its injection until
- * it is observed ready after the heal) or observed not ready is not judged: "nothing lost"
- * holds from its next ready answer on. A pure function of the history.
+ * it is observed ready after the heal) or observed not ready is not judged for the revocations
+ * that fell due meanwhile — "nothing lost" holds from its next ready answer on — but still is
+ * for those due before the trouble began. A pure function of the history.
  */
 export function checkHistory(
   entries: readonly HistoryEntry[],
@@ -129,15 +147,17 @@ export function checkHistory(
     if (USER_CUT_OFFS.has(op.kind) && op.sub !== undefined) push(byUser, op.sub, op);
   }
 
-  const faultWindows = underFault(faults, readiness);
-  const unreadyWindows = observedUnready(readiness);
+  const excuses = new Excuses(underFault(faults, readiness), observedUnready(readiness));
   const wipes = faults.filter((fault) => fault.kind === 'redis-wipe');
   const violations: Violation[] = [];
   const unexplained: OperationEntry[] = [];
   const errors: OperationEntry[] = [];
   let judged = 0;
+  let latestFanOut: number | undefined;
   let excusedByFault = 0;
   let excusedUnready = 0;
+  const excusedByCause: Record<string, number> = {};
+  const excusedExamples: Violation[] = [];
   let storeLoss = 0;
   let expired = 0;
   let unexplainedCount = 0;
@@ -172,19 +192,29 @@ export function checkHistory(
     );
     if (certain.length > 0) revokedTokens.add(op.jti);
     const deadline = earliestDeadline(certain, op.replica, bound);
+    if (deadline !== undefined && op.status === 200 && deadline.boundMs > 0) {
+      const after = op.sentAt - deadline.revocation.doneAt;
+      const judgeable = excuses.of(op.replica, op.sentAt, deadline.at) === undefined;
+      if (after > 0 && judgeable) latestFanOut = Math.max(latestFanOut ?? 0, after);
+    }
     if (deadline !== undefined && op.sentAt > deadline.at) {
-      if (within(faultWindows.get(op.replica), op.sentAt)) excusedByFault += 1;
-      else if (within(unreadyWindows.get(op.replica), op.sentAt)) excusedUnready += 1;
-      else {
-        judged += 1;
+      const excuse = excuses.of(op.replica, op.sentAt, deadline.at);
+      const late: Violation = {
+        read: op,
+        revocation: deadline.revocation,
+        boundMs: deadline.boundMs,
+        lateMs: op.sentAt - deadline.at,
+      };
+      if (excuse !== undefined) {
+        if (excuse === NOT_READY) excusedUnready += 1;
+        else excusedByFault += 1;
         if (op.status === 200) {
-          violations.push({
-            read: op,
-            revocation: deadline.revocation,
-            boundMs: deadline.boundMs,
-            lateMs: op.sentAt - deadline.at,
-          });
+          excusedByCause[excuse] = (excusedByCause[excuse] ?? 0) + 1;
+          if (excusedExamples.length < EXAMPLES) excusedExamples.push(late);
         }
+      } else {
+        judged += 1;
+        if (op.status === 200) violations.push(late);
       }
     }
     if (op.status === 401 && !attempts.some((revocation) => revocation.sentAt < op.doneAt)) {
@@ -204,7 +234,9 @@ export function checkHistory(
     faults: faultFigures(faults),
     violations,
     judgedRevokedReads: judged,
+    latestFanOutAcceptanceMs: latestFanOut,
     excusedRevokedReads: { fault: excusedByFault, unready: excusedUnready },
+    excusedAcceptances: { byCause: excusedByCause, examples: excusedExamples },
     revokedTokens: revokedTokens.size,
     indeterminateRevocations,
     validRejected: {
@@ -247,8 +279,47 @@ function earliestDeadline(
   return best;
 }
 
-function within(intervals: readonly Interval[] | undefined, at: number): boolean {
-  return (intervals ?? []).some((interval) => interval.from <= at && at <= interval.to);
+/**
+ * When a replica is not judged: while it is under a fault (or observed not ready), for the
+ * revocations that fell due after that trouble began — those it may have missed until it is
+ * ready again. What was due before, it already had to enforce, and must go on enforcing
+ * throughout (it may answer 503 or nothing, never 200): nothing it held may be lost.
+ */
+class Excuses {
+  private readonly spans = new Map<ReplicaLabel, Interval[]>();
+
+  constructor(
+    private readonly faults: Map<ReplicaLabel, Interval[]>,
+    unready: Map<ReplicaLabel, Interval[]>,
+  ) {
+    for (const replica of new Set([...faults.keys(), ...unready.keys()])) {
+      const all = [...(faults.get(replica) ?? []), ...(unready.get(replica) ?? [])];
+      this.spans.set(replica, merged(all));
+    }
+  }
+
+  /** The cause excusing a request sent `at` for a revocation due at `dueAt`, if any. */
+  of(replica: ReplicaLabel, at: number, dueAt: number): string | undefined {
+    const span = covering(this.spans.get(replica), at);
+    if (span === undefined || span.from >= dueAt) return undefined;
+    return covering(this.faults.get(replica), at)?.cause ?? NOT_READY;
+  }
+}
+
+/** Overlapping stretches joined: a replica that went from one trouble into the next was never fine between. */
+function merged(intervals: readonly Interval[]): Interval[] {
+  const spans: Interval[] = [];
+  for (const interval of [...intervals].sort((a, b) => a.from - b.from)) {
+    const last = spans[spans.length - 1];
+    if (last !== undefined && interval.from <= last.to) {
+      spans[spans.length - 1] = { ...last, to: Math.max(last.to, interval.to) };
+    } else spans.push(interval);
+  }
+  return spans;
+}
+
+function covering(intervals: readonly Interval[] | undefined, at: number): Interval | undefined {
+  return (intervals ?? []).find((interval) => interval.from <= at && at <= interval.to);
 }
 
 /** Readiness answers of each replica that said ready, in the order they were sent. */
@@ -277,7 +348,7 @@ function underFault(
         healed === undefined
           ? undefined
           : (ready.get(replica) ?? []).find((answer) => answer.sentAt >= healed.at);
-      push(windows, replica, { from: start.at, to: again?.doneAt ?? Infinity });
+      push(windows, replica, { from: start.at, to: again?.doneAt ?? Infinity, cause: start.kind });
     }
   }
   return windows;
@@ -299,12 +370,15 @@ function observedUnready(readiness: readonly ReadinessEntry[]): Map<ReplicaLabel
     for (const answer of answers) {
       if (!answer.ready) since ??= lastReady;
       else {
-        if (since !== undefined) push(windows, replica, { from: since, to: answer.doneAt });
+        if (since !== undefined) {
+          push(windows, replica, { from: since, to: answer.doneAt, cause: NOT_READY });
+        }
         since = undefined;
         lastReady = answer.sentAt;
       }
     }
-    if (since !== undefined) push(windows, replica, { from: since, to: Infinity });
+    if (since !== undefined)
+      push(windows, replica, { from: since, to: Infinity, cause: NOT_READY });
   }
   return windows;
 }

@@ -56,6 +56,9 @@ export function formatReport(outcome: NemesisRunOutcome): string {
   lines.push(
     `  reads of revoked tokens judged ${number(result.judgedRevokedReads)}; not judged: ${number(result.excusedRevokedReads.fault)} to a replica under a fault, ${number(result.excusedRevokedReads.unready)} to one observed not ready`,
   );
+  lines.push(
+    `  latest 200 on another ready replica after a revocation returned: ${result.latestFanOutAcceptanceMs === undefined ? 'none' : `request sent ${result.latestFanOutAcceptanceMs.toFixed(1)} ms after`}`,
+  );
   lines.push(`  violations: ${result.violations.length}`);
   for (const violation of result.violations.slice(0, SHOWN))
     lines.push(`    ${describeViolation(violation)}`);
