@@ -1,14 +1,17 @@
 import * as os from 'node:os';
+import { checkHistory } from './checker';
 import { FAULT_DESCRIPTIONS } from './fault-kind';
+import { readHistory } from './history-file';
 import { parseNemesisOptions } from './nemesis-options';
 import { type NemesisRunOptions, runNemesis } from './nemesis-run';
 import { formatReport, passed } from './report-format';
 
 // `npm run nemesis -- --minutes 30 --seed 7` from the repository root: a Jepsen-style run of
 // client operations and faults against real processes, checked afterwards from its history.
-// Exit status: 0 passed, 1 a violation of the invariant, a liveness failure or a crash, 2 bad
+// `--check <history>` judges a saved history again. Exit status: 0 passed, 1 a violation of the invariant, a liveness failure or a crash, 2 bad
 // options.
 async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === '--check' && argv[1] !== undefined) return checkOnly(argv[1]);
   let options: NemesisRunOptions;
   try {
     options = parseNemesisOptions(argv);
@@ -29,6 +32,13 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   console.log(formatReport(outcome));
   return passed(outcome.result) ? 0 : 1;
+}
+
+/** Judges a history written earlier, e.g. again after the checker changed. */
+async function checkOnly(historyPath: string): Promise<number> {
+  const result = checkHistory(await readHistory(historyPath));
+  console.log(formatReport({ result, historyPath, replicas: [], wallMs: result.durationMs }));
+  return passed(result) ? 0 : 1;
 }
 
 // Exiting runs the harness's exit hooks: every child is killed and every temp dir removed.

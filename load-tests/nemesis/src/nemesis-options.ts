@@ -6,7 +6,8 @@ import { type NemesisRunOptions } from './nemesis-run';
 
 const USAGE = `usage: node dist/load-tests/nemesis/src/main.js [--minutes 10] [--seed N] [--replicas 3]
        [--history <path>] [--lanes 6] [--faults ${FAULT_KINDS.join(',')}]
-       [--tiny-cache 1] [--fan-out-bound ${DEFAULT_FAN_OUT_BOUND_MS}] [--max-think 20] [--dist <dir>] [--echo]`;
+       [--tiny-cache 1] [--fan-out-bound ${DEFAULT_FAN_OUT_BOUND_MS}] [--max-think 20] [--dist <dir>] [--echo]
+       node dist/load-tests/nemesis/src/main.js --check <history>`;
 
 /** Parses `argv` (without node and the script); throws with the usage on anything wrong. */
 export function parseNemesisOptions(

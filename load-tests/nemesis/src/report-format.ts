@@ -43,13 +43,16 @@ export function formatReport(outcome: NemesisRunOutcome): string {
     );
   }
   lines.push(`  ${'all'.padEnd(20)} ${String(faults).padStart(4)}`);
-  lines.push('', 'Replicas at the end (since their last start):');
+  if (outcome.replicas.length > 0) lines.push('', 'Replicas at the end (since their last start):');
   for (const replica of outcome.replicas) {
     lines.push(
       `  ${replica.label}: REVOCATION_CACHE_MAX ${number(replica.cacheMax)}, cache entries ${number(replica.cacheEntries)}, evictions ${number(replica.evictions)}, store lookups on overflow ${number(replica.overflowLookups)}`,
     );
   }
-  lines.push('', 'Invariant: no revoked token answered 200 past its bound on a ready replica');
+  lines.push(
+    '',
+    'Invariant: no token answered 200 past the deadline of a revocation that returned 2xx (README: the rules under faults)',
+  );
   lines.push(
     `  tokens revoked for certain ${number(result.revokedTokens)}; indeterminate revocation calls ${number(result.indeterminateRevocations)}`,
   );
@@ -59,6 +62,13 @@ export function formatReport(outcome: NemesisRunOutcome): string {
   lines.push(
     `  latest 200 on another ready replica after a revocation returned: ${result.latestFanOutAcceptanceMs === undefined ? 'none' : `request sent ${result.latestFanOutAcceptanceMs.toFixed(1)} ms after`}`,
   );
+  const excused = Object.entries(result.excusedAcceptances.byCause);
+  lines.push(
+    `  answered 200 but not judged (no violation): ${excused.length === 0 ? 'none' : excused.map(([cause, n]) => `${number(n)} under ${cause}`).join(', ')}`,
+  );
+  for (const example of result.excusedAcceptances.examples.slice(0, 3)) {
+    lines.push(`    ${describeViolation(example)}`);
+  }
   lines.push(`  violations: ${result.violations.length}`);
   for (const violation of result.violations.slice(0, SHOWN))
     lines.push(`    ${describeViolation(violation)}`);
