@@ -47,6 +47,11 @@ export interface SimRevocation {
    * promoted replica's head, so none of them notices the divergence (known finding D).
    */
   unnoticedLoss?: boolean;
+  /**
+   * Logged under the very stream id (and number, and predecessor) of an entry a failover lost,
+   * so that a replica that applied the lost one cannot tell them apart (known finding G).
+   */
+  reusedLogId?: boolean;
 }
 
 /** Where and when a token was presented, and what the replica reported about itself. */
@@ -80,7 +85,9 @@ export type KnownFinding =
   /** C: the overflow lookup asked a store that lost its data before anything re-created it. */
   | 'epochless-lookup'
   /** D: a failover dropped a revocation that only replicas unaware of the divergence held. */
-  | 'unnoticed-loss';
+  | 'unnoticed-loss'
+  /** G: the new master logged a revocation under the id of an entry it lost. */
+  | 'reused-log-id';
 
 /** A broken promise, with what the checker knew when it saw it. */
 export interface Violation {
@@ -223,7 +230,7 @@ export class Checker {
       `r${ctx.replica.slot}#${ctx.replica.incarnation} accepted ${token.jti} (sub ${token.sub}) ` +
         `${ctx.at - (revocation.ackedAt as number)} ms after ${describe(revocation)} returned` +
         (ctx.ready ? ' while ready' : ''),
-      finding ?? (revocation.unnoticedLoss === true ? 'unnoticed-loss' : undefined),
+      finding ?? findingOf([revocation]),
     );
   }
 
@@ -250,10 +257,7 @@ export class Checker {
       at,
       `r${replica.slot}#${replica.incarnation} accepted ${token.jti} after the quiet period` +
         (revocation === undefined ? '' : ` (${describe(revocation)})`),
-      finding ??
-        (revocations.length > 0 && revocations.every((r) => r.unnoticedLoss === true)
-          ? 'unnoticed-loss'
-          : undefined),
+      finding ?? findingOf(revocations),
     );
   }
 
@@ -293,6 +297,14 @@ export class Checker {
     else if (this.judged.includes(finding)) this.violations.push({ kind, at, message, finding });
     else this.known.push({ kind, at, message, finding });
   }
+}
+
+/** The known finding every one of these revocations fell to, if any. */
+function findingOf(revocations: readonly SimRevocation[]): KnownFinding | undefined {
+  if (revocations.length === 0) return undefined;
+  if (revocations.every((r) => r.unnoticedLoss === true)) return 'unnoticed-loss';
+  if (revocations.every((r) => r.reusedLogId === true)) return 'reused-log-id';
+  return undefined;
 }
 
 function subjectKey(kind: 'token' | 'user', subject: string): string {

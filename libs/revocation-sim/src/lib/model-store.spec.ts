@@ -176,7 +176,12 @@ describe('ModelStore (the revocation store as its Lua scripts behave)', () => {
       revoke(token('a'));
       revoke(token('b'));
       revoke(token('c'));
-      expect(store.failover(2)).toEqual({ lostEntries: 2 });
+      expect(store.failover(2)).toEqual({
+        lostEntries: 2,
+        lostIds: [`${T0}-1`, `${T0}-2`],
+      });
+      expect(store.onHistory(1, `${T0}-0`)).toBe(true);
+      expect(store.onHistory(3, `${T0}-2`)).toBe(false);
       expect(store.readHead(0).slice(0, 3)).toEqual(['e1', '1', `${T0}-0`]);
       expect(store.isRevoked(claims('b'))).toBe(false);
       advance(1);

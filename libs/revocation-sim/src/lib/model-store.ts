@@ -90,6 +90,8 @@ export interface IndexMember {
 /** What the store gave up in a failover: the log entries the promoted replica never received. */
 export interface FailoverLoss {
   readonly lostEntries: number;
+  /** Stream ids of the entries lost. */
+  readonly lostIds: readonly string[];
 }
 
 /**
@@ -274,9 +276,30 @@ export class ModelStore {
   failover(entries: number): FailoverLoss {
     const mark = this.appendMarks[Math.max(0, this.appendMarks.length - entries)] ?? 0;
     const lostEntries = this.appendMarks.length - this.appendMarks.filter((m) => m < mark).length;
+    const before = new Set((this.data.stream?.entries ?? []).map((e) => formatId(e.id)));
     while (this.journal.length > mark) (this.journal.pop() as () => void)();
     this.appendMarks = this.appendMarks.filter((m) => m < mark);
-    return { lostEntries };
+    for (const entry of this.data.stream?.entries ?? []) before.delete(formatId(entry.id));
+    return { lostEntries, lostIds: [...before] };
+  }
+
+  /**
+   * Whether a replica's log position lies on the store's current history: the entry it names
+   * is in the log under that number (or was trimmed from its front), so nothing tells the
+   * replica that the history changed.
+   */
+  onHistory(seq: number, logId: string): boolean {
+    if (logId === '0-0') return seq === 0 || this.data.stream === null;
+    const entries = this.data.stream?.entries ?? [];
+    const id = parseId(logId);
+    const entry = entries.find((e) => compareIds(e.id, id) === 0);
+    if (entry !== undefined) {
+      const match = /"seq":(\d+)/.exec(entry.body);
+      return match === null || Number(match[1]) === seq;
+    }
+    const first = entries[0];
+    const last = this.data.stream?.lastId ?? ZERO_ID;
+    return compareIds(id, first?.id ?? { ms: last.ms, n: last.n + 1 }) < 0 && seq <= this.data.seq;
   }
 
   /** Current sequence number (tests and traces). */

@@ -163,6 +163,11 @@ export class Replica implements EventOwner {
     this.subscription.kill(true);
   }
 
+  /** Whether it runs and its command connection is up (it can write to the store). */
+  canReachStore(): boolean {
+    return this.alive && !this.paused && this.command.connected;
+  }
+
   /** Ready as `/health/ready` reports it. */
   isReady(): boolean {
     return this.sync.isReady(this.now());

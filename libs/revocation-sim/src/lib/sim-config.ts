@@ -55,9 +55,12 @@ export function quietPeriodMs(config: SimConfig): Milliseconds {
   return 1000 + config.clockSkewMs + 1000 + config.maxStalenessMs + 4 * config.syncIntervalMs;
 }
 
-/** Time before the first step, for the replicas to hydrate. */
+/**
+ * Time before the first step, for the replicas to connect, hydrate, subscribe and catch up: a
+ * handful of calls, each at most two latencies, and the first reconnection delay.
+ */
 export function warmUpMs(config: SimConfig): Milliseconds {
-  return 2 * config.syncIntervalMs + 50;
+  return 30 + 10 * config.storeLatencyMaxMs;
 }
 
 /**
@@ -101,14 +104,14 @@ export function drawConfig(seed: number): SimConfig {
       failMode: prng.chance(0.8) ? 'closed' : 'open',
     });
   }
-  const syncIntervalMs = prng.pick([100, 250, 250, 500, 1000]);
+  const syncIntervalMs = prng.pick([100, 250, 500, 500, 1000, 1000]);
   const lossy = prng.chance(0.5);
   return {
     replicas,
     clockSkewMs,
     accessTokenTtlSeconds: prng.pick([2, 3, 5, 8]),
     syncIntervalMs,
-    maxStalenessMs: syncIntervalMs * prng.pick([3, 5]),
+    maxStalenessMs: syncIntervalMs * prng.pick([3, 4]),
     catchUpPageSize: prng.pick([1, 2, 3, 1000]),
     snapshotPageSize: prng.pick([1, 2, 1000]),
     storeLatencyMaxMs: prng.pick([0, 1, 2, 5]),
@@ -118,6 +121,6 @@ export function drawConfig(seed: number): SimConfig {
     busReorder: prng.chance(0.4),
     storeClockOffsetMs: prng.between(-half, half),
     workerClockOffsetMs: prng.between(-half, half),
-    steps: prng.between(20, 60),
+    steps: prng.between(20, 50),
   };
 }

@@ -7,7 +7,7 @@ import {
   type SimToken,
 } from './checker';
 import { EventQueue, type EventOwner } from './event-queue';
-import { ModelStore, RedisReplyError } from './model-store';
+import { ModelStore, RedisReplyError, type RevokeReply } from './model-store';
 import { type BusSubscriber, type DrawKind, type Network } from './network';
 import { mix, unitOf } from './prng';
 import { Replica, type CheckOutcome } from './replica';
@@ -57,6 +57,8 @@ export class World implements Network {
   private storeGeneration = 0;
   private badMessages = 0;
   private inFlightCalls = 0;
+  /** Ids of log entries failovers lost: an entry logged under one again is finding G. */
+  private readonly lostLogIds = new Set<string>();
   private lastAckAt: Milliseconds = -Infinity;
   private lastLostAt: Milliseconds = -Infinity;
   /** Lines of the trace, when the run is traced. */
@@ -263,8 +265,10 @@ export class World implements Network {
       ref,
       this.order++,
     );
-    const onRun = (reply: unknown): void => {
-      if (reply !== null) revocation.loggedAt = this.now;
+    const onRun = (reply: RevokeReply): void => {
+      if (reply === null) return;
+      revocation.loggedAt = this.now;
+      if (this.lostLogIds.has(reply[2])) revocation.reusedLogId = true;
     };
     const call =
       kind === 'logout'
@@ -342,21 +346,20 @@ export class World implements Network {
   private failover(lose: number, offset: Milliseconds): void {
     if (!this.storeUp) return;
     const before = this.coverage();
-    this.store.failover(lose);
-    this.storeClockOffset = offset;
+    const loss = this.store.failover(lose);
+    this.storeClockOffset += offset;
     const after = this.coverage();
-    const head = this.store.seq;
     before.forEach((covered, i) => {
       if (covered.some((yes, j) => yes && !(after[i] as boolean[])[j])) {
         const revocation = this.checker.revocations[i] as SimRevocation;
         revocation.lostAt = this.now;
-        revocation.unnoticedLoss = (this.holders(revocation) ?? []).every((replica) => {
-          const position = replica.sync.state.position;
-          return position === null || position.seq <= head;
-        });
+        revocation.unnoticedLoss = (this.holders(revocation) ?? []).every(
+          (replica) => !this.diverged(replica),
+        );
         this.lastLostAt = this.now;
       }
     });
+    for (const id of loss.lostIds) this.lostLogIds.add(id);
     this.dropAllConnections();
   }
 
@@ -395,9 +398,10 @@ export class World implements Network {
   }
 
   /**
-   * A revocation a failover dropped survives only in caches: while the replicas that remember
-   * it are all paused its bound starts anew (they write it back once they run), and once no
-   * live replica remembers it, it is set aside as the documented limit.
+   * A revocation a failover dropped survives only in caches: while none of the replicas that
+   * remember it can reach the store (paused, or reconnecting) its bound waits, and starts when
+   * one can write it back; once no live replica remembers it, it is set aside as the
+   * documented limit.
    */
   private forgetLost(): void {
     for (const revocation of this.checker.revocations) {
@@ -405,8 +409,23 @@ export class World implements Network {
       const remembering = this.holders(revocation);
       if (remembering === null) continue;
       if (remembering.length === 0) revocation.forgotten = true;
-      else if (remembering.every((replica) => replica.paused)) revocation.lostAt = this.now;
+      // Only replicas that will never notice the divergence still hold it (finding D).
+      if (remembering.every((replica) => !this.diverged(replica))) revocation.unnoticedLoss = true;
+      if (remembering.length === 0) continue;
+      if (remembering.every((replica) => !replica.canReachStore())) {
+        revocation.lostAt = Infinity;
+      } else if (revocation.lostAt === Infinity) {
+        // One that remembers can write it back again: the failover bound starts now.
+        revocation.lostAt = this.now;
+        this.lastLostAt = this.now;
+      }
     }
+  }
+
+  /** Whether the replica's position is off the store's current history (it will notice). */
+  private diverged(replica: Replica): boolean {
+    const position = replica.sync.state.position;
+    return position !== null && !this.store.onHistory(position.seq, position.logId);
   }
 
   /**
@@ -418,13 +437,14 @@ export class World implements Network {
       (token) => this.checker.covers(revocation, token) && !this.store.isRevoked(token),
     );
     if (tokens.length === 0) return null;
-    return this.replicas.filter(
-      (replica) =>
-        replica.alive &&
-        tokens.every(
-          (token) => replica.cache.check(token, replica.now()) !== RevocationVerdict.Accepted,
-        ),
-    );
+    // A replica remembers it when its cache rejects every such token, or when it cannot vouch
+    // for them and will notice the divergence (then it fails safe with a store-wide not-before).
+    return this.replicas.filter((replica) => {
+      if (!replica.alive) return false;
+      const verdicts = tokens.map((token) => replica.cache.check(token, replica.now()));
+      if (verdicts.every((v) => v === RevocationVerdict.Revoked)) return true;
+      return verdicts.every((v) => v !== RevocationVerdict.Accepted) && this.diverged(replica);
+    });
   }
 
   /** Faults stop: the store comes back, paused replicas resume; then liveness is judged. */
@@ -435,11 +455,12 @@ export class World implements Network {
       this.storeUp = true;
     }
     for (const replica of this.replicas) if (replica.alive && replica.paused) replica.resume();
+    this.forgetLost();
     // Until every running replica is ready and every revocation has had time to reach them all,
     // at most the quiet period.
     const end = this.now + quietPeriodMs(this.config);
     const { fanOutMs, failoverMs } = this.checker.bounds;
-    const step = Math.max(10, this.config.syncIntervalMs / 2);
+    const step = 25;
     for (;;) {
       await this.advanceTo(Math.min(end, this.now + step));
       if (this.now >= end) break;
