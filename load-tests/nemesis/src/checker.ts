@@ -152,25 +152,27 @@ export function checkHistory(
   const violations: Violation[] = [];
   const unexplained: OperationEntry[] = [];
   const errors: OperationEntry[] = [];
-  let judged = 0;
-  let latestFanOut: number | undefined;
-  let excusedByFault = 0;
-  let excusedUnready = 0;
   const excusedByCause: Record<string, number> = {};
   const excusedExamples: Violation[] = [];
-  let storeLoss = 0;
-  let expired = 0;
-  let unexplainedCount = 0;
-  let errorCount = 0;
-  let designed503 = 0;
-  let unanswered = 0;
   const revokedTokens = new Set<string>();
+  let latestFanOut: number | undefined;
+  const count = {
+    judged: 0,
+    excusedByFault: 0,
+    excusedUnready: 0,
+    storeLoss: 0,
+    expired: 0,
+    unexplained: 0,
+    errors: 0,
+    designed503: 0,
+    unanswered: 0,
+  };
 
   for (const op of operations) {
-    if (op.status === 0) unanswered += 1;
-    else if (op.status === 503) designed503 += 1;
+    if (op.status === 0) count.unanswered += 1;
+    else if (op.status === 503) count.designed503 += 1;
     else if (op.status >= 500) {
-      errorCount += 1;
+      count.errors += 1;
       if (errors.length < EXAMPLES) errors.push(op);
     }
     if (op.kind !== 'read' || op.jti === undefined) continue;
@@ -206,22 +208,22 @@ export function checkHistory(
         lateMs: op.sentAt - deadline.at,
       };
       if (excuse !== undefined) {
-        if (excuse === NOT_READY) excusedUnready += 1;
-        else excusedByFault += 1;
+        if (excuse === NOT_READY) count.excusedUnready += 1;
+        else count.excusedByFault += 1;
         if (op.status === 200) {
           excusedByCause[excuse] = (excusedByCause[excuse] ?? 0) + 1;
           if (excusedExamples.length < EXAMPLES) excusedExamples.push(late);
         }
       } else {
-        judged += 1;
+        count.judged += 1;
         if (op.status === 200) violations.push(late);
       }
     }
     if (op.status === 401 && !attempts.some((revocation) => revocation.sentAt < op.doneAt)) {
-      if (login.exp !== undefined && op.doneAt >= login.exp * 1000) expired += 1;
-      else if (wipes.some((wipe) => lostBefore(wipe, faults, login, op))) storeLoss += 1;
+      if (login.exp !== undefined && op.doneAt >= login.exp * 1000) count.expired += 1;
+      else if (wipes.some((wipe) => lostBefore(wipe, faults, login, op))) count.storeLoss += 1;
       else {
-        unexplainedCount += 1;
+        count.unexplained += 1;
         if (unexplained.length < EXAMPLES) unexplained.push(op);
       }
     }
@@ -233,20 +235,20 @@ export function checkHistory(
     operations: countOperations(operations),
     faults: faultFigures(faults),
     violations,
-    judgedRevokedReads: judged,
+    judgedRevokedReads: count.judged,
     latestFanOutAcceptanceMs: latestFanOut,
-    excusedRevokedReads: { fault: excusedByFault, unready: excusedUnready },
+    excusedRevokedReads: { fault: count.excusedByFault, unready: count.excusedUnready },
     excusedAcceptances: { byCause: excusedByCause, examples: excusedExamples },
     revokedTokens: revokedTokens.size,
     indeterminateRevocations,
     validRejected: {
-      storeLoss,
-      expired,
-      unexplained: { count: unexplainedCount, examples: unexplained },
+      storeLoss: count.storeLoss,
+      expired: count.expired,
+      unexplained: { count: count.unexplained, examples: unexplained },
     },
-    errors: { count: errorCount, examples: errors },
-    designed503,
-    unanswered,
+    errors: { count: count.errors, examples: errors },
+    designed503: count.designed503,
+    unanswered: count.unanswered,
     liveness: liveness(entries, faults),
   };
 }
