@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import { cp, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from './harness.error';
 import { type AppName, repoRoot } from './repo-root';
-import { waitFor } from './wait-for';
 
 /** Options for {@link BuildSnapshot.take}. */
 export interface BuildSnapshotOptions {
@@ -21,6 +21,8 @@ export interface BuildSnapshotOptions {
  * rewrites them last). A pattern, so that this very file, built, does not match itself.
  */
 const UNALIASED = /require\("@rescind\//;
+/** Pause between two attempts at a copy. */
+const RETRY_MS = 1_000;
 
 /**
  * A private copy of the built apps and libraries, for runs that start and restart processes long
@@ -43,34 +45,25 @@ export class BuildSnapshot {
     process.once('exit', () => fs.rmSync(root, { recursive: true, force: true }));
     await symlink(path.join(repoRoot(), 'node_modules'), path.join(root, 'node_modules'), 'dir');
     const copy = path.join(root, 'dist');
-    try {
-      await waitFor(
-        async () => {
-          const before = await fingerprint(dist, parts);
-          await rm(copy, { recursive: true, force: true });
-          for (const part of parts) {
-            await cp(path.join(dist, part), path.join(copy, part), { recursive: true });
-          }
-          if ((await fingerprint(dist, parts)) !== before) {
-            throw new Error('the build changed while it was copied');
-          }
-          await assertComplete(copy, parts);
-          return true;
-        },
-        {
-          timeoutMs: options.timeoutMs ?? 180_000,
-          intervalMs: 1_000,
-          description: `a complete build in ${dist} (run \`npm run build\`)`,
-        },
-      );
-    } catch (error) {
-      await rm(root, { recursive: true, force: true });
-      if (error instanceof HarnessError && error.code === 'ERR_WAIT_TIMEOUT') {
-        throw new HarnessError('ERR_NOT_BUILT', error.message);
+    const timeoutMs = options.timeoutMs ?? 180_000;
+    const deadline = Date.now() + timeoutMs;
+    // A loop of whole attempts rather than waitFor: an attempt cut off by a deadline would go on
+    // copying into the directory being removed.
+    for (;;) {
+      try {
+        await copyComplete(dist, copy, parts);
+        return new BuildSnapshot(root);
+      } catch (error) {
+        if (Date.now() >= deadline) {
+          await rm(root, { recursive: true, force: true });
+          throw new HarnessError(
+            'ERR_NOT_BUILT',
+            `no complete build in ${dist} within ${timeoutMs} ms (run \`npm run build\`): ${(error as Error).message}`,
+          );
+        }
       }
-      throw error;
+      await sleep(RETRY_MS);
     }
-    return new BuildSnapshot(root);
   }
 
   /** Absolute path of an app's entry point in the copy, e.g. `…/dist/apps/api/src/main.js`. */
@@ -82,6 +75,19 @@ export class BuildSnapshot {
   async dispose(): Promise<void> {
     await rm(this.root, { recursive: true, force: true });
   }
+}
+
+/** Copies the parts of the build; throws when a build wrote meanwhile or left it unfinished. */
+async function copyComplete(dist: string, copy: string, parts: readonly string[]): Promise<void> {
+  const before = await fingerprint(dist, parts);
+  await rm(copy, { recursive: true, force: true });
+  for (const part of parts) {
+    await cp(path.join(dist, part), path.join(copy, part), { recursive: true });
+  }
+  if ((await fingerprint(dist, parts)) !== before) {
+    throw new Error('the build changed while it was copied');
+  }
+  await assertComplete(copy, parts);
 }
 
 async function filesBelow(dir: string): Promise<string[]> {
