@@ -334,6 +334,14 @@ describe('RevocationStore (against a real Redis)', () => {
       );
     });
 
+    it('answers true for every token while the store has lost its data set (no epoch yet)', async () => {
+      const { keys, store: lost } = newStore();
+      await redis.set(keys.epoch, 'about-to-be-lost');
+      expect(await lost.isRevoked({ jti: 'a', sub: 'b', iatMs: cutoffMs })).toBe(false);
+      await deleteKeys(redis, keys.prefix);
+      expect(await lost.isRevoked({ jti: 'a', sub: 'b', iatMs: cutoffMs })).toBe(true);
+    });
+
     it('does so with exactly one Redis command (an MGET)', async () => {
       const sendCommand = jest.spyOn(redis, 'sendCommand');
       try {

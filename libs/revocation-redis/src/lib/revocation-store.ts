@@ -115,15 +115,20 @@ export class RevocationStore implements RevocationSource {
 
   /**
    * Whether the store revokes this token (its record, its user's cut-off, or the store-wide
-   * not-before): one `MGET`, used on cache overflow and by the `redis` strategy.
+   * not-before; every token while the store has no data set): one `MGET`, used on cache
+   * overflow and by the `redis` strategy.
    */
   async isRevoked(claims: CheckedClaims): Promise<boolean> {
-    const [token, user, notBefore] = await this.redis.mget(
+    const [token, user, notBefore, epoch] = await this.redis.mget(
       this.keys.record('token', claims.jti),
       this.keys.record('user', claims.sub),
       this.keys.notBefore,
+      this.keys.epoch,
     );
-    if (token !== null || claims.iatMs <= Number(notBefore ?? 0)) return true;
+    // No epoch: the store lost its data and nothing has re-created it yet, so its silence
+    // proves nothing; fail safe until the new data set (and its not-before) exists.
+    if (token !== null || epoch === null) return true;
+    if (claims.iatMs <= Number(notBefore ?? 0)) return true;
     if (user === null) return false;
     const record = parseRevocation(JSON.parse(user));
     return record.kind === 'user' && claims.iatMs <= record.cutoffMs;
