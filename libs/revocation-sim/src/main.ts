@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { type KnownFinding, type Violation } from './lib/checker';
+import { type KnownFinding, type Violation, type ViolationKind } from './lib/checker';
 import { runParallel } from './lib/parallel-run';
 import { type ActionKind, formatSchedule, type Schedule } from './lib/schedule';
 import { shrink } from './lib/shrink';
@@ -13,7 +13,7 @@ import { runSchedule, type RunOptions, scheduleOf } from './lib/simulation';
  *                       [--stop-on-failure] [--logins-anywhere] [--no-shrink]
  *                       [--without KIND,KIND…]   (kinds of step left out, e.g. failover)
  *                       [--finding NAME,NAME…]   (known findings that count as failures)
- *   npm run simulate -- --seed S --schedules 1 --trace    one schedule, traced
+ *   npm run simulate -- --seed S --schedules 1 [--trace]  one schedule (traced, or shrunk)
  *   npm run simulate -- --replay FILE|JSON [--trace]       a (shrunk) schedule, exactly
  *
  * Exit status 1 when a promise was broken (known findings do not count).
@@ -100,8 +100,28 @@ function describeViolations(violations: readonly Violation[]): string {
   return violations.map((v) => `  ${v.kind}: ${v.message}`).join('\n');
 }
 
+/** Shrinks a failing schedule and prints the result with the commands that replay it. */
+async function shrinkAndPrint(failing: Schedule, kind: ViolationKind | undefined, args: Args) {
+  const shrunk = await shrink(failing, kind, args.run);
+  say(
+    `\nshrunk from ${failing.steps.length} to ${shrunk.schedule.steps.length} steps ` +
+      `(${shrunk.runs} runs), still failing with ${String(kind)}:`,
+  );
+  say(formatSchedule(shrunk.schedule));
+  const flags =
+    (args.run.loginsAnywhere === true ? ' --logins-anywhere' : '') +
+    (args.run.without === undefined ? '' : ` --without ${args.run.without.join(',')}`) +
+    (args.run.findings === undefined ? '' : ` --finding ${args.run.findings.join(',')}`);
+  say(
+    `\nreplay: npm run simulate -- --replay '${JSON.stringify(shrunk.schedule)}'${flags} --trace`,
+  );
+  say(
+    `(the whole schedule: npm run simulate -- --seed ${failing.seed} --schedules 1${flags} --trace)`,
+  );
+}
+
 /** Runs one schedule and prints what happened; 1 when it broke a promise. */
-async function runOne(schedule: Schedule, args: Args): Promise<number> {
+async function runOne(schedule: Schedule, args: Args, shrinkIt: boolean): Promise<number> {
   const outcome = await runSchedule(schedule, { ...args.run, trace: args.trace });
   say(`schedule of seed ${schedule.seed}, ${schedule.steps.length} steps:`);
   say(formatSchedule(schedule));
@@ -116,6 +136,7 @@ async function runOne(schedule: Schedule, args: Args): Promise<number> {
     return 0;
   }
   say(`VIOLATIONS:\n${describeViolations(outcome.violations)}`);
+  if (shrinkIt) await shrinkAndPrint(schedule, outcome.violations[0]?.kind, args);
   return 1;
 }
 
@@ -125,9 +146,11 @@ async function main(): Promise<number> {
     const text = args.replay.trim().startsWith('{')
       ? args.replay
       : readFileSync(args.replay, 'utf8');
-    return runOne(JSON.parse(text) as Schedule, args);
+    return runOne(JSON.parse(text) as Schedule, args, false);
   }
-  if (args.schedules === 1) return runOne(scheduleOf(args.seed, args.run.without), args);
+  if (args.schedules === 1) {
+    return runOne(scheduleOf(args.seed, args.run.without), args, args.shrink && !args.trace);
+  }
 
   say(
     `simulating ${args.schedules} schedules from seed ${args.seed} on ${args.workers} ` +
@@ -164,25 +187,9 @@ async function main(): Promise<number> {
   say(describeViolations(first.violations));
   const seeds = report.failures.slice(0, 20).map((f) => f.seed);
   say(`failing seeds: ${seeds.join(' ')}${report.failures.length > 20 ? ' …' : ''}`);
-  if (!args.shrink) return 1;
-  const failing = scheduleOf(first.seed, args.run.without);
-  const kind = first.violations[0]?.kind;
-  const shrunk = await shrink(failing, kind, args.run);
-  say(
-    `\nshrunk from ${failing.steps.length} to ${shrunk.schedule.steps.length} steps ` +
-      `(${shrunk.runs} runs), still failing with ${String(kind)}:`,
-  );
-  say(formatSchedule(shrunk.schedule));
-  const flags =
-    (args.run.loginsAnywhere === true ? ' --logins-anywhere' : '') +
-    (args.run.without === undefined ? '' : ` --without ${args.run.without.join(',')}`) +
-    (args.run.findings === undefined ? '' : ` --finding ${args.run.findings.join(',')}`);
-  say(
-    `\nreplay: npm run simulate -- --replay '${JSON.stringify(shrunk.schedule)}'${flags} --trace`,
-  );
-  say(
-    `(the whole schedule: npm run simulate -- --seed ${first.seed} --schedules 1${flags} --trace)`,
-  );
+  if (args.shrink) {
+    await shrinkAndPrint(scheduleOf(first.seed, args.run.without), first.violations[0]?.kind, args);
+  }
   return 1;
 }
 
