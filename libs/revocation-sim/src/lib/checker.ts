@@ -82,8 +82,6 @@ export type ViolationKind =
  * of libs/revocation-sim): recorded apart, so that a run still fails on anything new.
  */
 export type KnownFinding =
-  /** C: the overflow lookup asked a store that lost its data before anything re-created it. */
-  | 'epochless-lookup'
   /** D: a failover dropped a revocation that only replicas unaware of the divergence held. */
   | 'unnoticed-loss'
   /** G: the new master logged a revocation under the id of an entry it lost. */

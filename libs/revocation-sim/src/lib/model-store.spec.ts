@@ -60,6 +60,13 @@ describe('ModelStore (the revocation store as its Lua scripts behave)', () => {
       expect(store.readHead(T0 + 99_999)).toEqual(['e1', '0', '0-0', String(T0 + SKEW)]);
     });
 
+    it('revokes every token until a command re-creates the data set', () => {
+      const { store } = setUp();
+      expect(store.isRevoked(claims('x', 'y', T0 + 99_999))).toBe(true);
+      store.readHead(T0 + SKEW);
+      expect(store.isRevoked(claims('x', 'y', T0 + 99_999))).toBe(false);
+    });
+
     it('creates them on the first revocation too, atomically with it', () => {
       const { store, revoke } = setUp();
       expect(revoke(token('a'))).toEqual(['e1', 1, `${T0}-0`, '0-0']);

@@ -197,11 +197,14 @@ export class ModelStore {
     return out;
   }
 
-  /** The `MGET` of `isRevoked`: the token's record, its user's cut-off, the not-before. */
+  /**
+   * The `MGET` of `isRevoked`: the token's record, its user's cut-off, the not-before, and the
+   * epoch (without one the store lost its data and has not re-created it: everything is revoked).
+   */
   isRevoked(claims: CheckedClaims): boolean {
     const token = this.getRecord(recordKey('token', claims.jti));
-    const notBefore = Number(this.data.notBefore ?? 0);
-    if (token !== undefined || claims.iatMs <= notBefore) return true;
+    if (token !== undefined || this.data.epoch === null) return true;
+    if (claims.iatMs <= Number(this.data.notBefore ?? 0)) return true;
     const user = this.getRecord(recordKey('user', claims.sub));
     if (user === undefined) return false;
     const record = parseRevocation(JSON.parse(user.json));

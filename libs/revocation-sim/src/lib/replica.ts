@@ -26,8 +26,6 @@ export type CheckOutcome =
   | 'accepted'
   /** Let through because the store could not be asked and `FAIL_MODE=open` (by design). */
   | 'accepted-open'
-  /** Let through by a store that had lost its data and not re-created it yet (finding C). */
-  | 'accepted-epochless'
   /** 401, revoked. */
   | 'revoked'
   /** 503, `FAIL_MODE=closed` and not in sync, or the store could not be asked. */
@@ -223,14 +221,10 @@ export class Replica implements EventOwner {
   check(token: TokenClaims): CheckOutcome | Promise<CheckOutcome> {
     const verdict = this.localVerdict(token);
     if (verdict !== RevocationVerdict.Unknown) return outcomeOf(verdict);
-    let epochless = false;
-    return this.store
-      .isRevoked(token, () => (epochless = this.net.store.epoch === null))
-      .then(
-        (revoked): CheckOutcome =>
-          revoked ? 'revoked' : epochless ? 'accepted-epochless' : 'accepted',
-        (): CheckOutcome => this.storeUnanswered(),
-      );
+    return this.store.isRevoked(token).then(
+      (revoked): CheckOutcome => (revoked ? 'revoked' : 'accepted'),
+      (): CheckOutcome => this.storeUnanswered(),
+    );
   }
 
   /**
@@ -241,8 +235,7 @@ export class Replica implements EventOwner {
     const verdict = this.localVerdict(token);
     if (verdict !== RevocationVerdict.Unknown) return outcomeOf(verdict);
     if (!this.net.storeUp || !this.command.connected) return this.storeUnanswered();
-    if (this.net.store.isRevoked(token)) return 'revoked';
-    return this.net.store.epoch === null ? 'accepted-epochless' : 'accepted';
+    return this.net.store.isRevoked(token) ? 'revoked' : 'accepted';
   }
 
   private localVerdict(token: TokenClaims): RevocationVerdict | 'unavailable' {

@@ -55,15 +55,9 @@ export class StoreClient implements RevocationSource {
     return { ...revocation, epoch, seq: Number(seq), logId, prevLogId };
   }
 
-  /**
-   * Whether the store revokes this token (`RevocationStore.isRevoked`, one `MGET`).
-   * @param onRun called at the server when it answers
-   */
-  isRevoked(claims: CheckedClaims, onRun?: () => void): Promise<boolean> {
-    return this.connection.call('isRevoked', () => {
-      onRun?.();
-      return this.store.isRevoked(claims);
-    });
+  /** Whether the store revokes this token (`RevocationStore.isRevoked`, one `MGET`). */
+  isRevoked(claims: CheckedClaims): Promise<boolean> {
+    return this.connection.call('isRevoked', () => this.store.isRevoked(claims));
   }
 
   /** @inheritdoc */

@@ -294,9 +294,6 @@ export class World implements Network {
     const ctx = this.contextOf(replica);
     const judge = (outcome: CheckOutcome): void => {
       if (outcome === 'accepted') this.checker.accepted(ctx, token);
-      else if (outcome === 'accepted-epochless') {
-        this.checker.accepted(ctx, token, 'epochless-lookup');
-      }
     };
     const outcome = replica.check(token);
     if (typeof outcome === 'string') judge(outcome);
@@ -388,11 +385,7 @@ export class World implements Network {
         if (!this.checker.mayCover(token) || !replica.verifies(token)) continue;
         ctx ??= this.contextOf(replica);
         if (this.checker.ruleAt(ctx, token) === undefined) continue;
-        const outcome = replica.checkNow(token);
-        if (outcome === 'accepted') this.checker.accepted(ctx, token);
-        else if (outcome === 'accepted-epochless') {
-          this.checker.accepted(ctx, token, 'epochless-lookup');
-        }
+        if (replica.checkNow(token) === 'accepted') this.checker.accepted(ctx, token);
       }
     }
   }
@@ -485,10 +478,8 @@ export class World implements Network {
       for (const token of this.checker.tokens) {
         if (!replica.verifies(token)) continue;
         if (this.checker.coveringRevocations(token).length === 0) continue;
-        const outcome = replica.checkNow(token);
-        if (outcome === 'accepted') this.checker.acceptedAfterQuiet(ref, this.now, token);
-        else if (outcome === 'accepted-epochless') {
-          this.checker.acceptedAfterQuiet(ref, this.now, token, 'epochless-lookup');
+        if (replica.checkNow(token) === 'accepted') {
+          this.checker.acceptedAfterQuiet(ref, this.now, token);
         }
       }
     }
