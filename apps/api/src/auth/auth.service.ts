@@ -34,6 +34,6 @@ export class AuthService {
       await this.throttle.recordFailure(username, ip);
       throw new BadCredentialsError();
     }
-    return this.tokens.sign(user.id, { username: user.username });
+    return this.tokens.issue(user.id, { username: user.username });
   }
 }

@@ -62,14 +62,19 @@ export function tokenRevocation(
 /**
  * "Log out everywhere" taken at `nowMs`: the cut-off reaches the tolerated skew past the clock
  * that takes it, because a token dated that far ahead by a faster clock is still accepted
- * (docs/revocation-model.md, "Clocks"). It matters until every token it covers has expired.
+ * (docs/revocation-model.md, "Clocks"); and as far past the store-wide not-before while that is
+ * ahead of the clock, because a token issued just after a store loss is dated just after it. It matters until every token it covers
+ * has expired.
+ * @param notBeforeMs the store-wide not-before the taking replica holds
  */
 export function userRevocation(
   sub: string,
   nowMs: Milliseconds,
   limits: RevocationLimits,
+  notBeforeMs: Milliseconds = 0,
 ): UserRevocation {
-  const cutoffMs = nowMs + limits.clockSkewMs;
+  // A token dated after a not-before still ahead of every clock is dated within the skew of it.
+  const cutoffMs = Math.max(nowMs, notBeforeMs) + limits.clockSkewMs;
   return {
     kind: 'user',
     id: sub,

@@ -80,7 +80,7 @@ export class RevocationService {
    */
   async revokeAllForUser(sub: string, audit: RevocationAudit = {}): Promise<RevocationReceipt> {
     if (!isRevocationId(sub)) throw new InvalidInputError('sub must be 1-256 printable characters');
-    const revocation = userRevocation(sub, Date.now(), this.limits);
+    const revocation = userRevocation(sub, Date.now(), this.limits, this.cache.notBeforeMs);
     const { cutoffMs } = revocation;
     await this.record(revocation, audit);
     const waitMs = cutoffMs - Date.now();

@@ -1,5 +1,5 @@
 import { JwtService } from '@nestjs/jwt';
-import { TokenInvalidError } from '@rescind/revocation-core';
+import { RevocationCache, RevocationVerdict, TokenInvalidError } from '@rescind/revocation-core';
 import {
   resolveRevocationOptions,
   type RevocationModuleOptions,
@@ -23,6 +23,24 @@ function header(token: string): Record<string, unknown> {
 }
 
 describe('TokenService', () => {
+  describe('when the store-wide not-before is still ahead of the clock (just after a store loss)', () => {
+    it('issues once the clock has passed it, so that the token is not born revoked', async () => {
+      const cache = new RevocationCache({ maxEntries: 10 });
+      const notBeforeMs = Date.now() + 200;
+      cache.raiseNotBefore(notBeforeMs);
+      const service = new TokenService(
+        resolveRevocationOptions({ redisUrl: 'redis://x', jwtSecret: NEW }, 'test'),
+        cache,
+      );
+
+      const { claims } = await service.issue('user-1');
+
+      expect(claims.iatMs).toBeGreaterThan(notBeforeMs);
+      expect(claims.iatMs).toBeLessThanOrEqual(Date.now());
+      expect(cache.check(claims, Date.now())).toBe(RevocationVerdict.Accepted);
+    });
+  });
+
   describe('when it signs', () => {
     it('names the key with a kid derived from it, and pins the algorithm', () => {
       const { token } = tokens({}).sign('user-1');

@@ -105,17 +105,14 @@ export class TokenService {
 
   /**
    * Issues a token with a random 128-bit `jti` and an `iat` to the millisecond, so that a
-   * "log out everywhere" cut-off orders tokens within one second (RFC 7519 §2 NumericDate).
-   * Just after the store lost its data, the store-wide not-before (which covers the tolerated
-   * clock skew) can be ahead of the clock; the token is then dated just after it, within the
-   * skew every verifier accepts, so that it is not born revoked.
+   * "log out everywhere" cut-off orders tokens within one second (RFC 7519 §2 NumericDate). The
+   * `iat` is this clock's: a token is never dated ahead, so every cut-off that reaches the
+   * tolerated skew past its own clock covers it. Just after the store lost its data the
+   * store-wide not-before can be ahead of the clock, and a token signed then is born revoked:
+   * {@link issue} waits for it to pass.
    */
   sign(sub: string, extraClaims: Record<string, unknown> = {}): IssuedToken {
-    const notBeforeMs = this.revocations?.notBeforeMs ?? 0;
-    const nowMs = Math.max(
-      this.clock.now(),
-      Math.min(notBeforeMs + 1, this.clock.now() + this.clockSkewMs),
-    );
+    const nowMs = this.clock.now();
     const iat = nowMs / 1000;
     const claims: AccessTokenClaims = {
       ...extraClaims,
@@ -127,6 +124,21 @@ export class TokenService {
     };
     const { iatMs: _omit, ...payload } = claims;
     return { token: this.jwt.sign(payload), claims, expiresIn: this.ttlSeconds };
+  }
+
+  /**
+   * {@link sign} once the clock has passed the store-wide not-before (right after a store loss it
+   * is up to the tolerated skew ahead), so that the token is not born revoked. Waits at most
+   * twice the skew, the furthest a not-before raised by a faster clock can be ahead of ours.
+   */
+  async issue(sub: string, extraClaims: Record<string, unknown> = {}): Promise<IssuedToken> {
+    const notBeforeMs = this.revocations?.notBeforeMs ?? 0;
+    const deadline = this.clock.now() + 2 * this.clockSkewMs;
+    while (this.clock.now() <= notBeforeMs && this.clock.now() < deadline) {
+      const leftMs = Math.min(notBeforeMs + 1, deadline) - this.clock.now();
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1, leftMs)));
+    }
+    return this.sign(sub, extraClaims);
   }
 
   /** The verifier of the token's `kid`; with a single key, that key whatever the header says. */

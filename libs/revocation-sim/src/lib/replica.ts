@@ -172,17 +172,15 @@ export class Replica implements EventOwner {
   }
 
   /**
-   * TokenService.sign: an `iat` to the millisecond, dated just after the store-wide not-before
-   * when that is ahead of the clock (within the skew). `expFraction` imitates another signer: a
+   * TokenService.sign: an `iat` to the millisecond, this clock's (never dated ahead; a token
+   * signed while the store-wide not-before is ahead of the clock is born revoked). `expFraction` imitates another signer: a
    * sub-millisecond `iat` and an `exp` that fraction past a whole second (RFC 7519 §2); 0.5005
    * is no whole number of milliseconds either.
    */
   issue(sub: string, jti: string, expFraction: 0 | 0.5 | 0.5005): TokenClaims {
     const fractional = expFraction !== 0;
-    const now = this.now();
-    const skew = this.net.config.clockSkewMs;
+    const nowMs = this.now();
     const ttl = this.net.config.accessTokenTtlSeconds;
-    const nowMs = Math.max(now, Math.min(this.cache.notBeforeMs + 1, now + skew));
     const iat = fractional ? (nowMs + 0.4) / 1000 : nowMs / 1000;
     const exp = Math.floor(iat) + ttl + expFraction;
     return { jti, sub, iat, exp, iatMs: issuedAtMs(iat) };
@@ -206,7 +204,7 @@ export class Replica implements EventOwner {
 
   /** RevocationService.revokeAllForUser: returns once this clock has passed the cut-off. */
   async revokeAllForUser(sub: string, onRun: (reply: RevokeReply) => void): Promise<void> {
-    const revocation = userRevocation(sub, this.now(), this.limits);
+    const revocation = userRevocation(sub, this.now(), this.limits, this.cache.notBeforeMs);
     await this.record(revocation, onRun);
     const passAt = Math.floor(revocation.cutoffMs - this.config.clockOffsetMs) + 1;
     if (passAt > this.net.now) {
