@@ -68,6 +68,16 @@ describe('revocation rules', () => {
       expect(issuedAtMs((NOW + 500) / 1000)).toBeLessThanOrEqual(revocation.cutoffMs);
     });
 
+    it('reaches the skew past a store-wide not-before that is still ahead of the clock', () => {
+      // Just after a store loss the not-before is ahead of the clock; a logout-all taken then
+      // must still cover a token of a clock ahead that was issued just after it.
+      const notBeforeMs = NOW + 1000 + 400;
+      const revocation = userRevocation('alice', NOW, LIMITS, notBeforeMs);
+      expect(revocation.cutoffMs).toBe(notBeforeMs + 1000);
+      expect(issuedAtMs((notBeforeMs + 1.4) / 1000)).toBeLessThanOrEqual(revocation.cutoffMs);
+      expect(userRevocation('alice', NOW, LIMITS, NOW - 5).cutoffMs).toBe(NOW + 1000);
+    });
+
     it('lasts until every token it covers has expired, on every clock within the skew', () => {
       const { cutoffMs, expiresAtMs } = userRevocation('alice', NOW, LIMITS);
       const latestExp = cutoffMs / 1000 + 900 + 1; // issued at the cut-off, with slack
