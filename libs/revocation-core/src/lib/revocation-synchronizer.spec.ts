@@ -903,6 +903,53 @@ describe('RevocationSynchronizer', () => {
     });
   });
 
+  describe('when a failover loses a revocation this replica wrote ahead of its position', () => {
+    // Another replica's revocation (seq 1) has not reached this one yet when it writes its own
+    // (seq 2): it applies it, but its position stays at 0. A failover then loses both.
+    async function wroteAhead() {
+      const context = setUp();
+      const { sync, source } = context;
+      await sync.onSubscribed();
+      source.revoke(token('other')); // its message is still on the way
+      sync.applyLocal(source.revoke(token('mine')) as RevocationEvent);
+      return context;
+    }
+
+    it('notices the head below its own write and writes it back', async () => {
+      const { sync, source, observer } = await wroteAhead();
+      source.failOver(0, []);
+      await sync.tick();
+
+      expect(observer.causes()).toContain('store-reset');
+      expect(source.live.has('token:mine')).toBe(true);
+    });
+
+    it('notices another entry logged under its number', async () => {
+      const { sync, source, observer, revoked } = await wroteAhead();
+      source.failOver(0, ['5-0', '6-0']);
+      source.revoke(token('y'));
+      source.revoke(token('z')); // seq 2, like `mine`, on the new history
+      await sync.tick();
+      await settle();
+
+      expect(observer.causes()).toContain('store-reset');
+      expect(source.live.has('token:mine')).toBe(true);
+      expect(revoked('z')).toBe(true);
+    });
+
+    it('does not take a forged message far ahead for its own write', async () => {
+      const { sync, source, observer } = setUp();
+      await sync.onSubscribed();
+      const real = source.revoke(token('a')) as RevocationEvent;
+      sync.onMessage(wire({ ...real, seq: 1_000, logId: '999-0', id: 'forged' }));
+      await sync.tick();
+      await settle();
+
+      expect(observer.causes()).not.toContain('store-reset');
+      expect(source.restoreBatches).toEqual([]);
+    });
+  });
+
   describe('when it goes too long without confirming it is in sync', () => {
     it('becomes stale after maxStalenessMs, and fresh again once a round succeeds', async () => {
       const { sync, clock } = setUp();

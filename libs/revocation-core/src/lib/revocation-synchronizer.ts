@@ -79,6 +79,12 @@ export class RevocationSynchronizer {
   private readonly observer: SyncObserver;
 
   private position: LogPosition | null = null;
+  /**
+   * The furthest entry this replica wrote itself (the store's own reply, never a message) beyond
+   * its position: a head below it, or another entry under its number, means a failover lost it
+   * (docs/revocation-model.md, "Divergence").
+   */
+  private ownAhead: LogPosition | null = null;
   private subscribed = false;
   private subscriptionGeneration = 0;
   private caughtUpGeneration = -1;
@@ -192,6 +198,12 @@ export class RevocationSynchronizer {
   applyLocal(event: RevocationEvent): void {
     this.cache.add(event, this.clock.now());
     this.advance(event);
+    const position = this.position;
+    if (position !== null && event.epoch === position.epoch && event.seq > position.seq) {
+      if (this.ownAhead === null || event.seq > this.ownAhead.seq) {
+        this.ownAhead = { epoch: event.epoch, seq: event.seq, logId: event.logId };
+      }
+    }
   }
 
   /** One anti-entropy round, also the retry path while the store is unreachable. */
@@ -237,6 +249,7 @@ export class RevocationSynchronizer {
     const startedAt = this.clock.now();
     // Live events may advance the position while the head is on its way: compare with before.
     const before = this.position;
+    const ownAhead = this.ownAhead;
     let head = await this.readHead();
     const cause: ResyncCause = causes.find((c) => c !== 'anti-entropy') ?? 'anti-entropy';
     let hydrated = false;
@@ -250,7 +263,8 @@ export class RevocationSynchronizer {
     } else if (
       head.seq < before.seq ||
       (head.seq === before.seq && head.logId !== before.logId) ||
-      (head.seq > before.seq && isLogIdBefore(head.logId, before.logId))
+      (head.seq > before.seq && isLogIdBefore(head.logId, before.logId)) ||
+      (ownAhead !== null && ownAhead.epoch === head.epoch && head.seq < ownAhead.seq)
     ) {
       // Same data set, another history: a failover promoted a replica that missed our last
       // events (and may have logged others under the same numbers).
@@ -308,6 +322,7 @@ export class RevocationSynchronizer {
       }
     }
     await this.writeBack();
+    this.ownAhead = null; // written back with the rest
     const head = await this.readHead();
     await this.hydrate(head, 'store-reset');
     return head;
@@ -320,6 +335,7 @@ export class RevocationSynchronizer {
       for (const revocation of page) if (this.cache.add(revocation, now)) applied++;
     });
     this.position = { epoch: head.epoch, seq: head.seq, logId: head.logId };
+    if (this.ownAhead?.epoch !== head.epoch) this.ownAhead = null;
     this.observer.onResync?.(cause, applied);
     // Events logged while the snapshot was read are caught up in the next round.
     this.rerun = true;
@@ -351,9 +367,14 @@ export class RevocationSynchronizer {
         // The next number, but appended after another entry than ours: the same numbers on
         // another history (e.g. ours came from a master that was demoted meanwhile).
         if (!follows(entry, position)) return 'diverged';
+        // Under the number of an entry we wrote ourselves, another entry: ours was lost.
+        if (this.ownAhead?.seq === entry.seq && this.ownAhead.logId !== entry.logId) {
+          return 'diverged';
+        }
         if (this.cache.add(entry, this.clock.now())) applied++;
         position = { epoch: position.epoch, seq: entry.seq, logId: entry.logId };
         this.position = position;
+        if (this.ownAhead !== null && entry.seq >= this.ownAhead.seq) this.ownAhead = null;
       }
       if (entries.length === 0) return 'trimmed';
       if (position.seq === before && entries.length < this.pageSize) return 'trimmed';
@@ -379,8 +400,12 @@ export class RevocationSynchronizer {
     if (position === null) return;
     if (event.epoch !== position.epoch) {
       void this.sync('store-reset');
+    } else if (this.ownAhead?.seq === event.seq && this.ownAhead.logId !== event.logId) {
+      // Another entry under the number of one we wrote: the catch-up confirms a lost write.
+      void this.sync('gap');
     } else if (event.seq === position.seq + 1 && follows(event, position)) {
       this.position = { epoch: position.epoch, seq: event.seq, logId: event.logId };
+      if (this.ownAhead !== null && event.seq >= this.ownAhead.seq) this.ownAhead = null;
     } else if (
       event.seq > position.seq ||
       (event.seq === position.seq && event.logId !== position.logId)
