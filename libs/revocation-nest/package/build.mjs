@@ -1,4 +1,4 @@
-// Builds `@rescind/revocation-nest` as an installable npm package and packs it (issue 5).
+// Builds `@rescind/revocation-nest` as an installable npm package and packs it.
 //
 //   node libs/revocation-nest/package/build.mjs [--out-dir <dir>]    (npm run pack:revocation-nest)
 //

@@ -14,7 +14,7 @@ const RSS_SAMPLE_MS = 10_000;
 const PROGRESS_MS = 30_000;
 
 // `node dist/load-tests/soak/src/main.js [--minutes 5]` from the repository root, after
-// `npm run build`: the soak of issue 4 ("Load held"). Exits 1 on any violation.
+// `npm run build`: the "load held" soak. Exits 1 on any violation.
 async function main(options: SoakOptions): Promise<number> {
   console.log(
     `Rescind soak: ${options.minutes} min of mixed load at ${options.rate} req/s, ${options.concurrency} in flight, ` +
