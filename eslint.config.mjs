@@ -1,7 +1,80 @@
+import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
 import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
+
+/** Absolute, or the resolver answers paths relative to the working directory and no cycle closes. */
+const TSCONFIG = fileURLToPath(new URL('./tsconfig.base.json', import.meta.url));
+
+/**
+ * Module boundaries (docs/design.md, "Test estate" and the README's layout).
+ *
+ * Every project carries one `type:` tag, and each tag may import only the tags listed for it:
+ *
+ *   core        nothing of ours, and never NestJS, Redis clients or HTTP frameworks
+ *   redis       core
+ *   nest        core, redis
+ *   config      core, redis
+ *   testing     core (test support: processes, waits, fixtures)
+ *   sim         core (the deterministic simulation drives the core against model stores)
+ *   app         core, redis, nest, config (the product: api, worker)
+ *   test-suite  libs + testing (api-e2e, api-faults, api-scale-out, the package test)
+ *   load-test   libs + testing (bench, soak, nemesis, k6)
+ *   launcher    testing (stack: starts Redis, the worker and the replicas as processes)
+ *
+ * No tag lists `app`, `test-suite`, `load-test` or `launcher`: nothing imports an app, a test suite,
+ * a load test or the launcher; they reach each other only as processes (`implicitDependencies`).
+ *
+ * The rule reads Nx's cached project graph, which `npm run lint` builds first (`nx show projects`);
+ * `.ci/lint-enforces.mjs` proves that on a clean checkout.
+ */
+const PRODUCT_LIBS = ['type:core', 'type:redis', 'type:nest', 'type:config'];
+
+/** What the core must never import: it is the framework-free, store-free part every runtime shares. */
+const NOT_IN_CORE = [
+  '@nestjs/*',
+  '@fastify/*',
+  'ioredis',
+  'bullmq',
+  'fastify',
+  'express',
+  'prom-client',
+  'rxjs',
+  'reflect-metadata',
+  'pino',
+  'pino-http',
+  'nestjs-pino',
+];
+
+/** HTTP frameworks and NestJS belong to the module and the apps, not to the Redis adapter or config. */
+const NO_FRAMEWORK = ['@nestjs/*', '@fastify/*', 'fastify', 'express'];
+
+const depConstraints = [
+  { sourceTag: 'type:core', onlyDependOnLibsWithTags: [], bannedExternalImports: NOT_IN_CORE },
+  {
+    sourceTag: 'type:redis',
+    onlyDependOnLibsWithTags: ['type:core'],
+    bannedExternalImports: NO_FRAMEWORK,
+  },
+  { sourceTag: 'type:nest', onlyDependOnLibsWithTags: ['type:core', 'type:redis'] },
+  {
+    sourceTag: 'type:config',
+    onlyDependOnLibsWithTags: ['type:core', 'type:redis'],
+    bannedExternalImports: NO_FRAMEWORK,
+  },
+  { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:core'] },
+  {
+    sourceTag: 'type:sim',
+    onlyDependOnLibsWithTags: ['type:core'],
+    bannedExternalImports: NOT_IN_CORE,
+  },
+  { sourceTag: 'type:app', onlyDependOnLibsWithTags: PRODUCT_LIBS },
+  { sourceTag: 'type:test-suite', onlyDependOnLibsWithTags: [...PRODUCT_LIBS, 'type:testing'] },
+  { sourceTag: 'type:load-test', onlyDependOnLibsWithTags: [...PRODUCT_LIBS, 'type:testing'] },
+  { sourceTag: 'type:launcher', onlyDependOnLibsWithTags: ['type:testing'] },
+];
 
 export default tseslint.config(
   {
@@ -18,13 +91,25 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
-    plugins: { '@nx': nx },
+    plugins: { '@nx': nx, 'import-x': importX },
     languageOptions: {
       parserOptions: {
         projectService: false,
         emitDecoratorMetadata: true,
         experimentalDecorators: true,
       },
+    },
+    settings: {
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      // The resolver that ships with import-x, taught the `@rescind/*` paths of tsconfig.base.json, so a
+      // cycle through a library's index is seen like one through relative imports.
+      'import-x/resolver-next': [
+        createNodeResolver({
+          extensions: ['.ts', '.js', '.json', '.node'],
+          tsconfig: { configFile: TSCONFIG },
+        }),
+      ],
     },
     rules: {
       '@typescript-eslint/no-unused-vars': [
@@ -37,76 +122,22 @@ export default tseslint.config(
       ],
       'no-console': 'error',
       eqeqeq: ['error', 'always'],
+      // Runtime cycles only: a type-only import is erased by tsc and cannot leave a module half-initialised.
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
       '@nx/enforce-module-boundaries': [
         'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            {
-              sourceTag: 'type:core',
-              onlyDependOnLibsWithTags: [],
-              bannedExternalImports: [
-                '@nestjs/*',
-                'ioredis',
-                'bullmq',
-                'fastify',
-                'express',
-                'prom-client',
-              ],
-            },
-            {
-              // The deterministic simulation: the core driven by model stores and buses.
-              sourceTag: 'type:sim',
-              onlyDependOnLibsWithTags: ['type:core'],
-              bannedExternalImports: [
-                '@nestjs/*',
-                'ioredis',
-                'bullmq',
-                'fastify',
-                'express',
-                'prom-client',
-              ],
-            },
-            {
-              sourceTag: 'type:config',
-              onlyDependOnLibsWithTags: ['type:core', 'type:redis'],
-              bannedExternalImports: ['@nestjs/*', 'fastify', 'express'],
-            },
-            {
-              sourceTag: 'type:redis',
-              onlyDependOnLibsWithTags: ['type:core'],
-              bannedExternalImports: ['@nestjs/*', 'fastify', 'express'],
-            },
-            {
-              sourceTag: 'type:nest',
-              onlyDependOnLibsWithTags: ['type:core', 'type:redis'],
-            },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:core'] },
-            {
-              sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: [
-                'type:core',
-                'type:redis',
-                'type:nest',
-                'type:config',
-                'type:testing',
-              ],
-            },
-            {
-              sourceTag: 'type:load-test',
-              onlyDependOnLibsWithTags: [
-                'type:core',
-                'type:redis',
-                'type:nest',
-                'type:config',
-                'type:testing',
-              ],
-            },
-          ],
-        },
+        { enforceBuildableLibDependency: false, allow: [], depConstraints },
       ],
     },
+  },
+  {
+    // The one runtime cycle left: the connection and the topology import each other. It is being broken
+    // in revocation-redis; delete this block with that change so these two files are checked like the rest.
+    files: [
+      'libs/revocation-redis/src/lib/redis-connection.ts',
+      'libs/revocation-redis/src/lib/redis-topology.ts',
+    ],
+    rules: { 'import-x/no-cycle': 'off' },
   },
   {
     // Processes and CLIs whose job is to print to a terminal.
