@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
 const TSCONFIG = fileURLToPath(new URL('./tsconfig.base.json', import.meta.url));
 
 /**
- * Module boundaries (docs/design.md, "Test estate" and the README's layout).
+ * Module boundaries (docs/design.md, "Projects and boundaries").
  *
  * Every project carries one `type:` tag, and each tag may import only the tags listed for it:
  *
