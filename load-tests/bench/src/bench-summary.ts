@@ -16,7 +16,7 @@ export interface BenchReport {
   readonly elapsedSeconds: number;
 }
 
-/** One target of issue 3 and whether this run met it. */
+/** One target (load-tests/bench/README.md, "Targets") and whether this run met it. */
 interface TargetCheck {
   readonly target: string;
   readonly measured: string;
@@ -187,7 +187,7 @@ export function printSummary(report: BenchReport): void {
     `SUMMARY (${report.options.quick ? 'quick' : 'full'} run, ${formatFixed(report.elapsedSeconds, 0)} s)`,
   );
   for (const line of lines) console.log(`  ${line}`);
-  console.log('\n  issue 3 targets:');
+  console.log('\n  targets:');
   for (const check of checks) {
     console.log(`  ${check.verdict.padEnd(5)} ${check.target.padEnd(width)} ${check.measured}`);
   }

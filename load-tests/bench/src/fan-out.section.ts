@@ -45,7 +45,10 @@ export interface FanOutReport {
 }
 
 const REPLICAS = 3;
-/** A poll that never sees the revocation fails the run after this long (the contract says 100 ms). */
+/**
+ * A poll that never sees the revocation fails the run after this long; the fan-out bound itself is
+ * 100 ms (README, "Guarantees and their limits").
+ */
 const GIVE_UP_MS = 2_000;
 
 /**

@@ -30,7 +30,7 @@ async function section<T>(
   return result;
 }
 
-// `npm run bench [-- --quick]`: the benchmark of issue 3 (see ../README.md). Run from the
+// `npm run bench [-- --quick]`: the side-by-side benchmark (see ../README.md). Run from the
 // repository root after `npm run build`; the npm script does both.
 async function main(): Promise<void> {
   const options = parseBenchOptions(process.argv.slice(2));

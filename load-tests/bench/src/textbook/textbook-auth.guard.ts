@@ -18,7 +18,7 @@ export interface TextbookRequest {
 /**
  * The guard as tutorials write it: look the raw token up in a Redis deny-list on every request,
  * then `verifyAsync` it with the string secret `JwtModule` was registered with. Kept naive on
- * purpose: it is the baseline of issue 3, not an example.
+ * purpose: it is the benchmark's baseline (load-tests/bench/README.md), not an example.
  */
 @Injectable()
 export class TextbookAuthGuard implements CanActivate {
