@@ -43,10 +43,10 @@ function tokenEntry(expiresAtMs: Milliseconds): number {
 /**
  * The in-memory set of live revocations that the guard checks with no I/O.
  *
- * Entries live until the token they revoke would expire (hard part 6); expired entries are
- * purged in one-second batches rather than with per-entry timers. The cache only grows by
- * merging, never loses a live entry except by the size bound, and tracks until when such an
- * eviction makes a miss non-authoritative (hard part 7).
+ * Entries live until the token they revoke would expire (docs/design.md, "Entry lifetimes");
+ * expired entries are purged in one-second batches rather than with per-entry timers. The cache
+ * only grows by merging, never loses a live entry except by the size bound, and tracks until when
+ * such an eviction makes a miss non-authoritative (docs/design.md, "Bounded cache").
  */
 export class RevocationCache {
   private readonly lru: LRUCache<string, Entry>;

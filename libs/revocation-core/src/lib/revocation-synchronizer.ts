@@ -60,12 +60,13 @@ export interface SyncState {
  * Keeps a {@link RevocationCache} equal to the store.
  *
  * Live events are applied as they arrive; the durable log is the truth. The start-up order is
- * head → snapshot → (subscription) → catch-up from head (hard part 2). A catch-up runs after
- * every (re)subscription, on a gap in sequence numbers, and periodically as anti-entropy. A log
- * trimmed past our position, or a store whose epoch changed, forces a full re-hydration. A store
- * that lost its data comes with a not-before that revokes every token issued before the loss;
- * a log whose history diverged from ours (a failover) gets back what we hold, logged so that
- * every replica hears of it (docs/revocation-model.md).
+ * head → snapshot → (subscription) → catch-up from head (docs/design.md, "Order of start-up").
+ * A catch-up runs after every (re)subscription, on a gap in sequence numbers, and periodically
+ * as anti-entropy (docs/design.md, "Pub/sub is at-most-once"). A log trimmed past our position,
+ * or a store whose epoch changed, forces a full re-hydration. A store that lost its data comes
+ * with a not-before that revokes every token issued before the loss; a log whose history diverged
+ * from ours (a failover) gets back what we hold, logged so that every replica hears of it
+ * (docs/revocation-model.md; docs/design.md, "Write-back").
  */
 export class RevocationSynchronizer {
   private readonly maxStalenessMs: Milliseconds;
@@ -193,7 +194,7 @@ export class RevocationSynchronizer {
 
   /**
    * Applies a revocation this replica just wrote, before the call that made it returns
-   * (read your revocation, hard part 5).
+   * (docs/design.md, "Read your revocation").
    */
   applyLocal(event: RevocationEvent): void {
     this.cache.add(event, this.clock.now());

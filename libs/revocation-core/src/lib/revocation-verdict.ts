@@ -4,6 +4,9 @@ export enum RevocationVerdict {
   Accepted = 0,
   /** Revoked by its `jti` or by a cut-off of its user. */
   Revoked = 1,
-  /** Not in the cache, but entries were evicted: only the store can answer (hard part 7). */
+  /**
+   * Not in the cache, but entries were evicted: only the store can answer (docs/design.md,
+   * "Bounded cache").
+   */
   Unknown = 2,
 }

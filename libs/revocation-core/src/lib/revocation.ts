@@ -32,7 +32,10 @@ export type RevocationKind = Revocation['kind'];
 
 /** Where an event sits in the store's ordered log. */
 export interface LogPosition {
-  /** Identity of the store's data set; changes when the store lost its data (hard part 4). */
+  /**
+   * Identity of the store's data set; changes when the store lost its data (docs/design.md,
+   * "Store loss").
+   */
   readonly epoch: string;
   /** Gap-free sequence number of the last event, 0 before the first. */
   readonly seq: number;

@@ -172,7 +172,10 @@ export class Checker {
     this.report('refused', at, `${describe(revocation)} failed: ${String(error)}`);
   }
 
-  /** Whether `revocation` revokes `token` by the contract (not by the implementation's rules). */
+  /**
+   * Whether `revocation` revokes `token` by the invariant (docs/revocation-model.md, "The
+   * invariant"), not by the implementation's rules.
+   */
   covers(revocation: SimRevocation, token: SimToken): boolean {
     return revocation.kind === 'token'
       ? revocation.subject === token.jti
