@@ -1,6 +1,6 @@
 /**
  * revoke-propagation: a logout on one replica is enforced by every other replica within the
- * fan-out bound (contract promise 2).
+ * fan-out bound (README, "Guarantees and their limits": Fan-out).
  *
  * Each iteration logs in on one replica, logs out there, then polls every other replica with the
  * revoked token until it is rejected. `revocation_propagation_ms` is the time from the logout's

@@ -6,9 +6,9 @@
  * restarts it, or run the Node soak harness instead (`node dist/load-tests/soak/src/main.js`),
  * which starts the stack, holds the same mix and injects the faults itself.
  *
- * Proves that revocation holds under load and faults (contract promises 1-3): every logout is
- * probed at once on the replica that answered it and, past the fan-out bound, on every other
- * one; `revoked_token_accepted` counts any acceptance (threshold: none at all). Reads stay fast
+ * Proves that revocation holds under load and faults (README, "Guarantees and their limits"):
+ * every logout is probed at once on the replica that answered it and, past the fan-out bound, on
+ * every other one; `revoked_token_accepted` counts any acceptance (threshold: none at all). Reads stay fast
  * (thresholds on latency); logins and logouts may answer 503 while Redis is down, reads must not.
  *
  * Run: `k6 run load-tests/k6/soak.ts`

@@ -9,7 +9,10 @@ import {
   type ReplicaLabel,
 } from './history-entry';
 
-/** The fan-out bound when neither the caller nor the history states one (contract promise 2). */
+/**
+ * The fan-out bound when neither the caller nor the history states one (README, "Guarantees and
+ * their limits": Fan-out).
+ */
 export const DEFAULT_FAN_OUT_BOUND_MS = 100;
 
 /** Operations that revoke one token by its `jti`. */
@@ -72,7 +75,7 @@ export interface CheckResult {
   readonly excusedRevokedReads: { readonly fault: number; readonly unready: number };
   /**
    * Of those, the ones answered 200, by what excused them (a fault kind, or `not ready`): no
-   * violation by the contract's letter, but worth reading.
+   * violation of the README's guarantees by their letter, but worth reading.
    */
   readonly excusedAcceptances: {
     readonly byCause: Readonly<Record<string, number>>;
@@ -359,7 +362,7 @@ function underFault(
 /**
  * Per replica, each stretch in which it was observed not ready: from the last poll that found it
  * ready (sent) to the first that found it ready again (answered). A replica that is not ready is
- * exempt from the fan-out bound (contract promise 2: "every other ready replica").
+ * exempt from the fan-out bound (README, "Guarantees and their limits": "other ready replicas").
  */
 function observedUnready(readiness: readonly ReadinessEntry[]): Map<ReplicaLabel, Interval[]> {
   const byReplica = new Map<ReplicaLabel, ReadinessEntry[]>();
