@@ -37,6 +37,12 @@ describe('resolveRedisTopology', () => {
     );
   });
 
+  it('masks the user and password of a bad URL it quotes', () => {
+    expect(() => resolveRedisTopology('http://user:secret@x')).toThrow(
+      new RangeError('redis.url must be a redis:// or rediss:// URL, got "http://***@x"'),
+    );
+  });
+
   it('rejects an unknown kind', () => {
     expect(() =>
       resolveRedisTopology({ kind: 'mesh', url: 'redis://x' } as unknown as RedisTopology),

@@ -32,6 +32,11 @@ export interface RedisTopologyNames {
   readonly sentinels: string;
   readonly sentinelName: string;
   readonly clusterNodes: string;
+  /**
+   * Whether a bad URL is quoted with its user and password masked. Options come from code that
+   * may log the error; the environment layer quotes the value as it was given.
+   */
+  readonly maskCredentials?: boolean;
 }
 
 /** The names of the topology's parts as an option `redis` of a module. */
@@ -41,6 +46,7 @@ export const REDIS_OPTION_NAMES: RedisTopologyNames = {
   sentinels: 'redis.sentinels',
   sentinelName: 'redis.name',
   clusterNodes: 'redis.nodes',
+  maskCredentials: true,
 };
 
 /**
@@ -64,14 +70,17 @@ export function parseRedisNodes(list: string, what: string): RedisNode[] {
   return nodes;
 }
 
-function checkUrl(url: unknown, name: string, problems: string[]): void {
+function checkUrl(url: unknown, names: RedisTopologyNames, problems: string[]): void {
+  const quoted = names.maskCredentials
+    ? String(url).replace(/\/\/[^/@\s]*@/, '//***@')
+    : String(url);
   if (typeof url !== 'string' || !/^rediss?:\/\/[^\s]+$/.test(url)) {
-    problems.push(`${name} must be a redis:// or rediss:// URL, got "${String(url)}"`);
+    problems.push(`${names.url} must be a redis:// or rediss:// URL, got "${quoted}"`);
   }
   try {
     new URL(String(url));
   } catch {
-    problems.push(`${name} is not a valid URL: "${String(url)}"`);
+    problems.push(`${names.url} is not a valid URL: "${quoted}"`);
   }
 }
 
@@ -114,7 +123,7 @@ export function checkRedisTopology(
     problems.push(`${names.topology} must be a redis:// URL or a topology, got ${String(input)}`);
     return { topology, problems };
   }
-  checkUrl(topology.url, names.url, problems);
+  checkUrl(topology.url, names, problems);
   switch (topology.kind) {
     case 'standalone':
       break;
