@@ -5,6 +5,7 @@ import { AdminController } from './admin/admin.controller';
 import { AdminKeyGuard } from './admin/admin-key.guard';
 import { API_ERROR_ANSWERS } from './auth/auth.errors';
 import { AuthModule } from './auth/auth.module';
+import { baselineWiring } from './baselines/baseline-checkers';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { HealthController } from './health/health.controller';
 import { LoggingModule } from './logging/logging.module';
@@ -26,16 +27,7 @@ export class AppModule {
         LoggingModule.forRoot(config),
         RevocationModule.forRoot(
           {
-            redisUrl: config.redisUrl,
-            ...(config.redisTopology.kind === 'sentinel'
-              ? {
-                  redisSentinels: config.redisTopology.sentinels,
-                  redisSentinelName: config.redisTopology.name,
-                }
-              : {}),
-            ...(config.redisTopology.kind === 'cluster'
-              ? { redisClusterNodes: config.redisTopology.nodes }
-              : {}),
+            redis: config.redisTopology,
             keyPrefix: config.keyPrefix,
             jwtSecret: config.jwtSecret,
             jwtPreviousSecrets: config.jwtPreviousSecrets,
@@ -45,13 +37,17 @@ export class AppModule {
             failMode: config.failMode,
             maxStalenessMs: config.maxStalenessMs,
             clockSkewMs: config.clockSkewMs,
-            strategy: config.strategy,
             instanceId: config.instanceId,
             ...(config.syncIntervalMs === undefined
               ? {}
               : { syncIntervalMs: config.syncIntervalMs }),
           },
-          { registry, errorAnswers: API_ERROR_ANSWERS },
+          {
+            registry,
+            errorAnswers: API_ERROR_ANSWERS,
+            // REVOCATION_STRATEGY: `local` keeps the library's checker, the others are baselines.
+            ...baselineWiring(config),
+          },
         ),
         AuthModule,
       ],

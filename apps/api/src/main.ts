@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { ConfigError, loadRescindConfig } from '@rescind/config';
+import { ConfigError, loadApiConfig } from '@rescind/config';
 import { RevocationHealth, RevocationModule } from '@rescind/revocation-nest';
 import { type AppConfig } from './config/app-config';
 import { createApp } from './http/create-app';
@@ -39,7 +39,7 @@ async function bootstrap(config: AppConfig): Promise<void> {
 
 let config: AppConfig;
 try {
-  config = loadRescindConfig(process.env);
+  config = loadApiConfig(process.env);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   process.stderr.write(`rescind api: ${error.message}\n`);

@@ -1,4 +1,4 @@
-import { ConfigError, loadRescindConfig, type RescindConfig } from '@rescind/config';
+import { ConfigError, loadWorkerConfig, type WorkerConfig } from '@rescind/config';
 import {
   createCommandClient,
   RedisKeys,
@@ -20,7 +20,7 @@ function log(
   );
 }
 
-async function main(config: RescindConfig): Promise<void> {
+async function main(config: WorkerConfig): Promise<void> {
   const keys = new RedisKeys(config.keyPrefix);
   const redis = createCommandClient(config.redisTopology, 'rescind-worker', {
     enableOfflineQueue: true,
@@ -111,9 +111,9 @@ async function main(config: RescindConfig): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-let config: RescindConfig;
+let config: WorkerConfig;
 try {
-  config = loadRescindConfig(process.env);
+  config = loadWorkerConfig(process.env);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   process.stderr.write(`rescind worker: ${error.message}\n`);

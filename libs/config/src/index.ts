@@ -1,3 +1,5 @@
+export * from './lib/api-config';
 export * from './lib/config.error';
 export * from './lib/env-reader';
-export * from './lib/rescind-config';
+export * from './lib/redis-config';
+export * from './lib/worker-config';

@@ -7,6 +7,7 @@ export * from './lib/errors/sync.errors';
 export * from './lib/errors/token.errors';
 export * from './lib/revocation';
 export * from './lib/revocation-cache';
+export * from './lib/revocation-defaults';
 export * from './lib/revocation-event.parser';
 export * from './lib/revocation-id';
 export * from './lib/revocation-rules';

@@ -12,4 +12,5 @@ export * from './lib/revocation-metrics';
 export * from './lib/revocation-module-options';
 export * from './lib/revocation.module';
 export * from './lib/revocation.service';
+export * from './lib/store-revocation.lookup';
 export * from './lib/token.service';

@@ -42,15 +42,12 @@ export async function runMicroSection(options: BenchOptions): Promise<MicroResul
 
   const secret = 'bench-secret-0123456789abcdef0123456789abcdef';
   const key = createSecretKey(Buffer.from(secret));
-  const tokens = new TokenService(
-    resolveRevocationOptions({ redisUrl: 'redis://unused', jwtSecret: secret }, 'micro'),
+  const resolved = resolveRevocationOptions(
+    { redis: 'redis://unused', jwtSecret: secret },
+    'micro',
   );
-  const uncached = new TokenService(
-    resolveRevocationOptions(
-      { redisUrl: 'redis://unused', jwtSecret: secret, verifiedTokenCacheMax: 0 },
-      'micro',
-    ),
-  );
+  const tokens = new TokenService(resolved, resolved.clock);
+  const uncached = new TokenService({ ...resolved, verifiedTokenCacheMax: 0 }, resolved.clock);
   const token = tokens.sign('user-1', { username: 'bench' }).token;
   const headers = { authorization: `Bearer ${token}` };
 

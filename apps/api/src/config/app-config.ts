@@ -1,6 +1,6 @@
-import { type RescindConfig } from '@rescind/config';
+import { type ApiConfig } from '@rescind/config';
 
-/** Injection token of the validated {@link RescindConfig}; nothing else reads `process.env`. */
+/** Injection token of the validated {@link ApiConfig}; nothing else reads `process.env`. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
-export type { RescindConfig as AppConfig };
+export type { ApiConfig as AppConfig };

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { type CheckedClaims } from './checked-claims';
 import { type Revocation } from './revocation';
+import { REVOCATION_DEFAULTS } from './revocation-defaults';
 import { RevocationVerdict } from './revocation-verdict';
 import { type Milliseconds } from './units';
 
@@ -8,7 +9,7 @@ import { type Milliseconds } from './units';
 export interface RevocationCacheOptions {
   /**
    * Most entries held (token and user revocations together).
-   * @default 1_000_000
+   * @default REVOCATION_DEFAULTS.cacheMaxEntries
    */
   maxEntries?: number;
 }
@@ -59,7 +60,7 @@ export class RevocationCache {
   private notBefore: Milliseconds = 0;
 
   constructor(options: RevocationCacheOptions = {}) {
-    const max = options.maxEntries ?? 1_000_000;
+    const max = options.maxEntries ?? REVOCATION_DEFAULTS.cacheMaxEntries;
     if (!Number.isSafeInteger(max) || max < 1) {
       throw new RangeError(`maxEntries must be a positive integer, got ${String(max)}`);
     }

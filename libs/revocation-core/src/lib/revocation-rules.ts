@@ -1,4 +1,5 @@
 import { type TokenRevocation, type UserRevocation, type Revocation } from './revocation';
+import { REVOCATION_DEFAULTS } from './revocation-defaults';
 import { type Milliseconds, type Seconds } from './units';
 
 /** What the rules below need to know about the tokens a deployment accepts. */
@@ -9,12 +10,8 @@ export interface RevocationLimits {
   readonly clockSkewMs: Milliseconds;
 }
 
-/**
- * How far ahead of a verifier's clock a token's `iat` may be by default, and so how far past the
- * clock every cut-off reaches: enough for hosts whose clocks NTP keeps together, small enough that
- * logout-all (which returns once the clock has passed its cut-off) stays well under a second.
- */
-export const DEFAULT_CLOCK_SKEW_MS: Milliseconds = 500;
+/** The default of `clockSkewMs` ({@link REVOCATION_DEFAULTS}, which explains it). */
+export const DEFAULT_CLOCK_SKEW_MS: Milliseconds = REVOCATION_DEFAULTS.clockSkewMs;
 
 /** The verifier's slack on `exp - iat` against the configured lifetime (rounding). */
 export const LIFETIME_SLACK_MS: Milliseconds = 1000;

@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from './clock';
-import { DEFAULT_CLOCK_SKEW_MS } from './revocation-rules';
+import { REVOCATION_DEFAULTS } from './revocation-defaults';
 import { RescindError } from './errors/rescind.error';
 import {
   type LogEntry,
@@ -17,22 +17,24 @@ import { type Milliseconds } from './units';
 export interface RevocationSynchronizerOptions {
   /**
    * How long the replica may go without confirming it is in sync before it counts as stale.
-   * @default 5000
+   * @default REVOCATION_DEFAULTS.maxStalenessMs
    */
   maxStalenessMs?: Milliseconds;
-  /** Entries read from the log per round trip. @default 1000 */
+  /** Entries read from the log per round trip. @default REVOCATION_DEFAULTS.catchUpPageSize */
   catchUpPageSize?: number;
   /**
    * While the subscription is down, catch up from the log this often, so that revocations keep
-   * arriving within the fan-out budget until it is back. @default 25
+   * arriving within the fan-out budget until it is back.
+   * @default REVOCATION_DEFAULTS.unsubscribedPollMs
    */
   unsubscribedPollMs?: Milliseconds;
   /**
    * Largest disagreement tolerated between replicas' clocks: a store-wide not-before raised by
    * this replica is `now + clockSkewMs`, so that it covers tokens from clocks ahead of ours.
-   * @default 500
+   * @default REVOCATION_DEFAULTS.clockSkewMs
    */
   clockSkewMs?: Milliseconds;
+  /** The clock every decision reads. @default systemClock */
   clock?: Clock;
   /** Runs `callback` after `delayMs`; injectable so that a simulation controls time. */
   schedule?: (callback: () => void, delayMs: Milliseconds) => void;
@@ -101,10 +103,10 @@ export class RevocationSynchronizer {
     private readonly source: RevocationSource,
     options: RevocationSynchronizerOptions = {},
   ) {
-    this.maxStalenessMs = options.maxStalenessMs ?? 5000;
-    this.pageSize = options.catchUpPageSize ?? 1000;
-    this.unsubscribedPollMs = options.unsubscribedPollMs ?? 25;
-    this.clockSkewMs = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
+    this.maxStalenessMs = options.maxStalenessMs ?? REVOCATION_DEFAULTS.maxStalenessMs;
+    this.pageSize = options.catchUpPageSize ?? REVOCATION_DEFAULTS.catchUpPageSize;
+    this.unsubscribedPollMs = options.unsubscribedPollMs ?? REVOCATION_DEFAULTS.unsubscribedPollMs;
+    this.clockSkewMs = options.clockSkewMs ?? REVOCATION_DEFAULTS.clockSkewMs;
     this.clock = options.clock ?? systemClock;
     this.schedule = options.schedule ?? scheduleWithTimer;
     this.observer = options.observer ?? {};

@@ -67,7 +67,7 @@ class AccountController {
 @Module({
   imports: [
     RevocationModule.forRoot({
-      redisUrl: required('REDIS_URL'),
+      redis: required('REDIS_URL'),
       keyPrefix: required('KEY_PREFIX'),
       jwtSecret: required('JWT_SECRET'),
       accessTokenTtlSeconds: 900,

@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import { type Redis } from 'ioredis';
 import { RedisKeys, RevocationStore, createCommandClient } from '@rescind/revocation-redis';
 import { freePort } from '../testing/free-port';
@@ -15,12 +16,22 @@ import {
   testModuleOptions,
 } from '../testing/test-application';
 import { waitUntil } from '../testing/wait-until';
+import { RevocationChecker } from './revocation.checker';
 import { REVOCATION_REDIS } from './revocation.constants';
+import { RevocationModule } from './revocation.module';
 import { RevocationSyncService } from './revocation-sync.service';
 import { type FailMode } from './revocation-module-options';
 import { TokenService } from './token.service';
 
 type TestResponse = Awaited<ReturnType<typeof call>>;
+
+/** Accepts every verified token, as a benchmark baseline might: what remains is the write path. */
+@Injectable()
+class AcceptEveryToken extends RevocationChecker {
+  override check(): true {
+    return true;
+  }
+}
 
 /** Expects the 503 answer of a replica that cannot vouch for its revocation state. */
 function expectUnavailable(
@@ -62,7 +73,7 @@ describe('when Redis cannot be reached at start-up', () => {
       proxy = new RedisProxy(await freePort());
       running = await startTestApp(
         'express',
-        testModuleOptions(keyPrefix, { redisUrl: proxy.url, failMode }),
+        testModuleOptions(keyPrefix, { redis: proxy.url, failMode }),
       );
     });
 
@@ -101,7 +112,7 @@ describe('when Redis cannot be reached at start-up', () => {
     });
   });
 
-  describe("with strategy 'none'", () => {
+  describe('with a checker that asks nothing (a benchmark baseline, overridden)', () => {
     const keyPrefix = uniqueKeyPrefix();
     let proxy: RedisProxy;
     let running: RunningTestApp;
@@ -110,7 +121,9 @@ describe('when Redis cannot be reached at start-up', () => {
       proxy = new RedisProxy(await freePort());
       running = await startTestApp(
         'fastify',
-        testModuleOptions(keyPrefix, { redisUrl: proxy.url, strategy: 'none' }),
+        RevocationModule.forRoot(testModuleOptions(keyPrefix, { redis: proxy.url }), {
+          checker: AcceptEveryToken,
+        }),
       );
     });
 
@@ -148,7 +161,7 @@ describe('when Redis is lost after start-up', () => {
       running = await startTestApp(
         'express',
         testModuleOptions(keyPrefix, {
-          redisUrl: proxy.url,
+          redis: proxy.url,
           failMode,
           maxStalenessMs: MAX_STALENESS_MS,
         }),
@@ -231,8 +244,8 @@ describe('shutting down while Redis is unreachable', () => {
   const keyPrefix = uniqueKeyPrefix();
 
   it('closes the app and releases every Redis connection', async () => {
-    const redisUrl = `redis://127.0.0.1:${await freePort()}`;
-    const running = await startTestApp('express', testModuleOptions(keyPrefix, { redisUrl }));
+    const redis = `redis://127.0.0.1:${await freePort()}`;
+    const running = await startTestApp('express', testModuleOptions(keyPrefix, { redis }));
     const commandClient = running.app.get<Redis>(REVOCATION_REDIS);
     const closed = await running.app.close().then(
       () => 'closed',

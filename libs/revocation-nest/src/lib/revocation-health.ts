@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
-import { RevocationSynchronizer, type SyncState } from '@rescind/revocation-core';
+import { Inject, Injectable } from '@nestjs/common';
+import { type Clock, RevocationSynchronizer, type SyncState } from '@rescind/revocation-core';
+import { REVOCATION_CLOCK } from './revocation.constants';
 
 /** Readiness of this replica as a load balancer should see it. */
 export interface RevocationReadiness {
@@ -16,7 +17,10 @@ export interface RevocationReadiness {
 export class RevocationHealth {
   private draining = false;
 
-  constructor(private readonly sync: RevocationSynchronizer) {}
+  constructor(
+    private readonly sync: RevocationSynchronizer,
+    @Inject(REVOCATION_CLOCK) private readonly clock: Clock,
+  ) {}
 
   /** Reports not ready from now on (graceful shutdown). */
   drain(): void {
@@ -25,7 +29,7 @@ export class RevocationHealth {
 
   /** The current readiness with its reasons. */
   readiness(): RevocationReadiness {
-    const now = Date.now();
+    const now = this.clock.now();
     const state: SyncState = this.sync.state;
     return {
       ready: !this.draining && this.sync.isReady(now),

@@ -1,4 +1,6 @@
 import { createSecretKey, generateKeyPairSync } from 'node:crypto';
+import { REVOCATION_DEFAULTS, systemClock } from '@rescind/revocation-core';
+import { type RedisTopology } from '@rescind/revocation-redis';
 import { RevocationModule } from './revocation.module';
 import {
   type RevocationModuleOptions,
@@ -6,7 +8,7 @@ import {
 } from './revocation-module-options';
 
 const REQUIRED: RevocationModuleOptions = {
-  redisUrl: 'redis://127.0.0.1:6379',
+  redis: 'redis://127.0.0.1:6379',
   jwtSecret: 'x'.repeat(32),
 };
 
@@ -14,7 +16,7 @@ describe('resolveRevocationOptions', () => {
   it('applies the documented defaults', () => {
     const resolved = resolveRevocationOptions(REQUIRED, 'host-42');
     expect(resolved).toMatchObject({
-      redisUrl: 'redis://127.0.0.1:6379',
+      redisTopology: { kind: 'standalone', url: 'redis://127.0.0.1:6379' },
       keyPrefix: 'rvk',
       jwtAlgorithm: 'HS256',
       accessTokenTtlSeconds: 900,
@@ -22,10 +24,27 @@ describe('resolveRevocationOptions', () => {
       verifiedTokenCacheMax: 10_000,
       failMode: 'closed',
       maxStalenessMs: 5000,
-      strategy: 'local',
       instanceId: 'host-42',
       syncIntervalMs: 1000,
+      clockSkewMs: 500,
     });
+    expect(resolved.clock).toBe(systemClock);
+  });
+
+  it('takes every default from REVOCATION_DEFAULTS', () => {
+    const resolved = resolveRevocationOptions(REQUIRED, 'h');
+    for (const name of [
+      'keyPrefix',
+      'jwtAlgorithm',
+      'accessTokenTtlSeconds',
+      'cacheMaxEntries',
+      'verifiedTokenCacheMax',
+      'failMode',
+      'maxStalenessMs',
+      'clockSkewMs',
+    ] as const) {
+      expect(resolved[name]).toBe(REVOCATION_DEFAULTS[name]);
+    }
   });
 
   it('keeps the values it is given', () => {
@@ -38,11 +57,10 @@ describe('resolveRevocationOptions', () => {
       verifiedTokenCacheMax: 0,
       failMode: 'open',
       maxStalenessMs: 2000,
-      strategy: 'redis',
       instanceId: 'replica-1',
       syncIntervalMs: 250,
     };
-    const { jwtSecret: _secret, ...rest } = options;
+    const { jwtSecret: _secret, redis: _redis, ...rest } = options;
     expect(resolveRevocationOptions(options, 'unused')).toMatchObject(rest);
   });
 
@@ -95,7 +113,7 @@ describe('resolveRevocationOptions', () => {
     ['cacheMaxEntries', 2 ** 53],
     ['syncIntervalMs', 0],
     ['failMode', 'maybe'],
-    ['strategy', 'cache'],
+    ['clock', {}],
     ['jwtAlgorithm', 'RS256'],
     ['jwtAlgorithm', 'none'],
   ])('rejects %s = %p with a RangeError naming it', (name, value) => {
@@ -108,6 +126,84 @@ describe('resolveRevocationOptions', () => {
     }
     expect(thrown).toBeInstanceOf(RangeError);
     expect((thrown as Error).message).toMatch(new RegExp(`^${name} `));
+  });
+
+  describe('the Redis topology', () => {
+    it('takes a URL as a standalone server', () => {
+      expect(resolveRevocationOptions(REQUIRED, 'h').redisTopology).toEqual({
+        kind: 'standalone',
+        url: 'redis://127.0.0.1:6379',
+      });
+    });
+
+    it.each<RedisTopology>([
+      { kind: 'standalone', url: 'rediss://:pw@redis.example:6380/2' },
+      {
+        kind: 'sentinel',
+        url: 'redis://:pw@ignored',
+        sentinels: [{ host: '10.0.0.1', port: 26379 }],
+        name: 'mymaster',
+      },
+      { kind: 'cluster', url: 'redis://ignored', nodes: [{ host: '10.0.0.1', port: 7000 }] },
+    ])('takes a $kind topology value as it is, without rebuilding it', (topology) => {
+      expect(resolveRevocationOptions({ ...REQUIRED, redis: topology }, 'h').redisTopology).toBe(
+        topology,
+      );
+    });
+
+    it('hash-tags the key prefix in a cluster', () => {
+      const redis: RedisTopology = {
+        kind: 'cluster',
+        url: 'redis://x',
+        nodes: [{ host: 'a', port: 1 }],
+      };
+      expect(resolveRevocationOptions({ ...REQUIRED, redis }, 'h').keyPrefix).toBe('{rvk}');
+    });
+
+    it.each<[string, RedisTopology | string, RegExp]>([
+      [
+        'a URL of another scheme',
+        'http://x',
+        /^redis\.url must be a redis:\/\/ or rediss:\/\/ URL/,
+      ],
+      [
+        'Sentinels without a master name',
+        { kind: 'sentinel', url: 'redis://x', sentinels: [{ host: 'a', port: 1 }], name: '' },
+        /^redis\.name is required with redis\.sentinels/,
+      ],
+      [
+        'a cluster without nodes',
+        { kind: 'cluster', url: 'redis://x', nodes: [] },
+        /^redis\.nodes lists no host:port/,
+      ],
+      [
+        'a node with a bad port',
+        { kind: 'cluster', url: 'redis://x', nodes: [{ host: 'a', port: 0 }] },
+        /^redis\.nodes must be host:port entries/,
+      ],
+    ])('rejects %s with a RangeError naming the part', (_case, redis, message) => {
+      expect(() => resolveRevocationOptions({ ...REQUIRED, redis }, 'h')).toThrow(
+        expect.objectContaining({ name: 'RangeError', message: expect.stringMatching(message) }),
+      );
+    });
+  });
+
+  describe('options the module does not have', () => {
+    it.each(['strategy', 'redisUrl', 'redisSentinels', 'redisClusterNodes', 'failmode'])(
+      'rejects %s by name',
+      (name) => {
+        const options = { ...REQUIRED, [name]: 'none' } as RevocationModuleOptions;
+        expect(() => resolveRevocationOptions(options, 'h')).toThrow(
+          new RangeError(`${name} is not an option of RevocationModule`),
+        );
+      },
+    );
+
+    it('has no strategy: the checker is the product unless the wiring overrides it', () => {
+      // @ts-expect-error `strategy` left the library; benchmark baselines live in the API app.
+      const options: RevocationModuleOptions = { ...REQUIRED, strategy: 'none' };
+      expect(() => RevocationModule.forRoot(options)).toThrow(/strategy is not an option/);
+    });
   });
 
   it('is applied by RevocationModule.forRoot(), which fails fast on a bad value', () => {

@@ -1,68 +1,104 @@
 import { type KeyObject, createSecretKey } from 'node:crypto';
-import { DEFAULT_CLOCK_SKEW_MS, type Milliseconds, type Seconds } from '@rescind/revocation-core';
-import { effectiveKeyPrefix, type RedisNode, type RedisTopology } from '@rescind/revocation-redis';
+import {
+  type Clock,
+  defaultSyncIntervalMs,
+  type Milliseconds,
+  REVOCATION_DEFAULTS,
+  type Seconds,
+  systemClock,
+} from '@rescind/revocation-core';
+import {
+  effectiveKeyPrefix,
+  type RedisTopology,
+  type RedisTopologyInput,
+  resolveRedisTopology,
+} from '@rescind/revocation-redis';
 
 /** What a replica does once it cannot confirm it is in sync for longer than the bound. */
 export type FailMode = 'closed' | 'open';
 
-/** How the guard decides whether a token is revoked. */
-export type RevocationStrategy = 'local' | 'redis' | 'none';
-
 /** HMAC algorithms accepted for access tokens. */
 export type JwtAlgorithm = 'HS256' | 'HS384' | 'HS512';
 
-/** Options of `RevocationModule.forRoot()`. */
+/**
+ * Options of `RevocationModule.forRoot()`. Defaults are those of `REVOCATION_DEFAULTS`
+ * (`@rescind/revocation-core`), the one place they are written.
+ */
 export interface RevocationModuleOptions {
   /**
-   * `redis://` or `rediss://` URL of the store and the pub/sub bus. With Sentinel or a cluster it
-   * still supplies credentials, TLS and the database.
+   * The store and the pub/sub bus: a `redis://` or `rediss://` URL (one server), or a
+   * `RedisTopology` for Sentinel (`{ kind: 'sentinel', url, sentinels, name }`) or a cluster
+   * (`{ kind: 'cluster', url, nodes }`, the key prefix then gets a hash tag, e.g. `{rvk}`), whose
+   * `url` still supplies credentials, TLS and the database.
    */
-  redisUrl: string;
-  /** Sentinels to ask for the master named {@link redisSentinelName}. */
-  redisSentinels?: readonly RedisNode[];
-  /** Master name known to the Sentinels. */
-  redisSentinelName?: string;
-  /** Seed nodes of a Redis Cluster (the key prefix then gets a hash tag, e.g. `{rvk}`). */
-  redisClusterNodes?: readonly RedisNode[];
-  /** Namespace of every key and channel. @default 'rvk' */
+  redis: RedisTopologyInput;
+  /** Namespace of every key and channel. @default REVOCATION_DEFAULTS.keyPrefix */
   keyPrefix?: string;
   /** HMAC signing key; a string is turned into a `KeyObject` once. */
   jwtSecret: string | Buffer | KeyObject;
   /** Keys rotated out: tokens they signed (named by `kid`) still verify until they expire. */
   jwtPreviousSecrets?: readonly (string | Buffer | KeyObject)[];
-  /** @default 'HS256' */
+  /** @default REVOCATION_DEFAULTS.jwtAlgorithm */
   jwtAlgorithm?: JwtAlgorithm;
-  /** Lifetime of issued tokens, also the longest lifetime accepted. @default 900 */
+  /**
+   * Lifetime of issued tokens, also the longest lifetime accepted.
+   * @default REVOCATION_DEFAULTS.accessTokenTtlSeconds
+   */
   accessTokenTtlSeconds?: Seconds;
-  /** Entries held in the in-memory cache. @default 1_000_000 */
+  /** Entries held in the in-memory cache. @default REVOCATION_DEFAULTS.cacheMaxEntries */
   cacheMaxEntries?: number;
   /**
    * Tokens remembered as verified, so that a token presented again costs a lookup instead of a
    * signature check (its expiry is still checked every time; revocation is checked as always).
-   * 0 verifies every request. @default 10_000
+   * 0 verifies every request. @default REVOCATION_DEFAULTS.verifiedTokenCacheMax
    */
   verifiedTokenCacheMax?: number;
-  /** @default 'closed' */
+  /** @default REVOCATION_DEFAULTS.failMode */
   failMode?: FailMode;
-  /** @default 5000 */
+  /** @default REVOCATION_DEFAULTS.maxStalenessMs */
   maxStalenessMs?: Milliseconds;
-  /** @default 'local' */
-  strategy?: RevocationStrategy;
   /** Name of this replica. @default `<hostname>-<pid>` */
   instanceId?: string;
-  /** Period of the anti-entropy catch-up. @default min(1000, maxStalenessMs / 4) */
+  /**
+   * Period of the anti-entropy catch-up.
+   * @default defaultSyncIntervalMs(maxStalenessMs): max(50, min(1000, maxStalenessMs / 4))
+   */
   syncIntervalMs?: Milliseconds;
   /**
    * Largest disagreement tolerated between the clocks of the replicas that issue and verify
    * tokens: a token issued up to this far in the future is accepted, so every cut-off (logout-all,
-   * the store-wide not-before) reaches this far past the clock that takes it. @default 500
+   * the store-wide not-before) reaches this far past the clock that takes it.
+   * @default REVOCATION_DEFAULTS.clockSkewMs
    */
   clockSkewMs?: Milliseconds;
+  /**
+   * The clock every revocation decision reads (token dates, expiry, cut-offs, staleness),
+   * provided as `REVOCATION_CLOCK`. It must move forward like real time: `issue()` and
+   * `revokeAllForUser()` wait for it. Tests give a shifted one. @default systemClock
+   */
+  clock?: Clock;
 }
+
+/** The option names, to reject any other (a typo, or an option this module does not have). */
+const OPTION_NAMES: ReadonlySet<string> = new Set<keyof RevocationModuleOptions>([
+  'redis',
+  'keyPrefix',
+  'jwtSecret',
+  'jwtPreviousSecrets',
+  'jwtAlgorithm',
+  'accessTokenTtlSeconds',
+  'cacheMaxEntries',
+  'verifiedTokenCacheMax',
+  'failMode',
+  'maxStalenessMs',
+  'instanceId',
+  'syncIntervalMs',
+  'clockSkewMs',
+  'clock',
+]);
 
 /** Options after defaults and validation, as the providers see them. */
 export interface ResolvedRevocationOptions {
-  readonly redisUrl: string;
   readonly redisTopology: RedisTopology;
   readonly keyPrefix: string;
   readonly jwtKey: KeyObject;
@@ -73,10 +109,10 @@ export interface ResolvedRevocationOptions {
   readonly verifiedTokenCacheMax: number;
   readonly failMode: FailMode;
   readonly maxStalenessMs: Milliseconds;
-  readonly strategy: RevocationStrategy;
   readonly instanceId: string;
   readonly syncIntervalMs: Milliseconds;
   readonly clockSkewMs: Milliseconds;
+  readonly clock: Clock;
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -111,28 +147,9 @@ function secretKey(name: string, secret: string | Buffer | KeyObject): KeyObject
   return key;
 }
 
-function resolveTopology(options: RevocationModuleOptions): RedisTopology {
-  const url = options.redisUrl;
-  if (options.redisClusterNodes !== undefined && options.redisSentinels !== undefined) {
-    throw new RangeError('redisClusterNodes and redisSentinels exclude each other');
-  }
-  if (options.redisClusterNodes !== undefined) {
-    if (options.redisClusterNodes.length === 0) throw new RangeError('redisClusterNodes is empty');
-    return { kind: 'cluster', url, nodes: options.redisClusterNodes };
-  }
-  if (options.redisSentinels !== undefined) {
-    if (options.redisSentinels.length === 0) throw new RangeError('redisSentinels is empty');
-    if (options.redisSentinelName === undefined || options.redisSentinelName === '') {
-      throw new RangeError('redisSentinelName is required with redisSentinels');
-    }
-    return {
-      kind: 'sentinel',
-      url,
-      sentinels: options.redisSentinels,
-      name: options.redisSentinelName,
-    };
-  }
-  return { kind: 'standalone', url };
+function clock(value: Clock): Clock {
+  if (typeof value?.now !== 'function') throw new RangeError('clock must have a now() method');
+  return value;
 }
 
 /** Applies defaults and rejects invalid values with a message naming the option. */
@@ -140,40 +157,50 @@ export function resolveRevocationOptions(
   options: RevocationModuleOptions,
   defaultInstanceId: string,
 ): ResolvedRevocationOptions {
-  const maxStalenessMs = positiveInteger('maxStalenessMs', options.maxStalenessMs ?? 5000);
+  for (const name of Object.keys(options)) {
+    if (!OPTION_NAMES.has(name))
+      throw new RangeError(`${name} is not an option of RevocationModule`);
+  }
+  const defaults = REVOCATION_DEFAULTS;
+  const maxStalenessMs = positiveInteger(
+    'maxStalenessMs',
+    options.maxStalenessMs ?? defaults.maxStalenessMs,
+  );
   const jwtKey = secretKey('jwtSecret', options.jwtSecret);
   const jwtPreviousKeys = (options.jwtPreviousSecrets ?? []).map((secret, i) =>
     secretKey(`jwtPreviousSecrets[${i}]`, secret),
   );
-  const redisTopology = resolveTopology(options);
+  const redisTopology = resolveRedisTopology(options.redis);
   return {
-    redisUrl: options.redisUrl,
     redisTopology,
-    keyPrefix: effectiveKeyPrefix(options.keyPrefix ?? 'rvk', redisTopology),
+    keyPrefix: effectiveKeyPrefix(options.keyPrefix ?? defaults.keyPrefix, redisTopology),
     jwtKey,
     jwtPreviousKeys,
-    jwtAlgorithm: oneOf('jwtAlgorithm', options.jwtAlgorithm ?? 'HS256', [
+    jwtAlgorithm: oneOf('jwtAlgorithm', options.jwtAlgorithm ?? defaults.jwtAlgorithm, [
       'HS256',
       'HS384',
       'HS512',
     ]),
     accessTokenTtlSeconds: positiveInteger(
       'accessTokenTtlSeconds',
-      options.accessTokenTtlSeconds ?? 900,
+      options.accessTokenTtlSeconds ?? defaults.accessTokenTtlSeconds,
     ),
-    cacheMaxEntries: positiveInteger('cacheMaxEntries', options.cacheMaxEntries ?? 1_000_000),
+    cacheMaxEntries: positiveInteger(
+      'cacheMaxEntries',
+      options.cacheMaxEntries ?? defaults.cacheMaxEntries,
+    ),
     verifiedTokenCacheMax: nonNegativeInteger(
       'verifiedTokenCacheMax',
-      options.verifiedTokenCacheMax ?? 10_000,
+      options.verifiedTokenCacheMax ?? defaults.verifiedTokenCacheMax,
     ),
-    failMode: oneOf('failMode', options.failMode ?? 'closed', ['closed', 'open']),
+    failMode: oneOf('failMode', options.failMode ?? defaults.failMode, ['closed', 'open']),
     maxStalenessMs,
-    strategy: oneOf('strategy', options.strategy ?? 'local', ['local', 'redis', 'none']),
     instanceId: options.instanceId ?? defaultInstanceId,
     syncIntervalMs: positiveInteger(
       'syncIntervalMs',
-      options.syncIntervalMs ?? Math.max(50, Math.min(1000, Math.floor(maxStalenessMs / 4))),
+      options.syncIntervalMs ?? defaultSyncIntervalMs(maxStalenessMs),
     ),
-    clockSkewMs: nonNegativeInteger('clockSkewMs', options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS),
+    clockSkewMs: nonNegativeInteger('clockSkewMs', options.clockSkewMs ?? defaults.clockSkewMs),
+    clock: clock(options.clock ?? systemClock),
   };
 }

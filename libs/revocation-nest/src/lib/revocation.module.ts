@@ -7,9 +7,11 @@ import {
   Module,
   type ModuleMetadata,
   type Provider,
+  type Type,
 } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, HttpAdapterHost } from '@nestjs/core';
 import {
+  type Clock,
   RevocationCache,
   RevocationSynchronizer,
   type SyncObserver,
@@ -22,11 +24,9 @@ import {
 } from '@rescind/revocation-redis';
 import { Registry } from 'prom-client';
 import { LocalRevocationChecker } from './local-revocation.checker';
-import { NoRevocationChecker } from './no-revocation.checker';
-import { RedisRevocationChecker } from './redis-revocation.checker';
 import { type ErrorAnswer, RescindExceptionFilter } from './rescind-exception.filter';
 import { RevocationChecker } from './revocation.checker';
-import { REVOCATION_OPTIONS, REVOCATION_REDIS } from './revocation.constants';
+import { REVOCATION_CLOCK, REVOCATION_OPTIONS, REVOCATION_REDIS } from './revocation.constants';
 import { RevocationEventsServer } from './revocation-events.server';
 import { RevocationGuard } from './revocation.guard';
 import { RevocationHealth } from './revocation-health';
@@ -54,6 +54,14 @@ export interface RevocationModuleWiring {
   errorAnswers?: Readonly<Record<string, ErrorAnswer>>;
   /** Registry for the metrics. @default a new one */
   registry?: Registry;
+  /**
+   * The `RevocationChecker` the guard asks, in place of the in-memory one: override for
+   * benchmarks (a baseline that asks Redis on every request, or checks nothing). The class is
+   * built in the module, so it may inject `StoreRevocationLookup`, `RevocationMetrics`,
+   * `RevocationCache` or `REVOCATION_CLOCK`. Tests may instead `overrideProvider(RevocationChecker)`.
+   * @default the in-memory checker (`LocalRevocationChecker`), the product
+   */
+  checker?: Type<RevocationChecker>;
 }
 
 /** Options of `RevocationModule.forRootAsync()`. */
@@ -98,6 +106,7 @@ function syncLogger(metrics: RevocationMetrics): SyncObserver {
       }
     },
     onSyncError: (error) => {
+      // Rate-limits a log line, decides nothing: real time, so a test's frozen clock cannot mute it.
       const now = Date.now();
       if (!hydrated || now - lastErrorMs < 10_000) return;
       lastErrorMs = now;
@@ -108,6 +117,11 @@ function syncLogger(metrics: RevocationMetrics): SyncObserver {
 
 function coreProviders(wiring: RevocationModuleWiring): Provider[] {
   const providers: Provider[] = [
+    {
+      provide: REVOCATION_CLOCK,
+      inject: [REVOCATION_OPTIONS],
+      useFactory: (o: ResolvedRevocationOptions) => o.clock,
+    },
     {
       provide: REVOCATION_REDIS,
       inject: [REVOCATION_OPTIONS],
@@ -121,9 +135,13 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
     },
     {
       provide: RevocationStore,
-      inject: [REVOCATION_REDIS, RedisKeys, REVOCATION_OPTIONS],
-      useFactory: (redis: RedisClient, keys: RedisKeys, o: ResolvedRevocationOptions) =>
-        new RevocationStore(redis, keys, { clockSkewMs: o.clockSkewMs }),
+      inject: [REVOCATION_REDIS, RedisKeys, REVOCATION_OPTIONS, REVOCATION_CLOCK],
+      useFactory: (
+        redis: RedisClient,
+        keys: RedisKeys,
+        o: ResolvedRevocationOptions,
+        clock: Clock,
+      ) => new RevocationStore(redis, keys, { clockSkewMs: o.clockSkewMs, clock }),
     },
     {
       provide: RevocationCache,
@@ -147,16 +165,24 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
     },
     {
       provide: RevocationSynchronizer,
-      inject: [RevocationCache, RevocationStore, RevocationMetrics, REVOCATION_OPTIONS],
+      inject: [
+        RevocationCache,
+        RevocationStore,
+        RevocationMetrics,
+        REVOCATION_OPTIONS,
+        REVOCATION_CLOCK,
+      ],
       useFactory: (
         cache: RevocationCache,
         store: RevocationStore,
         metrics: RevocationMetrics & { holder: { sync?: RevocationSynchronizer } },
         o: ResolvedRevocationOptions,
+        clock: Clock,
       ) => {
         const sync = new RevocationSynchronizer(cache, store, {
           maxStalenessMs: o.maxStalenessMs,
           clockSkewMs: o.clockSkewMs,
+          clock,
           observer: syncLogger(metrics),
         });
         metrics.holder.sync = sync;
@@ -177,24 +203,7 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
         ),
     },
     StoreRevocationLookup,
-    LocalRevocationChecker,
-    RedisRevocationChecker,
-    NoRevocationChecker,
-    {
-      provide: RevocationChecker,
-      inject: [
-        REVOCATION_OPTIONS,
-        LocalRevocationChecker,
-        RedisRevocationChecker,
-        NoRevocationChecker,
-      ],
-      useFactory: (
-        o: ResolvedRevocationOptions,
-        local: LocalRevocationChecker,
-        redis: RedisRevocationChecker,
-        none: NoRevocationChecker,
-      ) => ({ local, redis, none })[o.strategy],
-    },
+    { provide: RevocationChecker, useClass: wiring.checker ?? LocalRevocationChecker },
     TokenService,
     RevocationService,
     RevocationGuard,
@@ -216,6 +225,7 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
 const EXPORTS = [
   REVOCATION_OPTIONS,
   REVOCATION_REDIS,
+  REVOCATION_CLOCK,
   RESCIND_METRICS_REGISTRY,
   RedisKeys,
   RevocationStore,
@@ -224,6 +234,7 @@ const EXPORTS = [
   RevocationMetrics,
   RevocationEventsServer,
   RevocationChecker,
+  StoreRevocationLookup,
   TokenService,
   RevocationService,
   RevocationGuard,

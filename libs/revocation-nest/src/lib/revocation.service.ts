@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   type CheckedClaims,
+  type Clock,
   InvalidInputError,
   RevocationVerdict,
   isRevocationId,
@@ -18,7 +19,7 @@ import {
   type RevocationRecord,
   RevocationStore,
 } from '@rescind/revocation-redis';
-import { REVOCATION_OPTIONS } from './revocation.constants';
+import { REVOCATION_CLOCK, REVOCATION_OPTIONS } from './revocation.constants';
 import { type ResolvedRevocationOptions } from './revocation-module-options';
 
 /** What a revocation call recorded. */
@@ -45,6 +46,7 @@ export class RevocationService {
     private readonly cache: RevocationCache,
     private readonly sync: RevocationSynchronizer,
     @Inject(REVOCATION_OPTIONS) options: ResolvedRevocationOptions,
+    @Inject(REVOCATION_CLOCK) private readonly clock: Clock,
   ) {
     this.limits = {
       accessTokenTtlMs: options.accessTokenTtlSeconds * 1000,
@@ -67,7 +69,7 @@ export class RevocationService {
       throw new InvalidInputError('exp must be a finite number');
     }
     const exp = expiresAtMs === undefined ? undefined : expiresAtMs / 1000;
-    const revocation = tokenRevocation(jti, exp, Date.now(), this.limits);
+    const revocation = tokenRevocation(jti, exp, this.clock.now(), this.limits);
     await this.record(revocation, audit);
     const { createdAtMs: atMs } = revocation;
     return { kind: 'token', id: jti, atMs, expiresAtMs: revocation.expiresAtMs };
@@ -80,18 +82,18 @@ export class RevocationService {
    */
   async revokeAllForUser(sub: string, audit: RevocationAudit = {}): Promise<RevocationReceipt> {
     if (!isRevocationId(sub)) throw new InvalidInputError('sub must be 1-256 printable characters');
-    const revocation = userRevocation(sub, Date.now(), this.limits, this.cache.notBeforeMs);
+    const revocation = userRevocation(sub, this.clock.now(), this.limits, this.cache.notBeforeMs);
     const { cutoffMs } = revocation;
     await this.record(revocation, audit);
-    const waitMs = cutoffMs - Date.now();
+    const waitMs = cutoffMs - this.clock.now();
     if (waitMs > 1) await new Promise((resolve) => setTimeout(resolve, waitMs - 1));
-    while (Date.now() <= cutoffMs) await new Promise((resolve) => setImmediate(resolve));
+    while (this.clock.now() <= cutoffMs) await new Promise((resolve) => setImmediate(resolve));
     return { kind: 'user', id: sub, atMs: cutoffMs, expiresAtMs: revocation.expiresAtMs };
   }
 
   /** Authoritative check (for introspection, not the hot path): the cache, then the store. */
   async isRevoked(claims: CheckedClaims): Promise<boolean> {
-    if (this.cache.check(claims, Date.now()) === RevocationVerdict.Revoked) return true;
+    if (this.cache.check(claims, this.clock.now()) === RevocationVerdict.Revoked) return true;
     try {
       return await this.store.isRevoked(claims);
     } catch (error) {
@@ -115,7 +117,7 @@ export class RevocationService {
     } catch (error) {
       throw new StoreUnavailableError(error);
     }
-    if (event === null) this.cache.add(revocation, Date.now());
+    if (event === null) this.cache.add(revocation, this.clock.now());
     else this.sync.applyLocal(event);
   }
 }

@@ -10,12 +10,11 @@ const OLD = 'o'.repeat(32);
 const NEW = 'n'.repeat(32);
 
 function tokens(options: Partial<RevocationModuleOptions>): TokenService {
-  return new TokenService(
-    resolveRevocationOptions(
-      { redisUrl: 'redis://127.0.0.1:6379', jwtSecret: NEW, accessTokenTtlSeconds: 60, ...options },
-      'test',
-    ),
+  const resolved = resolveRevocationOptions(
+    { redis: 'redis://127.0.0.1:6379', jwtSecret: NEW, accessTokenTtlSeconds: 60, ...options },
+    'test',
   );
+  return new TokenService(resolved, resolved.clock);
 }
 
 function header(token: string): Record<string, unknown> {
@@ -28,10 +27,8 @@ describe('TokenService', () => {
       const cache = new RevocationCache({ maxEntries: 10 });
       const notBeforeMs = Date.now() + 200;
       cache.raiseNotBefore(notBeforeMs);
-      const service = new TokenService(
-        resolveRevocationOptions({ redisUrl: 'redis://x', jwtSecret: NEW }, 'test'),
-        cache,
-      );
+      const resolved = resolveRevocationOptions({ redis: 'redis://x', jwtSecret: NEW }, 'test');
+      const service = new TokenService(resolved, resolved.clock, cache);
 
       const { claims } = await service.issue('user-1');
 
@@ -45,7 +42,7 @@ describe('TokenService', () => {
     it('names the key with a kid derived from it, and pins the algorithm', () => {
       const { token } = tokens({}).sign('user-1');
       const current = resolveRevocationOptions(
-        { redisUrl: 'redis://x', jwtSecret: NEW },
+        { redis: 'redis://x', jwtSecret: NEW },
         'test',
       ).jwtKey;
       expect(header(token)).toEqual({ alg: 'HS256', typ: 'JWT', kid: keyId(current) });
@@ -109,10 +106,11 @@ describe('TokenService', () => {
     });
 
     it('still rejects it once it expired', () => {
-      const service = tokens({});
+      let nowMs = Date.now();
+      const service = tokens({ clock: { now: () => nowMs } });
       const { token, claims } = service.sign('user-1');
       service.verify(token);
-      service.useClock({ now: () => claims.exp * 1000 });
+      nowMs = claims.exp * 1000;
       expect(() => service.verify(token)).toThrow(
         expect.objectContaining({ message: 'The access token expired' }),
       );

@@ -7,11 +7,10 @@ import {
   issuedAtMs,
   type Clock,
   RevocationCache,
-  systemClock,
   TokenInvalidError,
 } from '@rescind/revocation-core';
 import { type AccessTokenClaims } from './access-token-claims';
-import { REVOCATION_OPTIONS } from './revocation.constants';
+import { REVOCATION_CLOCK, REVOCATION_OPTIONS } from './revocation.constants';
 import { type ResolvedRevocationOptions } from './revocation-module-options';
 
 /** An issued access token. */
@@ -70,10 +69,11 @@ export class TokenService {
    * when `verifiedTokenCacheMax` is 0.
    */
   private readonly verified: LRUCache<string, AccessTokenClaims> | undefined;
-  private clock: Clock = systemClock;
 
   constructor(
     @Inject(REVOCATION_OPTIONS) options: ResolvedRevocationOptions,
+    /** The module's clock (`REVOCATION_CLOCK`), the one every revocation decision reads. */
+    @Inject(REVOCATION_CLOCK) private readonly clock: Clock,
     /** Whose store-wide not-before new tokens are issued after; none in unit tests. */
     @Optional() private readonly revocations?: RevocationCache,
   ) {
@@ -96,11 +96,6 @@ export class TokenService {
       this.verifiers.set(this.kid, this.jwt);
       for (const key of options.jwtPreviousKeys) this.verifiers.set(keyId(key), service(key));
     }
-  }
-
-  /** Replaces the clock (tests). */
-  useClock(clock: Clock): void {
-    this.clock = clock;
   }
 
   /**

@@ -86,7 +86,7 @@ export function testModuleOptions(
   overrides: Partial<RevocationModuleOptions> = {},
 ): RevocationModuleOptions {
   return {
-    redisUrl: TEST_REDIS_URL,
+    redis: TEST_REDIS_URL,
     keyPrefix,
     jwtSecret: TEST_JWT_SECRET,
     accessTokenTtlSeconds: 60,

@@ -1,5 +1,5 @@
-import { type RedisOptions } from 'ioredis';
-import { createRedisClient, type RedisClient, type RedisTopology } from './redis-topology';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { type RedisClient, type RedisTopology } from './redis-topology';
 
 /**
  * Connection options for ioredis from a `redis://` or `rediss://` URL (user, password, db and
@@ -41,6 +41,55 @@ export function reconnectDelay(attempt: number): number {
   // ioredis counts attempts from 1. The first retry is almost immediate: a killed connection
   // (CLIENT KILL, a proxy restart) is usually back at once, and fan-out waits on it.
   return attempt <= 1 ? 10 : Math.min(25 * 2 ** Math.min(attempt, 6), 1000);
+}
+
+/** ioredis options for one node (standalone, Sentinel master, or a cluster node). */
+export function nodeOptions(topology: RedisTopology, overrides: RedisOptions = {}): RedisOptions {
+  const fromUrl = redisOptionsFromUrl(topology.url);
+  const base: RedisOptions = { retryStrategy: reconnectDelay, ...overrides };
+  switch (topology.kind) {
+    case 'standalone':
+      return { ...fromUrl, ...base };
+    case 'sentinel': {
+      const { host: _host, port: _port, ...credentials } = fromUrl;
+      return {
+        ...credentials,
+        ...base,
+        sentinels: topology.sentinels.map((node) => ({ ...node })),
+        name: topology.name,
+        sentinelRetryStrategy: reconnectDelay,
+        // Reconnect as soon as the sentinels announce a new master (+switch-master), rather than
+        // when the demoted one drops us seconds later.
+        failoverDetector: true,
+      };
+    }
+    case 'cluster': {
+      const { host: _host, port: _port, db: _db, ...credentials } = fromUrl;
+      return { ...credentials, ...base };
+    }
+  }
+}
+
+/** Creates a client (lazily connected) for the topology. */
+export function createRedisClient(
+  topology: RedisTopology,
+  overrides: RedisOptions = {},
+): RedisClient {
+  const options: RedisOptions = { lazyConnect: true, ...nodeOptions(topology, overrides) };
+  if (topology.kind !== 'cluster') return new Redis(options);
+  const { retryStrategy: _retry, lazyConnect, enableOfflineQueue, ...redisOptions } = options;
+  return new Cluster(
+    topology.nodes.map((node) => ({ ...node })),
+    {
+      redisOptions,
+      lazyConnect: lazyConnect ?? true,
+      enableOfflineQueue: enableOfflineQueue ?? true,
+      clusterRetryStrategy: reconnectDelay,
+      // Follow MOVED/ASK and failovers quickly rather than failing requests.
+      retryDelayOnFailover: 50,
+      retryDelayOnClusterDown: 100,
+    },
+  );
 }
 
 /**

@@ -1,5 +1,4 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { reconnectDelay, redisOptionsFromUrl } from './redis-connection';
+import { type Cluster, type Redis } from 'ioredis';
 
 /** A command-capable client: one server (or a Sentinel-managed master), or a Redis Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -23,6 +22,33 @@ export type RedisTopology =
   /** A Redis Cluster; credentials and TLS for the nodes come from `url`. */
   | { readonly kind: 'cluster'; readonly url: string; readonly nodes: readonly RedisNode[] };
 
+/** A topology, or a `redis://` / `rediss://` URL as shorthand for a standalone server. */
+export type RedisTopologyInput = string | RedisTopology;
+
+/** What the problems found by {@link checkRedisTopology} call each part of the topology. */
+export interface RedisTopologyNames {
+  readonly topology: string;
+  readonly url: string;
+  readonly sentinels: string;
+  readonly sentinelName: string;
+  readonly clusterNodes: string;
+  /**
+   * Whether a bad URL is quoted with its user and password masked. Options come from code that
+   * may log the error; the environment layer quotes the value as it was given.
+   */
+  readonly maskCredentials?: boolean;
+}
+
+/** The names of the topology's parts as an option `redis` of a module. */
+export const REDIS_OPTION_NAMES: RedisTopologyNames = {
+  topology: 'redis',
+  url: 'redis.url',
+  sentinels: 'redis.sentinels',
+  sentinelName: 'redis.name',
+  clusterNodes: 'redis.nodes',
+  maskCredentials: true,
+};
+
 /**
  * Parses `host:port,host:port` (IPv6 as `[::1]:7000`).
  * @throws RangeError naming the bad entry
@@ -44,59 +70,98 @@ export function parseRedisNodes(list: string, what: string): RedisNode[] {
   return nodes;
 }
 
+function checkUrl(url: unknown, names: RedisTopologyNames, problems: string[]): void {
+  const quoted = names.maskCredentials
+    ? String(url).replace(/\/\/[^/@\s]*@/, '//***@')
+    : String(url);
+  if (typeof url !== 'string' || !/^rediss?:\/\/[^\s]+$/.test(url)) {
+    problems.push(`${names.url} must be a redis:// or rediss:// URL, got "${quoted}"`);
+  }
+  try {
+    new URL(String(url));
+  } catch {
+    problems.push(`${names.url} is not a valid URL: "${quoted}"`);
+  }
+}
+
+function checkNodes(nodes: unknown, name: string, problems: string[]): void {
+  if (!Array.isArray(nodes) || nodes.length === 0) {
+    problems.push(`${name} lists no host:port`);
+    return;
+  }
+  for (const node of nodes as readonly Partial<RedisNode>[]) {
+    const { host, port } = node ?? {};
+    if (
+      typeof host !== 'string' ||
+      host === '' ||
+      !Number.isInteger(port) ||
+      (port as number) < 1 ||
+      (port as number) > 65_535
+    ) {
+      problems.push(`${name} must be host:port entries, got "${String(host)}:${String(port)}"`);
+    }
+  }
+}
+
+/** Validated topologies, so that a value checked once (by the config layer) is not checked again. */
+const checked = new WeakSet<RedisTopology>();
+
+/**
+ * The one validator of a topology: the URL, the node lists and the Sentinel master name. Returns
+ * every problem found, each starting with the name `names` gives the part, so that the
+ * environment layer reports `REDIS_SENTINEL_NAME …` where a module option reports `redis.name …`.
+ */
+export function checkRedisTopology(
+  input: RedisTopologyInput,
+  names: RedisTopologyNames = REDIS_OPTION_NAMES,
+): { readonly topology: RedisTopology; readonly problems: readonly string[] } {
+  const topology: RedisTopology =
+    typeof input === 'string' ? { kind: 'standalone', url: input } : input;
+  if (checked.has(topology)) return { topology, problems: [] };
+  const problems: string[] = [];
+  if (typeof topology !== 'object' || topology === null) {
+    problems.push(`${names.topology} must be a redis:// URL or a topology, got ${String(input)}`);
+    return { topology, problems };
+  }
+  checkUrl(topology.url, names, problems);
+  switch (topology.kind) {
+    case 'standalone':
+      break;
+    case 'sentinel':
+      checkNodes(topology.sentinels, names.sentinels, problems);
+      if (typeof topology.name !== 'string' || topology.name === '') {
+        problems.push(`${names.sentinelName} is required with ${names.sentinels}`);
+      }
+      break;
+    case 'cluster':
+      checkNodes(topology.nodes, names.clusterNodes, problems);
+      break;
+    default:
+      problems.push(
+        `${names.topology}.kind must be one of standalone, sentinel, cluster, got "${String((topology as { kind: unknown }).kind)}"`,
+      );
+  }
+  if (problems.length === 0) checked.add(topology);
+  return { topology, problems };
+}
+
+/**
+ * A topology from a URL or a topology value, validated once.
+ * @throws RangeError listing every problem, each naming the part (`redis.url`, `redis.name`, …)
+ */
+export function resolveRedisTopology(
+  input: RedisTopologyInput,
+  names: RedisTopologyNames = REDIS_OPTION_NAMES,
+): RedisTopology {
+  const { topology, problems } = checkRedisTopology(input, names);
+  if (problems.length > 0) throw new RangeError(problems.join('; '));
+  return topology;
+}
+
 /**
  * In a cluster, multi-key scripts need every key in one slot: a prefix without a hash tag gets
  * one (`rvk` → `{rvk}`), which also suits BullMQ. Elsewhere the prefix is kept as it is.
  */
 export function effectiveKeyPrefix(prefix: string, topology: RedisTopology): string {
   return topology.kind === 'cluster' && !/\{[^}]+\}/.test(prefix) ? `{${prefix}}` : prefix;
-}
-
-/** ioredis options for one node (standalone, Sentinel master, or a cluster node). */
-export function nodeOptions(topology: RedisTopology, overrides: RedisOptions = {}): RedisOptions {
-  const fromUrl = redisOptionsFromUrl(topology.url);
-  const base: RedisOptions = { retryStrategy: reconnectDelay, ...overrides };
-  switch (topology.kind) {
-    case 'standalone':
-      return { ...fromUrl, ...base };
-    case 'sentinel': {
-      const { host: _host, port: _port, ...credentials } = fromUrl;
-      return {
-        ...credentials,
-        ...base,
-        sentinels: topology.sentinels.map((node) => ({ ...node })),
-        name: topology.name,
-        sentinelRetryStrategy: reconnectDelay,
-        // Reconnect as soon as the sentinels announce a new master (+switch-master), rather than
-        // when the demoted one drops us seconds later.
-        failoverDetector: true,
-      };
-    }
-    case 'cluster': {
-      const { host: _host, port: _port, db: _db, ...credentials } = fromUrl;
-      return { ...credentials, ...base };
-    }
-  }
-}
-
-/** Creates a client (lazily connected) for the topology. */
-export function createRedisClient(
-  topology: RedisTopology,
-  overrides: RedisOptions = {},
-): RedisClient {
-  const options: RedisOptions = { lazyConnect: true, ...nodeOptions(topology, overrides) };
-  if (topology.kind !== 'cluster') return new Redis(options);
-  const { retryStrategy: _retry, lazyConnect, enableOfflineQueue, ...redisOptions } = options;
-  return new Cluster(
-    topology.nodes.map((node) => ({ ...node })),
-    {
-      redisOptions,
-      lazyConnect: lazyConnect ?? true,
-      enableOfflineQueue: enableOfflineQueue ?? true,
-      clusterRetryStrategy: reconnectDelay,
-      // Follow MOVED/ASK and failovers quickly rather than failing requests.
-      retryDelayOnFailover: 50,
-      retryDelayOnClusterDown: 100,
-    },
-  );
 }

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import {
   type CheckedClaims,
   type Clock,
-  DEFAULT_CLOCK_SKEW_MS,
   type Milliseconds,
   type LogEntry,
   parseLogEntry,
@@ -11,6 +10,7 @@ import {
   type RevocationEvent,
   type RevocationSource,
   type StoreHead,
+  REVOCATION_DEFAULTS,
   systemClock,
   wholeMilliseconds,
 } from '@rescind/revocation-core';
@@ -41,13 +41,15 @@ export interface TidyResult {
 
 /** Options of {@link RevocationStore}. */
 export interface RevocationStoreOptions {
-  /** Members read per `ZSCAN` while hydrating. @default 10000 */
+  /** Members read per `ZSCAN` while hydrating. @default REVOCATION_DEFAULTS.snapshotPageSize */
   snapshotPageSize?: number;
   /**
    * Largest disagreement tolerated between replicas' clocks; a new data set's not-before is
-   * `now + clockSkewMs`, so that it covers tokens minted by a clock ahead of ours. @default 500
+   * `now + clockSkewMs`, so that it covers tokens minted by a clock ahead of ours.
+   * @default REVOCATION_DEFAULTS.clockSkewMs
    */
   clockSkewMs?: Milliseconds;
+  /** The clock every decision reads. @default systemClock */
   clock?: Clock;
 }
 
@@ -66,8 +68,8 @@ export class RevocationStore implements RevocationSource {
     readonly keys: RedisKeys,
     options: RevocationStoreOptions = {},
   ) {
-    this.snapshotPageSize = options.snapshotPageSize ?? 10_000;
-    this.clockSkewMs = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
+    this.snapshotPageSize = options.snapshotPageSize ?? REVOCATION_DEFAULTS.snapshotPageSize;
+    this.clockSkewMs = options.clockSkewMs ?? REVOCATION_DEFAULTS.clockSkewMs;
     this.clock = options.clock ?? systemClock;
   }
 

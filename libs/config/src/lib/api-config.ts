@@ -1,27 +1,20 @@
 import { hostname } from 'node:os';
-import { DEFAULT_CLOCK_SKEW_MS, type Milliseconds, type Seconds } from '@rescind/revocation-core';
-import {
-  effectiveKeyPrefix,
-  parseRedisNodes,
-  type RedisNode,
-  type RedisTopology,
-} from '@rescind/revocation-redis';
+import { type Milliseconds, REVOCATION_DEFAULTS, type Seconds } from '@rescind/revocation-core';
 import { ConfigError } from './config.error';
 import { type Env, EnvReader } from './env-reader';
+import { readRedisConfig, type RedisConfig } from './redis-config';
 
 /** Development signing key, refused when `NODE_ENV=production`. */
 export const DEVELOPMENT_JWT_SECRET = 'rescind-development-secret-do-not-use-in-production';
 
-/** Everything the API and the worker read from the environment, validated once at start-up. */
-export interface RescindConfig {
+/** How an API replica checks revocation (`REVOCATION_STRATEGY`). */
+export type RevocationStrategy = 'local' | 'redis' | 'none';
+
+/** Everything the API reads from the environment, validated once at start-up. */
+export interface ApiConfig extends RedisConfig {
+  /** `NODE_ENV` */
   readonly nodeEnv: string;
   readonly production: boolean;
-  /** `REDIS_URL` */
-  readonly redisUrl: string;
-  /** `REDIS_SENTINELS` (`host:port,…`) with `REDIS_SENTINEL_NAME`, or `REDIS_CLUSTER_NODES`. */
-  readonly redisTopology: RedisTopology;
-  /** `KEY_PREFIX`, hash-tagged in a cluster (`rvk` → `{rvk}`). */
-  readonly keyPrefix: string;
   /** `JWT_SECRET` */
   readonly jwtSecret: string;
   /** `JWT_PREVIOUS_SECRETS`: comma-separated keys rotated out, still accepted for verification. */
@@ -42,18 +35,14 @@ export interface RescindConfig {
   readonly maxStalenessMs: Milliseconds;
   /** `CLOCK_SKEW_MS`: how far ahead a token's `iat` may be; every cut-off covers it. */
   readonly clockSkewMs: Milliseconds;
-  /** `SYNC_INTERVAL_MS`: period of the anti-entropy catch-up (default: a quarter of the bound, at most 1 s). */
+  /** `SYNC_INTERVAL_MS`: period of the anti-entropy catch-up (unset: the module derives it from the bound). */
   readonly syncIntervalMs: Milliseconds | undefined;
   /** `ADMIN_API_KEY`: unset disables admin and introspection routes. */
   readonly adminApiKey: string | undefined;
-  /** `REVOCATION_STRATEGY` */
-  readonly strategy: 'local' | 'redis' | 'none';
-  /** `TIDY_INTERVAL_MS`: how often the worker tidies the store. */
-  readonly tidyIntervalMs: Milliseconds;
+  /** `REVOCATION_STRATEGY`: `local` (the product) or a benchmark baseline. */
+  readonly strategy: RevocationStrategy;
   /** `SHUTDOWN_GRACE_MS`: after SIGTERM, how long a replica keeps serving while it reports not ready. */
   readonly shutdownGraceMs: Milliseconds;
-  /** `WORKER_METRICS_PORT`: where the worker serves `/metrics` (0: nowhere). */
-  readonly workerMetricsPort: number;
   /** `LOG_LEVEL`: pino level of the API's JSON logs. */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** `PASSWORD_HASH_COST`: scrypt N, a power of two. */
@@ -68,51 +57,15 @@ export interface RescindConfig {
   readonly loginFailureWindowMs: Milliseconds;
 }
 
-function nodes(read: EnvReader, name: string): RedisNode[] | undefined {
-  const list = read.optional(name);
-  if (list === undefined) return undefined;
-  try {
-    return parseRedisNodes(list, name);
-  } catch (error) {
-    read.fail((error as Error).message);
-    return undefined;
-  }
-}
-
-function readTopology(read: EnvReader, url: string): RedisTopology {
-  const sentinels = nodes(read, 'REDIS_SENTINELS');
-  const cluster = nodes(read, 'REDIS_CLUSTER_NODES');
-  const name = read.optional('REDIS_SENTINEL_NAME');
-  if (sentinels !== undefined && cluster !== undefined) {
-    read.fail('REDIS_SENTINELS and REDIS_CLUSTER_NODES exclude each other');
-  }
-  if (cluster !== undefined) return { kind: 'cluster', url, nodes: cluster };
-  if (sentinels !== undefined) {
-    if (name === undefined) read.fail('REDIS_SENTINEL_NAME is required with REDIS_SENTINELS');
-    return { kind: 'sentinel', url, sentinels, name: name ?? '' };
-  }
-  return { kind: 'standalone', url };
-}
-
 /**
- * Reads and validates the environment once.
+ * Reads and validates the API's environment once.
  * @throws ConfigError listing every invalid variable
  */
-export function loadRescindConfig(env: Env): RescindConfig {
+export function loadApiConfig(env: Env): ApiConfig {
   const read = new EnvReader(env);
   const nodeEnv = read.string('NODE_ENV', 'development');
   const production = nodeEnv === 'production';
-  const redisUrl = read.matching(
-    'REDIS_URL',
-    'redis://127.0.0.1:6379',
-    /^rediss?:\/\/[^\s]+$/,
-    'a redis:// or rediss:// URL',
-  );
-  try {
-    new URL(redisUrl);
-  } catch {
-    read.fail(`REDIS_URL is not a valid URL: "${redisUrl}"`);
-  }
+  const redis = readRedisConfig(read);
   const jwtSecret = read.string('JWT_SECRET', DEVELOPMENT_JWT_SECRET);
   if (production && jwtSecret === DEVELOPMENT_JWT_SECRET) {
     read.fail('JWT_SECRET must be set when NODE_ENV=production');
@@ -123,10 +76,16 @@ export function loadRescindConfig(env: Env): RescindConfig {
   if (production && strategy === 'none') {
     read.fail('REVOCATION_STRATEGY=none is refused when NODE_ENV=production');
   }
-  const maxStalenessMs = read.integer('MAX_STALENESS_MS', 5000, 100, 3_600_000);
-  const clockSkewMs = read.integer('CLOCK_SKEW_MS', DEFAULT_CLOCK_SKEW_MS, 0, 60_000);
+  const maxStalenessMs = read.integer(
+    'MAX_STALENESS_MS',
+    REVOCATION_DEFAULTS.maxStalenessMs,
+    100,
+    3_600_000,
+  );
+  const clockSkewMs = read.integer('CLOCK_SKEW_MS', REVOCATION_DEFAULTS.clockSkewMs, 0, 60_000);
+  // Unset stays unset: the module derives the period from the bound (one rule, one place).
   const syncIntervalMs = env['SYNC_INTERVAL_MS']
-    ? read.integer('SYNC_INTERVAL_MS', 1000, 10, 3_600_000)
+    ? read.integer('SYNC_INTERVAL_MS', 0, 10, 3_600_000)
     : undefined;
   if (syncIntervalMs !== undefined && syncIntervalMs >= maxStalenessMs) {
     read.fail('SYNC_INTERVAL_MS must be below MAX_STALENESS_MS');
@@ -135,22 +94,21 @@ export function loadRescindConfig(env: Env): RescindConfig {
   if ((passwordHashCost & (passwordHashCost - 1)) !== 0) {
     read.fail(`PASSWORD_HASH_COST must be a power of two, got ${passwordHashCost}`);
   }
-  const redisTopology = readTopology(read, redisUrl);
-  const config: RescindConfig = {
+  const config: ApiConfig = {
+    ...redis,
     nodeEnv,
     production,
-    redisUrl,
-    redisTopology,
-    keyPrefix: effectiveKeyPrefix(
-      read.matching('KEY_PREFIX', 'rvk', /^[A-Za-z0-9_.:{}-]{1,62}$/, '1-62 of [A-Za-z0-9_.:{}-]'),
-      redisTopology,
-    ),
     jwtSecret,
     jwtPreviousSecrets: (read.optional('JWT_PREVIOUS_SECRETS') ?? '')
       .split(',')
       .map((secret) => secret.trim())
       .filter((secret) => secret.length > 0),
-    accessTokenTtlSeconds: read.integer('ACCESS_TOKEN_TTL', 900, 1, 86_400),
+    accessTokenTtlSeconds: read.integer(
+      'ACCESS_TOKEN_TTL',
+      REVOCATION_DEFAULTS.accessTokenTtlSeconds,
+      1,
+      86_400,
+    ),
     port: read.integer('PORT', 3000, 0, 65_535),
     instanceId: read.matching(
       'INSTANCE_ID',
@@ -158,9 +116,19 @@ export function loadRescindConfig(env: Env): RescindConfig {
       /^[\x21-\x7e]{1,128}$/,
       '1-128 printable characters',
     ),
-    cacheMaxEntries: read.integer('REVOCATION_CACHE_MAX', 1_000_000, 1, 100_000_000),
-    verifiedTokenCacheMax: read.integer('VERIFIED_TOKEN_CACHE_MAX', 10_000, 0, 10_000_000),
-    failMode: read.oneOf('FAIL_MODE', 'closed', ['closed', 'open'] as const),
+    cacheMaxEntries: read.integer(
+      'REVOCATION_CACHE_MAX',
+      REVOCATION_DEFAULTS.cacheMaxEntries,
+      1,
+      100_000_000,
+    ),
+    verifiedTokenCacheMax: read.integer(
+      'VERIFIED_TOKEN_CACHE_MAX',
+      REVOCATION_DEFAULTS.verifiedTokenCacheMax,
+      0,
+      10_000_000,
+    ),
+    failMode: read.oneOf('FAIL_MODE', REVOCATION_DEFAULTS.failMode, ['closed', 'open'] as const),
     maxStalenessMs,
     clockSkewMs,
     syncIntervalMs,
@@ -176,8 +144,6 @@ export function loadRescindConfig(env: Env): RescindConfig {
       'silent',
     ] as const),
     shutdownGraceMs: read.integer('SHUTDOWN_GRACE_MS', 500, 0, 60_000),
-    workerMetricsPort: read.integer('WORKER_METRICS_PORT', 9464, 0, 65_535),
-    tidyIntervalMs: read.integer('TIDY_INTERVAL_MS', 30_000, 100, 86_400_000),
     passwordHashCost,
     httpAdapter: read.oneOf('HTTP_ADAPTER', 'fastify', ['fastify', 'express'] as const),
     loginFailureLimit: read.integer('LOGIN_FAILURE_LIMIT', 10, 1, 1_000_000),

@@ -1,9 +1,9 @@
 import { ConfigError } from './config.error';
-import { DEVELOPMENT_JWT_SECRET, loadRescindConfig } from './rescind-config';
+import { DEVELOPMENT_JWT_SECRET, loadApiConfig } from './api-config';
 
 function problemsOf(env: Record<string, string>): readonly string[] {
   try {
-    loadRescindConfig(env);
+    loadApiConfig(env);
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;
@@ -11,10 +11,10 @@ function problemsOf(env: Record<string, string>): readonly string[] {
   return [];
 }
 
-describe('loadRescindConfig', () => {
+describe('loadApiConfig', () => {
   describe('when nothing is set', () => {
     it('applies the contract defaults', () => {
-      const config = loadRescindConfig({});
+      const config = loadApiConfig({});
       expect(config).toMatchObject({
         redisUrl: 'redis://127.0.0.1:6379',
         keyPrefix: 'rvk',
@@ -34,7 +34,7 @@ describe('loadRescindConfig', () => {
 
   describe('when values are valid', () => {
     it('reads every variable', () => {
-      const config = loadRescindConfig({
+      const config = loadApiConfig({
         REDIS_URL: 'rediss://user:pw@redis.example:6380/2',
         KEY_PREFIX: 'tenant-a',
         ACCESS_TOKEN_TTL: '60',
@@ -90,7 +90,7 @@ describe('loadRescindConfig', () => {
     });
 
     it('throws a ConfigError with a stable code', () => {
-      expect(() => loadRescindConfig({ PORT: '-1' })).toThrow(
+      expect(() => loadApiConfig({ PORT: '-1' })).toThrow(
         expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
       );
     });

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { RevocationChecker } from './revocation.checker';
-import { RevocationMetrics } from './revocation-metrics';
+import { RevocationChecker, RevocationMetrics } from '@rescind/revocation-nest';
 
-/** `REVOCATION_STRATEGY=none`: no revocation at all, the benchmark baseline. */
+/**
+ * Benchmark baseline `REVOCATION_STRATEGY=none`: no revocation check at all, only the token's
+ * signature and claims. It measures what checking costs; `NODE_ENV=production` refuses it.
+ */
 @Injectable()
 export class NoRevocationChecker extends RevocationChecker {
   constructor(private readonly metrics: RevocationMetrics) {

@@ -1,0 +1,45 @@
+import { type Milliseconds, type Seconds } from './units';
+
+/**
+ * The one home of every default of the revocation library and of the environment that configures
+ * it: the NestJS module, the store, the synchroniser, the cache and `libs/config` all read their
+ * defaults here, so that none is restated and none drifts (docs/design.md, "Options and defaults").
+ */
+export const REVOCATION_DEFAULTS = {
+  /** Namespace of every key and channel (`KEY_PREFIX`). */
+  keyPrefix: 'rvk',
+  /** HMAC algorithm of access tokens. */
+  jwtAlgorithm: 'HS256',
+  /** Lifetime of issued tokens, also the longest accepted (`ACCESS_TOKEN_TTL`). */
+  accessTokenTtlSeconds: 900 as Seconds,
+  /** Entries held in each replica's cache (`REVOCATION_CACHE_MAX`). */
+  cacheMaxEntries: 1_000_000,
+  /** Tokens remembered as verified (`VERIFIED_TOKEN_CACHE_MAX`). */
+  verifiedTokenCacheMax: 10_000,
+  /** What a replica does once out of sync longer than the bound (`FAIL_MODE`). */
+  failMode: 'closed',
+  /** The staleness bound (`MAX_STALENESS_MS`). */
+  maxStalenessMs: 5000 as Milliseconds,
+  /**
+   * How far ahead of a verifier's clock a token's `iat` may be, and so how far past the clock
+   * every cut-off reaches (`CLOCK_SKEW_MS`): enough for hosts whose clocks NTP keeps together,
+   * small enough that logout-all (which returns once the clock has passed its cut-off) stays well
+   * under a second (docs/design.md, "Cut-offs and clocks").
+   */
+  clockSkewMs: 500 as Milliseconds,
+  /** Log entries read per round trip while catching up. */
+  catchUpPageSize: 1000,
+  /** While the subscription is down, how often the log is polled instead. */
+  unsubscribedPollMs: 25 as Milliseconds,
+  /** Members read per `ZSCAN` while hydrating. */
+  snapshotPageSize: 10_000,
+} as const;
+
+/**
+ * Period of the anti-entropy catch-up when none is given (`SYNC_INTERVAL_MS`): a quarter of the
+ * staleness bound, so that a missed event is caught several times within it, at most once a
+ * second and at least every 50 ms.
+ */
+export function defaultSyncIntervalMs(maxStalenessMs: Milliseconds): Milliseconds {
+  return Math.max(50, Math.min(1000, Math.floor(maxStalenessMs / 4)));
+}
