@@ -24,6 +24,8 @@ const TSCONFIG = fileURLToPath(new URL('./tsconfig.base.json', import.meta.url))
  *   load-test   libs + testing (bench, soak, nemesis, k6)
  *   launcher    testing (stack: starts Redis, the worker and the replicas as processes)
  *
+ * Specs (`*.spec.ts`) of any project may also import `testing`; what a project ships may not.
+ *
  * No tag lists `app`, `test-suite`, `load-test` or `launcher`: nothing imports an app, a test suite,
  * a load test or the launcher; they reach each other only as processes (`implicitDependencies`).
  *
@@ -75,6 +77,12 @@ const depConstraints = [
   { sourceTag: 'type:load-test', onlyDependOnLibsWithTags: [...PRODUCT_LIBS, 'type:testing'] },
   { sourceTag: 'type:launcher', onlyDependOnLibsWithTags: ['type:testing'] },
 ];
+
+/** Specs of every project may also use the test support library; shipped code may not. */
+const specDepConstraints = depConstraints.map((constraint) => ({
+  ...constraint,
+  onlyDependOnLibsWithTags: [...new Set([...constraint.onlyDependOnLibsWithTags, 'type:testing'])],
+}));
 
 export default tseslint.config(
   {
@@ -131,13 +139,13 @@ export default tseslint.config(
     },
   },
   {
-    // The one runtime cycle left: the connection and the topology import each other. It is being broken
-    // in revocation-redis; delete this block with that change so these two files are checked like the rest.
-    files: [
-      'libs/revocation-redis/src/lib/redis-connection.ts',
-      'libs/revocation-redis/src/lib/redis-topology.ts',
-    ],
-    rules: { 'import-x/no-cycle': 'off' },
+    files: ['**/*.spec.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        { enforceBuildableLibDependency: false, allow: [], depConstraints: specDepConstraints },
+      ],
+    },
   },
   {
     // Processes and CLIs whose job is to print to a terminal.
