@@ -27,6 +27,7 @@ import { RedisRevocationChecker } from './redis-revocation.checker';
 import { type ErrorAnswer, RescindExceptionFilter } from './rescind-exception.filter';
 import { RevocationChecker } from './revocation.checker';
 import { REVOCATION_OPTIONS, REVOCATION_REDIS } from './revocation.constants';
+import { RevocationEventsController } from './revocation-events.controller';
 import { RevocationEventsServer } from './revocation-events.server';
 import { RevocationGuard } from './revocation.guard';
 import { RevocationHealth } from './revocation-health';
@@ -252,6 +253,7 @@ export class RevocationModule {
         },
         ...coreProviders(wiring),
       ],
+      controllers: [RevocationEventsController],
       exports: EXPORTS,
     };
   }
@@ -270,6 +272,7 @@ export class RevocationModule {
         },
         ...coreProviders(options),
       ],
+      controllers: [RevocationEventsController],
       exports: EXPORTS,
     };
   }
