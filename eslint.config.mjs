@@ -56,9 +56,10 @@ export default tseslint.config(
               ],
             },
             {
-              // The deterministic simulation: the core driven by model stores and buses.
+              // The deterministic simulation: the core driven by model stores and buses. It speaks
+              // the store's wire format through revocation-redis's event codec, never a connection.
               sourceTag: 'type:sim',
-              onlyDependOnLibsWithTags: ['type:core'],
+              onlyDependOnLibsWithTags: ['type:core', 'type:redis'],
               bannedExternalImports: [
                 '@nestjs/*',
                 'ioredis',
