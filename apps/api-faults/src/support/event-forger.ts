@@ -1,4 +1,4 @@
-import { EventCodec, WIRE_VERSION } from '@rescind/revocation-redis';
+import { EventCodec, RedisKeys, WIRE_VERSION } from '@rescind/revocation-redis';
 import { type RedisServer } from '@rescind/testing';
 import { claimsOf } from './api-client';
 
@@ -42,14 +42,18 @@ return {epoch, seq, id}
  * twice, out of order, with a gap, far ahead, or malformed.
  */
 export class EventForger {
+  private readonly keys: RedisKeys;
+
   constructor(
     private readonly redis: RedisServer,
-    private readonly prefix: string,
-  ) {}
+    prefix: string,
+  ) {
+    this.keys = new RedisKeys(prefix);
+  }
 
   /** The revocation channel. */
   get channel(): string {
-    return `${this.prefix}:rev:events`;
+    return this.keys.channel;
   }
 
   /** Logs a revocation of `token` (record, index, next sequence number, stream entry) without publishing it. */
@@ -60,17 +64,16 @@ export class EventForger {
     const createdAtMs = Date.now();
     const revocation = { kind: 'token', id, expiresAtMs, createdAtMs } as const;
     const { position, fields } = EventCodec.revokeArguments(revocation);
-    const key = (name: string): string => `${this.prefix}:rev:${name}`;
     const [epoch, seq, logId] = (await this.redis.command(
       'EVAL',
       APPEND_SCRIPT,
       '5',
-      key(`t:${id}`),
-      key('index'),
-      key('log'),
-      key('seq'),
-      key('epoch'),
-      `t:${id}`,
+      this.keys.record('token', id),
+      this.keys.index,
+      this.keys.log,
+      this.keys.seq,
+      this.keys.epoch,
+      this.keys.member('token', id),
       EventCodec.record({ ...revocation, reason: 'forged' }),
       String(expiresAtMs),
       String(createdAtMs),
@@ -83,7 +86,7 @@ export class EventForger {
 
   /** The events logged after `afterSeq` (all when 0), read back from the stream. */
   async logged(afterSeq = 0): Promise<ForgedEvent[]> {
-    const reply = (await this.redis.command('XRANGE', `${this.prefix}:rev:log`, '-', '+')) as [
+    const reply = (await this.redis.command('XRANGE', this.keys.log, '-', '+')) as [
       string,
       string[],
     ][];
