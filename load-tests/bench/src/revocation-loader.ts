@@ -78,7 +78,7 @@ async function loadThroughStore(
 }
 
 /**
- * The record and the index member of each revocation, exactly as `revoke.script.ts` writes them
+ * The record and the index member of each revocation, exactly as the revoke script (`commands/revoke-6.lua`) writes them
  * (the record is `JSON.stringify({...revocation, reason})`, spelled out here for speed).
  */
 function* directChunks(keys: RedisKeys, count: number, expiresAtMs: number): Generator<RespChunk> {
