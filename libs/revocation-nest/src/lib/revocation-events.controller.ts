@@ -1,5 +1,5 @@
 import { Controller } from '@nestjs/common';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { EventPattern } from '@nestjs/microservices';
 import { RevocationSynchronizer } from '@rescind/revocation-core';
 import { Public } from './public.decorator';
 
@@ -17,7 +17,7 @@ export class RevocationEventsController {
 
   /** One message of the revocation channel, decoded by the event codec (not validated yet). */
   @EventPattern(REVOCATION_EVENT)
-  onRevocation(@Payload() event: unknown): void {
+  onRevocation(event: unknown): void {
     this.sync.onMessage(event);
   }
 }

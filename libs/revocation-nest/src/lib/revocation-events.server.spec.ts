@@ -90,8 +90,11 @@ describe('RevocationEventsServer (a custom transport over one subscriber connect
 
   it('holds one subscriber connection per replica, and no idle publisher', async () => {
     expect(await connectionsNamed(`rescind-sub-${instanceId}`)).toBe(1);
-    const subscriber = app.app.get(RevocationEventsServer).unwrap<Redis>();
-    expect(subscriber.status).toBe('ready');
+    const server = app.app.get(RevocationEventsServer);
+    expect(server.unwrap<Redis>().status).toBe('ready');
+    const statuses: string[] = [];
+    server.status.subscribe((status) => statuses.push(status)).unsubscribe();
+    expect(statuses).toEqual(['connected']);
   });
 
   it('dispatches an event published by another writer to the @EventPattern handler', async () => {

@@ -143,16 +143,13 @@ export class EventCodec {
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return parsed;
     // Every property is kept (another transport's framing is the receiver's to judge); only the
-    // values of the numeric fields are converted. Defined, not assigned: a `__proto__` key stays
-    // a plain property.
-    const decoded: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
-      Object.defineProperty(decoded, key, {
-        value: NUMERIC_NAMES.has(key) ? numeric(value) : value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+    // values of the numeric fields are converted, in place. JSON.parse makes a `__proto__` key a
+    // plain own property, and nothing here assigns one.
+    const decoded = parsed as Record<string, unknown>;
+    for (const name of NUMERIC_NAMES) {
+      if (Object.prototype.hasOwnProperty.call(decoded, name)) {
+        decoded[name] = numeric(decoded[name]);
+      }
     }
     return decoded;
   }

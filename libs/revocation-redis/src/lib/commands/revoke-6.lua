@@ -39,15 +39,13 @@ redis.call('ZADD', KEYS[2], 'GT', ARGV[4], ARGV[2])
 local seq = string.format('%d', redis.call('INCR', KEYS[4]))
 local after = lastGeneratedId(KEYS[3])
 -- Every value is a string: cjson.encode would print numbers with 14 significant digits.
-local fields = {}
-for i = 15, #ARGV do fields[#fields + 1] = ARGV[i] end
-for _, pair in ipairs({{ARGV[11], epoch}, {ARGV[12], seq}, {ARGV[13], after}}) do
-  fields[#fields + 1] = pair[1]
-  fields[#fields + 1] = pair[2]
-end
+local fields = {unpack(ARGV, 15)}
+local n = #fields
+fields[n + 1], fields[n + 2] = ARGV[11], epoch
+fields[n + 3], fields[n + 4] = ARGV[12], seq
+fields[n + 5], fields[n + 6] = ARGV[13], after
 local id = redis.call('XADD', KEYS[3], '*', unpack(fields))
-local message = {}
+local message = {[ARGV[14]] = id}
 for i = 1, #fields, 2 do message[fields[i]] = fields[i + 1] end
-message[ARGV[14]] = id
 redis.call('PUBLISH', ARGV[8], cjson.encode(message))
 return {epoch, tonumber(seq), id, after}
