@@ -10,12 +10,16 @@ export const REVOCATION_EVENT = 'rescind.revocation';
  * Hands every revocation event the transport receives to the synchroniser, which validates it
  * (counting what is malformed), applies it and notices gaps.
  */
-@Public() // an event carries no bearer token; the global guard must let it through
+// An event carries no bearer token: should the application's guard ever apply, let it through.
+@Public()
 @Controller()
 export class RevocationEventsController {
   constructor(private readonly sync: RevocationSynchronizer) {}
 
-  /** One message of the revocation channel, decoded by the event codec (not validated yet). */
+  /**
+   * One message of the revocation channel, decoded by the event codec (not validated yet). With
+   * no parameter decorator NestJS hands the payload over as it is, without a pipe on the way.
+   */
   @EventPattern(REVOCATION_EVENT)
   onRevocation(event: unknown): void {
     this.sync.onMessage(event);
