@@ -278,8 +278,8 @@ export class RevocationModule {
   }
 
   /**
-   * Makes `app` a hybrid application that receives revocation events over the Redis transport of
-   * `@nestjs/microservices`, and starts it. Call before `app.listen()`.
+   * Makes `app` a hybrid application that receives revocation events over Redis pub/sub, through
+   * a custom transport of `@nestjs/microservices`, and starts it. Call before `app.listen()`.
    */
   static async connect(app: INestApplication): Promise<void> {
     app.connectMicroservice(
