@@ -159,6 +159,11 @@ export class EventCodec {
     return JSON.stringify(record);
   }
 
+  /** A record's JSON as it was stored, audit trail included, for listing (not validated). */
+  static recordOf(json: string): Revocation & { reason?: string; actor?: string } {
+    return JSON.parse(json) as Revocation & { reason?: string; actor?: string };
+  }
+
   /** The revocation held in a record's JSON. @throws MalformedEventError, SyntaxError */
   static revocationOfRecord(json: string): Revocation {
     return parseRevocation(JSON.parse(json));

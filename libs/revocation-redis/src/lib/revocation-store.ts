@@ -229,7 +229,7 @@ export class RevocationStore implements RevocationSource {
     const items: RevocationRecord[] = [];
     for (const raw of raws) {
       // A null record expired between the two reads; the worker will drop its index entry.
-      if (raw !== null) items.push(JSON.parse(raw) as RevocationRecord);
+      if (raw !== null) items.push(EventCodec.recordOf(raw));
     }
     return members.length < limit
       ? { items }
