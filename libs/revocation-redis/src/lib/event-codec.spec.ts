@@ -140,6 +140,36 @@ describe('EventCodec', () => {
     );
   });
 
+  describe('during a rolling upgrade (entries of both wire formats in one log)', () => {
+    it('reads what an older build logged, and links the next entry to it', async () => {
+      const redis = new Redis(REDIS_URL);
+      const keys = new RedisKeys(uniquePrefix());
+      try {
+        const store = new RevocationStore(redis, keys);
+        const { epoch } = await store.readHead();
+        // What the previous build's revoke script appended: one field holding the event as JSON.
+        const old = token('logged-by-v1');
+        await redis.incr(keys.seq);
+        const oldId = await redis.xadd(
+          keys.log,
+          '*',
+          V1_BODY_FIELD,
+          JSON.stringify({ v: 1, epoch, seq: 1, prevLogId: '0-0', ...old }),
+        );
+        const next = await store.revoke(token('logged-by-v2'));
+
+        expect(next).toMatchObject({ seq: 2, prevLogId: oldId });
+        expect(await store.readAfter('0-0', 10)).toEqual([
+          { ...old, epoch, seq: 1, logId: oldId, prevLogId: '0-0' },
+          next,
+        ]);
+      } finally {
+        await deleteKeys(redis, keys.prefix);
+        await redis.quit();
+      }
+    });
+  });
+
   describe('when the log is tidied (the expiry read by its field name)', () => {
     let redis: Redis;
     let keys: RedisKeys;
