@@ -18,7 +18,8 @@ const TSCONFIG = fileURLToPath(new URL('./tsconfig.base.json', import.meta.url))
  *   nest        core, redis
  *   config      core, redis
  *   testing     core (test support: processes, waits, fixtures)
- *   sim         core (the deterministic simulation drives the core against model stores)
+ *   sim         core, redis (drives the core against model stores; speaks the store's wire format
+ *               through revocation-redis's event codec, never a connection)
  *   app         core, redis, nest, config (the product: api, worker)
  *   test-suite  libs + testing (api-e2e, api-faults, api-scale-out, the package test)
  *   load-test   libs + testing (bench, soak, nemesis, k6)
@@ -69,7 +70,7 @@ const depConstraints = [
   { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:core'] },
   {
     sourceTag: 'type:sim',
-    onlyDependOnLibsWithTags: ['type:core'],
+    onlyDependOnLibsWithTags: ['type:core', 'type:redis'],
     bannedExternalImports: NOT_IN_CORE,
   },
   { sourceTag: 'type:app', onlyDependOnLibsWithTags: PRODUCT_LIBS },

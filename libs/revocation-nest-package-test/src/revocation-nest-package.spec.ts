@@ -98,7 +98,21 @@ describe('@rescind/revocation-nest packed with npm pack', () => {
     expect(files).toContain('README.md');
     const tops = new Set(files.filter((f) => f.includes('/')).map((f) => f.split('/')[0]));
     expect([...tops].sort()).toEqual(LIBS);
-    expect(files.filter((f) => !/\.(js|d\.ts)$/.test(f))).toEqual(['README.md', 'package.json']);
+    // Besides code: the manifest, the README, and the store's Lua scripts, read at run time.
+    expect(files.filter((f) => !/\.(js|d\.ts)$/.test(f) && !f.endsWith('.lua'))).toEqual([
+      'README.md',
+      'package.json',
+    ]);
+    expect(files.filter((f) => f.endsWith('.lua')).sort()).toEqual(
+      [
+        'includes/ensureEpoch.lua',
+        'includes/lastGeneratedId.lua',
+        'raiseNotBefore-2.lua',
+        'readHead-4.lua',
+        'revoke-6.lua',
+        'tidy-2.lua',
+      ].map((file) => `revocation-redis/src/lib/commands/${file}`),
+    );
     expect(files.filter((f) => /\.(spec|test)\.|\/testing\//.test(f))).toEqual([]);
     for (const lib of LIBS) {
       expect(files).toContain(`${lib}/src/index.js`);

@@ -4,7 +4,8 @@
 //
 // Compiles revocation-core, revocation-redis and revocation-nest (no specs, no src/testing) with the
 // repo's TypeScript into <dir> (default dist/packages/revocation-nest), rewrites the workspace
-// aliases to relative paths with tsc-alias, checks that every import the output makes is declared,
+// aliases to relative paths with tsc-alias, copies the Lua scripts revocation-redis reads at run
+// time (ASSETS), checks that every import the output makes is declared,
 // writes package.json (from manifest.template.json, "<root>" values taken from the root
 // package.json) and README.md, runs `npm pack` and prints the path of the .tgz: the only line on
 // stdout, progress goes to stderr.
@@ -19,6 +20,8 @@ import { parseArgs } from 'node:util';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
 const LIBS = ['revocation-core', 'revocation-redis', 'revocation-nest'];
+/** Files tsc does not emit that the compiled code reads next to itself (the store's Lua scripts). */
+const ASSETS = ['revocation-redis/src/lib/commands'];
 const FROM_ROOT = '<root>';
 const USAGE_MARKER = /^<!-- build\.mjs puts .* here -->$/m;
 
@@ -126,6 +129,10 @@ function compile(outDir) {
     run(path.join(root, 'node_modules', '.bin', 'tsc'), ['-p', tsconfig], root);
     log('rewriting @rescind/* imports to relative paths');
     run(path.join(root, 'node_modules', '.bin', 'tsc-alias'), ['-p', tsconfig], root);
+    for (const asset of ASSETS) {
+      log(`copying ${asset}`);
+      fs.cpSync(path.join(root, 'libs', asset), path.join(outDir, asset), { recursive: true });
+    }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -5,6 +5,7 @@ export * from './lib/public.decorator';
 export * from './lib/rescind-exception.filter';
 export * from './lib/revocation.checker';
 export * from './lib/revocation.constants';
+export * from './lib/revocation-events.controller';
 export * from './lib/revocation-events.server';
 export * from './lib/revocation.guard';
 export * from './lib/revocation-health';

@@ -78,7 +78,8 @@ async function loadThroughStore(
 }
 
 /**
- * The record and the index member of each revocation, exactly as the revoke script writes them
+ * The record and the index member of each revocation, exactly as the revoke script
+ * (`libs/revocation-redis/src/lib/commands/revoke-6.lua`) writes them
  * (the record is `JSON.stringify({...revocation, reason})`, spelled out here for speed).
  */
 function* directChunks(keys: RedisKeys, count: number, expiresAtMs: number): Generator<RespChunk> {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { ApiKeys } from './api-keys';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { LOGIN_BY_IP, LOGIN_BY_USERNAME, LoginThrottle } from './login-throttle';
@@ -30,6 +31,13 @@ import { UserRepository } from './user.repository';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, PasswordHasher, UserRepository, RedisThrottlerStorage, LoginThrottle],
+  providers: [
+    ApiKeys,
+    AuthService,
+    PasswordHasher,
+    UserRepository,
+    RedisThrottlerStorage,
+    LoginThrottle,
+  ],
 })
 export class AuthModule {}

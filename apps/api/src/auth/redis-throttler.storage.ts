@@ -1,21 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type ThrottlerStorage } from '@nestjs/throttler';
 import { StoreUnavailableError } from '@rescind/revocation-core';
-import { LuaScript, RedisKeys } from '@rescind/revocation-redis';
-import { type RedisClient } from '@rescind/revocation-redis';
+import { defineLuaCommands, type LuaCommand, type RedisClient } from '@rescind/revocation-redis';
 import { REVOCATION_REDIS } from '@rescind/revocation-nest';
+import { ApiKeys } from './api-keys';
+
+type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /**
  * Counts a hit and blocks once over the limit, atomically.
  * KEYS: hits, block. ARGV: ttl ms, limit, block ms.
  * Returns {hits, ms until the window resets, blocked (0/1), ms until the block ends}.
  */
-type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
-
-const incrementScript = new LuaScript(
-  'throttle-increment',
-  2,
-  `
+const INCREMENT: LuaCommand = {
+  name: 'apiThrottleIncrement',
+  numberOfKeys: 2,
+  lua: `
 local blocked = redis.call('PTTL', KEYS[2])
 if blocked > 0 then
   return {tonumber(redis.call('GET', KEYS[1]) or '0'), math.max(redis.call('PTTL', KEYS[1]), 0), 1, blocked}
@@ -29,15 +29,19 @@ if hits > tonumber(ARGV[2]) then
 end
 return {hits, ttl, 0, 0}
 `,
-);
+};
 
 /** `@nestjs/throttler` storage in Redis, so that every replica counts the same attempts. */
 @Injectable()
 export class RedisThrottlerStorage implements ThrottlerStorage {
+  private readonly run: ReturnType<typeof defineLuaCommands>;
+
   constructor(
     @Inject(REVOCATION_REDIS) private readonly redis: RedisClient,
-    private readonly keys: RedisKeys,
-  ) {}
+    private readonly keys: ApiKeys,
+  ) {
+    this.run = defineLuaCommands(redis, [INCREMENT]);
+  }
 
   async increment(
     key: string,
@@ -47,8 +51,8 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
     const [totalHits, msToExpire, blocked, msToBlockExpire] = (await this.call(() =>
-      incrementScript.run(
-        this.redis,
+      this.run(
+        INCREMENT.name,
         [
           this.keys.throttle(throttlerName, key),
           this.keys.throttle(throttlerName, `${key}:blocked`),

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { StoreUnavailableError } from '@rescind/revocation-core';
-import { RedisKeys } from '@rescind/revocation-redis';
 import { type RedisClient } from '@rescind/revocation-redis';
 import { REVOCATION_REDIS } from '@rescind/revocation-nest';
+import { ApiKeys } from './api-keys';
 import { type PasswordHash } from './password-hasher';
 
 /** A registered user. */
@@ -17,7 +17,7 @@ export interface User extends PasswordHash {
 export class UserRepository {
   constructor(
     @Inject(REVOCATION_REDIS) private readonly redis: RedisClient,
-    private readonly keys: RedisKeys,
+    private readonly keys: ApiKeys,
   ) {}
 
   /** @returns the new user, or `null` when the username is taken */

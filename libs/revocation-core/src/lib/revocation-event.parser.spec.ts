@@ -5,6 +5,7 @@ import {
   parseLogEntry,
   parseRevocation,
   parseRevocationEvent,
+  readLogEntry,
 } from './revocation-event.parser';
 import { isRevocationId, MAX_ID_LENGTH } from './revocation-id';
 
@@ -258,6 +259,34 @@ describe('parseLogEntry', () => {
     expect(parseLogEntry(body({ ...newer, prevLogId: 'x' }), '5-0')).not.toHaveProperty(
       'prevLogId',
     );
+  });
+});
+
+describe('readLogEntry (an entry the store already decoded)', () => {
+  const { logId: _logId, ...decoded } = tokenEvent as typeof tokenEvent & { logId?: string };
+
+  it('validates the decoded object with the stream id it was stored under', () => {
+    expect(readLogEntry(decoded, '5-0')).toEqual(parseLogEntry(JSON.stringify(decoded), '5-0'));
+    expect(readLogEntry(decoded, '5-0')).toMatchObject({ kind: 'token', logId: '5-0' });
+  });
+
+  it.each<[string, unknown]>([
+    ['nothing', undefined],
+    ['null', null],
+    ['a string', 'x'],
+    ['numbers left as text', { ...decoded, expiresAtMs: '1900000000000' }],
+  ])('never throws on %s: the entry is unreadable', (_what, raw) => {
+    expect(readLogEntry(raw, '5-0')).toMatchObject({ kind: 'unreadable', logId: '5-0' });
+  });
+
+  it('keeps the position an unreadable entry took', () => {
+    expect(readLogEntry({ ...decoded, kind: 'session', prevLogId: '4-0' }, '5-0')).toEqual({
+      kind: 'unreadable',
+      logId: '5-0',
+      seq: 7,
+      prevLogId: '4-0',
+      reason: 'Malformed revocation event: unknown kind',
+    });
   });
 });
 

@@ -7,7 +7,10 @@ import {
 } from './revocation';
 import { isRevocationId } from './revocation-id';
 
-/** Version of the event wire format that this build reads and writes. */
+/**
+ * Oldest event version this build reads; later versions only add fields, which it ignores
+ * (the store's codec owns how versions are laid out on the wire).
+ */
 export const EVENT_VERSION = 1;
 
 const LOG_ID = /^\d{1,20}-\d{1,20}$/;
@@ -46,7 +49,7 @@ export function parseRevocation(input: unknown): Revocation {
 }
 
 /**
- * Validates a published or logged revocation event (wire format v1). There is no event that
+ * Validates a published or logged revocation event, as the store decoded it. There is no event that
  * removes a revocation, so a forged message can at worst revoke, never un-revoke.
  * @throws MalformedEventError
  */
@@ -78,9 +81,8 @@ export function parseRevocationEvent(input: unknown): RevocationEvent {
 }
 
 /**
- * Reads one log entry without ever throwing: an entry this build cannot read comes back as
- * `unreadable`, with its sequence number when that much is readable, so that a catch-up can step
- * over it instead of stopping on it (docs/revocation-model.md, "Unreadable log entries").
+ * Reads one log entry of the first wire format (the event as JSON in one field) without ever
+ * throwing; see {@link readLogEntry}.
  */
 export function parseLogEntry(body: string | undefined, logId: string): LogEntry {
   let raw: unknown;
@@ -89,6 +91,16 @@ export function parseLogEntry(body: string | undefined, logId: string): LogEntry
   } catch {
     return { kind: 'unreadable', logId, reason: 'not JSON' };
   }
+  return readLogEntry(raw, logId);
+}
+
+/**
+ * Validates one decoded log entry without ever throwing: an entry this build cannot read comes
+ * back as `unreadable`, with its sequence number when that much is readable, so that a catch-up
+ * can step over it instead of stopping on it (docs/revocation-model.md, "Unreadable log
+ * entries"). Decoding the wire format is the store's business; this judges what it decoded.
+ */
+export function readLogEntry(raw: unknown, logId: string): LogEntry {
   try {
     return parseRevocationEvent({ ...(raw as object), logId });
   } catch (error) {

@@ -1,14 +1,23 @@
 import { Logger } from '@nestjs/common';
-import { ServerRedis } from '@nestjs/microservices';
+import {
+  type ConsumerDeserializer,
+  type CustomTransportStrategy,
+  type IncomingEvent,
+  type MessageHandler,
+  RedisContext,
+  Server,
+} from '@nestjs/microservices';
+import { isObservable } from 'rxjs';
 import { type Redis } from 'ioredis';
 import { type RevocationSynchronizer } from '@rescind/revocation-core';
 import {
   closeRedisClient,
-  createRedisClient,
+  createSubscriberClient,
+  EventCodec,
   reconnectDelay,
-  type RedisClient,
   type RedisTopology,
 } from '@rescind/revocation-redis';
+import { REVOCATION_EVENT } from './revocation-events.controller';
 
 /** Connection options of {@link RevocationEventsServer}. */
 export interface RevocationEventsServerOptions {
@@ -21,129 +30,172 @@ export interface RevocationEventsServerOptions {
 }
 
 /**
- * Receives revocation events through `@nestjs/microservices`' Redis transport (connect it with
- * `app.connectMicroservice({ strategy })`). The transport is fire-and-forget, so this subclass
- * tells the synchroniser whenever the subscription is (re)established or lost; the synchroniser
- * then catches up from the log (hard parts 1 and 10).
+ * Turns a message of the revocation channel into an event of pattern {@link REVOCATION_EVENT}:
+ * the event codec decodes it, validation is left to the synchroniser. A message in the NestJS
+ * Redis transport's framing (`{pattern, data}`, what builds before the event codec published)
+ * is unwrapped, so that replicas of both builds understand each other during a rolling upgrade;
+ * a request packet of that transport (with an `id`) is not an event and reaches the handler as
+ * nothing, to be counted as malformed.
  */
-export class RevocationEventsServer extends ServerRedis {
-  private readonly channel: string;
-  private readonly sync: RevocationSynchronizer;
+export class RevocationEventDeserializer implements ConsumerDeserializer {
+  deserialize(message: unknown): IncomingEvent {
+    const decoded = typeof message === 'string' ? EventCodec.decodeMessage(message) : undefined;
+    return { pattern: REVOCATION_EVENT, data: unwrapLegacyFraming(decoded) };
+  }
+}
+
+function unwrapLegacyFraming(decoded: unknown): unknown {
+  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) return decoded;
+  const has = (key: string): boolean => Object.prototype.hasOwnProperty.call(decoded, key);
+  if (!has('pattern') || !has('data')) return decoded;
+  const packet = decoded as { id?: unknown; data?: unknown };
+  return packet.id === undefined ? packet.data : undefined;
+}
+
+/** Events {@link RevocationEventsServer.on} can listen to: those of its ioredis connection. */
+export type RevocationEventsServerEvents = Record<
+  'ready' | 'close' | 'error' | 'end' | 'reconnecting',
+  (...args: unknown[]) => void
+>;
+type ConnectionEvent = keyof RevocationEventsServerEvents;
+
+/** What {@link RevocationEventsServer.status} reports, as the stock Redis transport does. */
+export type RevocationEventsServerStatus = 'connected' | 'disconnected' | 'reconnecting';
+
+/**
+ * Receives revocation events over Redis pub/sub, as a custom transport of
+ * `@nestjs/microservices` (connect it with `RevocationModule.connect(app)`), through ONE
+ * subscriber connection. Each message is decoded by the event codec and dispatched to the
+ * `@EventPattern(REVOCATION_EVENT)` handler. Pub/sub is fire-and-forget, so the server also tells
+ * the synchroniser whenever the subscription is (re)established or lost; the synchroniser then
+ * catches up from the log (docs/design.md, "Pub/sub is at-most-once").
+ */
+export class RevocationEventsServer
+  extends Server<RevocationEventsServerEvents, RevocationEventsServerStatus>
+  implements CustomTransportStrategy
+{
   private readonly log = new Logger(RevocationEventsServer.name);
   private lastErrorLoggedMs = 0;
+  private client: Redis | null = null;
+  private closed = false;
+  private readonly pendingListeners: [ConnectionEvent, (...args: unknown[]) => void][] = [];
+  private readonly context: RedisContext;
+  /** The `@EventPattern(REVOCATION_EVENT)` handler, looked up once it is registered. */
+  private handler: MessageHandler | null = null;
 
-  private readonly topology: RedisTopology;
-  private readonly connectionName: string;
-
-  constructor(options: RevocationEventsServerOptions, sync: RevocationSynchronizer) {
-    super({ retryAttempts: Number.MAX_SAFE_INTEGER });
-    this.channel = options.channel;
-    this.topology = options.topology;
-    this.connectionName = options.connectionName;
-    this.sync = sync;
+  constructor(
+    private readonly options: RevocationEventsServerOptions,
+    private readonly sync: RevocationSynchronizer,
+  ) {
+    super();
+    this.initializeDeserializer({ deserializer: new RevocationEventDeserializer() });
+    this.context = new RedisContext([options.channel]);
   }
 
   /**
-   * The client factory seam. In a cluster, a plain connection to one node: plain PUBLISH reaches
-   * subscribers on every node, and unlike ioredis' Cluster (which re-subscribes elsewhere and
-   * emits nothing) it reports `close`/`ready`, so every lost subscription is followed by a
-   * catch-up. Each reconnection attempt moves to the next node.
+   * Connects and subscribes. Unlike the stock Redis transport it starts even while Redis is down:
+   * the replica must come up, report itself not ready, and sync once Redis is back; ioredis
+   * keeps reconnecting meanwhile.
    */
-  override createRedisClient(): RedisClient {
-    const retryStrategy = (attempt: number): number | null =>
-      this.createRetryStrategy(attempt) ?? null;
-    if (this.topology.kind !== 'cluster') {
-      return createRedisClient(this.topology, {
-        connectionName: this.connectionName,
-        retryStrategy,
-      });
+  listen(callback: (...optionalParams: unknown[]) => void): void {
+    this.closed = false;
+    // NestJS registers the handlers before it starts the transport.
+    this.handler = this.getHandlerByPattern(REVOCATION_EVENT);
+    if (this.handler === null) {
+      this.log.error(
+        `no @EventPattern('${REVOCATION_EVENT}') handler: revocation events would be lost ` +
+          '(import RevocationModule, which provides RevocationEventsController)',
+      );
     }
-    const nodes = this.topology.nodes;
-    let next = 0;
-    const client = createRedisClient(
-      { kind: 'standalone', url: this.topology.url },
-      {
-        ...nodes[0],
-        db: 0,
-        connectionName: this.connectionName,
-        retryStrategy: (attempt) => {
-          // ioredis reads host and port from its options on every attempt.
-          next = (next + 1) % nodes.length;
-          Object.assign(client.options, nodes[next]);
-          return retryStrategy(attempt);
-        },
-      },
-    ) as Redis;
-    return client;
-  }
-
-  override listen(callback: (err?: unknown, ...optionalParams: unknown[]) => void): void {
-    this.addHandler(this.channel, async (data: unknown) => this.sync.onMessage(data), true);
-    this.on('ready', (client) => {
-      if (client === 'sub') this.confirmSubscription();
+    const client = createSubscriberClient(this.options.topology, {
+      connectionName: this.options.connectionName,
+      retryStrategy: (attempt) => (this.closed ? null : reconnectDelay(attempt)),
     });
-    this.on('close', (client) => {
-      if (client === 'sub') this.sync.onSubscriptionLost();
-    });
-    super.listen(callback);
-  }
-
-  /**
-   * Unlike the stock transport, start even while Redis is down: the replica must come up, report
-   * itself not ready, and sync once Redis is back. ioredis keeps reconnecting meanwhile.
-   */
-  override start(callback?: () => void): void {
-    // No SUBSCRIBE here: queued while Redis is down it would outlive close(). The subscription
-    // is (re)made on every `ready` by confirmSubscription().
-    this.subClient.on('message', this.getMessageHandler(this.pubClient).bind(this));
-    for (const client of [this.subClient, this.pubClient]) {
-      (client.connect() as Promise<void>).catch(() => undefined);
-    }
-    callback?.();
-  }
-
-  /** Quits cleanly when connected; otherwise just drops the connection attempts. */
-  override async close(): Promise<void> {
-    this.isManuallyClosed = true;
-    await Promise.all(
-      [this.pubClient, this.subClient].map((client: RedisClient | undefined) =>
-        client === undefined ? undefined : closeRedisClient(client),
-      ),
-    );
-    this.pendingEventListeners = [];
-  }
-
-  /** Every message on the channel is an event; a request packet (with `id`) is not ours. */
-  override async handleMessage(channel: string, buffer: string): Promise<void> {
-    const message = this.parseMessage(buffer) as { id?: unknown; data?: unknown } | string;
-    if (typeof message !== 'object' || message === null || message.id !== undefined) {
-      this.sync.onMessage(undefined);
-      return;
-    }
-    if (channel !== this.channel) return;
-    this.sync.onMessage(message.data);
-  }
-
-  override createRetryStrategy(attempt: number): number | undefined {
-    return this.isManuallyClosed ? undefined : reconnectDelay(attempt);
-  }
-
-  override registerErrorListener(client: {
-    on: (event: 'error', fn: (error: Error) => void) => void;
-  }): void {
-    client.on('error', (error) => {
+    this.client = client;
+    client.on('error', (error: Error) => {
       // Reconnection errors repeat every attempt; one line every 10 s is enough.
       const now = Date.now();
       if (now - this.lastErrorLoggedMs < 10_000) return;
       this.lastErrorLoggedMs = now;
       this.log.warn(`Redis subscription: ${error.message}`);
     });
+    // No SUBSCRIBE before the connection is ready: queued while Redis is down it would outlive
+    // close(). It is (re)made on every `ready`.
+    client.on('ready', () => {
+      this._status$.next('connected');
+      this.confirmSubscription(client);
+    });
+    client.on('close', () => {
+      this._status$.next('disconnected');
+      this.sync.onSubscriptionLost();
+    });
+    client.on('reconnecting', () => this._status$.next('reconnecting'));
+    client.on('message', (channel: string, message: string) => {
+      void this.handleMessage(channel, message);
+    });
+    for (const [event, listener] of this.pendingListeners) client.on(event, listener);
+    client.connect().catch(() => undefined);
+    callback();
   }
 
-  private confirmSubscription(): void {
+  /** Quits cleanly when connected; otherwise just drops the connection attempts. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const client = this.client;
+    this.client = null;
+    if (client !== null) await closeRedisClient(client);
+  }
+
+  /** Listens to an event of the subscriber connection (also those made before `listen`). */
+  on<
+    EventKey extends ConnectionEvent = ConnectionEvent,
+    EventCallback extends RevocationEventsServerEvents[EventKey] =
+      RevocationEventsServerEvents[EventKey],
+  >(event: EventKey, callback: EventCallback): void {
+    if (this.client !== null) this.client.on(event, callback);
+    else this.pendingListeners.push([event, callback]);
+  }
+
+  /** The ioredis subscriber connection. @throws Error before `listen` */
+  unwrap<T>(): T {
+    if (this.client === null) {
+      throw new Error(
+        'RevocationEventsServer is not listening; call RevocationModule.connect(app)',
+      );
+    }
+    return this.client as T;
+  }
+
+  /**
+   * Decodes a message of the channel and hands it to the handler of its pattern, called directly
+   * as the custom transports of the NestJS documentation do: propagation is on the hot path, and
+   * `handleEvent`'s extra promise layers cost as much again as the whole handler pipeline.
+   */
+  private handleMessage(channel: string, message: string): Promise<void> {
+    if (channel !== this.options.channel) return Promise.resolve();
+    // Our own deserializer answers synchronously: no await between the socket and the handler.
+    const packet = this.deserializer.deserialize(message, { channel }) as IncomingEvent;
+    const handler = (this.handler ??= this.getHandlerByPattern(packet.pattern));
+    // None registered: handleEvent logs it, as for any transport.
+    if (handler === null) return this.handleEvent(packet.pattern, packet, this.context);
+    return handler(packet.data, this.context).then(
+      (result: unknown) => {
+        // An interceptor may turn the result into a stream; it runs once subscribed.
+        if (isObservable(result)) result.subscribe({ error: (error) => this.failed(error) });
+      },
+      (error: unknown) => this.failed(error),
+    );
+  }
+
+  private failed(error: unknown): void {
+    this.log.error(`revocation event not handled: ${String(error)}`);
+  }
+
+  private confirmSubscription(client: Redis): void {
     // ioredis re-subscribes on reconnect; SUBSCRIBE again and wait for its reply so that we know
     // the subscription is live before catching up (a duplicate SUBSCRIBE is harmless).
-    (this.subClient.subscribe(this.channel) as Promise<unknown>)
+    client
+      .subscribe(this.options.channel)
       .then(() => this.sync.onSubscribed())
       .catch(() => undefined);
   }

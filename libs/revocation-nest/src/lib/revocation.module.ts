@@ -27,6 +27,7 @@ import { LocalRevocationChecker } from './local-revocation.checker';
 import { type ErrorAnswer, RescindExceptionFilter } from './rescind-exception.filter';
 import { RevocationChecker } from './revocation.checker';
 import { REVOCATION_CLOCK, REVOCATION_OPTIONS, REVOCATION_REDIS } from './revocation.constants';
+import { RevocationEventsController } from './revocation-events.controller';
 import { RevocationEventsServer } from './revocation-events.server';
 import { RevocationGuard } from './revocation.guard';
 import { RevocationHealth } from './revocation-health';
@@ -263,6 +264,7 @@ export class RevocationModule {
         },
         ...coreProviders(wiring),
       ],
+      controllers: [RevocationEventsController],
       exports: EXPORTS,
     };
   }
@@ -281,13 +283,14 @@ export class RevocationModule {
         },
         ...coreProviders(options),
       ],
+      controllers: [RevocationEventsController],
       exports: EXPORTS,
     };
   }
 
   /**
-   * Makes `app` a hybrid application that receives revocation events over the Redis transport of
-   * `@nestjs/microservices`, and starts it. Call before `app.listen()`.
+   * Makes `app` a hybrid application that receives revocation events over Redis pub/sub, through
+   * a custom transport of `@nestjs/microservices`, and starts it. Call before `app.listen()`.
    */
   static async connect(app: INestApplication): Promise<void> {
     app.connectMicroservice(

@@ -28,8 +28,14 @@ describe('RedisKeys', () => {
       expect(keys.record('token', 'x')).not.toBe(keys.record('user', 'x'));
     });
 
-    it('names user accounts outside the revocation keys', () => {
-      expect(keys.user('alice')).toBe('rescind:user:alice');
+    it('names the record of an index member as record() does', () => {
+      expect(keys.recordOfMember(keys.member('user', 'alice'))).toBe(keys.record('user', 'alice'));
+      expect(keys.recordOfMember('t:jti-1')).toBe('rescind:rev:t:jti-1');
+    });
+
+    it('names nothing of the application (its users, its throttles)', () => {
+      expect(Object.keys(RedisKeys.prototype)).not.toContain('user');
+      expect('user' in keys || 'throttle' in keys).toBe(false);
     });
 
     it.each(['a', 'rescind-prod', 'app_1.v2', '{rvk}', 'tenant:eu-1', 'x'.repeat(64)])(

@@ -1,6 +1,8 @@
 /**
- * Every Redis key, channel, queue and job name Rescind uses, derived from `KEY_PREFIX` in this
- * one place so that deployments and tests can share a Redis.
+ * Every Redis key, channel, queue and job name of the revocation store, derived from `KEY_PREFIX`
+ * in this one place so that deployments and tests can share a Redis. The prefix is validated
+ * here; an application keeping its own data next to the store builds its keys from
+ * {@link prefix}.
  */
 export class RedisKeys {
   /** Sorted set of live revocations (`t:<jti>` / `u:<sub>`), scored by expiry in ms. */
@@ -39,16 +41,11 @@ export class RedisKeys {
 
   /** Record of one live revocation, expiring with it. */
   record(kind: 'token' | 'user', id: string): string {
-    return `${this.prefix}:rev:${this.member(kind, id)}`;
+    return this.recordOfMember(this.member(kind, id));
   }
 
-  /** A rate-limit counter of `@nestjs/throttler`. */
-  throttle(throttler: string, key: string): string {
-    return `${this.prefix}:throttle:${throttler}:${key}`;
-  }
-
-  /** A user account (the API's own data), by normalised username. */
-  user(username: string): string {
-    return `${this.prefix}:user:${username}`;
+  /** Record of the revocation named by a member of {@link index}. */
+  recordOfMember(member: string): string {
+    return `${this.prefix}:rev:${member}`;
   }
 }

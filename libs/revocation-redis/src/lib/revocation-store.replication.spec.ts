@@ -4,56 +4,19 @@ import {
   RevocationCache,
   RevocationSynchronizer,
   RevocationVerdict,
-  type TokenRevocation,
-  type UserRevocation,
 } from '@rescind/revocation-core';
 import { Redis } from 'ioredis';
+import {
+  deleteKeys,
+  REDIS_URL,
+  token,
+  uniquePrefix,
+  user,
+  waitFor,
+} from '../testing/store-fixtures';
+import { EventCodec } from './event-codec';
 import { RedisKeys } from './redis-keys';
 import { RevocationStore } from './revocation-store';
-
-const REDIS_URL = 'redis://127.0.0.1:6379';
-const HOUR = 3_600_000;
-
-let counter = 0;
-
-/** A key prefix no other test (or test run) uses. */
-function uniquePrefix(): string {
-  return `t${process.pid}x${Date.now()}x${++counter}`;
-}
-
-async function keysUnder(redis: Redis, pattern: string): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    found.push(...keys);
-  } while (cursor !== '0');
-  return found;
-}
-
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  const keys = await keysUnder(redis, `${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-}
-
-/** Polls a condition; integration tests wait on conditions, never on fixed sleeps. */
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-function token(id: string, lifetimeMs = HOUR): TokenRevocation {
-  const now = Date.now();
-  return { kind: 'token', id, expiresAtMs: now + lifetimeMs, createdAtMs: now };
-}
-
-function user(id: string, cutoffMs: number): UserRevocation {
-  return { kind: 'user', id, cutoffMs, expiresAtMs: Date.now() + HOUR, createdAtMs: cutoffMs };
-}
 
 /**
  * One API replica as the Nest module wires it: a command connection for its store, a
@@ -84,7 +47,7 @@ class Replica {
         this.dropMessages--;
         return;
       }
-      this.sync.onMessage((JSON.parse(message) as { data: unknown }).data);
+      this.sync.onMessage(EventCodec.decodeMessage(message));
     });
   }
 

@@ -3,67 +3,24 @@ import {
   type Revocation,
   type RevocationEvent,
   type TokenRevocation,
-  type UserRevocation,
 } from '@rescind/revocation-core';
 import { Redis } from 'ioredis';
+import {
+  deleteKeys,
+  HOUR,
+  keysUnder,
+  REDIS_URL,
+  token,
+  uniquePrefix,
+  user,
+  waitFor,
+} from '../testing/store-fixtures';
+import { EventCodec } from './event-codec';
 import { RedisKeys } from './redis-keys';
 import { RevocationStore, type RevocationStoreOptions } from './revocation-store';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
-const HOUR = 3_600_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const STREAM_ID = /^\d+-\d+$/;
-
-let counter = 0;
-
-/** A key prefix no other test (or test run) uses. */
-function uniquePrefix(): string {
-  return `t${process.pid}x${Date.now()}x${++counter}`;
-}
-
-async function keysUnder(redis: Redis, pattern: string): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    found.push(...keys);
-  } while (cursor !== '0');
-  return found;
-}
-
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  const keys = await keysUnder(redis, `${prefix}:*`);
-  for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
-}
-
-/** Polls a condition; integration tests wait on conditions, never on fixed sleeps. */
-async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 5_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-function token(id: string, lifetimeMs = HOUR): TokenRevocation {
-  const now = Date.now();
-  return { kind: 'token', id, expiresAtMs: now + lifetimeMs, createdAtMs: now };
-}
-
-function user(id: string, cutoffMs: number, lifetimeMs = HOUR): UserRevocation {
-  return {
-    kind: 'user',
-    id,
-    cutoffMs,
-    expiresAtMs: Date.now() + lifetimeMs,
-    createdAtMs: cutoffMs,
-  };
-}
 
 function logged(event: RevocationEvent | null): RevocationEvent {
   if (event === null) throw new Error('expected the revocation to be recorded');
@@ -140,14 +97,26 @@ describe('RevocationStore (against a real Redis)', () => {
       expect(log).toHaveLength(1);
       const [[logId, fields]] = log as [[string, string[]]];
       expect(logId).toBe(event?.logId);
-      expect(fields[0]).toBe('e');
-      expect(JSON.parse(fields[1] ?? 'null')).toEqual({
-        v: 1,
-        epoch: event?.epoch,
-        seq: 1,
-        prevLogId: '0-0',
-        ...revocation,
-      });
+      // One field per property, every value a string (docs/design.md, "Event wire format").
+      expect(fields).toEqual([
+        'v',
+        '2',
+        'kind',
+        'token',
+        'id',
+        'jti-1',
+        'expiresAtMs',
+        String(revocation.expiresAtMs),
+        'createdAtMs',
+        String(revocation.createdAtMs),
+        'epoch',
+        event?.epoch,
+        'seq',
+        '1',
+        'prevLogId',
+        '0-0',
+      ]);
+      expect(fields).toEqual(EventCodec.logFields(logged(event)));
     });
 
     it('links each entry to the one it follows, also once the log was trimmed past it', async () => {
@@ -159,24 +128,31 @@ describe('RevocationStore (against a real Redis)', () => {
 
       expect(second?.prevLogId).toBe(first?.logId);
       expect(third?.prevLogId).toBe(second?.logId);
-      const [[, fields]] = (await redis.xrange(keys.log, '-', '+')) as [[string, string[]]];
-      expect(JSON.parse(fields[1] ?? 'null')).toMatchObject({ seq: 3, prevLogId: second?.logId });
+      const [[id, fields]] = (await redis.xrange(keys.log, '-', '+')) as [[string, string[]]];
+      expect(EventCodec.logEntry(id, fields)).toMatchObject({ seq: 3, prevLogId: second?.logId });
     });
 
-    it('publishes the event on the channel in the envelope of the NestJS transport', async () => {
+    it('publishes the event on the channel as the codec encodes it, without any transport framing', async () => {
       const { keys, store } = newStore();
       const subscriber = await subscribe(keys.channel);
       try {
         const event = await store.revoke(token('jti-1'));
         await waitFor(() => subscriber.messages.length > 0, 'the event was published');
 
-        const message = JSON.parse(subscriber.messages[0] ?? 'null') as {
-          pattern: string;
-          data: unknown;
-        };
-        expect(Object.keys(message).sort()).toEqual(['data', 'pattern']);
-        expect(message.pattern).toBe(keys.channel);
-        expect(parseRevocationEvent(message.data)).toEqual(event);
+        const message = subscriber.messages[0] ?? '';
+        expect(Object.keys(JSON.parse(message) as object).sort()).toEqual([
+          'createdAtMs',
+          'epoch',
+          'expiresAtMs',
+          'id',
+          'kind',
+          'logId',
+          'prevLogId',
+          'seq',
+          'v',
+        ]);
+        expect(parseRevocationEvent(EventCodec.decodeMessage(message))).toEqual(event);
+        expect(JSON.parse(message)).toEqual(JSON.parse(EventCodec.message(logged(event))));
       } finally {
         await subscriber.close();
       }
@@ -249,8 +225,8 @@ describe('RevocationStore (against a real Redis)', () => {
         expect(event.id).toBe(id);
         expect(await redis.exists(keys.record('token', id))).toBe(1);
         expect(await store.readAfter('0-0', 10)).toEqual([event]);
-        const message = JSON.parse(subscriber.messages[0] ?? 'null') as { data: unknown };
-        expect(parseRevocationEvent(message.data)).toEqual(event);
+        const message = EventCodec.decodeMessage(subscriber.messages[0] ?? '');
+        expect(parseRevocationEvent(message)).toEqual(event);
         // Tidying reads expiries out of log entries: the id must not fool it.
         expect(await store.tidy(100, Date.now())).toEqual({
           indexRemoved: 0,

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import {
   type CheckedClaims,
   type Clock,
   type Milliseconds,
   type LogEntry,
-  parseLogEntry,
-  parseRevocation,
   type Revocation,
   type RevocationEvent,
   type RevocationSource,
@@ -14,12 +13,16 @@ import {
   systemClock,
   wholeMilliseconds,
 } from '@rescind/revocation-core';
+import { EventCodec } from './event-codec';
+import { defineLuaCommands, loadLuaCommands } from './redis-commands';
 import { type RedisKeys } from './redis-keys';
 import { type RedisClient } from './redis-topology';
-import { raiseNotBeforeScript } from './scripts/raise-not-before.script';
-import { readHeadScript } from './scripts/read-head.script';
-import { revokeScript } from './scripts/revoke.script';
-import { tidyScript } from './scripts/tidy.script';
+
+/**
+ * The store's Lua scripts (`commands/*.lua`), read once; they ship next to the compiled code.
+ * Registered on a client under these names by {@link RevocationStore}.
+ */
+export const STORE_COMMANDS = loadLuaCommands(join(__dirname, 'commands'), 'rescind');
 
 /** Who made a revocation and why, kept with it for as long as it lives. */
 export interface RevocationAudit {
@@ -62,12 +65,14 @@ export class RevocationStore implements RevocationSource {
   private readonly snapshotPageSize: number;
   private readonly clockSkewMs: Milliseconds;
   private readonly clock: Clock;
+  private readonly run: ReturnType<typeof defineLuaCommands>;
 
   constructor(
     private readonly redis: RedisClient,
     readonly keys: RedisKeys,
     options: RevocationStoreOptions = {},
   ) {
+    this.run = defineLuaCommands(redis, STORE_COMMANDS);
     this.snapshotPageSize = options.snapshotPageSize ?? REVOCATION_DEFAULTS.snapshotPageSize;
     this.clockSkewMs = options.clockSkewMs ?? REVOCATION_DEFAULTS.clockSkewMs;
     this.clock = options.clock ?? systemClock;
@@ -84,10 +89,9 @@ export class RevocationStore implements RevocationSource {
   ): Promise<RevocationEvent | null> {
     revocation = wholeMilliseconds(revocation);
     const now = this.clock.now();
-    const record: RevocationRecord = { ...revocation, ...audit };
-    const fields = JSON.stringify(revocation).slice(1, -1);
-    const result = (await revokeScript.run(
-      this.redis,
+    const wire = EventCodec.revokeArguments(revocation);
+    const result = (await this.run(
+      'rescindRevoke',
       [
         this.keys.record(revocation.kind, revocation.id),
         this.keys.index,
@@ -99,15 +103,16 @@ export class RevocationStore implements RevocationSource {
       [
         revocation.kind,
         this.keys.member(revocation.kind, revocation.id),
-        JSON.stringify(record),
+        EventCodec.record({ ...revocation, ...audit }),
         revocation.expiresAtMs,
         now,
         revocation.kind === 'user' ? revocation.cutoffMs : 0,
         randomUUID(),
         this.keys.channel,
-        fields,
-        JSON.stringify(this.keys.channel),
         now + this.clockSkewMs,
+        wire.recordCutoff,
+        ...wire.position,
+        ...wire.fields,
       ],
     )) as [string, number, string, string] | null;
     if (result === null) return null;
@@ -132,14 +137,14 @@ export class RevocationStore implements RevocationSource {
     if (token !== null || epoch === null) return true;
     if (claims.iatMs <= Number(notBefore ?? 0)) return true;
     if (user === null) return false;
-    const record = parseRevocation(JSON.parse(user));
+    const record = EventCodec.revocationOfRecord(user);
     return record.kind === 'user' && claims.iatMs <= record.cutoffMs;
   }
 
   /** @inheritdoc */
   async readHead(): Promise<StoreHead> {
-    const [epoch, seq, logId, notBefore] = (await readHeadScript.run(
-      this.redis,
+    const [epoch, seq, logId, notBefore] = (await this.run(
+      'rescindReadHead',
       [this.keys.seq, this.keys.epoch, this.keys.log, this.keys.notBefore],
       [randomUUID(), this.clock.now() + this.clockSkewMs],
     )) as [string, string, string, string];
@@ -148,8 +153,8 @@ export class RevocationStore implements RevocationSource {
 
   /** @inheritdoc */
   async raiseNotBefore(notBeforeMs: Milliseconds): Promise<void> {
-    await raiseNotBeforeScript.run(
-      this.redis,
+    await this.run(
+      'rescindRaiseNotBefore',
       [this.keys.epoch, this.keys.notBefore],
       [randomUUID(), Math.ceil(notBeforeMs)],
     );
@@ -180,7 +185,7 @@ export class RevocationStore implements RevocationSource {
       }
       if (users.length > 0) {
         for (const raw of await this.redis.mget(...users)) {
-          if (raw !== null) page.push(parseRevocation(JSON.parse(raw)));
+          if (raw !== null) page.push(EventCodec.revocationOfRecord(raw));
         }
       }
       if (page.length > 0) onPage(page);
@@ -191,10 +196,7 @@ export class RevocationStore implements RevocationSource {
   /** @inheritdoc */
   async readAfter(logId: string, limit: number): Promise<LogEntry[]> {
     const entries = await this.redis.xrange(this.keys.log, `(${logId}`, '+', 'COUNT', limit);
-    return entries.map(([id, fields]) => {
-      const at = fields.indexOf('e');
-      return parseLogEntry(at === -1 ? undefined : fields[at + 1], id);
-    });
+    return entries.map(([id, fields]) => EventCodec.logEntry(id, fields));
   }
 
   /** @inheritdoc */
@@ -223,11 +225,13 @@ export class RevocationStore implements RevocationSource {
     else start = await this.redis.zcount(this.keys.index, '-inf', this.clock.now());
     const members = await this.redis.zrange(this.keys.index, start, start + limit - 1);
     if (members.length === 0) return { items: [] };
-    const raws = await this.redis.mget(...members.map((m) => `${this.keys.prefix}:rev:${m}`));
+    const raws = await this.redis.mget(
+      ...members.map((member) => this.keys.recordOfMember(member)),
+    );
     const items: RevocationRecord[] = [];
     for (const raw of raws) {
       // A null record expired between the two reads; the worker will drop its index entry.
-      if (raw !== null) items.push(JSON.parse(raw) as RevocationRecord);
+      if (raw !== null) items.push(EventCodec.recordOf(raw));
     }
     return members.length < limit
       ? { items }
@@ -236,10 +240,10 @@ export class RevocationStore implements RevocationSource {
 
   /** Removes what expired revocations left in the index and the log, one bounded batch. */
   async tidy(batchSize = 500, nowMs: Milliseconds = this.clock.now()): Promise<TidyResult> {
-    const [indexRemoved, logTrimmed, more] = (await tidyScript.run(
-      this.redis,
+    const [indexRemoved, logTrimmed, more] = (await this.run(
+      'rescindTidy',
       [this.keys.index, this.keys.log],
-      [nowMs, batchSize],
+      [nowMs, batchSize, ...EventCodec.tidyArguments()],
     )) as [number, number, number];
     return { indexRemoved, logTrimmed, more: more === 1 };
   }

@@ -1,4 +1,5 @@
-import { type Revocation, type RevocationEvent } from '@rescind/revocation-core';
+import { parseRevocationEvent, type Revocation } from '@rescind/revocation-core';
+import { EventCodec } from '@rescind/revocation-redis';
 import {
   ModelStore,
   NOT_AN_INTEGER,
@@ -33,9 +34,9 @@ function setUp() {
 function argsOf(revocation: Revocation, nowMs: number): RevokeArgs {
   return {
     revocation,
-    recordJson: JSON.stringify(revocation),
+    recordJson: EventCodec.record(revocation),
     nowMs,
-    fields: JSON.stringify(revocation).slice(1, -1),
+    wire: EventCodec.revokeArguments(revocation),
     newEpochNotBeforeMs: nowMs + SKEW,
   };
 }
@@ -98,8 +99,8 @@ describe('ModelStore (the revocation store as its Lua scripts behave)', () => {
         ['e1', 2, `${T0}-1`, `${T0}-0`],
         ['e1', 3, `${T0 + 3}-0`, `${T0}-1`],
       ]);
-      const message = JSON.parse(published[2] as string) as { data: RevocationEvent };
-      expect(message.data).toMatchObject({ v: 1, seq: 3, logId: `${T0 + 3}-0`, kind: 'user' });
+      const message = parseRevocationEvent(EventCodec.decodeMessage(published[2] as string));
+      expect(message).toMatchObject({ seq: 3, logId: `${T0 + 3}-0`, kind: 'user' });
     });
 
     it('records nothing for a token already revoked, or a cut-off no later than the one held', () => {

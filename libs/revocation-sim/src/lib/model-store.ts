@@ -1,11 +1,15 @@
 import {
   type CheckedClaims,
   type Milliseconds,
-  parseLogEntry,
-  parseRevocation,
   type LogEntry,
   type Revocation,
 } from '@rescind/revocation-core';
+import {
+  EVENT_FIELDS,
+  EventCodec,
+  type RevokeFieldArguments,
+  V1_BODY_FIELD,
+} from '@rescind/revocation-redis';
 import { compareIds, formatId, nextId, parseId, type StreamId, ZERO_ID } from './stream-id';
 
 /** An error reply of Redis (the script or command was refused). */
@@ -34,7 +38,8 @@ interface StoredRecord {
 
 interface StreamEntry {
   readonly id: StreamId;
-  readonly body: string;
+  /** Field/value pairs, as `XADD` takes them. */
+  readonly fields: readonly string[];
 }
 
 /** Everything a Redis restart without persistence loses. */
@@ -59,16 +64,16 @@ function emptyData(): StoreData {
   };
 }
 
-/** Arguments of the revoke script (revocation-redis's revoke.script.ts), as the client sends them. */
+/** Arguments of the revoke script (revocation-redis's `commands/revoke-6.lua`), as the client sends them. */
 export interface RevokeArgs {
   readonly revocation: Revocation;
   /** The record JSON kept with the revocation (with its audit fields). */
   readonly recordJson: string;
   /** The caller's clock when it called (ARGV[5]). */
   readonly nowMs: Milliseconds;
-  /** The event fields: the revocation's JSON without its braces (ARGV[9]). */
-  readonly fields: string;
-  /** Not-before of a data set this call creates (ARGV[11]). */
+  /** The event's field names and the revocation's fields, from the event codec (ARGV[10..]). */
+  readonly wire: RevokeFieldArguments;
+  /** Not-before of a data set this call creates (ARGV[9]). */
   readonly newEpochNotBeforeMs: Milliseconds;
 }
 
@@ -77,9 +82,6 @@ export type RevokeReply = [string, number, string, string] | null;
 
 /** The read-head script's reply: epoch, seq, last generated id, not-before (all strings). */
 export type HeadReply = [string, string, string, string];
-
-/** The pub/sub channel's name, as the JSON string the script splices into its messages. */
-const CHANNEL_JSON = '"rvk:rev:events"';
 
 /** One entry of the index as `ZSCAN` returns it. */
 export interface IndexMember {
@@ -134,7 +136,7 @@ export class ModelStore {
     const mark = this.journal.length;
     if (prev !== undefined) {
       if (revocation.kind === 'token') return null;
-      const cutoff = cutoffOf(prev.json);
+      const cutoff = cutoffOf(prev.json, args.wire.recordCutoff);
       if (cutoff !== undefined && revocation.kind === 'user' && cutoff >= revocation.cutoffMs) {
         return null;
       }
@@ -149,10 +151,10 @@ export class ModelStore {
     this.zaddGreater(member(revocation.kind, revocation.id), revocation.expiresAtMs);
     const seq = this.incrSeq();
     const after = formatId(this.data.stream?.lastId ?? ZERO_ID);
-    const head = `{"v":1,"epoch":"${epoch}","seq":${seq},"prevLogId":"${after}"`;
-    const id = this.xadd(`${head},${args.fields}}`, mark);
-    const event = `${head},"logId":"${id}",${args.fields}}`;
-    this.publish(`{"pattern":${CHANNEL_JSON},"data":${event}}`);
+    const [epochName, seqName, prevName, logIdName] = args.wire.position;
+    const fields = [...args.wire.fields, epochName, epoch, seqName, String(seq), prevName, after];
+    const id = this.xadd(fields, mark);
+    this.publish(messageOf(fields, logIdName, id));
     return [epoch, seq, id, after];
   }
 
@@ -192,7 +194,9 @@ export class ModelStore {
     const out: LogEntry[] = [];
     for (const entry of entries) {
       if (out.length >= limit) break;
-      if (compareIds(entry.id, after) > 0) out.push(parseLogEntry(entry.body, formatId(entry.id)));
+      if (compareIds(entry.id, after) > 0) {
+        out.push(EventCodec.logEntry(formatId(entry.id), entry.fields));
+      }
     }
     return out;
   }
@@ -207,7 +211,7 @@ export class ModelStore {
     if (claims.iatMs <= Number(this.data.notBefore ?? 0)) return true;
     const user = this.getRecord(recordKey('user', claims.sub));
     if (user === undefined) return false;
-    const record = parseRevocation(JSON.parse(user.json));
+    const record = EventCodec.revocationOfRecord(user.json);
     return record.kind === 'user' && claims.iatMs <= record.cutoffMs;
   }
 
@@ -224,8 +228,7 @@ export class ModelStore {
     const entries = (this.data.stream?.entries ?? []).slice(0, batch);
     let minId: StreamId | null = null;
     for (const entry of entries) {
-      const match = /"expiresAtMs":(\d+)/.exec(entry.body);
-      const exp = match === null ? undefined : Number(match[1]);
+      const exp = expiryOf(entry.fields);
       if (exp !== undefined && exp > nowMs) {
         minId = entry.id;
         break;
@@ -253,15 +256,19 @@ export class ModelStore {
     const epoch = this.data.epoch;
     const mark = this.journal.length;
     if (!newer || epoch === null) {
-      this.xadd('{"garbage', mark);
+      this.xadd([V1_BODY_FIELD, '{"garbage'], mark);
       return;
     }
     const seq = this.incrSeq();
     const after = formatId(this.data.stream?.lastId ?? ZERO_ID);
-    const head = `{"v":2,"epoch":"${epoch}","seq":${seq},"prevLogId":"${after}"`;
-    const fields = `"kind":"session","id":"s${seq}","expiresAtMs":${Math.ceil(this.serverNow())}`;
-    const id = this.xadd(`${head},${fields}}`, mark);
-    this.publish(`{"pattern":${CHANNEL_JSON},"data":${head},"logId":"${id}",${fields}}}`);
+    const f = EVENT_FIELDS;
+    const fields = [
+      ...[f.version, '3', f.kind, 'session', f.id, `s${seq}`],
+      ...[f.expiresAtMs, String(Math.ceil(this.serverNow())), f.createdAtMs, '0'],
+      ...[f.epoch, epoch, f.seq, String(seq), f.prevLogId, after],
+    ];
+    const id = this.xadd(fields, mark);
+    this.publish(messageOf(fields, f.logId, id));
   }
 
   /** A restart: with persistence nothing changes; without, the data set is gone. */
@@ -297,8 +304,8 @@ export class ModelStore {
     const id = parseId(logId);
     const entry = entries.find((e) => compareIds(e.id, id) === 0);
     if (entry !== undefined) {
-      const match = /"seq":(\d+)/.exec(entry.body);
-      return match === null || Number(match[1]) === seq;
+      const logged = EventCodec.logEntry(logId, entry.fields).seq;
+      return logged === undefined || logged === seq;
     }
     const first = entries[0];
     const last = this.data.stream?.lastId ?? ZERO_ID;
@@ -390,7 +397,7 @@ export class ModelStore {
   }
 
   /** `XADD *`; `mark` is where the script that appends began (a failover loses it whole). */
-  private xadd(body: string, mark: number): string {
+  private xadd(fields: readonly string[], mark: number): string {
     this.appendMarks.push(mark);
     const data = this.data;
     const created = data.stream === null;
@@ -398,7 +405,7 @@ export class ModelStore {
     data.stream = stream;
     const lastBefore = stream.lastId;
     const id = nextId(lastBefore, this.serverNow());
-    stream.entries.push({ id, body });
+    stream.entries.push({ id, fields });
     stream.lastId = id;
     this.journal.push(() => {
       stream.entries.pop();
@@ -430,10 +437,40 @@ export function member(kind: 'token' | 'user', id: string): string {
   return (kind === 'token' ? 't:' : 'u:') + id;
 }
 
-function cutoffOf(json: string): number | undefined {
+function cutoffOf(json: string, name: string): number | undefined {
   try {
-    const value = (JSON.parse(json) as { cutoffMs?: unknown }).cutoffMs;
+    const value = (JSON.parse(json) as Record<string, unknown>)[name];
     return typeof value === 'number' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The message the revoke script publishes: every field of the entry, and its id. */
+function messageOf(fields: readonly string[], logIdName: string, id: string): string {
+  const message: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) message[fields[i] as string] = fields[i + 1] as string;
+  message[logIdName] = id;
+  return JSON.stringify(message);
+}
+
+/**
+ * The expiry the tidy script reads, by name: the expiry field, or the same property of a
+ * first-format entry's JSON; `undefined` when there is none (Lua's `tonumber` gives nil).
+ */
+function expiryOf(fields: readonly string[]): number | undefined {
+  const number = (value: unknown): number | undefined => {
+    const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+  };
+  let legacy: string | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === EVENT_FIELDS.expiresAtMs) return number(fields[i + 1]);
+    if (fields[i] === V1_BODY_FIELD) legacy = fields[i + 1];
+  }
+  if (legacy === undefined) return undefined;
+  try {
+    return number((JSON.parse(legacy) as Record<string, unknown>)[EVENT_FIELDS.expiresAtMs]);
   } catch {
     return undefined;
   }

@@ -12,6 +12,7 @@ import {
   tokenRevocation,
   userRevocation,
 } from '@rescind/revocation-core';
+import { EventCodec } from '@rescind/revocation-redis';
 import { type EventOwner, type SimEvent } from './event-queue';
 import { type RevokeReply } from './model-store';
 import { type Network } from './network';
@@ -255,22 +256,11 @@ export class Replica implements EventOwner {
     else this.sync.applyLocal(event);
   }
 
-  /** RevocationEventsServer.handleMessage: the `data` of a transport packet, else malformed. */
+  /** RevocationEventsServer: the message decoded by the event codec, validated by the core. */
   private onChannelMessage(raw: string): void {
-    let message: unknown;
-    try {
-      message = JSON.parse(raw);
-    } catch {
-      message = raw;
-    }
-    const packet = message as { id?: unknown; data?: unknown } | string | null;
-    if (typeof packet !== 'object' || packet === null || packet.id !== undefined) {
-      this.sync.onMessage(undefined);
-      return;
-    }
     if (this.net.tracing)
       this.net.trace(`r${this.slot}#${this.incarnation} message ${raw.slice(0, 120)}`);
-    this.sync.onMessage(packet.data);
+    this.sync.onMessage(EventCodec.decodeMessage(raw));
   }
 
   /** RevocationSyncService: on the first `ready`, one tick and then one every interval. */

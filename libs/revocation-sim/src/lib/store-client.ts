@@ -3,20 +3,21 @@ import {
   type Clock,
   type LogEntry,
   type Milliseconds,
-  parseRevocation,
   type Revocation,
   type RevocationEvent,
   type RevocationSource,
   type StoreHead,
   wholeMilliseconds,
 } from '@rescind/revocation-core';
+import { EventCodec } from '@rescind/revocation-redis';
 import { type ModelStore, type RevokeReply } from './model-store';
 import { type SimConnection } from './sim-connection';
 
 /**
  * The client half of revocation-redis's `RevocationStore`, over a simulated connection to the
- * model store: the same arguments computed on the caller's side (its clock, whole milliseconds,
- * the event fields), the same replies decoded the same way.
+ * model store: the same arguments computed on the caller's side by the same code (its clock,
+ * whole milliseconds, revocation-redis's event codec for the record and the event fields), the
+ * same replies decoded the same way.
  */
 export class StoreClient implements RevocationSource {
   constructor(
@@ -37,14 +38,14 @@ export class StoreClient implements RevocationSource {
   ): Promise<RevocationEvent | null> {
     revocation = wholeMilliseconds(revocation);
     const now = this.clock.now();
-    const recordJson = JSON.stringify({ ...revocation, ...audit });
-    const fields = JSON.stringify(revocation).slice(1, -1);
+    const recordJson = EventCodec.record({ ...revocation, ...audit });
+    const wire = EventCodec.revokeArguments(revocation);
     const reply = await this.connection.call('revoke', () => {
       const result = this.store.revoke({
         revocation,
         recordJson,
         nowMs: now,
-        fields,
+        wire,
         newEpochNotBeforeMs: now + this.clockSkewMs,
       });
       onRun?.(result);
@@ -93,7 +94,7 @@ export class StoreClient implements RevocationSource {
       for (const raw of await this.connection.call('mget users', () =>
         this.store.userRecords(users),
       )) {
-        if (raw !== null) page.push(parseRevocation(JSON.parse(raw)));
+        if (raw !== null) page.push(EventCodec.revocationOfRecord(raw));
       }
     }
     if (page.length > 0) onPage(page);

@@ -1,0 +1,17 @@
+import { RedisKeys } from '@rescind/revocation-redis';
+import { ApiKeys } from './api-keys';
+
+describe('ApiKeys', () => {
+  const keys = new ApiKeys(new RedisKeys('rescind'));
+
+  it('names user accounts and throttles under the prefix, outside the revocation keys', () => {
+    expect(keys.user('alice')).toBe('rescind:user:alice');
+    expect(keys.throttle('login', 'alice')).toBe('rescind:throttle:login:alice');
+    expect(keys.user('alice').startsWith('rescind:rev:')).toBe(false);
+  });
+
+  it('takes the prefix RedisKeys validated', () => {
+    expect(() => new ApiKeys(new RedisKeys('has space'))).toThrow(RangeError);
+    expect(new ApiKeys(new RedisKeys('{rvk}')).user('bob')).toBe('{rvk}:user:bob');
+  });
+});

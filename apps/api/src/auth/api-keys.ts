@@ -1,0 +1,26 @@
+import { Injectable } from '@nestjs/common';
+import { RedisKeys } from '@rescind/revocation-redis';
+
+/**
+ * The API's own Redis keys (its users, its login throttles), built from the same validated
+ * `KEY_PREFIX` as the revocation store's keys and kept out of the store's namespace.
+ */
+@Injectable()
+export class ApiKeys {
+  /** The validated prefix the revocation store's keys use too. */
+  readonly prefix: string;
+
+  constructor(keys: RedisKeys) {
+    this.prefix = keys.prefix;
+  }
+
+  /** A rate-limit counter of `@nestjs/throttler`. */
+  throttle(throttler: string, key: string): string {
+    return `${this.prefix}:throttle:${throttler}:${key}`;
+  }
+
+  /** A user account, by normalised username. */
+  user(username: string): string {
+    return `${this.prefix}:user:${username}`;
+  }
+}

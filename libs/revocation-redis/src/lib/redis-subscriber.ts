@@ -1,0 +1,49 @@
+import { type Redis, type RedisOptions } from 'ioredis';
+import { createRedisClient, reconnectDelay } from './redis-connection';
+import { type RedisTopology } from './redis-topology';
+
+/** Options of {@link createSubscriberClient}. */
+export interface SubscriberClientOptions {
+  /** Name of the connection (`CLIENT LIST`). */
+  readonly connectionName: string;
+  /**
+   * Delay before reconnection attempt `attempt` (from 1), or `null` to stop reconnecting.
+   * @default reconnectDelay
+   */
+  readonly retryStrategy?: (attempt: number) => number | null;
+}
+
+/**
+ * A lazily connected client for SUBSCRIBE. In a cluster, a plain connection to one node: plain
+ * PUBLISH reaches subscribers on every node, and unlike ioredis' Cluster (which re-subscribes
+ * elsewhere and emits nothing) it reports `close`/`ready`, so that every lost subscription is
+ * followed by a catch-up (docs/design.md, "Pub/sub is at-most-once"). Each reconnection attempt
+ * moves to the next node.
+ */
+export function createSubscriberClient(
+  topology: RedisTopology,
+  options: SubscriberClientOptions,
+): Redis {
+  const retryStrategy = options.retryStrategy ?? reconnectDelay;
+  if (topology.kind !== 'cluster') {
+    return createRedisClient(topology, {
+      connectionName: options.connectionName,
+      retryStrategy,
+    }) as Redis;
+  }
+  const nodes = topology.nodes;
+  let next = 0;
+  const overrides: RedisOptions = {
+    ...nodes[0],
+    db: 0,
+    connectionName: options.connectionName,
+    retryStrategy: (attempt) => {
+      // ioredis reads host and port from its options on every attempt.
+      next = (next + 1) % nodes.length;
+      Object.assign(client.options, nodes[next]);
+      return retryStrategy(attempt);
+    },
+  };
+  const client = createRedisClient({ kind: 'standalone', url: topology.url }, overrides) as Redis;
+  return client;
+}
