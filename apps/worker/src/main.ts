@@ -93,8 +93,6 @@ async function main(config: WorkerConfig): Promise<void> {
   await worker.waitUntilReady();
   // Tidy once at start-up too, so that a restarted worker does not wait a whole interval.
   await queue.add(keys.tidyJob, {}, { removeOnComplete: 100, removeOnFail: 100, attempts: 5 });
-  log('info', 'worker ready', { queue: keys.maintenanceQueue, everyMs: config.tidyIntervalMs });
-
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
@@ -109,6 +107,8 @@ async function main(config: WorkerConfig): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // Only once a stop is handled: whoever waits for this line may signal at once.
+  log('info', 'worker ready', { queue: keys.maintenanceQueue, everyMs: config.tidyIntervalMs });
 }
 
 let config: WorkerConfig;
