@@ -1,6 +1,6 @@
 import { type SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 
-/** JSON schemas of the contract's bodies, shared by the controllers' OpenAPI decorators. */
+/** JSON schemas of the API's bodies, shared by the controllers' OpenAPI decorators. */
 export const CREDENTIALS: SchemaObject = {
   type: 'object',
   required: ['username', 'password'],

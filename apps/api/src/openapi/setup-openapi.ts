@@ -1,7 +1,7 @@
 import { type INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 
-/** Serves the OpenAPI document of the contract: UI at `/docs`, JSON at `/docs/json`. */
+/** Serves the API's OpenAPI document: UI at `/docs`, JSON at `/docs/json`. */
 export function setupOpenApi(app: INestApplication): void {
   const config = new DocumentBuilder()
     .setTitle('Rescind API')

@@ -13,7 +13,7 @@ function problemsOf(env: Record<string, string>): readonly string[] {
 
 describe('loadApiConfig', () => {
   describe('when nothing is set', () => {
-    it('applies the contract defaults', () => {
+    it('applies the documented defaults', () => {
       const config = loadApiConfig({});
       expect(config).toMatchObject({
         redisUrl: 'redis://127.0.0.1:6379',

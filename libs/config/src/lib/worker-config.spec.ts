@@ -2,7 +2,7 @@ import { ConfigError } from './config.error';
 import { loadWorkerConfig } from './worker-config';
 
 describe('loadWorkerConfig', () => {
-  it('applies the contract defaults', () => {
+  it('applies the documented defaults', () => {
     expect(loadWorkerConfig({})).toEqual({
       redisUrl: 'redis://127.0.0.1:6379',
       redisTopology: { kind: 'standalone', url: 'redis://127.0.0.1:6379' },

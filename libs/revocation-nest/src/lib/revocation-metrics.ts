@@ -8,7 +8,10 @@ export interface RevocationMetricsSources {
   inSync(): boolean;
 }
 
-/** The contract's Prometheus metrics (`rescind_*`), registered on the given registry. */
+/**
+ * Rescind's Prometheus metrics (`rescind_*`, README "Operations"), registered on the given
+ * registry.
+ */
 export class RevocationMetrics {
   /** Pre-bound children: the hot path only increments. */
   readonly accepted: Counter.Internal;

@@ -30,7 +30,9 @@ class Replica {
   readonly sync: RevocationSynchronizer;
   readonly causes: ResyncCause[] = [];
   readonly errors: unknown[] = [];
-  /** Messages to lose on the way, as Redis pub/sub may (hard part 1). */
+  /**
+   * Messages to lose on the way, as Redis pub/sub may (docs/design.md, "Pub/sub is at-most-once").
+   */
   dropMessages = 0;
 
   constructor(readonly keys: RedisKeys) {
