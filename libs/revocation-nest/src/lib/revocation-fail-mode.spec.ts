@@ -1,20 +1,20 @@
 import { type Redis } from 'ioredis';
 import { RedisKeys, RevocationStore, createCommandClient } from '@rescind/revocation-redis';
-import { freePort } from '../testing/free-port';
-import { RedisProxy } from '../testing/redis-proxy';
 import {
   deleteKeysWithPrefix,
+  freePort,
+  RedisProxy,
   TEST_REDIS_URL,
   uniqueKeyPrefix,
-} from '../testing/redis-test-prefix';
+  waitFor as waitUntil,
+} from '@rescind/testing';
 import {
   call,
   readiness,
   type RunningTestApp,
   startTestApp,
   testModuleOptions,
-} from '../testing/test-application';
-import { waitUntil } from '../testing/wait-until';
+} from '@rescind/testing/nest';
 import { REVOCATION_REDIS } from './revocation.constants';
 import { RevocationSyncService } from './revocation-sync.service';
 import { type FailMode } from './revocation-module-options';

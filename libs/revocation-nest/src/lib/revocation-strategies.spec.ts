@@ -4,15 +4,15 @@ import {
   deleteKeysWithPrefix,
   TEST_REDIS_URL,
   uniqueKeyPrefix,
-} from '../testing/redis-test-prefix';
+  waitFor as waitUntil,
+} from '@rescind/testing';
 import {
   call,
   readiness,
   type RunningTestApp,
   startTestApp,
   testModuleOptions,
-} from '../testing/test-application';
-import { waitUntil } from '../testing/wait-until';
+} from '@rescind/testing/nest';
 import { TokenService } from './token.service';
 
 async function startReady(strategy: 'redis' | 'none', keyPrefix: string): Promise<RunningTestApp> {

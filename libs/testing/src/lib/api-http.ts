@@ -91,7 +91,14 @@ export async function inBatches<T, R>(
 
 /**
  * The sum of the samples of a metric in Prometheus text whose labels contain every `labels`
- * pair, or `undefined` if there is none.
+ * pair.
+ *
+ * A missing metric is `undefined`, never 0: a metric the replica does not export at all (a typo,
+ * a renamed metric, a broken registry) must fail an assertion rather than pass as "nothing
+ * happened". The caller decides where absence does mean 0: a labelled counter has no sample for
+ * a label set until it is first incremented (prom-client exports none), so `?? 0` is right for,
+ * e.g., `rescind_resyncs_total{cause="gap"}`, and wrong for an unlabelled counter or a gauge that
+ * is always exported.
  */
 export function metricValue(
   metricsText: string,

@@ -24,12 +24,19 @@ export class TcpProxy {
     server.on('connection', (client) => this.accept(client));
   }
 
-  /** Listens on a free loopback port and forwards to `upstreamHost:upstreamPort`. */
-  static async start(upstreamPort: number, upstreamHost = '127.0.0.1'): Promise<TcpProxy> {
+  /**
+   * Listens on loopback `listenPort` (a free one by default) and forwards to
+   * `upstreamHost:upstreamPort`.
+   */
+  static async start(
+    upstreamPort: number,
+    upstreamHost = '127.0.0.1',
+    listenPort = 0,
+  ): Promise<TcpProxy> {
     const server = net.createServer({ noDelay: true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(listenPort, '127.0.0.1', () => resolve());
     });
     const { port } = server.address() as net.AddressInfo;
     return new TcpProxy(server, port, upstreamPort, upstreamHost);

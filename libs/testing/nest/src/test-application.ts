@@ -20,8 +20,8 @@ import {
   type RevocationReadiness,
   RevocationModule,
   RevocationService,
-} from '../index';
-import { TEST_REDIS_URL } from './redis-test-prefix';
+} from '@rescind/revocation-nest';
+import { TEST_REDIS_URL } from '@rescind/testing';
 
 /** The HTTP platforms the module must work on. */
 export type HttpPlatform = 'express' | 'fastify';

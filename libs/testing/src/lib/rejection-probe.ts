@@ -1,0 +1,92 @@
+import { performance } from 'node:perf_hooks';
+import { type ApiAnswer } from './api-client';
+
+/** When one replica was seen to reject a revoked token, relative to when the revocation returned. */
+export interface Rejection {
+  /**
+   * Milliseconds until the first rejection arrived: an upper bound on the propagation delay (it
+   * includes one HTTP round trip, and any scheduling delay of this test process).
+   */
+  readonly elapsedMs: number;
+  /**
+   * Milliseconds at which the last request still answered 200 had been sent, or `undefined` when
+   * the very first request was already rejected. The replica certainly still accepted the token
+   * at that time, so this is a lower bound on the propagation delay that load on the machine
+   * cannot inflate.
+   */
+  readonly lastAcceptedSentMs: number | undefined;
+  /** Requests answered 200 after the revocation returned. */
+  readonly acceptedAfter: number;
+}
+
+/**
+ * What counts as the rejection: `revoked` (401 with `ERR_TOKEN_REVOKED`, so that an expired token
+ * is never mistaken for a revoked one), `unauthorized` (any 401) or `not-accepted` (any answer but
+ * 200, including none, e.g. while a replica fails closed).
+ */
+export type RejectionKind = 'revoked' | 'unauthorized' | 'not-accepted';
+
+/** Options of {@link timeUntilRejected}. */
+export interface RejectionProbeOptions {
+  /** A `performance.now()` reading taken when the revocation call returned. */
+  readonly sinceMs: number;
+  /** Give up when the token is still accepted this long after `sinceMs`. */
+  readonly timeoutMs: number;
+  /** @default 'unauthorized' */
+  readonly until?: RejectionKind;
+  /** Names the replica in errors. */
+  readonly label?: string;
+}
+
+/**
+ * Presents a revoked token in a tight loop (no pause between requests) through `present` (one
+ * `GET /me` of one replica, e.g. `() => client.me(token)`) until it is rejected.
+ * @throws when the token is still accepted after `timeoutMs`, or on an answer that is neither
+ * 200 nor the awaited rejection
+ */
+export async function timeUntilRejected(
+  present: () => Promise<ApiAnswer>,
+  { sinceMs, timeoutMs, until = 'unauthorized', label = 'the replica' }: RejectionProbeOptions,
+): Promise<Rejection> {
+  let lastAcceptedSentMs: number | undefined;
+  let acceptedAfter = 0;
+  for (;;) {
+    const answer = await present();
+    const elapsedMs = performance.now() - sinceMs;
+    if (isRejection(answer, until)) return { elapsedMs, lastAcceptedSentMs, acceptedAfter };
+    if (answer.status !== 200) {
+      throw new Error(
+        `${label} answered ${answer.status} while waiting for a rejection (${until})`,
+      );
+    }
+    lastAcceptedSentMs = answer.sentAtMs - sinceMs;
+    acceptedAfter++;
+    if (elapsedMs > timeoutMs) {
+      throw new Error(`${label} still accepted the token ${elapsedMs.toFixed(1)} ms later`);
+    }
+  }
+}
+
+function isRejection(answer: ApiAnswer, until: RejectionKind): boolean {
+  if (until === 'not-accepted') return answer.status !== 200;
+  if (answer.status !== 401) return false;
+  if (until === 'unauthorized') return true;
+  const body = answer.json as { error?: unknown } | undefined;
+  return body?.error === 'ERR_TOKEN_REVOKED';
+}
+
+/** The upper-bound figures of several rejections, for summaries. */
+export function elapsed(rejections: readonly Rejection[]): number[] {
+  return rejections.map((rejection) => rejection.elapsedMs);
+}
+
+/**
+ * Rejections that prove a breach of `budgetMs`: the replica still accepted a request sent after
+ * the budget had run out. Robust against a loaded machine, unlike a bound on `elapsedMs`.
+ */
+export function acceptedBeyond(rejections: readonly Rejection[], budgetMs: number): Rejection[] {
+  return rejections.filter(
+    (rejection) =>
+      rejection.lastAcceptedSentMs !== undefined && rejection.lastAcceptedSentMs >= budgetMs,
+  );
+}
