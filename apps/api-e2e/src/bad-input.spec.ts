@@ -1,7 +1,14 @@
 import { createHmac } from 'node:crypto';
-import { type ApiReplica } from '@rescind/testing';
-import { ApiClient, type ApiResponse, bearer, newCredentials, send } from './support/api-client';
-import { E2E_JWT_SECRET, E2eCluster } from './support/e2e-cluster';
+import {
+  ApiClient,
+  type ApiReplica,
+  type ApiResponse,
+  bearer,
+  CLUSTER_JWT_SECRET,
+  newCredentials,
+  send,
+  TestCluster,
+} from '@rescind/testing';
 import { decodeClaims, type JwtPart, resigned, signHmac, unsecuredJwt } from './support/jwt-forge';
 import { type RawAnswer, rawRequest } from './support/raw-http';
 
@@ -58,11 +65,11 @@ const meWith = (headers: (t: Target) => Record<string, string>) => (t: Target) =
   send(`${t.url}/me`, { headers: headers(t) }).then(fromFetch);
 const meWithToken = (token: (t: Target) => string) => meWith((t) => bearer(token(t)));
 const nowSeconds = (): number => Date.now() / 1000;
-const signed = (claims: JwtPart): string => signHmac(claims, E2E_JWT_SECRET);
+const signed = (claims: JwtPart): string => signHmac(claims, CLUSTER_JWT_SECRET);
 /** A token with the right key over an arbitrary payload, JSON or not. */
 const signedRaw = (payload: string): string => {
   const input = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}.${Buffer.from(payload).toString('base64url')}`;
-  return `${input}.${createHmac('sha256', E2E_JWT_SECRET).update(input).digest('base64url')}`;
+  return `${input}.${createHmac('sha256', CLUSTER_JWT_SECRET).update(input).digest('base64url')}`;
 };
 const without = (claims: JwtPart, name: string): JwtPart => {
   const { [name]: _dropped, ...rest } = claims;
@@ -217,7 +224,7 @@ const TOKEN_CASES: BadInput[] = [
   },
   {
     name: '/me: HS512 with the right key (algorithm pinned to HS256)',
-    send: meWithToken((t) => signHmac(t.claims, E2E_JWT_SECRET, 'HS512')),
+    send: meWithToken((t) => signHmac(t.claims, CLUSTER_JWT_SECRET, 'HS512')),
     status: 401,
     challenge: 'invalid_token',
   },
@@ -503,7 +510,7 @@ const OTHER_CASES: BadInput[] = [
 ];
 
 describe('when a replica receives bad input', () => {
-  const cluster = new E2eCluster({ name: 'bad-input', env: { ADMIN_API_KEY } });
+  const cluster = new TestCluster({ suite: 'e2e', name: 'bad-input', env: { ADMIN_API_KEY } });
   let target: Target;
   let replica: ApiReplica;
 

@@ -1,20 +1,25 @@
-import { formatSummary, summarize } from '@rescind/testing';
-import { performance } from 'node:perf_hooks';
-import { ApiClient, inBatches, metricValue, userWithTokens } from './support/api-client';
-import { E2eCluster } from './support/e2e-cluster';
 import {
   acceptedBeyond,
+  ApiClient,
   elapsed,
+  formatSummary,
+  inBatches,
+  metricValue,
   type Rejection,
+  summarize,
+  TestCluster,
   timeUntilRejected,
-} from './support/rejection-probe';
+  userWithTokens,
+} from '@rescind/testing';
+import { performance } from 'node:perf_hooks';
 
 const CACHE_MAX = 50;
 const REVOKED = 500;
 const USERS_OUT_EVERYWHERE = 10;
 
 describe(`when each replica may hold only ${CACHE_MAX} revocations (REVOCATION_CACHE_MAX=${CACHE_MAX})`, () => {
-  const cluster = new E2eCluster({
+  const cluster = new TestCluster({
+    suite: 'e2e',
     name: 'cache-overflow',
     env: { REVOCATION_CACHE_MAX: String(CACHE_MAX) },
   });

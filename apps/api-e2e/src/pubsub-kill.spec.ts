@@ -1,20 +1,25 @@
 import { performance } from 'node:perf_hooks';
-import { formatSummary, summarize, waitFor } from '@rescind/testing';
-import { ApiClient, inBatches, metricValue, userWithTokens } from './support/api-client';
-import { E2eCluster } from './support/e2e-cluster';
 import {
   acceptedBeyond,
+  ApiClient,
   elapsed,
+  formatSummary,
+  inBatches,
+  metricValue,
   type Rejection,
+  summarize,
+  TestCluster,
   timeUntilRejected,
-} from './support/rejection-probe';
+  userWithTokens,
+  waitFor,
+} from '@rescind/testing';
 
 /** "Within a few seconds": the anti-entropy period is 1 s by default, reconnects take less. */
 const RECOVERY_TIMEOUT_MS = 5_000;
 const ROUNDS = 4;
 
 describe('when Redis kills every pub/sub connection (CLIENT KILL TYPE pubsub)', () => {
-  const cluster = new E2eCluster({ name: 'pubsub-kill' });
+  const cluster = new TestCluster({ suite: 'e2e', name: 'pubsub-kill' });
   let replicas: ApiClient[];
 
   beforeAll(async () => {

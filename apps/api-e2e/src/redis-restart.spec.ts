@@ -1,22 +1,28 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ApiReplica, formatSummary, summarize, waitFor } from '@rescind/testing';
-import { ApiClient, inBatches, metricValue, userWithTokens } from './support/api-client';
-import { E2eCluster } from './support/e2e-cluster';
-import { decodeClaims } from './support/jwt-forge';
 import {
   acceptedBeyond,
+  ApiClient,
+  ApiReplica,
   elapsed,
+  formatSummary,
+  inBatches,
+  metricValue,
   type Rejection,
+  summarize,
+  TestCluster,
   timeUntilRejected,
-} from './support/rejection-probe';
+  userWithTokens,
+  waitFor,
+} from '@rescind/testing';
+import { decodeClaims } from './support/jwt-forge';
 import { RevokedWatch, type RevokedWatchReport } from './support/revoked-watch';
 
 const READY_AGAIN_TIMEOUT_MS = 15_000;
 
 describe('when Redis goes away and comes back', () => {
-  const cluster = new E2eCluster({ name: 'redis-restart' });
+  const cluster = new TestCluster({ suite: 'e2e', name: 'redis-restart' });
   const extraReplicas: ApiReplica[] = [];
   let replicas: ApiClient[];
 

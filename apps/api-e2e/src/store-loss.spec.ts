@@ -1,8 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ApiReplica, type RedisServer, waitFor } from '@rescind/testing';
-import { ApiClient, inBatches, metricValue, userWithTokens } from './support/api-client';
-import { E2eCluster } from './support/e2e-cluster';
+import {
+  ApiClient,
+  ApiReplica,
+  inBatches,
+  metricValue,
+  type RedisServer,
+  TestCluster,
+  userWithTokens,
+  waitFor,
+} from '@rescind/testing';
 
 const READY_TIMEOUT_MS = 30_000;
 
@@ -24,7 +31,7 @@ async function statuses(tokens: readonly string[], on: readonly ApiClient[]): Pr
 
 describe('when Redis loses its data while replicas hold revocations (promise 8)', () => {
   describe('and a replica starts while the others are frozen', () => {
-    const cluster = new E2eCluster({ name: 'store-loss-frozen', replicas: 2 });
+    const cluster = new TestCluster({ suite: 'e2e', name: 'store-loss-frozen', replicas: 2 });
     const extra: ApiReplica[] = [];
 
     beforeAll(() => cluster.start());
@@ -62,7 +69,8 @@ describe('when Redis loses its data while replicas hold revocations (promise 8)'
   });
 
   describe('and the replicas evicted most of them (REVOCATION_CACHE_MAX=2)', () => {
-    const cluster = new E2eCluster({
+    const cluster = new TestCluster({
+      suite: 'e2e',
       name: 'store-loss-evicted',
       replicas: 2,
       env: { REVOCATION_CACHE_MAX: '2' },

@@ -1,8 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
-import { waitFor } from '@rescind/testing';
-import { type ApiClient, newCredentials } from './support/api-client';
-import { FaultCluster } from './support/fault-cluster';
+import { type ApiClient, newCredentials, TestCluster, waitFor } from '@rescind/testing';
 import { FaultRun, type RunVerdicts } from './support/fault-run';
 import { type AuditedRevocation } from './support/revocation-auditor';
 import { scenarioLine } from './support/scenario-summary';
@@ -33,7 +31,10 @@ interface Partition {
 }
 
 describe(`when one replica is cut off from Redis while the others are not (MAX_STALENESS_MS=${MAX_STALENESS_MS})`, () => {
-  const cluster = new FaultCluster({
+  const cluster = new TestCluster({
+    suite: 'faults',
+    snapshot: true,
+    readyTimeoutMs: 60_000,
     name: 'partition',
     env: { MAX_STALENESS_MS: String(MAX_STALENESS_MS), SYNC_INTERVAL_MS: String(SYNC_INTERVAL_MS) },
     replicas: [
@@ -82,7 +83,7 @@ describe(`when one replica is cut off from Redis while the others are not (MAX_S
     const client = cluster.clients[replica] as ApiClient;
     const proxy = cluster.proxy(replica);
     const cutAt = performance.now();
-    proxy.cut();
+    proxy.reset();
     await waitFor(reacted, {
       timeoutMs: MAX_STALENESS_MS * 5,
       intervalMs: 10,

@@ -1,13 +1,13 @@
 import { performance } from 'node:perf_hooks';
-import { waitFor } from '@rescind/testing';
 import {
+  type ApiAnswer,
   type ApiClient,
   newCredentials,
   type Readiness,
-  type TimedAnswer,
-} from './support/api-client';
+  TestCluster,
+  waitFor,
+} from '@rescind/testing';
 import { seedExpiredBacklog } from './support/expired-backlog';
-import { FaultCluster } from './support/fault-cluster';
 import { FaultRun, type RunVerdicts } from './support/fault-run';
 import { scenarioLine } from './support/scenario-summary';
 import { type TrafficTotals } from './support/steady-traffic';
@@ -32,7 +32,10 @@ const STALLED_RETRY_BOUND_MS = 150_000;
 describe('when processes are killed with SIGKILL', () => {
   // The worker scenario starts first and its killed job is checked last: BullMQ retries it only
   // once its lock has expired, which the replica scenario's run overlaps.
-  const tidyCluster = new FaultCluster({
+  const tidyCluster = new TestCluster({
+    suite: 'faults',
+    snapshot: true,
+    readyTimeoutMs: 60_000,
     name: 'worker-kill',
     replicas: [{}, {}],
     env: { ACCESS_TOKEN_TTL: String(TOKEN_TTL_SECONDS) },
@@ -101,9 +104,10 @@ describe('when processes are killed with SIGKILL', () => {
       // Live revocations that expire within TOKEN_TTL_SECONDS: a few logouts and a logout-all.
       const credentials = newCredentials('short');
       const tokens = [await a.registerAndLogin(credentials)];
-      for (let i = 0; i < 6; i++) tokens.push(await b.loginOrThrow(credentials));
-      for (const token of tokens.slice(0, 5)) expect((await a.logout(token)).status).toBe(204);
-      expect((await b.logoutAll(tokens[5] as string)).status).toBe(204);
+      for (let i = 0; i < 6; i++) tokens.push(await b.login(credentials));
+      for (const token of tokens.slice(0, 5))
+        expect((await a.logoutAnswer(token)).status).toBe(204);
+      expect((await b.logoutAllAnswer(tokens[5] as string)).status).toBe(204);
 
       const before = Number(await tidyCluster.redis.cli('ZCARD', tidyCluster.key('rev', 'index')));
       const worker = await tidyCluster.startWorker({ TIDY_INTERVAL_MS: String(TIDY_INTERVAL_MS) });
@@ -158,14 +162,20 @@ describe('when processes are killed with SIGKILL', () => {
   });
 
   describe('when a replica is killed mid-burst and restarted', () => {
-    const cluster = new FaultCluster({ name: 'replica-kill', worker: {} });
+    const cluster = new TestCluster({
+      suite: 'faults',
+      snapshot: true,
+      readyTimeoutMs: 60_000,
+      name: 'replica-kill',
+      worker: {},
+    });
     let verdicts: RunVerdicts;
     let totals: TrafficTotals;
     let killedAt = Number.NaN;
     let restartedAt = Number.NaN;
     let readyAt = Number.NaN;
     let revokedWhileDown = 0;
-    const readinessAnswers: TimedAnswer<Readiness>[] = [];
+    const readinessAnswers: ApiAnswer<Readiness>[] = [];
     let atFirstReady: number[] = [];
 
     beforeAll(async () => {

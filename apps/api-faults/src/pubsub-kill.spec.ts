@@ -1,10 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
-import { type ApiClient, newCredentials } from './support/api-client';
-import { FaultCluster } from './support/fault-cluster';
+import {
+  type ApiClient,
+  metricValue,
+  newCredentials,
+  type Rejection,
+  TestCluster,
+  timeUntilRejected,
+} from '@rescind/testing';
 import { FaultRun, type RunVerdicts } from './support/fault-run';
-import { metricValue } from './support/prometheus-text';
-import { type Rejection, timeUntilRejected } from './support/rejection-probe';
 import { RevocationAuditor } from './support/revocation-auditor';
 import { scenarioLine } from './support/scenario-summary';
 import { type TrafficTotals } from './support/steady-traffic';
@@ -19,7 +23,13 @@ const READY_AGAIN_BOUND_MS = 5_000;
 const TARGETED_ROUNDS = 5;
 
 describe(`when Redis kills every pub/sub connection (CLIENT KILL TYPE pubsub) ${KILLS} times, every ${KILL_PERIOD_MS} ms, during a revocation burst`, () => {
-  const cluster = new FaultCluster({ name: 'pubsub-kill', worker: {} });
+  const cluster = new TestCluster({
+    suite: 'faults',
+    snapshot: true,
+    readyTimeoutMs: 60_000,
+    name: 'pubsub-kill',
+    worker: {},
+  });
   let verdicts: RunVerdicts;
   let totals: TrafficTotals;
   let connectionsKilled = 0;
@@ -54,7 +64,7 @@ describe(`when Redis kills every pub/sub connection (CLIENT KILL TYPE pubsub) ${
     verdicts = run.verdicts();
     for (const client of cluster.clients) {
       resubscribes.push(
-        metricValue(await client.metrics(), 'rescind_resyncs_total', 'cause="resubscribe"'),
+        metricValue(await client.metrics(), 'rescind_resyncs_total', { cause: 'resubscribe' }) ?? 0,
       );
     }
   });
@@ -118,19 +128,25 @@ describe(`when Redis kills every pub/sub connection (CLIENT KILL TYPE pubsub) ${
         await cluster.waitAllReady(READY_AGAIN_BOUND_MS, 'every replica to be ready');
         const token = await a.registerAndLogin(newCredentials('kill'));
         await cluster.redis.cli('CLIENT', 'KILL', 'TYPE', 'pubsub');
-        const answer = await a.logout(token);
+        const answer = await a.logoutAnswer(token);
         if (answer.status !== 204) throw new Error(`logout answered ${answer.status}`);
         rounds.push(
           await Promise.all(
             [1, 2].map((replica) =>
-              timeUntilRejected(auditor, replica, token, answer.doneAtMs, READY_AGAIN_BOUND_MS),
+              timeUntilRejected(
+                auditor.target(replica),
+                token,
+                answer.doneAtMs,
+                READY_AGAIN_BOUND_MS,
+                'not-accepted',
+              ),
             ),
           ),
         );
       }
       const lastAccepted = rounds
         .flat()
-        .map((rejection) => Math.round(rejection.lastAcceptedSentMs));
+        .map((rejection) => Math.round(rejection.lastAcceptedSentMs ?? 0));
       const elapsed = rounds.flat().map((rejection) => Math.round(rejection.elapsedMs));
       console.log(
         `[faults] 1 pubsub-kill, logout the moment a kill returns: b and c still accepted requests sent up to [${lastAccepted.join(', ')}] ms after it returned; rejected it after [${elapsed.join(', ')}] ms`,
@@ -138,7 +154,7 @@ describe(`when Redis kills every pub/sub connection (CLIENT KILL TYPE pubsub) ${
     });
 
     it('is rejected by every other replica within 100 ms all the same', () => {
-      const late = rounds.flat().filter((rejection) => rejection.lastAcceptedSentMs > 100);
+      const late = rounds.flat().filter((rejection) => (rejection.lastAcceptedSentMs ?? 0) > 100);
       expect(late).toEqual([]);
     });
   });

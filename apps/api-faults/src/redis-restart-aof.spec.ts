@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { type ApiClient, claimsOf, newCredentials } from './support/api-client';
-import { FaultCluster } from './support/fault-cluster';
+import { type ApiClient, claimsOf, newCredentials, TestCluster } from '@rescind/testing';
 import { FaultRun, type RunVerdicts } from './support/fault-run';
 import { scenarioLine } from './support/scenario-summary';
 import { type TrafficTotals } from './support/steady-traffic';
@@ -13,7 +12,10 @@ const ACKED_BEFORE_CRASH = 6;
 const READY_AGAIN_BOUND_MS = 10_000;
 
 describe('when Redis crashes (SIGKILL) and restarts from its AOF (appendfsync always)', () => {
-  const cluster = new FaultCluster({
+  const cluster = new TestCluster({
+    suite: 'faults',
+    snapshot: true,
+    readyTimeoutMs: 60_000,
     name: 'redis-aof',
     redis: { appendfsync: 'always' },
     worker: {},
@@ -32,7 +34,7 @@ describe('when Redis crashes (SIGKILL) and restarts from its AOF (appendfsync al
     const a = cluster.clients[0] as ApiClient;
     const credentials = newCredentials('acked');
     const tokens = [await a.registerAndLogin(credentials)];
-    while (tokens.length < count) tokens.push(await a.loginOrThrow(credentials));
+    while (tokens.length < count) tokens.push(await a.login(credentials));
     return tokens;
   }
 
@@ -47,7 +49,7 @@ describe('when Redis crashes (SIGKILL) and restarts from its AOF (appendfsync al
         await Promise.all(
           tokens.map(async (token, index) => {
             const origin = index % 3;
-            const answer = await (cluster.clients[origin] as ApiClient).logout(token);
+            const answer = await (cluster.clients[origin] as ApiClient).logoutAnswer(token);
             if (answer.status !== 204) throw new Error(`logout answered ${answer.status}`);
             run.auditor.revoked({
               via: 'logout',

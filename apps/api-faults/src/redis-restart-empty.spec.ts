@@ -1,8 +1,12 @@
 import { performance } from 'node:perf_hooks';
-import { type ApiClient, claimsOf, newCredentials } from './support/api-client';
-import { FaultCluster } from './support/fault-cluster';
+import {
+  type ApiClient,
+  claimsOf,
+  metricValue,
+  newCredentials,
+  TestCluster,
+} from '@rescind/testing';
 import { FaultRun, type RunVerdicts } from './support/fault-run';
-import { metricValue } from './support/prometheus-text';
 import { type AuditedRevocation } from './support/revocation-auditor';
 import { scenarioLine } from './support/scenario-summary';
 import { type TrafficTotals } from './support/steady-traffic';
@@ -11,7 +15,13 @@ import { type TrafficTotals } from './support/steady-traffic';
 const READY_AGAIN_BOUND_MS = 10_000;
 
 describe('when Redis comes back EMPTY (killed, data dir wiped, restarted on the same port)', () => {
-  const cluster = new FaultCluster({ name: 'redis-empty', worker: {} });
+  const cluster = new TestCluster({
+    suite: 'faults',
+    snapshot: true,
+    readyTimeoutMs: 60_000,
+    name: 'redis-empty',
+    worker: {},
+  });
   let verdicts: RunVerdicts;
   let totals: TrafficTotals;
   let epochBefore: string;
@@ -66,7 +76,7 @@ describe('when Redis comes back EMPTY (killed, data dir wiped, restarted on the 
     revokedTokens = [...run.auditor.revokedTokensInOrder];
     for (const client of cluster.clients) {
       storeResets.push(
-        metricValue(await client.metrics(), 'rescind_resyncs_total', 'cause="store-reset"'),
+        metricValue(await client.metrics(), 'rescind_resyncs_total', { cause: 'store-reset' }) ?? 0,
       );
     }
   });
@@ -124,7 +134,7 @@ describe('when Redis comes back EMPTY (killed, data dir wiped, restarted on the 
     }
     for (const client of cluster.clients) {
       expect(
-        metricValue(await client.metrics(), 'rescind_fail_safe_total', 'cause="store"'),
+        metricValue(await client.metrics(), 'rescind_fail_safe_total', { cause: 'store' }),
       ).toBeGreaterThanOrEqual(1);
     }
   });

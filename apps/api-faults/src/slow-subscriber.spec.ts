@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { FaultCluster } from './support/fault-cluster';
+import { metricValue, TestCluster } from '@rescind/testing';
 import { FaultRun, type RunVerdicts } from './support/fault-run';
-import { metricValue } from './support/prometheus-text';
 import { clientList, clientsOf } from './support/redis-clients';
 import { RevocationBurst } from './support/revocation-burst';
 import { scenarioLine } from './support/scenario-summary';
@@ -27,7 +26,10 @@ const READY_AGAIN_BOUND_MS = 5_000;
 const C = 2;
 
 describe(`when a subscriber is too slow and Redis cuts it off (client-output-buffer-limit ${TINY_PUBSUB_LIMIT})`, () => {
-  const cluster = new FaultCluster({
+  const cluster = new TestCluster({
+    suite: 'faults',
+    snapshot: true,
+    readyTimeoutMs: 60_000,
     name: 'slow-subscriber',
     env: { SYNC_INTERVAL_MS: String(SYNC_INTERVAL_MS) },
     worker: {},
@@ -101,7 +103,7 @@ describe(`when a subscriber is too slow and Redis cuts it off (client-output-buf
       designed503: (request) => request.replica === C && request.sentAtMs < readyAt,
     });
     for (const client of cluster.clients) {
-      cacheEntries.push(metricValue(await client.metrics(), 'rescind_cache_entries'));
+      cacheEntries.push(metricValue(await client.metrics(), 'rescind_cache_entries') ?? Number.NaN);
     }
   });
 

@@ -1,15 +1,20 @@
 import { performance } from 'node:perf_hooks';
-import { formatSummary, type RedisServer, summarize, waitFor } from '@rescind/testing';
-import { type ApiClient, loginMany, metricValue } from './support/api-client';
-import { ReadinessMonitor } from './support/readiness-monitor';
-import { RedisCluster } from './support/redis-cluster';
 import {
   acceptedBeyond,
+  type ApiClient,
   elapsed,
+  formatSummary,
+  loginMany,
+  metricValue,
+  ReadinessMonitor,
+  type RedisServer,
   type Rejection,
+  summarize,
+  TestCluster,
   timeUntilRejected,
-} from './support/rejection-probe';
-import { ScaleOutApps } from './support/scale-out-apps';
+  waitFor,
+} from '@rescind/testing';
+import { RedisCluster } from './support/redis-cluster';
 
 /** Contract promise 2: every other ready replica rejects a revoked token within 100 ms. */
 const FAN_OUT_BUDGET_MS = 100;
@@ -23,7 +28,7 @@ const KILL_ROUNDS = 4;
 
 describe('on a Redis Cluster of three masters (REDIS_CLUSTER_NODES)', () => {
   let redis: RedisCluster | undefined;
-  let apps: ScaleOutApps | undefined;
+  let apps: TestCluster | undefined;
   let replicas: ApiClient[];
   /** Every key of the deployment carries this hash tag (`KEY_PREFIX` → `{KEY_PREFIX}`). */
   let tag: string;
@@ -33,7 +38,9 @@ describe('on a Redis Cluster of three masters (REDIS_CLUSTER_NODES)', () => {
 
   beforeAll(async () => {
     redis = await RedisCluster.start();
-    apps = new ScaleOutApps({
+    apps = new TestCluster({
+      suite: 'so',
+      redis: 'external',
       name: 'cluster',
       env: {
         REDIS_CLUSTER_NODES: redis.nodeList,
@@ -44,7 +51,7 @@ describe('on a Redis Cluster of three masters (REDIS_CLUSTER_NODES)', () => {
       worker: { TIDY_INTERVAL_MS: '200', WORKER_METRICS_PORT: '0' },
     });
     await apps.start();
-    replicas = apps.clients();
+    replicas = apps.clients;
     tag = `{${apps.prefix}}`;
     owner = await redis.ownerOf(tag);
   });
@@ -74,7 +81,9 @@ describe('on a Redis Cluster of three masters (REDIS_CLUSTER_NODES)', () => {
       const returnedAt = performance.now();
       const [atOrigin, ...elsewhere] = await Promise.all([
         origin.check(token),
-        ...others.map((client) => timeUntilRejected(client, token, returnedAt, PROBE_TIMEOUT_MS)),
+        ...others.map((client) =>
+          timeUntilRejected(client, token, returnedAt, PROBE_TIMEOUT_MS, 'revoked'),
+        ),
       ]);
       expect(atOrigin).toBe('revoked');
       rejections.push(...(elsewhere as Rejection[]));
@@ -90,7 +99,7 @@ describe('on a Redis Cluster of three masters (REDIS_CLUSTER_NODES)', () => {
     ]);
     await loginMany(replicas, 3, 'slot');
 
-    const keys = await (redis as RedisCluster).scan(`*${(apps as ScaleOutApps).prefix}*`);
+    const keys = await (redis as RedisCluster).scan(`*${(apps as TestCluster).prefix}*`);
     const owned = keys.get(owner.port) ?? [];
     // The epoch, the user, the login throttle and BullMQ's queue: all of it under the tag.
     expect(owned.length).toBeGreaterThan(0);
@@ -170,7 +179,9 @@ describe('on a Redis Cluster of three masters (REDIS_CLUSTER_NODES)', () => {
 
         const delays = await Promise.all(
           replicas.flatMap((client) =>
-            batch.map((token) => timeUntilRejected(client, token, revokedAt, RECOVERY_TIMEOUT_MS)),
+            batch.map((token) =>
+              timeUntilRejected(client, token, revokedAt, RECOVERY_TIMEOUT_MS, 'revoked'),
+            ),
           ),
         );
         reachedAll.push(Math.max(...elapsed(delays)));

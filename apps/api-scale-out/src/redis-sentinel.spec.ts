@@ -1,17 +1,24 @@
 import { performance } from 'node:perf_hooks';
-import { formatSummary, type RedisServer, summarize, waitFor } from '@rescind/testing';
-import { type ApiClient, inBatches, jtiOf, loginMany } from './support/api-client';
-import { LogoutStream, type StreamedLogout } from './support/logout-stream';
-import { type ReadinessReport, ReadinessMonitor } from './support/readiness-monitor';
-import { SentinelGroup } from './support/redis-sentinel-group';
-import { RoleTimeline } from './support/role-timeline';
 import {
   acceptedBeyond,
+  type ApiClient,
+  claimsOf,
   elapsed,
+  formatSummary,
+  inBatches,
+  loginMany,
+  ReadinessMonitor,
+  type ReadinessReport,
+  type RedisServer,
   type Rejection,
+  summarize,
+  TestCluster,
   timeUntilRejected,
-} from './support/rejection-probe';
-import { ScaleOutApps } from './support/scale-out-apps';
+  waitFor,
+} from '@rescind/testing';
+import { LogoutStream, type StreamedLogout } from './support/logout-stream';
+import { SentinelGroup } from './support/redis-sentinel-group';
+import { RoleTimeline } from './support/role-timeline';
 
 /** Contract promise 2: every other ready replica rejects a revoked token within 100 ms. */
 const FAN_OUT_BUDGET_MS = 100;
@@ -35,7 +42,7 @@ const COMMON_ARGS = ['--repl-diskless-sync-delay', '0'];
 
 describe('on a Sentinel-managed master with one replica and three sentinels (REDIS_SENTINELS)', () => {
   let group: SentinelGroup | undefined;
-  let apps: ScaleOutApps | undefined;
+  let apps: TestCluster | undefined;
   let replicas: ApiClient[];
   const figures: string[] = [];
 
@@ -44,7 +51,9 @@ describe('on a Sentinel-managed master with one replica and three sentinels (RED
       masterArgs: [...MASTER_ARGS, ...COMMON_ARGS],
       replicaArgs: COMMON_ARGS,
     });
-    apps = new ScaleOutApps({
+    apps = new TestCluster({
+      suite: 'so',
+      redis: 'external',
       name: 'sentinel',
       env: {
         REDIS_SENTINELS: group.sentinelList,
@@ -54,7 +63,7 @@ describe('on a Sentinel-managed master with one replica and three sentinels (RED
       },
     });
     await apps.start();
-    replicas = apps.clients();
+    replicas = apps.clients;
   });
 
   afterAll(async () => {
@@ -77,7 +86,9 @@ describe('on a Sentinel-managed master with one replica and three sentinels (RED
         origin.check(token),
         ...replicas
           .filter((client) => client !== origin)
-          .map((client) => timeUntilRejected(client, token, returnedAt, PROBE_TIMEOUT_MS)),
+          .map((client) =>
+            timeUntilRejected(client, token, returnedAt, PROBE_TIMEOUT_MS, 'revoked'),
+          ),
       ]);
       expect(atOrigin).toBe('revoked');
       rejections.push(...(elsewhere as Rejection[]));
@@ -220,10 +231,10 @@ describe('on a Sentinel-managed master with one replica and three sentinels (RED
       });
 
       it('loses no acknowledged revocation: every replica rejects every one and the new master holds its record', async () => {
-        const prefix = (apps as ScaleOutApps).prefix;
+        const prefix = (apps as TestCluster).prefix;
         const missing: string[] = [];
         for (const [index, token] of acknowledged.entries()) {
-          const key = `${prefix}:rev:t:${jtiOf(token)}`;
+          const key = `${prefix}:rev:t:${String(claimsOf(token)['jti'])}`;
           if (Number(await newMaster.command('EXISTS', key)) === 1) continue;
           const onOld = Number(await oldMaster.command('EXISTS', key)) === 1 ? 'yes' : 'no';
           missing.push(`#${index} missing (on the old master: ${onOld}); ${lastCalls(token)}`);
@@ -252,7 +263,7 @@ describe('on a Sentinel-managed master with one replica and three sentinels (RED
         ]);
         const onNew = await rescindConnections(newMaster);
         const onOld = await rescindConnections(oldMaster);
-        for (const replica of (apps as ScaleOutApps).replicas) {
+        for (const replica of (apps as TestCluster).replicas) {
           expect(onNew).toContain(`rescind-${replica.name}`);
           expect(onNew).toContain(`rescind-sub-${replica.name}`);
         }

@@ -1,5 +1,4 @@
-import { type RedisServer } from '@rescind/testing';
-import { claimsOf } from './api-client';
+import { claimsOf, type RedisServer } from '@rescind/testing';
 
 /** A revocation event as replicas receive it (`data` of the channel message). */
 export interface ForgedEvent {

@@ -1,7 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { waitFor } from '@rescind/testing';
-import { type FaultCluster } from './fault-cluster';
-import { ReadinessMonitor } from './readiness-monitor';
+import { ReadinessMonitor, type TestCluster, waitFor } from '@rescind/testing';
 import { RevocationAuditor, type Verdict, type VerdictOptions } from './revocation-auditor';
 import { SteadyTraffic, type SteadyTrafficOptions, type TrafficTotals } from './steady-traffic';
 
@@ -29,7 +27,7 @@ export class FaultRun {
   readonly monitor: ReadinessMonitor;
   private totals: TrafficTotals | undefined;
 
-  constructor(cluster: FaultCluster, options: SteadyTrafficOptions = {}) {
+  constructor(cluster: TestCluster, options: SteadyTrafficOptions = {}) {
     this.auditor = new RevocationAuditor(cluster.clients);
     this.traffic = new SteadyTraffic(this.auditor, options);
     this.monitor = new ReadinessMonitor(cluster.clients.slice(0, cluster.replicas.length));
@@ -73,8 +71,8 @@ export class FaultRun {
         ...options,
         acceptableUntil: (request, revocation, standard) =>
           this.monitor.untilReadyAgain(
-            request,
-            revocation,
+            request.replica,
+            revocation.returnedAtMs,
             options.acceptableUntil?.(request, revocation, standard) ?? standard,
           ),
       }),
@@ -83,7 +81,7 @@ export class FaultRun {
 
   /** Milliseconds since `sinceMs` until every replica given is observed ready (polling). */
   static async timeUntilReady(
-    cluster: FaultCluster,
+    cluster: TestCluster,
     sinceMs: number,
     timeoutMs: number,
     description: string,

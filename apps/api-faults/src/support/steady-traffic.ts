@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
-import { type ApiClient, claimsOf, type Credentials, newCredentials } from './api-client';
+import { type ApiClient, claimsOf, type Credentials, newCredentials } from '@rescind/testing';
 import { type RevocationAuditor } from './revocation-auditor';
 
 /** Options of {@link SteadyTraffic}. */
@@ -181,18 +181,19 @@ export class SteadyTraffic {
   }
 
   private async login(replica: number, user: Credentials): Promise<string | undefined> {
-    const answer = await this.client(replica).login(user);
+    const answer = await this.client(replica).loginAnswer(user);
     this.auditor.record(replica, 'login', 'login', answer);
     if (answer.status === 401) {
       // The accounts live in Redis too: after Redis lost its data, sign up again.
-      const registered = await this.client(replica).register(user);
+      const registered = await this.client(replica).registerAnswer(user);
       this.auditor.record(replica, 'register', 'login', registered);
     }
-    return answer.status === 200 ? answer.json?.access_token : undefined;
+    const token = answer.json?.access_token;
+    return answer.status === 200 && typeof token === 'string' ? token : undefined;
   }
 
   private async logout(origin: number, token: string, outstanding: string[]): Promise<void> {
-    const answer = await this.client(origin).logout(token);
+    const answer = await this.client(origin).logoutAnswer(token);
     this.auditor.record(origin, 'logout', 'revoke', answer, token);
     if (answer.status !== 204) {
       // Perhaps recorded before the answer was lost: never use it again as a valid token.
@@ -214,7 +215,7 @@ export class SteadyTraffic {
 
   /** Logs the user out everywhere: every token in `outstanding` (issued before the call) is revoked. */
   private async logoutAll(origin: number, outstanding: string[], presented: string): Promise<void> {
-    const answer = await this.client(origin).logoutAll(presented);
+    const answer = await this.client(origin).logoutAllAnswer(presented);
     this.auditor.record(origin, 'logout-all', 'revoke', answer, presented);
     if (answer.status !== 204) {
       // They stay outstanding: the next logout-all that succeeds revokes them for sure.

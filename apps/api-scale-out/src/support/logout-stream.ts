@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ApiClient } from './api-client';
+import { type ApiClient } from '@rescind/testing';
 
 /** One answered `POST /auth/logout` of a {@link LogoutStream}. */
 export interface StreamedLogout {
@@ -76,7 +76,7 @@ export class LogoutStream {
       token ??= this.tokens[this.next++];
       if (token === undefined) return;
       const sentAtMs = performance.now();
-      const status = await replica.logoutStatus(token);
+      const status = (await replica.logoutAnswer(token)).status;
       this.answers.push({
         token,
         replica: replica.baseUrl,

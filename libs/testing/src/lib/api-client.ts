@@ -181,3 +181,15 @@ export async function userWithTokens(
 function now(): number {
   return performance.now();
 }
+
+/**
+ * Registers one user on `clients[0]` and logs it in `count` times, spreading the logins over
+ * `clients` in turn; returns the tokens in login order.
+ */
+export async function loginMany(
+  clients: readonly ApiClient[],
+  count: number,
+  tag = 'user',
+): Promise<string[]> {
+  return (await userWithTokens(clients[0] as ApiClient, clients, count, tag)).tokens;
+}

@@ -26,43 +26,41 @@ export interface Rejection {
  */
 export type RejectionKind = 'revoked' | 'unauthorized' | 'not-accepted';
 
-/** Options of {@link timeUntilRejected}. */
-export interface RejectionProbeOptions {
-  /** A `performance.now()` reading taken when the revocation call returned. */
-  readonly sinceMs: number;
-  /** Give up when the token is still accepted this long after `sinceMs`. */
-  readonly timeoutMs: number;
-  /** @default 'unauthorized' */
-  readonly until?: RejectionKind;
+/** Where a token is presented: an `ApiClient`, or anything answering like its `me()`. */
+export interface RejectionTarget {
   /** Names the replica in errors. */
-  readonly label?: string;
+  readonly label: string;
+  /** One `GET /me` with `token` as the bearer; never throws (no answer is status 0). */
+  me(token: string): Promise<ApiAnswer>;
 }
 
 /**
- * Presents a revoked token in a tight loop (no pause between requests) through `present` (one
- * `GET /me` of one replica, e.g. `() => client.me(token)`) until it is rejected.
+ * Presents a revoked `token` to one replica in a tight loop (no pause between requests) until it
+ * is rejected, timing from `sinceMs` (a `performance.now()` reading taken when the revocation
+ * call returned).
  * @throws when the token is still accepted after `timeoutMs`, or on an answer that is neither
  * 200 nor the awaited rejection
  */
 export async function timeUntilRejected(
-  present: () => Promise<ApiAnswer>,
-  { sinceMs, timeoutMs, until = 'unauthorized', label = 'the replica' }: RejectionProbeOptions,
+  target: RejectionTarget,
+  token: string,
+  sinceMs: number,
+  timeoutMs: number,
+  until: RejectionKind = 'unauthorized',
 ): Promise<Rejection> {
   let lastAcceptedSentMs: number | undefined;
   let acceptedAfter = 0;
   for (;;) {
-    const answer = await present();
+    const answer = await target.me(token);
     const elapsedMs = performance.now() - sinceMs;
     if (isRejection(answer, until)) return { elapsedMs, lastAcceptedSentMs, acceptedAfter };
     if (answer.status !== 200) {
-      throw new Error(
-        `${label} answered ${answer.status} while waiting for a rejection (${until})`,
-      );
+      throw new Error(`${target.label}/me answered ${answer.status} while waiting for ${until}`);
     }
     lastAcceptedSentMs = answer.sentAtMs - sinceMs;
     acceptedAfter++;
     if (elapsedMs > timeoutMs) {
-      throw new Error(`${label} still accepted the token ${elapsedMs.toFixed(1)} ms later`);
+      throw new Error(`${target.label} still accepted the token ${elapsedMs.toFixed(1)} ms later`);
     }
   }
 }
