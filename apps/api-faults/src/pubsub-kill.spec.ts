@@ -1,7 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import {
+  acceptedBeyond,
   type ApiClient,
+  elapsed,
+  inBatches,
+  userWithTokens,
+  waitFor,
   metricValue,
   newCredentials,
   type Rejection,
@@ -36,6 +41,8 @@ describe(`when Redis kills every pub/sub connection (CLIENT KILL TYPE pubsub) ${
   let emptyKills = 0;
   let readyAgainMs = Number.NaN;
   const resubscribes: number[] = [];
+  /** Samples of `rescind_resyncs_total{cause="resubscribe"}` per replica: one series each. */
+  const resubscribeSeries: number[] = [];
   const killTimes: number[] = [];
 
   beforeAll(async () => {
@@ -63,8 +70,17 @@ describe(`when Redis kills every pub/sub connection (CLIENT KILL TYPE pubsub) ${
     }
     verdicts = run.verdicts();
     for (const client of cluster.clients) {
+      const metrics = await client.metrics();
       resubscribes.push(
-        metricValue(await client.metrics(), 'rescind_resyncs_total', { cause: 'resubscribe' }) ?? 0,
+        metricValue(metrics, 'rescind_resyncs_total', { cause: 'resubscribe' }) ?? 0,
+      );
+      resubscribeSeries.push(
+        metrics
+          .split('\n')
+          .filter(
+            (line) =>
+              line.startsWith('rescind_resyncs_total{') && line.includes('cause="resubscribe"'),
+          ).length,
       );
     }
   });
@@ -115,7 +131,34 @@ describe(`when Redis kills every pub/sub connection (CLIENT KILL TYPE pubsub) ${
   });
 
   it('caught up from the log after re-subscribing (resyncs counted with cause "resubscribe")', () => {
+    // Kills that land while a replica is still reconnecting coalesce into one re-subscription,
+    // so the count is anywhere from one to the number of kills.
+    expect(resubscribeSeries).toEqual(cluster.clients.map(() => 1));
     for (const count of resubscribes) expect(count).toBeGreaterThanOrEqual(1);
+  });
+
+  it('has re-subscribed, so that fan-out is back within 100 ms rather than at the next catch-up', async () => {
+    const subscribers = async (): Promise<number> =>
+      (await cluster.redis.cli('CLIENT', 'LIST', 'TYPE', 'pubsub'))
+        .split('\n')
+        .filter((line) => line.trim() !== '').length;
+    await waitFor(async () => (await subscribers()) >= cluster.clients.length, {
+      timeoutMs: READY_AGAIN_BOUND_MS,
+      description: 'a pub/sub connection per replica again',
+    });
+    const [a, b, c] = cluster.clients as [ApiClient, ApiClient, ApiClient];
+    const { tokens } = await userWithTokens(a, cluster.clients, 10, 'after-kill');
+    const rejections = (
+      await inBatches(tokens, 1, async (token) => {
+        await a.logout(token);
+        const returnedAt = performance.now();
+        return Promise.all(
+          [b, c].map((client) => timeUntilRejected(client, token, returnedAt, 2_000)),
+        );
+      })
+    ).flat();
+    expect(acceptedBeyond(rejections, 100)).toEqual([]);
+    expect(Math.max(...elapsed(rejections))).toBeLessThan(1_000);
   });
 
   describe('when a logout is made the moment a kill returns', () => {
