@@ -5,7 +5,6 @@ import {
   metricValue,
   newCredentials,
   type Rejection,
-  TestCluster,
   timeUntilRejected,
 } from '@rescind/testing';
 import { EventForger, type ForgedEvent } from './support/event-forger';
@@ -28,11 +27,7 @@ interface Counters {
 }
 
 describe('when revocation events are delivered twice, out of order, with a gap, far ahead, or malformed', () => {
-  const cluster = new TestCluster({
-    suite: 'faults',
-    snapshot: true,
-    readyTimeoutMs: 60_000,
-    name: 'events',
+  const cluster = FaultRun.cluster('events', {
     worker: {},
   });
   let run: FaultRun;

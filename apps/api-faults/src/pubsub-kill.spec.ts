@@ -10,13 +10,11 @@ import {
   metricValue,
   newCredentials,
   type Rejection,
-  TestCluster,
   timeUntilRejected,
 } from '@rescind/testing';
 import { FaultRun, type RunVerdicts } from './support/fault-run';
-import { RevocationAuditor } from './support/revocation-auditor';
-import { scenarioLine } from './support/scenario-summary';
 import { type TrafficTotals } from './support/steady-traffic';
+import { RevocationAuditor } from './support/revocation-auditor';
 
 /** The fault's rhythm: one kill of every pub/sub connection this often… */
 const KILL_PERIOD_MS = 300;
@@ -28,11 +26,7 @@ const READY_AGAIN_BOUND_MS = 5_000;
 const TARGETED_ROUNDS = 5;
 
 describe(`when Redis kills every pub/sub connection (CLIENT KILL TYPE pubsub) ${KILLS} times, every ${KILL_PERIOD_MS} ms, during a revocation burst`, () => {
-  const cluster = new TestCluster({
-    suite: 'faults',
-    snapshot: true,
-    readyTimeoutMs: 60_000,
-    name: 'pubsub-kill',
+  const cluster = FaultRun.cluster('pubsub-kill', {
     worker: {},
   });
   let verdicts: RunVerdicts;
@@ -85,43 +79,30 @@ describe(`when Redis kills every pub/sub connection (CLIENT KILL TYPE pubsub) ${
     }
   });
 
-  afterAll(async () => {
-    if (verdicts !== undefined) {
-      console.log(
-        scenarioLine({
-          scenario: '1 pubsub-kill',
-          traffic: totals,
-          verdict: verdicts.strict,
-          nothingLost: verdicts.nothingLost,
-          faults: `${KILLS}x CLIENT KILL TYPE pubsub every ${KILL_PERIOD_MS} ms (${connectionsKilled} connections killed)`,
-          recovery: {
-            'all ready after last kill ms': readyAgainMs,
-            'resubscribe catch-ups per replica': resubscribes.join('/'),
-          },
-        }),
-      );
-    }
-    await cluster.stop();
-  });
+  FaultRun.afterScenario(
+    cluster,
+    () => ({ verdicts, totals }),
+    () => ({
+      scenario: '1 pubsub-kill',
+      faults: `${KILLS}x CLIENT KILL TYPE pubsub every ${KILL_PERIOD_MS} ms (${connectionsKilled} connections killed)`,
+      recovery: {
+        'all ready after last kill ms': readyAgainMs,
+        'resubscribe catch-ups per replica': resubscribes.join('/'),
+      },
+    }),
+  );
 
-  it('accepts no revoked token later than 100 ms after its revocation returned (at once on the replica that made it)', () => {
-    expect(verdicts.strict.revokedPresented).toBeGreaterThan(100);
-    const explained = verdicts.strict.acceptedLate.map((late) => {
+  FaultRun.judge(() => verdicts, {
+    strict:
+      'accepts no revoked token later than 100 ms after its revocation returned (at once on the replica that made it)',
+    nothingLost:
+      'loses nothing: a replica that missed events while re-subscribing enforces them once it is ready again',
+    clean: 'answers no 5xx, leaves no request unanswered, and never rejects a token nobody revoked',
+    explainLate: (late) => {
       const returnedAt = late.sentAtMs - late.sentAfterMs;
       const kill = Math.max(...killTimes.filter((at) => at <= returnedAt), -Infinity);
       return { ...late, revocationReturnedAfterKillMs: Math.round(returnedAt - kill) };
-    });
-    expect(explained).toEqual([]);
-  });
-
-  it('loses nothing: a replica that missed events while re-subscribing enforces them once it is ready again', () => {
-    expect(verdicts.nothingLost.acceptedLate).toEqual([]);
-  });
-
-  it('answers no 5xx, leaves no request unanswered, and never rejects a token nobody revoked', () => {
-    expect(verdicts.strict.unexpected5xx).toEqual([]);
-    expect(verdicts.strict.unexpectedNoAnswer).toEqual([]);
-    expect(verdicts.strict.validRejected).toEqual([]);
+    },
   });
 
   it(`has every replica ready again within ${READY_AGAIN_BOUND_MS} ms of the last kill`, () => {

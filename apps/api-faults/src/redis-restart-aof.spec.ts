@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { type ApiClient, claimsOf, newCredentials, TestCluster } from '@rescind/testing';
+import { type ApiClient, claimsOf, newCredentials } from '@rescind/testing';
 import { FaultRun, type RunVerdicts } from './support/fault-run';
-import { scenarioLine } from './support/scenario-summary';
 import { type TrafficTotals } from './support/steady-traffic';
 
 /** Redis crashes this many times, each right after some logouts were acknowledged. */
@@ -12,11 +11,7 @@ const ACKED_BEFORE_CRASH = 6;
 const READY_AGAIN_BOUND_MS = 10_000;
 
 describe('when Redis crashes (SIGKILL) and restarts from its AOF (appendfsync always)', () => {
-  const cluster = new TestCluster({
-    suite: 'faults',
-    snapshot: true,
-    readyTimeoutMs: 60_000,
-    name: 'redis-aof',
+  const cluster = FaultRun.cluster('redis-aof', {
     redis: { appendfsync: 'always' },
     worker: {},
   });
@@ -90,49 +85,34 @@ describe('when Redis crashes (SIGKILL) and restarts from its AOF (appendfsync al
     });
   });
 
-  afterAll(async () => {
-    if (verdicts !== undefined) {
-      console.log(
-        scenarioLine({
-          scenario: '3 redis-restart-aof',
-          traffic: totals,
-          verdict: verdicts.strict,
-          nothingLost: verdicts.nothingLost,
-          faults: `${CRASHES}x redis-server SIGKILL right after ${ACKED_BEFORE_CRASH} acknowledged logouts, restarted from its AOF (down ${outages.map((o) => Math.round(o.backAt - o.killedAt)).join('/')} ms)`,
-          recovery: { 'all ready after Redis back ms': readyAgainMs.map(Math.round).join('/') },
-        }),
-      );
-    }
-    await cluster.stop();
-  });
+  FaultRun.afterScenario(
+    cluster,
+    () => ({ verdicts, totals }),
+    () => ({
+      scenario: '3 redis-restart-aof',
+      faults: `${CRASHES}x redis-server SIGKILL right after ${ACKED_BEFORE_CRASH} acknowledged logouts, restarted from its AOF (down ${outages.map((o) => Math.round(o.backAt - o.killedAt)).join('/')} ms)`,
+      recovery: { 'all ready after Redis back ms': readyAgainMs.map(Math.round).join('/') },
+    }),
+  );
 
-  it('accepts no revoked token later than 100 ms after its revocation returned (at once on the replica that made it)', () => {
-    expect(verdicts.strict.revokedPresented).toBeGreaterThan(100);
-    expect(verdicts.strict.acceptedLate).toEqual([]);
-  });
-
-  it('loses nothing: a replica that missed events while reconnecting enforces them once it is ready again', () => {
-    expect(verdicts.nothingLost.acceptedLate).toEqual([]);
-  });
-
-  it('answers no 5xx but the designed 503s of logins and logouts while Redis is down, and rejects no valid token', () => {
-    const relative = (at: number): string =>
-      outages
+  FaultRun.judge(() => verdicts, {
+    strict:
+      'accepts no revoked token later than 100 ms after its revocation returned (at once on the replica that made it)',
+    nothingLost:
+      'loses nothing: a replica that missed events while reconnecting enforces them once it is ready again',
+    clean:
+      'answers no 5xx but the designed 503s of logins and logouts while Redis is down, and rejects no valid token',
+    explain5xx: (r) => ({
+      route: r.route,
+      status: r.status,
+      replica: r.replica,
+      sent: outages
         .map(
           (o, i) =>
-            `crash ${i + 1}: ${Math.round(at - o.killedAt)} ms after kill, ${Math.round(at - o.readyAt)} ms after ready`,
+            `crash ${i + 1}: ${Math.round(r.sentAtMs - o.killedAt)} ms after kill, ${Math.round(r.sentAtMs - o.readyAt)} ms after ready`,
         )
-        .join('; ');
-    expect(
-      verdicts.strict.unexpected5xx.map((r) => ({
-        route: r.route,
-        status: r.status,
-        replica: r.replica,
-        sent: relative(r.sentAtMs),
-      })),
-    ).toEqual([]);
-    expect(verdicts.strict.unexpectedNoAnswer).toEqual([]);
-    expect(verdicts.strict.validRejected).toEqual([]);
+        .join('; '),
+    }),
   });
 
   it(`has every replica ready again within ${READY_AGAIN_BOUND_MS} ms of Redis being back`, () => {

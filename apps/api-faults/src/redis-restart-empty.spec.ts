@@ -1,25 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import {
-  type ApiClient,
-  claimsOf,
-  metricValue,
-  newCredentials,
-  TestCluster,
-} from '@rescind/testing';
+import { type ApiClient, claimsOf, metricValue, newCredentials } from '@rescind/testing';
 import { FaultRun, type RunVerdicts } from './support/fault-run';
-import { type AuditedRevocation } from './support/revocation-auditor';
-import { scenarioLine } from './support/scenario-summary';
 import { type TrafficTotals } from './support/steady-traffic';
+import { type AuditedRevocation } from './support/revocation-auditor';
 
 /** Every replica is ready again within this long after Redis is back. */
 const READY_AGAIN_BOUND_MS = 10_000;
 
 describe('when Redis comes back EMPTY (killed, data dir wiped, restarted on the same port)', () => {
-  const cluster = new TestCluster({
-    suite: 'faults',
-    snapshot: true,
-    readyTimeoutMs: 60_000,
-    name: 'redis-empty',
+  const cluster = FaultRun.cluster('redis-empty', {
     worker: {},
   });
   let verdicts: RunVerdicts;
@@ -86,39 +75,27 @@ describe('when Redis comes back EMPTY (killed, data dir wiped, restarted on the 
     }
   });
 
-  afterAll(async () => {
-    if (verdicts !== undefined) {
-      console.log(
-        scenarioLine({
-          scenario: '4 redis-restart-empty',
-          traffic: totals,
-          verdict: verdicts.strict,
-          nothingLost: verdicts.nothingLost,
-          faults: `redis-server SIGKILL, data dir wiped, restarted empty (down ${Math.round(backAt - killedAt)} ms), ${revokedBeforeLoss.length} revocations made before the loss`,
-          recovery: {
-            'all ready after Redis back ms': readyAgainMs,
-            'store-reset resyncs per replica': storeResets.join('/'),
-            'replica started afterwards rejected': `${freshReplicaStatuses.filter((s) => s === 401).length}/${freshReplicaStatuses.length}`,
-          },
-        }),
-      );
-    }
-    await cluster.stop();
-  });
+  FaultRun.afterScenario(
+    cluster,
+    () => ({ verdicts, totals }),
+    () => ({
+      scenario: '4 redis-restart-empty',
+      faults: `redis-server SIGKILL, data dir wiped, restarted empty (down ${Math.round(backAt - killedAt)} ms), ${revokedBeforeLoss.length} revocations made before the loss`,
+      recovery: {
+        'all ready after Redis back ms': readyAgainMs,
+        'store-reset resyncs per replica': storeResets.join('/'),
+        'replica started afterwards rejected': `${freshReplicaStatuses.filter((s) => s === 401).length}/${freshReplicaStatuses.length}`,
+      },
+    }),
+  );
 
-  it('accepts no revoked token later than 100 ms after its revocation returned (at once on the replica that made it)', () => {
-    expect(verdicts.strict.revokedPresented).toBeGreaterThan(100);
-    expect(verdicts.strict.acceptedLate).toEqual([]);
-  });
-
-  it('loses nothing: a replica that missed events while reconnecting enforces them once it is ready again', () => {
-    expect(verdicts.nothingLost.acceptedLate).toEqual([]);
-  });
-
-  it('answers no 5xx but the designed 503s of logins and logouts while Redis is down, and rejects no valid token issued after the loss', () => {
-    expect(verdicts.strict.unexpected5xx).toEqual([]);
-    expect(verdicts.strict.unexpectedNoAnswer).toEqual([]);
-    expect(verdicts.strict.validRejected).toEqual([]);
+  FaultRun.judge(() => verdicts, {
+    strict:
+      'accepts no revoked token later than 100 ms after its revocation returned (at once on the replica that made it)',
+    nothingLost:
+      'loses nothing: a replica that missed events while reconnecting enforces them once it is ready again',
+    clean:
+      'answers no 5xx but the designed 503s of logins and logouts while Redis is down, and rejects no valid token issued after the loss',
   });
 
   it(`has every replica ready again within ${READY_AGAIN_BOUND_MS} ms of Redis being back`, () => {

@@ -8,11 +8,11 @@ import {
   inBatches,
   type Rejection,
   summarize,
-  TestCluster,
   timeUntilRejected,
   userWithTokens,
   waitFor,
 } from '@rescind/testing';
+import { FaultRun } from './support/fault-run';
 import { RevokedWatch, type RevokedWatchReport } from './support/revoked-watch';
 
 const READY_AGAIN_TIMEOUT_MS = 15_000;
@@ -20,12 +20,7 @@ const READY_AGAIN_TIMEOUT_MS = 15_000;
 // A crash (SIGKILL) with AOF is redis-restart-aof.spec.ts, data loss redis-restart-empty.spec.ts
 // and store-loss.spec.ts; this is the orderly stop (SIGTERM, AOF flushed) and restart.
 describe('when Redis goes away and comes back', () => {
-  const cluster = new TestCluster({
-    suite: 'faults',
-    snapshot: true,
-    readyTimeoutMs: 60_000,
-    name: 'redis-stop',
-  });
+  const cluster = FaultRun.cluster('redis-stop');
   let replicas: ApiClient[];
 
   beforeAll(async () => {

@@ -2,10 +2,11 @@ import {
   ApiClient,
   inBatches,
   metricValue,
-  TestCluster,
+  type TestCluster,
   userWithTokens,
   waitFor,
 } from '@rescind/testing';
+import { FaultRun } from './support/fault-run';
 
 const READY_TIMEOUT_MS = 30_000;
 
@@ -25,11 +26,7 @@ async function statuses(tokens: readonly string[], on: readonly ApiClient[]): Pr
 
 describe('when Redis loses its data while replicas hold revocations (promise 8)', () => {
   describe('and a replica starts while the others are frozen', () => {
-    const cluster = new TestCluster({
-      suite: 'faults',
-      snapshot: true,
-      readyTimeoutMs: 60_000,
-      name: 'store-loss-frozen',
+    const cluster = FaultRun.cluster('store-loss-frozen', {
       replicas: 2,
     });
 
@@ -64,11 +61,7 @@ describe('when Redis loses its data while replicas hold revocations (promise 8)'
   });
 
   describe('and the replicas evicted most of them (REVOCATION_CACHE_MAX=2)', () => {
-    const cluster = new TestCluster({
-      suite: 'faults',
-      snapshot: true,
-      readyTimeoutMs: 60_000,
-      name: 'store-loss-evicted',
+    const cluster = FaultRun.cluster('store-loss-evicted', {
       replicas: 2,
       env: { REVOCATION_CACHE_MAX: '2' },
     });
