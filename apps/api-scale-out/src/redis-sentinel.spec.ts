@@ -10,19 +10,16 @@ import {
   ReadinessMonitor,
   type ReadinessReport,
   type RedisServer,
-  type Rejection,
   summarize,
   TestCluster,
-  timeUntilRejected,
   waitFor,
 } from '@rescind/testing';
+import { FAN_OUT_BUDGET_MS, measureFanOut } from './support/fan-out';
 import { LogoutStream, type StreamedLogout } from './support/logout-stream';
 import { SentinelGroup } from './support/redis-sentinel-group';
 import { RoleTimeline } from './support/role-timeline';
+import { tearDown } from './support/tear-down';
 
-/** Contract promise 2: every other ready replica rejects a revoked token within 100 ms. */
-const FAN_OUT_BUDGET_MS = 100;
-const PROBE_TIMEOUT_MS = 3_000;
 /**
  * Once the sentinels have switched, a client that follows them (ioredis reconnects on
  * `+switch-master`) needs one reconnection and one catch-up: well under this.
@@ -66,35 +63,7 @@ describe('on a Sentinel-managed master with one replica and three sentinels (RED
     replicas = apps.clients;
   });
 
-  afterAll(async () => {
-    console.log(`Redis Sentinel figures:\n  ${figures.join('\n  ')}`);
-    try {
-      await apps?.stop();
-    } finally {
-      await group?.dispose();
-    }
-  });
-
-  /** Logs each token out on a rotating origin; measures when the two others reject it. */
-  async function measureFanOut(tokens: readonly string[]): Promise<Rejection[]> {
-    const rejections: Rejection[] = [];
-    for (const [index, token] of tokens.entries()) {
-      const origin = replicas[index % replicas.length] as ApiClient;
-      await origin.logout(token);
-      const returnedAt = performance.now();
-      const [atOrigin, ...elsewhere] = await Promise.all([
-        origin.check(token),
-        ...replicas
-          .filter((client) => client !== origin)
-          .map((client) =>
-            timeUntilRejected(client, token, returnedAt, PROBE_TIMEOUT_MS, 'revoked'),
-          ),
-      ]);
-      expect(atOrigin).toBe('revoked');
-      rejections.push(...(elsewhere as Rejection[]));
-    }
-    return rejections;
-  }
+  afterAll(() => tearDown('Redis Sentinel', figures, apps, group));
 
   /** Names of the Rescind connections (`rescind-…`) a data node holds. */
   async function rescindConnections(server: RedisServer): Promise<string[]> {
@@ -111,7 +80,7 @@ describe('on a Sentinel-managed master with one replica and three sentinels (RED
       true,
       true,
     ]);
-    const rejections = await measureFanOut(await loginMany(replicas, 9, 'before'));
+    const rejections = await measureFanOut(replicas, await loginMany(replicas, 9, 'before'));
     const summary = summarize(elapsed(rejections));
     figures.push(`propagation ms before the failover: ${formatSummary(summary)}`);
     // The load-proof bound: no request sent after the budget was still accepted.
@@ -271,7 +240,7 @@ describe('on a Sentinel-managed master with one replica and three sentinels (RED
       });
 
       it(`fans new revocations out within ${FAN_OUT_BUDGET_MS} ms again`, async () => {
-        const rejections = await measureFanOut(await loginMany(replicas, 9, 'after'));
+        const rejections = await measureFanOut(replicas, await loginMany(replicas, 9, 'after'));
         const summary = summarize(elapsed(rejections));
         figures.push(`propagation ms after the failover: ${formatSummary(summary)}`);
         // The load-proof bound: no request sent after the budget was still accepted.

@@ -24,3 +24,5 @@ export * from './lib/api-client';
 export * from './lib/readiness-monitor';
 export * from './lib/rejection-probe';
 export * from './lib/test-cluster';
+export * from './lib/restartable-process';
+export * from './lib/loops';

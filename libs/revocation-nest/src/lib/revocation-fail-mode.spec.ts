@@ -10,14 +10,16 @@ import {
 } from '@rescind/testing';
 import {
   call,
+  type HttpPlatform,
   readiness,
   type RunningTestApp,
   startTestApp,
   testModuleOptions,
+  waitUntilReady,
 } from '@rescind/testing/nest';
 import { REVOCATION_REDIS } from './revocation.constants';
 import { RevocationSyncService } from './revocation-sync.service';
-import { type FailMode } from './revocation-module-options';
+import { type FailMode, type RevocationModuleOptions } from './revocation-module-options';
 import { TokenService } from './token.service';
 
 type TestResponse = Awaited<ReturnType<typeof call>>;
@@ -33,11 +35,21 @@ function expectUnavailable(
   expect(response.body).toMatchObject({ statusCode: 503, error: code });
 }
 
-async function waitReady(running: RunningTestApp, timeoutMs = 5000): Promise<void> {
-  await waitUntil(async () => (await readiness(running.url)).ready, {
-    timeoutMs,
-    description: 'the app to be ready',
-  });
+/**
+ * Starts an app on `platform` whose Redis is behind a proxy that is not started: nothing listens
+ * on its port yet, as when Redis cannot be reached at start-up.
+ */
+async function startBehindIdleProxy(
+  platform: HttpPlatform,
+  keyPrefix: string,
+  overrides: Partial<RevocationModuleOptions>,
+): Promise<{ proxy: RedisProxy; running: RunningTestApp }> {
+  const proxy = new RedisProxy(await freePort());
+  const running = await startTestApp(
+    platform,
+    testModuleOptions(keyPrefix, { redisUrl: proxy.url, ...overrides }),
+  );
+  return { proxy, running };
 }
 
 /**
@@ -46,7 +58,7 @@ async function waitReady(running: RunningTestApp, timeoutMs = 5000): Promise<voi
  */
 async function reconnectAndClose(running: RunningTestApp, proxy: RedisProxy): Promise<void> {
   await proxy.start();
-  await waitReady(running);
+  await waitUntilReady([running]);
   await running.app.close();
   await proxy.stop();
 }
@@ -58,12 +70,7 @@ describe('when Redis cannot be reached at start-up', () => {
     let running: RunningTestApp;
 
     beforeAll(async () => {
-      // Not started: nothing listens on its port yet.
-      proxy = new RedisProxy(await freePort());
-      running = await startTestApp(
-        'express',
-        testModuleOptions(keyPrefix, { redisUrl: proxy.url, failMode }),
-      );
+      ({ proxy, running } = await startBehindIdleProxy('express', keyPrefix, { failMode }));
     });
 
     afterAll(async () => {
@@ -107,11 +114,7 @@ describe('when Redis cannot be reached at start-up', () => {
     let running: RunningTestApp;
 
     beforeAll(async () => {
-      proxy = new RedisProxy(await freePort());
-      running = await startTestApp(
-        'fastify',
-        testModuleOptions(keyPrefix, { redisUrl: proxy.url, strategy: 'none' }),
-      );
+      ({ proxy, running } = await startBehindIdleProxy('fastify', keyPrefix, { strategy: 'none' }));
     });
 
     afterAll(async () => {
@@ -158,7 +161,7 @@ describe('when Redis is lost after start-up', () => {
         `rescind-test-${keyPrefix}`,
       ) as Redis;
       await direct.connect();
-      await waitReady(running);
+      await waitUntilReady([running]);
 
       const tokens = running.app.get(TokenService);
       valid = tokens.sign('alice').token;
@@ -219,7 +222,7 @@ describe('when Redis is lost after start-up', () => {
       });
 
       await proxy.start();
-      await waitReady(running);
+      await waitUntilReady([running]);
       expect((await call(running.url, '/me', { token: revokedMeanwhile.token })).status).toBe(401);
       expect((await call(running.url, '/me', { token: revokedBefore })).status).toBe(401);
       expect((await call(running.url, '/me', { token: valid })).status).toBe(200);

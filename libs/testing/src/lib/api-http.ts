@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { type RevocationReadiness } from '@rescind/revocation-nest';
 
 /** A username and password as the API takes them. */
 export interface Credentials {
@@ -6,15 +7,8 @@ export interface Credentials {
   readonly password: string;
 }
 
-/** What `GET /health/ready` answers. */
-export interface Readiness {
-  readonly ready: boolean;
-  readonly hydrated: boolean;
-  readonly subscribed: boolean;
-  readonly caughtUp: boolean;
-  readonly storeReachable: boolean;
-  readonly stalenessMs: number;
-}
+/** What `GET /health/ready` answers: the revocation module's readiness. */
+export type Readiness = RevocationReadiness;
 
 /** One HTTP answer with its body read (parsed as JSON when it is JSON). */
 export interface ApiResponse<T = unknown> {

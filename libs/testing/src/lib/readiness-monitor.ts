@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ApiClient } from './api-client';
+import { Loops } from './loops';
 
 /** A stretch of time in which a replica did not report itself ready (`performance.now()` ms). */
 export interface UnreadyEpisode {
@@ -30,8 +31,7 @@ const POLL_TIMEOUT_MS = 2_000;
  * the first that saw it ready again.
  */
 export class ReadinessMonitor {
-  private running = false;
-  private loops: Promise<ReadinessReport>[] = [];
+  private readonly loops = new Loops<ReadinessReport>();
   private readonly closed = new Map<number, UnreadyEpisode[]>();
   private readonly openSince = new Map<number, number>();
 
@@ -43,14 +43,12 @@ export class ReadinessMonitor {
 
   /** Starts one polling loop per replica. */
   start(): void {
-    this.running = true;
-    this.loops = this.clients.map((_, replica) => this.poll(replica));
+    this.loops.start(this.clients, (_, replica) => this.poll(replica));
   }
 
   /** Stops polling and reports, in replica order; an episode still open ends at `Infinity`. */
   async stop(): Promise<ReadinessReport[]> {
-    this.running = false;
-    return Promise.all(this.loops);
+    return this.loops.stop();
   }
 
   /** Episodes of one replica (by index), closed ones and the open one if any. */
@@ -81,7 +79,7 @@ export class ReadinessMonitor {
     let firstNotReadyMs: number | undefined;
     let lastNotReadyMs: number | undefined;
     let lastReadySentAt: number | undefined;
-    while (this.running) {
+    while (this.loops.active) {
       const answer = await client.readiness(POLL_TIMEOUT_MS);
       if (answer.status === 200) {
         const open = this.openSince.get(replica);
