@@ -1,12 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { type Registry } from 'prom-client';
-import {
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-  uniqueKeyPrefix,
-  waitFor,
-} from '@rescind/testing';
+import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix, waitFor } from '@rescind/testing';
 import {
   call,
   type RunningTestApp,

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { type ApiAnswer } from './api-client';
+import { type ApiAnswer, type ApiClient } from './api-client';
 
 /** When one replica was seen to reject a revoked token, relative to when the revocation returned. */
 export interface Rejection {
@@ -26,7 +26,7 @@ export interface Rejection {
  */
 export type RejectionKind = 'revoked' | 'unauthorized' | 'not-accepted';
 
-/** Where a token is presented: an `ApiClient`, or anything answering like its `me()`. */
+/** Where a token is presented: an {@link ApiClient}, or anything answering like its `me()`. */
 export interface RejectionTarget {
   /** Names the replica in errors. */
   readonly label: string;
@@ -87,4 +87,32 @@ export function acceptedBeyond(rejections: readonly Rejection[], budgetMs: numbe
     (rejection) =>
       rejection.lastAcceptedSentMs !== undefined && rejection.lastAcceptedSentMs >= budgetMs,
   );
+}
+
+/** What {@link logoutAndTimeFanOut} saw. */
+export interface FanOut {
+  /** What the origin answered for the token right after its logout returned. */
+  readonly atOrigin: ApiAnswer;
+  /** When each of the other replicas rejected it, in their order. */
+  readonly rejections: Rejection[];
+}
+
+/**
+ * Logs `token` out on `origin`, then at once presents it to the origin and times, from the moment
+ * the logout returned, when each of `others` rejects it (see {@link timeUntilRejected}).
+ */
+export async function logoutAndTimeFanOut(
+  origin: ApiClient,
+  others: readonly ApiClient[],
+  token: string,
+  timeoutMs: number,
+  until: RejectionKind = 'unauthorized',
+): Promise<FanOut> {
+  await origin.logout(token);
+  const returnedAt = performance.now();
+  const [atOrigin, ...rejections] = await Promise.all([
+    origin.me(token),
+    ...others.map((client) => timeUntilRejected(client, token, returnedAt, timeoutMs, until)),
+  ]);
+  return { atOrigin: atOrigin as ApiAnswer, rejections: rejections as Rejection[] };
 }
