@@ -12,6 +12,7 @@ import {
   TestCluster,
   timeUntilRejected,
   userWithTokens,
+  logoutAndTimeFanOut,
 } from '@rescind/testing';
 import { performance } from 'node:perf_hooks';
 import { decodeClaims } from './support/jwt-forge';
@@ -54,15 +55,9 @@ describe('fan-out of a logout in normal operation', () => {
         200, 200, 200,
       ]);
 
-      await origin.logout(token);
-      const returnedAt = performance.now();
-      const [originStatus, ...elsewhere] = await Promise.all([
-        origin.meStatus(token),
-        ...others.map((client) => timeUntilRejected(client, token, returnedAt, PROBE_TIMEOUT_MS)),
-      ]);
-
-      expect(originStatus).toBe(401);
-      rejections.push(...(elsewhere as Rejection[]));
+      const fanOut = await logoutAndTimeFanOut(origin, others, token, PROBE_TIMEOUT_MS);
+      expect(fanOut.atOrigin.status).toBe(401);
+      rejections.push(...fanOut.rejections);
     }
     return rejections;
   }

@@ -27,9 +27,7 @@ interface Counters {
 }
 
 describe('when revocation events are delivered twice, out of order, with a gap, far ahead, or malformed', () => {
-  const cluster = FaultRun.cluster('events', {
-    worker: {},
-  });
+  const cluster = FaultRun.cluster('events');
   let run: FaultRun;
   let forger: EventForger;
   let verdicts: RunVerdicts;

@@ -38,7 +38,6 @@ describe(`when one replica is cut off from Redis while the others are not (MAX_S
       { env: { FAIL_MODE: 'closed' }, viaProxy: true },
       { env: { FAIL_MODE: 'open' }, viaProxy: true },
     ],
-    worker: {},
   });
   let run: FaultRun;
   let verdicts: RunVerdicts;

@@ -31,6 +31,8 @@ describe('when processes are killed with SIGKILL', () => {
   // The worker scenario starts first and its killed job is checked last: BullMQ retries it only
   // once its lock has expired, which the replica scenario's run overlaps.
   const tidyCluster = FaultRun.cluster('worker-kill', {
+    // Started by the scenario itself, once the backlog is in place.
+    worker: undefined,
     replicas: [{}, {}],
     env: { ACCESS_TOKEN_TTL: String(TOKEN_TTL_SECONDS) },
     seed: (redis, prefix) => seedExpiredBacklog(redis, prefix, BACKLOG),
@@ -156,9 +158,7 @@ describe('when processes are killed with SIGKILL', () => {
   });
 
   describe('when a replica is killed mid-burst and restarted', () => {
-    const cluster = FaultRun.cluster('replica-kill', {
-      worker: {},
-    });
+    const cluster = FaultRun.cluster('replica-kill');
     let verdicts: RunVerdicts;
     let totals: TrafficTotals;
     let killedAt = Number.NaN;

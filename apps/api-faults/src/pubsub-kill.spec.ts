@@ -26,9 +26,7 @@ const READY_AGAIN_BOUND_MS = 5_000;
 const TARGETED_ROUNDS = 5;
 
 describe(`when Redis kills every pub/sub connection (CLIENT KILL TYPE pubsub) ${KILLS} times, every ${KILL_PERIOD_MS} ms, during a revocation burst`, () => {
-  const cluster = FaultRun.cluster('pubsub-kill', {
-    worker: {},
-  });
+  const cluster = FaultRun.cluster('pubsub-kill');
   let verdicts: RunVerdicts;
   let totals: TrafficTotals;
   let connectionsKilled = 0;
@@ -40,10 +38,8 @@ describe(`when Redis kills every pub/sub connection (CLIENT KILL TYPE pubsub) ${
   const killTimes: number[] = [];
 
   beforeAll(async () => {
-    await cluster.start();
-    const run = new FaultRun(cluster, { revokers: 3, revokePauseMs: 5 });
+    const run = await FaultRun.begin(cluster, { revokers: 3, revokePauseMs: 5 });
     try {
-      await run.start();
       for (let kill = 0; kill < KILLS; kill++) {
         killTimes.push(performance.now());
         const killed = Number(await cluster.redis.cli('CLIENT', 'KILL', 'TYPE', 'pubsub'));
@@ -93,8 +89,6 @@ describe(`when Redis kills every pub/sub connection (CLIENT KILL TYPE pubsub) ${
   );
 
   FaultRun.judge(() => verdicts, {
-    strict:
-      'accepts no revoked token later than 100 ms after its revocation returned (at once on the replica that made it)',
     nothingLost:
       'loses nothing: a replica that missed events while re-subscribing enforces them once it is ready again',
     clean: 'answers no 5xx, leaves no request unanswered, and never rejects a token nobody revoked',

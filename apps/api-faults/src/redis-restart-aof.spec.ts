@@ -13,7 +13,6 @@ const READY_AGAIN_BOUND_MS = 10_000;
 describe('when Redis crashes (SIGKILL) and restarts from its AOF (appendfsync always)', () => {
   const cluster = FaultRun.cluster('redis-aof', {
     redis: { appendfsync: 'always' },
-    worker: {},
   });
   let verdicts: RunVerdicts;
   let totals: TrafficTotals;
@@ -34,10 +33,8 @@ describe('when Redis crashes (SIGKILL) and restarts from its AOF (appendfsync al
   }
 
   beforeAll(async () => {
-    await cluster.start();
-    const run = new FaultRun(cluster);
+    const run = await FaultRun.begin(cluster);
     try {
-      await run.start();
       epochBefore = await cluster.redis.cli('GET', cluster.key('rev', 'epoch'));
       for (let crash = 0; crash < CRASHES; crash++) {
         const tokens = await freshTokens(ACKED_BEFORE_CRASH);
@@ -96,10 +93,6 @@ describe('when Redis crashes (SIGKILL) and restarts from its AOF (appendfsync al
   );
 
   FaultRun.judge(() => verdicts, {
-    strict:
-      'accepts no revoked token later than 100 ms after its revocation returned (at once on the replica that made it)',
-    nothingLost:
-      'loses nothing: a replica that missed events while reconnecting enforces them once it is ready again',
     clean:
       'answers no 5xx but the designed 503s of logins and logouts while Redis is down, and rejects no valid token',
     explain5xx: (r) => ({

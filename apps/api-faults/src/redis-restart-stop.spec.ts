@@ -8,9 +8,9 @@ import {
   inBatches,
   type Rejection,
   summarize,
-  timeUntilRejected,
   userWithTokens,
   waitFor,
+  logoutAndTimeFanOut,
 } from '@rescind/testing';
 import { FaultRun } from './support/fault-run';
 import { RevokedWatch, type RevokedWatchReport } from './support/revoked-watch';
@@ -20,7 +20,7 @@ const READY_AGAIN_TIMEOUT_MS = 15_000;
 // A crash (SIGKILL) with AOF is redis-restart-aof.spec.ts, data loss redis-restart-empty.spec.ts
 // and store-loss.spec.ts; this is the orderly stop (SIGTERM, AOF flushed) and restart.
 describe('when Redis goes away and comes back', () => {
-  const cluster = FaultRun.cluster('redis-stop');
+  const cluster = FaultRun.cluster('redis-stop', { worker: undefined });
   let replicas: ApiClient[];
 
   beforeAll(async () => {
@@ -79,14 +79,9 @@ describe('when Redis goes away and comes back', () => {
   /** Logs `token` out on B and returns how long A and C took to reject it (ms). */
   async function fanOutOf(token: string): Promise<Rejection[]> {
     const [a, b, c] = replicas as [ApiClient, ApiClient, ApiClient];
-    await b.logout(token);
-    const returnedAt = performance.now();
-    const [onB, ...elsewhere] = await Promise.all([
-      b.meStatus(token),
-      ...[a, c].map((client) => timeUntilRejected(client, token, returnedAt, 5_000)),
-    ]);
-    expect(onB).toBe(401);
-    return elsewhere as Rejection[];
+    const { atOrigin, rejections } = await logoutAndTimeFanOut(b, [a, c], token, 5_000);
+    expect(atOrigin.status).toBe(401);
+    return rejections;
   }
 
   describe('when Redis is stopped and restarted with its AOF (same port, same dir)', () => {

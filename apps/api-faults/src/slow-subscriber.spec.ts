@@ -27,7 +27,6 @@ const C = 2;
 describe(`when a subscriber is too slow and Redis cuts it off (client-output-buffer-limit ${TINY_PUBSUB_LIMIT})`, () => {
   const cluster = FaultRun.cluster('slow-subscriber', {
     env: { SYNC_INTERVAL_MS: String(SYNC_INTERVAL_MS) },
-    worker: {},
   });
   let verdicts: RunVerdicts;
   let totals: TrafficTotals;

@@ -27,6 +27,7 @@ async function statuses(tokens: readonly string[], on: readonly ApiClient[]): Pr
 describe('when Redis loses its data while replicas hold revocations (promise 8)', () => {
   describe('and a replica starts while the others are frozen', () => {
     const cluster = FaultRun.cluster('store-loss-frozen', {
+      worker: undefined,
       replicas: 2,
     });
 
@@ -62,6 +63,7 @@ describe('when Redis loses its data while replicas hold revocations (promise 8)'
 
   describe('and the replicas evicted most of them (REVOCATION_CACHE_MAX=2)', () => {
     const cluster = FaultRun.cluster('store-loss-evicted', {
+      worker: undefined,
       replicas: 2,
       env: { REVOCATION_CACHE_MAX: '2' },
     });
