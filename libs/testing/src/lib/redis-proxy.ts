@@ -33,10 +33,10 @@ export class RedisProxy {
     );
   }
 
-  /** Stops accepting connections and cuts the open ones. */
+  /** Stops accepting connections and closes the open ones (as a Redis that went away would). */
   async stop(): Promise<void> {
     const proxy = this.proxy;
     this.proxy = null;
-    await proxy?.close();
+    await proxy?.close('destroy');
   }
 }

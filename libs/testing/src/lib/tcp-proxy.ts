@@ -78,9 +78,12 @@ export class TcpProxy {
     return [...this.links].flatMap((link) => link.upstreamLocalPort ?? []);
   }
 
-  /** Stops listening and resets every connection. */
-  async close(): Promise<void> {
-    for (const link of this.links) link.reset();
+  /**
+   * Stops listening and ends every connection: with a reset (RST) by default, as a partition that
+   * never heals would, or closed in order (`destroy`), as a process that went away would.
+   */
+  async close(how: 'reset' | 'destroy' = 'reset'): Promise<void> {
+    for (const link of this.links) link[how]();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
@@ -138,6 +141,12 @@ class ProxyLink {
     this.upstream.unpipe(this.client);
     this.client.pause();
     this.upstream.pause();
+  }
+
+  /** Closes both connections (FIN, no RST). */
+  destroy(): void {
+    this.client.destroy();
+    this.upstream.destroy();
   }
 
   /** Resets both connections. */
