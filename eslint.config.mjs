@@ -140,7 +140,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.spec.ts'],
+    // A library's own spec support (`src/testing`, never built or packed) counts as spec code.
+    files: ['**/*.spec.ts', 'libs/*/src/testing/**/*.ts'],
     rules: {
       '@nx/enforce-module-boundaries': [
         'error',

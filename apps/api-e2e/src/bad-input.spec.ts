@@ -1,7 +1,14 @@
 import { createHmac } from 'node:crypto';
-import { type ApiReplica } from '@rescind/testing';
-import { ApiClient, type ApiResponse, bearer, newCredentials, send } from './support/api-client';
-import { E2E_JWT_SECRET, E2eCluster } from './support/e2e-cluster';
+import {
+  ApiClient,
+  type ApiReplica,
+  type ApiResponse,
+  bearer,
+  CLUSTER_JWT_SECRET,
+  newCredentials,
+  send,
+  TestCluster,
+} from '@rescind/testing';
 import { decodeClaims, type JwtPart, resigned, signHmac, unsecuredJwt } from './support/jwt-forge';
 import { type RawAnswer, rawRequest } from './support/raw-http';
 
@@ -58,16 +65,24 @@ const meWith = (headers: (t: Target) => Record<string, string>) => (t: Target) =
   send(`${t.url}/me`, { headers: headers(t) }).then(fromFetch);
 const meWithToken = (token: (t: Target) => string) => meWith((t) => bearer(token(t)));
 const nowSeconds = (): number => Date.now() / 1000;
-const signed = (claims: JwtPart): string => signHmac(claims, E2E_JWT_SECRET);
+const signed = (claims: JwtPart): string => signHmac(claims, CLUSTER_JWT_SECRET);
 /** A token with the right key over an arbitrary payload, JSON or not. */
 const signedRaw = (payload: string): string => {
   const input = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}.${Buffer.from(payload).toString('base64url')}`;
-  return `${input}.${createHmac('sha256', E2E_JWT_SECRET).update(input).digest('base64url')}`;
+  return `${input}.${createHmac('sha256', CLUSTER_JWT_SECRET).update(input).digest('base64url')}`;
 };
 const without = (claims: JwtPart, name: string): JwtPart => {
   const { [name]: _dropped, ...rest } = claims;
   return rest;
 };
+
+/** A token was presented and is not acceptable: 401 with an `invalid_token` challenge. */
+const invalidToken = (name: string, send: BadInput['send']): BadInput => ({
+  name,
+  send,
+  status: 401,
+  challenge: 'invalid_token',
+});
 
 const registerOrLogin = ['/auth/register', '/auth/login'] as const;
 
@@ -157,152 +172,104 @@ const BODY_CASES: BadInput[] = registerOrLogin.flatMap((path): BadInput[] => [
 
 const TOKEN_CASES: BadInput[] = [
   { name: '/me: no credential at all', send: meWith(() => ({})), status: 401, challenge: 'realm' },
-  {
-    name: '/me: a token that is not a JWT',
-    send: meWithToken(() => 'not-a-jwt'),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: three segments of garbage',
-    send: meWithToken(() => 'aaaa.bbbb.cccc'),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: an empty bearer',
-    send: meWith(() => ({ authorization: 'Bearer ' })),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: a bearer with characters outside RFC 6750 b64token',
-    send: meWith(() => ({ authorization: 'Bearer a b{c}' })),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: alg none',
-    send: meWithToken((t) => unsecuredJwt(t.claims)),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: alg none with the genuine signature kept',
-    send: meWithToken((t) => {
+  invalidToken(
+    '/me: a token that is not a JWT',
+    meWithToken(() => 'not-a-jwt'),
+  ),
+  invalidToken(
+    '/me: three segments of garbage',
+    meWithToken(() => 'aaaa.bbbb.cccc'),
+  ),
+  invalidToken(
+    '/me: an empty bearer',
+    meWith(() => ({ authorization: 'Bearer ' })),
+  ),
+  invalidToken(
+    '/me: a bearer with characters outside RFC 6750 b64token',
+    meWith(() => ({ authorization: 'Bearer a b{c}' })),
+  ),
+  invalidToken(
+    '/me: alg none',
+    meWithToken((t) => unsecuredJwt(t.claims)),
+  ),
+  invalidToken(
+    '/me: alg none with the genuine signature kept',
+    meWithToken((t) => {
       const [, payload, signature] = t.token.split('.');
       const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
       return `${header}.${payload}.${signature}`;
     }),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: a wrong signature',
-    send: meWithToken((t) => resigned(t.token, 'some-other-secret-of-at-least-32-bytes')),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: a tampered payload under the genuine signature',
-    send: meWithToken((t) => {
+  ),
+  invalidToken(
+    '/me: a wrong signature',
+    meWithToken((t) => resigned(t.token, 'some-other-secret-of-at-least-32-bytes')),
+  ),
+  invalidToken(
+    '/me: a tampered payload under the genuine signature',
+    meWithToken((t) => {
       const [header, , signature] = t.token.split('.');
       const payload = Buffer.from(JSON.stringify({ ...t.claims, sub: 'someone-else' })).toString(
         'base64url',
       );
       return `${header}.${payload}.${signature}`;
     }),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: HS512 with the right key (algorithm pinned to HS256)',
-    send: meWithToken((t) => signHmac(t.claims, E2E_JWT_SECRET, 'HS512')),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: a correctly signed token without jti',
-    send: meWithToken((t) => signed(without(t.claims, 'jti'))),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: a correctly signed token with a numeric jti',
-    send: meWithToken((t) => signed({ ...t.claims, jti: 42 })),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: a correctly signed token whose claims are not an object',
-    send: meWithToken(() => signedRaw('[1,2,3]')),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: a correctly signed token whose claims are JSON null',
-    send: meWithToken(() => signedRaw('null')),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: a correctly signed token whose claims are not JSON',
-    send: meWithToken(() => signedRaw('not json')),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: a correctly signed token not valid before an hour from now (nbf)',
-    send: meWithToken((t) => signed({ ...t.claims, nbf: nowSeconds() + 3600 })),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: a correctly signed token without sub',
-    send: meWithToken((t) => signed(without(t.claims, 'sub'))),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: a correctly signed token without exp',
-    send: meWithToken((t) => signed(without(t.claims, 'exp'))),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: a correctly signed, expired token',
-    send: meWithToken((t) =>
-      signed({ ...t.claims, iat: nowSeconds() - 1000, exp: nowSeconds() - 100 }),
-    ),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: a correctly signed token living longer than ACCESS_TOKEN_TTL',
-    send: meWithToken((t) => signed({ ...t.claims, exp: Math.floor(nowSeconds()) + 30 * 86_400 })),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: a correctly signed token issued in the future',
-    send: meWithToken((t) =>
-      signed({ ...t.claims, iat: nowSeconds() + 3600, exp: nowSeconds() + 3700 }),
-    ),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: a token longer than any we issue (9 KB)',
-    send: meWithToken((t) => `${t.token}${'A'.repeat(9 * 1024)}`),
-    status: 401,
-    challenge: 'invalid_token',
-  },
-  {
-    name: '/me: a malformed access_token cookie',
-    send: meWith(() => ({ cookie: 'access_token=garbage' })),
-    status: 401,
-    challenge: 'invalid_token',
-  },
+  ),
+  invalidToken(
+    '/me: HS512 with the right key (algorithm pinned to HS256)',
+    meWithToken((t) => signHmac(t.claims, CLUSTER_JWT_SECRET, 'HS512')),
+  ),
+  invalidToken(
+    '/me: a correctly signed token without jti',
+    meWithToken((t) => signed(without(t.claims, 'jti'))),
+  ),
+  invalidToken(
+    '/me: a correctly signed token with a numeric jti',
+    meWithToken((t) => signed({ ...t.claims, jti: 42 })),
+  ),
+  invalidToken(
+    '/me: a correctly signed token whose claims are not an object',
+    meWithToken(() => signedRaw('[1,2,3]')),
+  ),
+  invalidToken(
+    '/me: a correctly signed token whose claims are JSON null',
+    meWithToken(() => signedRaw('null')),
+  ),
+  invalidToken(
+    '/me: a correctly signed token whose claims are not JSON',
+    meWithToken(() => signedRaw('not json')),
+  ),
+  invalidToken(
+    '/me: a correctly signed token not valid before an hour from now (nbf)',
+    meWithToken((t) => signed({ ...t.claims, nbf: nowSeconds() + 3600 })),
+  ),
+  invalidToken(
+    '/me: a correctly signed token without sub',
+    meWithToken((t) => signed(without(t.claims, 'sub'))),
+  ),
+  invalidToken(
+    '/me: a correctly signed token without exp',
+    meWithToken((t) => signed(without(t.claims, 'exp'))),
+  ),
+  invalidToken(
+    '/me: a correctly signed, expired token',
+    meWithToken((t) => signed({ ...t.claims, iat: nowSeconds() - 1000, exp: nowSeconds() - 100 })),
+  ),
+  invalidToken(
+    '/me: a correctly signed token living longer than ACCESS_TOKEN_TTL',
+    meWithToken((t) => signed({ ...t.claims, exp: Math.floor(nowSeconds()) + 30 * 86_400 })),
+  ),
+  invalidToken(
+    '/me: a correctly signed token issued in the future',
+    meWithToken((t) => signed({ ...t.claims, iat: nowSeconds() + 3600, exp: nowSeconds() + 3700 })),
+  ),
+  invalidToken(
+    '/me: a token longer than any we issue (9 KB)',
+    meWithToken((t) => `${t.token}${'A'.repeat(9 * 1024)}`),
+  ),
+  invalidToken(
+    '/me: a malformed access_token cookie',
+    meWith(() => ({ cookie: 'access_token=garbage' })),
+  ),
   {
     name: '/me: Basic credentials instead of a bearer token',
     send: meWith(() => ({ authorization: 'Basic YWxpY2U6cGFzc3dvcmQx' })),
@@ -319,16 +286,12 @@ const TOKEN_CASES: BadInput[] = [
     status: 401,
     challenge: 'realm',
   },
-  {
-    name: '/auth/logout-all: alg none',
-    send: (t) =>
-      send(`${t.url}/auth/logout-all`, {
-        method: 'POST',
-        headers: bearer(unsecuredJwt(t.claims)),
-      }).then(fromFetch),
-    status: 401,
-    challenge: 'invalid_token',
-  },
+  invalidToken('/auth/logout-all: alg none', (t) =>
+    send(`${t.url}/auth/logout-all`, {
+      method: 'POST',
+      headers: bearer(unsecuredJwt(t.claims)),
+    }).then(fromFetch),
+  ),
 ];
 
 const OTHER_CASES: BadInput[] = [
@@ -443,17 +406,13 @@ const OTHER_CASES: BadInput[] = [
     status: 401,
     challenge: 'realm',
   },
-  {
-    name: '/oauth/introspect: a wrong admin key',
-    send: (t) =>
-      send(`${t.url}/oauth/introspect`, {
-        method: 'POST',
-        headers: { ...bearer('wrong-key'), 'content-type': 'application/x-www-form-urlencoded' },
-        body: 'token=abc',
-      }).then(fromFetch),
-    status: 401,
-    challenge: 'invalid_token',
-  },
+  invalidToken('/oauth/introspect: a wrong admin key', (t) =>
+    send(`${t.url}/oauth/introspect`, {
+      method: 'POST',
+      headers: { ...bearer('wrong-key'), 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'token=abc',
+    }).then(fromFetch),
+  ),
   {
     name: '/admin/revocations: neither jti nor sub',
     send: (t) =>
@@ -503,7 +462,7 @@ const OTHER_CASES: BadInput[] = [
 ];
 
 describe('when a replica receives bad input', () => {
-  const cluster = new E2eCluster({ name: 'bad-input', env: { ADMIN_API_KEY } });
+  const cluster = new TestCluster({ suite: 'e2e', name: 'bad-input', env: { ADMIN_API_KEY } });
   let target: Target;
   let replica: ApiReplica;
 

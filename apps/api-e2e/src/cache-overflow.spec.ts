@@ -1,20 +1,24 @@
-import { formatSummary, summarize } from '@rescind/testing';
-import { performance } from 'node:perf_hooks';
-import { ApiClient, inBatches, metricValue, userWithTokens } from './support/api-client';
-import { E2eCluster } from './support/e2e-cluster';
 import {
   acceptedBeyond,
+  ApiClient,
   elapsed,
+  formatSummary,
+  inBatches,
+  metricValue,
   type Rejection,
-  timeUntilRejected,
-} from './support/rejection-probe';
+  summarize,
+  TestCluster,
+  userWithTokens,
+  logoutAndTimeFanOut,
+} from '@rescind/testing';
 
 const CACHE_MAX = 50;
 const REVOKED = 500;
 const USERS_OUT_EVERYWHERE = 10;
 
 describe(`when each replica may hold only ${CACHE_MAX} revocations (REVOCATION_CACHE_MAX=${CACHE_MAX})`, () => {
-  const cluster = new E2eCluster({
+  const cluster = new TestCluster({
+    suite: 'e2e',
     name: 'cache-overflow',
     env: { REVOCATION_CACHE_MAX: String(CACHE_MAX) },
   });
@@ -76,14 +80,9 @@ describe(`when each replica may hold only ${CACHE_MAX} revocations (REVOCATION_C
     const [a, b, c] = replicas as [ApiClient, ApiClient, ApiClient];
     const rejections: Rejection[] = (
       await inBatches(valid.slice(0, 5), 1, async (token) => {
-        await a.logout(token);
-        const returnedAt = performance.now();
-        const [onA, ...elsewhere] = await Promise.all([
-          a.meStatus(token),
-          ...[b, c].map((client) => timeUntilRejected(client, token, returnedAt, 2_000)),
-        ]);
-        expect(onA).toBe(401);
-        return elsewhere as Rejection[];
+        const { atOrigin, rejections } = await logoutAndTimeFanOut(a, [b, c], token, 2_000);
+        expect(atOrigin.status).toBe(401);
+        return rejections;
       })
     ).flat();
     console.log(

@@ -1,14 +1,15 @@
 import { performance } from 'node:perf_hooks';
-import { ApiReplica, waitFor } from '@rescind/testing';
 import {
   ApiClient,
-  type Credentials,
+  ApiReplica,
   bearer,
+  type Credentials,
   newCredentials,
   send,
+  TestCluster,
   userWithTokens,
-} from './support/api-client';
-import { E2eCluster } from './support/e2e-cluster';
+  waitFor,
+} from '@rescind/testing';
 
 const MAX_STALENESS_MS = 1_000;
 const SYNC_INTERVAL_MS = 200;
@@ -16,15 +17,24 @@ const SYNC_INTERVAL_MS = 200;
 const AFTER_BOUND_TIMEOUT_MS = MAX_STALENESS_MS + 4_000;
 const READY_AGAIN_TIMEOUT_MS = 10_000;
 
+/** A replica that cannot reach Redis reports itself not ready, whatever its fail mode. */
+function itReportsItselfNotReady(client: () => ApiClient): void {
+  it('reports itself not ready', async () => {
+    const readiness = await client().readiness();
+    expect(readiness.status).toBe(503);
+    expect(readiness.json).toMatchObject({ ready: false, storeReachable: false });
+  });
+}
+
 describe(`when Redis is down for longer than MAX_STALENESS_MS=${MAX_STALENESS_MS}`, () => {
-  const cluster = new E2eCluster({
+  const cluster = new TestCluster({
+    suite: 'e2e',
     name: 'fail-mode',
-    replicas: 2,
     env: {
       MAX_STALENESS_MS: String(MAX_STALENESS_MS),
       SYNC_INTERVAL_MS: String(SYNC_INTERVAL_MS),
     },
-    replicaEnv: [{ FAIL_MODE: 'closed' }, { FAIL_MODE: 'open' }],
+    replicas: [{ env: { FAIL_MODE: 'closed' } }, { env: { FAIL_MODE: 'open' } }],
   });
   let closed: ApiClient;
   let open: ApiClient;
@@ -94,11 +104,7 @@ describe(`when Redis is down for longer than MAX_STALENESS_MS=${MAX_STALENESS_MS
       expect(logout.headers.get('retry-after')).toMatch(/^\d+$/);
     });
 
-    it('reports itself not ready', async () => {
-      const readiness = await closed.readiness();
-      expect(readiness.status).toBe(503);
-      expect(readiness.json).toMatchObject({ ready: false, storeReachable: false });
-    });
+    itReportsItselfNotReady(() => closed);
   });
 
   describe('with FAIL_MODE=open', () => {
@@ -135,11 +141,7 @@ describe(`when Redis is down for longer than MAX_STALENESS_MS=${MAX_STALENESS_MS
       expect(login.headers.get('retry-after')).toMatch(/^\d+$/);
     });
 
-    it('reports itself not ready', async () => {
-      const readiness = await open.readiness();
-      expect(readiness.status).toBe(503);
-      expect(readiness.json).toMatchObject({ ready: false, storeReachable: false });
-    });
+    itReportsItselfNotReady(() => open);
   });
 
   describe('when a replica (FAIL_MODE=open) starts while Redis is down', () => {

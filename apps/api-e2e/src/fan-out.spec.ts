@@ -1,21 +1,21 @@
-import { formatSummary, summarize } from '@rescind/testing';
-import { performance } from 'node:perf_hooks';
-import {
-  ApiClient,
-  type ApiResponse,
-  metricValue,
-  newCredentials,
-  send,
-  userWithTokens,
-} from './support/api-client';
-import { E2eCluster } from './support/e2e-cluster';
-import { decodeClaims } from './support/jwt-forge';
 import {
   acceptedBeyond,
+  ApiClient,
+  type ApiResponse,
   elapsed,
+  formatSummary,
+  metricValue,
+  newCredentials,
   type Rejection,
+  send,
+  summarize,
+  TestCluster,
   timeUntilRejected,
-} from './support/rejection-probe';
+  userWithTokens,
+  logoutAndTimeFanOut,
+} from '@rescind/testing';
+import { performance } from 'node:perf_hooks';
+import { decodeClaims } from './support/jwt-forge';
 
 const ADMIN_API_KEY = 'e2e-fan-out-admin-key';
 
@@ -25,7 +25,7 @@ const FAN_OUT_BUDGET_MS = 100;
 const PROBE_TIMEOUT_MS = 2_000;
 
 describe('fan-out of a logout in normal operation', () => {
-  const cluster = new E2eCluster({ name: 'fan-out', env: { ADMIN_API_KEY } });
+  const cluster = new TestCluster({ suite: 'e2e', name: 'fan-out', env: { ADMIN_API_KEY } });
   let a: ApiClient;
   let b: ApiClient;
   let c: ApiClient;
@@ -55,15 +55,9 @@ describe('fan-out of a logout in normal operation', () => {
         200, 200, 200,
       ]);
 
-      await origin.logout(token);
-      const returnedAt = performance.now();
-      const [originStatus, ...elsewhere] = await Promise.all([
-        origin.meStatus(token),
-        ...others.map((client) => timeUntilRejected(client, token, returnedAt, PROBE_TIMEOUT_MS)),
-      ]);
-
-      expect(originStatus).toBe(401);
-      rejections.push(...(elsewhere as Rejection[]));
+      const fanOut = await logoutAndTimeFanOut(origin, others, token, PROBE_TIMEOUT_MS);
+      expect(fanOut.atOrigin.status).toBe(401);
+      rejections.push(...fanOut.rejections);
     }
     return rejections;
   }

@@ -1,15 +1,21 @@
-import { waitFor } from '@rescind/testing';
-import { ApiClient, bearer, newCredentials, send } from './support/api-client';
-import { E2E_JWT_SECRET, E2eCluster } from './support/e2e-cluster';
+import {
+  ApiClient,
+  bearer,
+  CLUSTER_JWT_SECRET,
+  newCredentials,
+  send,
+  TestCluster,
+  waitFor,
+} from '@rescind/testing';
 
 const ADMIN_KEY = 'e2e-logging-admin-key-0123456789';
 
 describe('the structured logs', () => {
-  const cluster = new E2eCluster({
+  const cluster = new TestCluster({
+    suite: 'e2e',
     name: 'logging',
-    replicas: 3,
     env: { LOG_LEVEL: 'trace', ADMIN_API_KEY: ADMIN_KEY },
-    replicaEnv: [{}, { HTTP_ADAPTER: 'express' }, { LOG_LEVEL: 'warn' }],
+    replicas: [{}, { env: { HTTP_ADAPTER: 'express' } }, { env: { LOG_LEVEL: 'warn' } }],
   });
   const output = (replica: number): string =>
     (cluster.replicas[replica] as { process: { tail(): string } }).process.tail();
@@ -63,7 +69,7 @@ describe('the structured logs', () => {
         token.split('.')[2] as string,
         credentials.password,
         'wrong password!',
-        E2E_JWT_SECRET,
+        CLUSTER_JWT_SECRET,
         ADMIN_KEY,
       ]) {
         expect(log).not.toContain(secret);

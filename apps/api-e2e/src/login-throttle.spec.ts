@@ -1,5 +1,4 @@
-import { ApiClient, newCredentials, send } from './support/api-client';
-import { E2eCluster } from './support/e2e-cluster';
+import { ApiClient, newCredentials, send, TestCluster } from '@rescind/testing';
 
 const LIMIT = 3;
 
@@ -17,7 +16,8 @@ function login(
 
 describe('when someone guesses passwords', () => {
   // Two replicas: the counters live in Redis, so guesses spread over replicas add up.
-  const cluster = new E2eCluster({
+  const cluster = new TestCluster({
+    suite: 'e2e',
     name: 'login-throttle',
     replicas: 2,
     env: { LOGIN_FAILURE_LIMIT: String(LIMIT), LOGIN_IP_FAILURE_LIMIT: '1000' },

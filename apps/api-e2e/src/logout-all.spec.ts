@@ -1,21 +1,26 @@
 import { performance } from 'node:perf_hooks';
-import { formatSummary, summarize, waitFor } from '@rescind/testing';
-import { ApiClient, newCredentials, userWithTokens } from './support/api-client';
-import { E2E_JWT_SECRET, E2eCluster } from './support/e2e-cluster';
-import { decodeClaims, signHmac } from './support/jwt-forge';
 import {
   acceptedBeyond,
+  ApiClient,
+  CLUSTER_JWT_SECRET,
   elapsed,
+  formatSummary,
+  newCredentials,
   type Rejection,
+  summarize,
+  TestCluster,
   timeUntilRejected,
-} from './support/rejection-probe';
+  userWithTokens,
+  waitFor,
+} from '@rescind/testing';
+import { decodeClaims, signHmac } from './support/jwt-forge';
 
 const FAN_OUT_BUDGET_MS = 100;
 /** Far beyond the budget: only a gross delay, not load on the test machine, gets here. */
 const SLOW_MS = 1_000;
 
 describe('when a user logs out everywhere', () => {
-  const cluster = new E2eCluster({ name: 'logout-all' });
+  const cluster = new TestCluster({ suite: 'e2e', name: 'logout-all' });
   let replicas: ApiClient[];
   let a: ApiClient;
   let b: ApiClient;
@@ -93,7 +98,7 @@ describe('when a user logs out everywhere', () => {
     const iat = Date.now() / 1000 + 0.4;
     const ahead = signHmac(
       { sub: `skewed-${Date.now()}`, jti: `ahead-${Date.now()}`, iat, exp: Math.floor(iat) + 60 },
-      E2E_JWT_SECRET,
+      CLUSTER_JWT_SECRET,
     );
     expect(await a.meStatus(ahead)).toBe(200);
 

@@ -1,12 +1,10 @@
-import { waitFor } from '@rescind/testing';
-import { ApiClient, metricValue, userWithTokens } from './support/api-client';
-import { E2eCluster } from './support/e2e-cluster';
+import { ApiClient, metricValue, TestCluster, userWithTokens, waitFor } from '@rescind/testing';
 
 /** A fresh revocation reaches every replica and they stay ready. */
 const RECOVERY_TIMEOUT_MS = 5_000;
 
 describe('when the revocation log holds entries this build cannot read', () => {
-  const cluster = new E2eCluster({ name: 'poison-entry' });
+  const cluster = new TestCluster({ suite: 'e2e', name: 'poison-entry' });
   let replicas: ApiClient[];
 
   beforeAll(async () => {

@@ -1,8 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as pace } from 'node:timers/promises';
-import { type ApiReplica, waitFor } from '@rescind/testing';
-import { ApiClient, inBatches, type Readiness, userWithTokens } from './support/api-client';
-import { E2eCluster } from './support/e2e-cluster';
+import {
+  ApiClient,
+  type ApiReplica,
+  inBatches,
+  type Readiness,
+  TestCluster,
+  userWithTokens,
+  waitFor,
+} from '@rescind/testing';
 
 const REVOKED_WHILE_DOWN = 200;
 const LOGOUT_PERIOD_MS = 10;
@@ -19,7 +25,7 @@ function describeSequence(observed: readonly string[]): string {
 }
 
 describe(`when replica C restarts after ${REVOKED_WHILE_DOWN} tokens were logged out while it was stopped`, () => {
-  const cluster = new E2eCluster({ name: 'replica-restart' });
+  const cluster = new TestCluster({ suite: 'e2e', name: 'replica-restart' });
   let a: ApiClient;
   let b: ApiClient;
   let c: ApiClient;
@@ -57,7 +63,7 @@ describe(`when replica C restarts after ${REVOKED_WHILE_DOWN} tokens were logged
         const sample = revoked[probe++ % revoked.length] as string;
         const [readiness, check] = await Promise.allSettled([c.readiness(), c.meStatus(sample)]);
         if (check.status === 'fulfilled' && check.value === 200) acceptedWhileStarting.push(sample);
-        if (readiness.status === 'rejected') {
+        if (readiness.status === 'rejected' || readiness.value.status === 0) {
           readinessSeen.push('refused');
           return undefined;
         }
@@ -108,7 +114,7 @@ describe(`when replica C restarts after ${REVOKED_WHILE_DOWN} tokens were logged
 });
 
 describe('when logouts keep coming on A and B while replica C starts', () => {
-  const cluster = new E2eCluster({ name: 'replica-start-race' });
+  const cluster = new TestCluster({ suite: 'e2e', name: 'replica-start-race' });
   /** Tokens whose logout had returned, with when (performance.now()). */
   const loggedOut: Array<{ token: string; at: number }> = [];
   let a: ApiClient;

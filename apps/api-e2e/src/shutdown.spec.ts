@@ -1,8 +1,5 @@
-import { type ApiReplica } from '@rescind/testing';
+import { ApiClient, type ApiReplica, TestCluster, userWithTokens, waitFor } from '@rescind/testing';
 import { get } from 'node:http';
-import { waitFor } from '@rescind/testing';
-import { ApiClient, userWithTokens } from './support/api-client';
-import { E2eCluster } from './support/e2e-cluster';
 
 /** One GET on a fresh connection: its status, `refused` before acceptance, or `dropped`. */
 function getOnce(url: string, token: string): Promise<number | 'refused' | 'dropped'> {
@@ -23,7 +20,7 @@ function getOnce(url: string, token: string): Promise<number | 'refused' | 'drop
 }
 
 describe('when a replica receives SIGTERM under load', () => {
-  const cluster = new E2eCluster({ name: 'shutdown', replicas: 1 });
+  const cluster = new TestCluster({ suite: 'e2e', name: 'shutdown', replicas: 1 });
   let replica: ApiReplica;
   let url: string;
 

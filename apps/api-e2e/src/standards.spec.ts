@@ -1,5 +1,11 @@
-import { ApiClient, bearer, send, userWithTokens } from './support/api-client';
-import { E2E_JWT_SECRET, E2eCluster } from './support/e2e-cluster';
+import {
+  ApiClient,
+  bearer,
+  CLUSTER_JWT_SECRET,
+  send,
+  TestCluster,
+  userWithTokens,
+} from '@rescind/testing';
 import { decodeClaims, signHmac } from './support/jwt-forge';
 
 const ADMIN_KEY = 'e2e-admin-key-0123456789';
@@ -14,10 +20,10 @@ function form(fields: Record<string, string>): RequestInit {
 
 describe('the standards and admin routes', () => {
   // Replica a has the admin key, replica b has none.
-  const cluster = new E2eCluster({
+  const cluster = new TestCluster({
+    suite: 'e2e',
     name: 'standards',
-    replicas: 2,
-    replicaEnv: [{ ADMIN_API_KEY: ADMIN_KEY }, {}],
+    replicas: [{ env: { ADMIN_API_KEY: ADMIN_KEY } }, {}],
   });
   let a: ApiClient;
   let b: ApiClient;
@@ -70,7 +76,7 @@ describe('the standards and admin routes', () => {
       const fractional = (n: number): string => {
         const iat = Date.now() / 1000;
         const claims = { sub: `frac-${n}`, jti: `frac-${n}-${Date.now()}`, iat };
-        return signHmac({ ...claims, exp: Math.floor(iat) + 60.0005 }, E2E_JWT_SECRET);
+        return signHmac({ ...claims, exp: Math.floor(iat) + 60.0005 }, CLUSTER_JWT_SECRET);
       };
       const [viaOAuth, viaLogout] = [fractional(1), fractional(2)];
       expect([await a.meStatus(viaOAuth), await a.meStatus(viaLogout)]).toEqual([200, 200]);

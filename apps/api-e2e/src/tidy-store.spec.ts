@@ -1,10 +1,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type ApiReplica, waitFor } from '@rescind/testing';
-import { ApiClient, send, userWithTokens } from './support/api-client';
-import { E2eCluster } from './support/e2e-cluster';
-import { acceptedBeyond, elapsed, timeUntilRejected } from './support/rejection-probe';
+import {
+  acceptedBeyond,
+  ApiClient,
+  type ApiReplica,
+  elapsed,
+  send,
+  TestCluster,
+  timeUntilRejected,
+  userWithTokens,
+  waitFor,
+} from '@rescind/testing';
 
 const TOKEN_TTL_SECONDS = 2;
 const TIDY_TIMEOUT_MS = 15_000;
@@ -18,7 +25,8 @@ interface StoreLeftovers {
 }
 
 describe(`when revoked tokens have expired (ACCESS_TOKEN_TTL=${TOKEN_TTL_SECONDS}) and the worker has run`, () => {
-  const cluster = new E2eCluster({
+  const cluster = new TestCluster({
+    suite: 'e2e',
     name: 'tidy',
     env: { ACCESS_TOKEN_TTL: String(TOKEN_TTL_SECONDS) },
     worker: { TIDY_INTERVAL_MS: '200' },

@@ -1,10 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import { type ApiClient, claimsOf, newCredentials } from './support/api-client';
+import {
+  type ApiClient,
+  claimsOf,
+  metricValue,
+  newCredentials,
+  type Rejection,
+  timeUntilRejected,
+} from '@rescind/testing';
 import { EventForger, type ForgedEvent } from './support/event-forger';
-import { FaultCluster } from './support/fault-cluster';
 import { FaultRun, type RunVerdicts } from './support/fault-run';
-import { metricValue } from './support/prometheus-text';
-import { type Rejection, timeUntilRejected } from './support/rejection-probe';
 import { scenarioLine } from './support/scenario-summary';
 import { type TrafficTotals } from './support/steady-traffic';
 
@@ -23,7 +27,7 @@ interface Counters {
 }
 
 describe('when revocation events are delivered twice, out of order, with a gap, far ahead, or malformed', () => {
-  const cluster = new FaultCluster({ name: 'events', worker: {} });
+  const cluster = FaultRun.cluster('events');
   let run: FaultRun;
   let forger: EventForger;
   let verdicts: RunVerdicts;
@@ -36,11 +40,11 @@ describe('when revocation events are delivered twice, out of order, with a gap, 
       cluster.clients.map(async (client) => {
         const text = await client.metrics();
         return {
-          applied: metricValue(text, 'rescind_propagation_seconds_count'),
-          entries: metricValue(text, 'rescind_cache_entries'),
-          malformed: metricValue(text, 'rescind_malformed_events_total'),
-          gapResyncs: metricValue(text, 'rescind_resyncs_total', 'cause="gap"'),
-          storeResets: metricValue(text, 'rescind_resyncs_total', 'cause="store-reset"'),
+          applied: metricValue(text, 'rescind_propagation_seconds_count') ?? Number.NaN,
+          entries: metricValue(text, 'rescind_cache_entries') ?? Number.NaN,
+          malformed: metricValue(text, 'rescind_malformed_events_total') ?? Number.NaN,
+          gapResyncs: metricValue(text, 'rescind_resyncs_total', { cause: 'gap' }) ?? 0,
+          storeResets: metricValue(text, 'rescind_resyncs_total', { cause: 'store-reset' }) ?? 0,
         };
       }),
     );
@@ -55,7 +59,7 @@ describe('when revocation events are delivered twice, out of order, with a gap, 
     const a = cluster.clients[0] as ApiClient;
     const credentials = newCredentials(tag);
     const tokens = [await a.registerAndLogin(credentials)];
-    while (tokens.length < count) tokens.push(await a.loginOrThrow(credentials));
+    while (tokens.length < count) tokens.push(await a.login(credentials));
     return tokens;
   }
 
@@ -66,7 +70,7 @@ describe('when revocation events are delivered twice, out of order, with a gap, 
    */
   async function marker(): Promise<{ token: string; returnedAt: number; rejections: Rejection[] }> {
     const [token] = await freshTokens(1, 'marker');
-    const answer = await (cluster.clients[0] as ApiClient).logout(token as string);
+    const answer = await (cluster.clients[0] as ApiClient).logoutAnswer(token as string);
     if (answer.status !== 204) throw new Error(`marker logout answered ${answer.status}`);
     run.auditor.revoked({
       via: 'logout',
@@ -77,7 +81,13 @@ describe('when revocation events are delivered twice, out of order, with a gap, 
     });
     const rejections = await Promise.all(
       [1, 2].map((replica) =>
-        timeUntilRejected(run.auditor, replica, token as string, answer.doneAtMs, PROBE_TIMEOUT_MS),
+        timeUntilRejected(
+          run.auditor.target(replica),
+          token as string,
+          answer.doneAtMs,
+          PROBE_TIMEOUT_MS,
+          'not-accepted',
+        ),
       ),
     );
     return { token: token as string, returnedAt: answer.doneAtMs, rejections };
@@ -89,7 +99,13 @@ describe('when revocation events are delivered twice, out of order, with a gap, 
       await Promise.all(
         tokens.flatMap((token) =>
           REPLICAS.map((replica) =>
-            timeUntilRejected(run.auditor, replica, token, returnedAt, PROBE_TIMEOUT_MS),
+            timeUntilRejected(
+              run.auditor.target(replica),
+              token,
+              returnedAt,
+              PROBE_TIMEOUT_MS,
+              'not-accepted',
+            ),
           ),
         ),
       )
@@ -97,9 +113,9 @@ describe('when revocation events are delivered twice, out of order, with a gap, 
   }
 
   const lateOf = (rejections: readonly Rejection[]): Rejection[] =>
-    rejections.filter((rejection) => rejection.lastAcceptedSentMs > FAN_OUT_BOUND_MS);
+    rejections.filter((rejection) => (rejection.lastAcceptedSentMs ?? 0) > FAN_OUT_BOUND_MS);
   const worst = (rejections: readonly Rejection[]): string =>
-    `accepted until ${Math.round(Math.max(...rejections.map((r) => r.lastAcceptedSentMs)))} ms, ` +
+    `accepted until ${Math.round(Math.max(...rejections.map((r) => r.lastAcceptedSentMs ?? 0)))} ms, ` +
     `rejected by ${Math.round(Math.max(...rejections.map((r) => r.elapsedMs)))} ms`;
 
   async function statusesEverywhere(tokens: readonly string[]): Promise<number[]> {
@@ -140,7 +156,7 @@ describe('when revocation events are delivered twice, out of order, with a gap, 
   it('applies an event delivered twice only once', async () => {
     const tokens = await freshTokens(3, 'twice');
     for (const token of tokens)
-      expect((await (cluster.clients[0] as ApiClient).logout(token)).status).toBe(204);
+      expect((await (cluster.clients[0] as ApiClient).logoutAnswer(token)).status).toBe(204);
     const head = Number(await cluster.redis.cli('GET', cluster.key('rev', 'seq')));
     await marker();
     const before = await counters();
@@ -243,8 +259,8 @@ describe('when revocation events are delivered twice, out of order, with a gap, 
     const [everywhere] = await freshTokens(1, 'kept-all');
     const [untouched] = await freshTokens(1, 'untouched');
     const a = cluster.clients[0] as ApiClient;
-    expect((await a.logout(revoked as string)).status).toBe(204);
-    expect((await a.logoutAll(everywhere as string)).status).toBe(204);
+    expect((await a.logoutAnswer(revoked as string)).status).toBe(204);
+    expect((await a.logoutAllAnswer(everywhere as string)).status).toBe(204);
     const logged = await forger.logged(
       Number(await cluster.redis.cli('GET', cluster.key('rev', 'seq'))) - 2,
     );

@@ -1,20 +1,23 @@
 import { performance } from 'node:perf_hooks';
-import { formatSummary, type RedisServer, summarize, waitFor } from '@rescind/testing';
-import { type ApiClient, loginMany, metricValue } from './support/api-client';
-import { ReadinessMonitor } from './support/readiness-monitor';
-import { RedisCluster } from './support/redis-cluster';
 import {
   acceptedBeyond,
+  type ApiClient,
   elapsed,
+  formatSummary,
+  loginMany,
+  metricValue,
+  ReadinessMonitor,
+  type RedisServer,
   type Rejection,
+  summarize,
+  TestCluster,
   timeUntilRejected,
-} from './support/rejection-probe';
-import { ScaleOutApps } from './support/scale-out-apps';
+  waitFor,
+} from '@rescind/testing';
+import { FAN_OUT_BUDGET_MS, measureFanOut } from './support/fan-out';
+import { RedisCluster } from './support/redis-cluster';
+import { tearDown } from './support/tear-down';
 
-/** Contract promise 2: every other ready replica rejects a revoked token within 100 ms. */
-const FAN_OUT_BUDGET_MS = 100;
-/** A probe gives up well after the budget, so that a miss reads as a figure, not a timeout. */
-const PROBE_TIMEOUT_MS = 3_000;
 /** Short-lived tokens, so that the worker's tidy-up can be seen within the run. */
 const TOKEN_TTL_SECONDS = 5;
 /** "Within a few seconds": the anti-entropy period is 1 s by default, reconnects take less. */
@@ -23,7 +26,7 @@ const KILL_ROUNDS = 4;
 
 describe('on a Redis Cluster of three masters (REDIS_CLUSTER_NODES)', () => {
   let redis: RedisCluster | undefined;
-  let apps: ScaleOutApps | undefined;
+  let apps: TestCluster | undefined;
   let replicas: ApiClient[];
   /** Every key of the deployment carries this hash tag (`KEY_PREFIX` → `{KEY_PREFIX}`). */
   let tag: string;
@@ -33,7 +36,9 @@ describe('on a Redis Cluster of three masters (REDIS_CLUSTER_NODES)', () => {
 
   beforeAll(async () => {
     redis = await RedisCluster.start();
-    apps = new ScaleOutApps({
+    apps = new TestCluster({
+      suite: 'so',
+      redis: 'external',
       name: 'cluster',
       env: {
         REDIS_CLUSTER_NODES: redis.nodeList,
@@ -44,43 +49,12 @@ describe('on a Redis Cluster of three masters (REDIS_CLUSTER_NODES)', () => {
       worker: { TIDY_INTERVAL_MS: '200', WORKER_METRICS_PORT: '0' },
     });
     await apps.start();
-    replicas = apps.clients();
+    replicas = apps.clients;
     tag = `{${apps.prefix}}`;
     owner = await redis.ownerOf(tag);
   });
 
-  afterAll(async () => {
-    console.log(`Redis Cluster figures:\n  ${figures.join('\n  ')}`);
-    try {
-      await apps?.stop();
-    } finally {
-      await redis?.dispose();
-    }
-  });
-
-  /** Logs each token out on a rotating origin; measures when the two others reject it. */
-  async function measureFanOut(tokens: readonly string[], offset = 0): Promise<Rejection[]> {
-    const rejections: Rejection[] = [];
-    for (const [index, token] of tokens.entries()) {
-      const origin = replicas[(index + offset) % replicas.length] as ApiClient;
-      const others = replicas.filter((client) => client !== origin);
-      // Accepted everywhere first, so that a rejection afterwards can only be the revocation.
-      expect(await Promise.all(replicas.map((client) => client.check(token)))).toEqual([
-        '200',
-        '200',
-        '200',
-      ]);
-      await origin.logout(token);
-      const returnedAt = performance.now();
-      const [atOrigin, ...elsewhere] = await Promise.all([
-        origin.check(token),
-        ...others.map((client) => timeUntilRejected(client, token, returnedAt, PROBE_TIMEOUT_MS)),
-      ]);
-      expect(atOrigin).toBe('revoked');
-      rejections.push(...(elsewhere as Rejection[]));
-    }
-    return rejections;
-  }
+  afterAll(() => tearDown('Redis Cluster', figures, apps, redis));
 
   it('brings every replica to ready, with every key of the deployment in the one slot of its hash tag', async () => {
     expect(await Promise.all(replicas.map((client) => client.isReady()))).toEqual([
@@ -90,7 +64,7 @@ describe('on a Redis Cluster of three masters (REDIS_CLUSTER_NODES)', () => {
     ]);
     await loginMany(replicas, 3, 'slot');
 
-    const keys = await (redis as RedisCluster).scan(`*${(apps as ScaleOutApps).prefix}*`);
+    const keys = await (redis as RedisCluster).scan(`*${(apps as TestCluster).prefix}*`);
     const owned = keys.get(owner.port) ?? [];
     // The epoch, the user, the login throttle and BullMQ's queue: all of it under the tag.
     expect(owned.length).toBeGreaterThan(0);
@@ -109,7 +83,9 @@ describe('on a Redis Cluster of three masters (REDIS_CLUSTER_NODES)', () => {
       // Logged in ten at a time: tokens live only a few seconds in this spec.
       for (let batch = 0; batch < LOGOUTS / 10; batch++) {
         const tokens = await loginMany(replicas, 10, 'fanout');
-        rejections.push(...(await measureFanOut(tokens, batch)));
+        rejections.push(
+          ...(await measureFanOut(replicas, tokens, { offset: batch, acceptedFirst: true })),
+        );
       }
 
       const summary = summarize(elapsed(rejections));
@@ -170,7 +146,9 @@ describe('on a Redis Cluster of three masters (REDIS_CLUSTER_NODES)', () => {
 
         const delays = await Promise.all(
           replicas.flatMap((client) =>
-            batch.map((token) => timeUntilRejected(client, token, revokedAt, RECOVERY_TIMEOUT_MS)),
+            batch.map((token) =>
+              timeUntilRejected(client, token, revokedAt, RECOVERY_TIMEOUT_MS, 'revoked'),
+            ),
           ),
         );
         reachedAll.push(Math.max(...elapsed(delays)));
@@ -204,7 +182,7 @@ describe('on a Redis Cluster of three masters (REDIS_CLUSTER_NODES)', () => {
         description: 'three subscriber connections again',
       });
       const tokens = await loginMany(replicas, 9, 'after-kill');
-      const rejections = await measureFanOut(tokens);
+      const rejections = await measureFanOut(replicas, tokens, { acceptedFirst: true });
       figures.push(
         `propagation ms after the kills: ${formatSummary(summarize(elapsed(rejections)))}`,
       );
@@ -280,7 +258,7 @@ describe('on a Redis Cluster of three masters (REDIS_CLUSTER_NODES)', () => {
         true,
       ]);
       const tokens = await loginMany(replicas, 3, 'after-tidy');
-      const rejections = await measureFanOut(tokens);
+      const rejections = await measureFanOut(replicas, tokens, { acceptedFirst: true });
       expect(acceptedBeyond(rejections, FAN_OUT_BUDGET_MS)).toEqual([]);
     });
   });

@@ -1,21 +1,25 @@
 import { performance } from 'node:perf_hooks';
-import { formatSummary, type RedisServer, summarize, waitFor } from '@rescind/testing';
-import { type ApiClient, inBatches, jtiOf, loginMany } from './support/api-client';
-import { LogoutStream, type StreamedLogout } from './support/logout-stream';
-import { type ReadinessReport, ReadinessMonitor } from './support/readiness-monitor';
-import { SentinelGroup } from './support/redis-sentinel-group';
-import { RoleTimeline } from './support/role-timeline';
 import {
   acceptedBeyond,
+  type ApiClient,
+  claimsOf,
   elapsed,
-  type Rejection,
-  timeUntilRejected,
-} from './support/rejection-probe';
-import { ScaleOutApps } from './support/scale-out-apps';
+  formatSummary,
+  inBatches,
+  loginMany,
+  ReadinessMonitor,
+  type ReadinessReport,
+  type RedisServer,
+  summarize,
+  TestCluster,
+  waitFor,
+} from '@rescind/testing';
+import { FAN_OUT_BUDGET_MS, measureFanOut } from './support/fan-out';
+import { LogoutStream, type StreamedLogout } from './support/logout-stream';
+import { SentinelGroup } from './support/redis-sentinel-group';
+import { RoleTimeline } from './support/role-timeline';
+import { tearDown } from './support/tear-down';
 
-/** Contract promise 2: every other ready replica rejects a revoked token within 100 ms. */
-const FAN_OUT_BUDGET_MS = 100;
-const PROBE_TIMEOUT_MS = 3_000;
 /**
  * Once the sentinels have switched, a client that follows them (ioredis reconnects on
  * `+switch-master`) needs one reconnection and one catch-up: well under this.
@@ -35,7 +39,7 @@ const COMMON_ARGS = ['--repl-diskless-sync-delay', '0'];
 
 describe('on a Sentinel-managed master with one replica and three sentinels (REDIS_SENTINELS)', () => {
   let group: SentinelGroup | undefined;
-  let apps: ScaleOutApps | undefined;
+  let apps: TestCluster | undefined;
   let replicas: ApiClient[];
   const figures: string[] = [];
 
@@ -44,7 +48,9 @@ describe('on a Sentinel-managed master with one replica and three sentinels (RED
       masterArgs: [...MASTER_ARGS, ...COMMON_ARGS],
       replicaArgs: COMMON_ARGS,
     });
-    apps = new ScaleOutApps({
+    apps = new TestCluster({
+      suite: 'so',
+      redis: 'external',
       name: 'sentinel',
       env: {
         REDIS_SENTINELS: group.sentinelList,
@@ -54,36 +60,10 @@ describe('on a Sentinel-managed master with one replica and three sentinels (RED
       },
     });
     await apps.start();
-    replicas = apps.clients();
+    replicas = apps.clients;
   });
 
-  afterAll(async () => {
-    console.log(`Redis Sentinel figures:\n  ${figures.join('\n  ')}`);
-    try {
-      await apps?.stop();
-    } finally {
-      await group?.dispose();
-    }
-  });
-
-  /** Logs each token out on a rotating origin; measures when the two others reject it. */
-  async function measureFanOut(tokens: readonly string[]): Promise<Rejection[]> {
-    const rejections: Rejection[] = [];
-    for (const [index, token] of tokens.entries()) {
-      const origin = replicas[index % replicas.length] as ApiClient;
-      await origin.logout(token);
-      const returnedAt = performance.now();
-      const [atOrigin, ...elsewhere] = await Promise.all([
-        origin.check(token),
-        ...replicas
-          .filter((client) => client !== origin)
-          .map((client) => timeUntilRejected(client, token, returnedAt, PROBE_TIMEOUT_MS)),
-      ]);
-      expect(atOrigin).toBe('revoked');
-      rejections.push(...(elsewhere as Rejection[]));
-    }
-    return rejections;
-  }
+  afterAll(() => tearDown('Redis Sentinel', figures, apps, group));
 
   /** Names of the Rescind connections (`rescind-…`) a data node holds. */
   async function rescindConnections(server: RedisServer): Promise<string[]> {
@@ -100,7 +80,7 @@ describe('on a Sentinel-managed master with one replica and three sentinels (RED
       true,
       true,
     ]);
-    const rejections = await measureFanOut(await loginMany(replicas, 9, 'before'));
+    const rejections = await measureFanOut(replicas, await loginMany(replicas, 9, 'before'));
     const summary = summarize(elapsed(rejections));
     figures.push(`propagation ms before the failover: ${formatSummary(summary)}`);
     // The load-proof bound: no request sent after the budget was still accepted.
@@ -220,10 +200,10 @@ describe('on a Sentinel-managed master with one replica and three sentinels (RED
       });
 
       it('loses no acknowledged revocation: every replica rejects every one and the new master holds its record', async () => {
-        const prefix = (apps as ScaleOutApps).prefix;
+        const prefix = (apps as TestCluster).prefix;
         const missing: string[] = [];
         for (const [index, token] of acknowledged.entries()) {
-          const key = `${prefix}:rev:t:${jtiOf(token)}`;
+          const key = `${prefix}:rev:t:${String(claimsOf(token)['jti'])}`;
           if (Number(await newMaster.command('EXISTS', key)) === 1) continue;
           const onOld = Number(await oldMaster.command('EXISTS', key)) === 1 ? 'yes' : 'no';
           missing.push(`#${index} missing (on the old master: ${onOld}); ${lastCalls(token)}`);
@@ -252,7 +232,7 @@ describe('on a Sentinel-managed master with one replica and three sentinels (RED
         ]);
         const onNew = await rescindConnections(newMaster);
         const onOld = await rescindConnections(oldMaster);
-        for (const replica of (apps as ScaleOutApps).replicas) {
+        for (const replica of (apps as TestCluster).replicas) {
           expect(onNew).toContain(`rescind-${replica.name}`);
           expect(onNew).toContain(`rescind-sub-${replica.name}`);
         }
@@ -260,7 +240,7 @@ describe('on a Sentinel-managed master with one replica and three sentinels (RED
       });
 
       it(`fans new revocations out within ${FAN_OUT_BUDGET_MS} ms again`, async () => {
-        const rejections = await measureFanOut(await loginMany(replicas, 9, 'after'));
+        const rejections = await measureFanOut(replicas, await loginMany(replicas, 9, 'after'));
         const summary = summarize(elapsed(rejections));
         figures.push(`propagation ms after the failover: ${formatSummary(summary)}`);
         // The load-proof bound: no request sent after the budget was still accepted.

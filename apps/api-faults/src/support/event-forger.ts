@@ -1,6 +1,5 @@
 import { EventCodec, RedisKeys, WIRE_VERSION } from '@rescind/revocation-redis';
-import { type RedisServer } from '@rescind/testing';
-import { claimsOf } from './api-client';
+import { claimsOf, type RedisServer } from '@rescind/testing';
 
 /** A revocation event as replicas receive it, with the wire format's version. */
 export interface ForgedEvent {

@@ -1,4 +1,4 @@
-import { type ApiClient, type TimedAnswer } from './api-client';
+import { type ApiAnswer, type ApiClient, type RejectionTarget } from '@rescind/testing';
 
 /** How a revocation was made. */
 export type RevocationVia = 'logout' | 'logout-all' | 'crafted';
@@ -121,10 +121,16 @@ export class RevocationAuditor {
   constructor(readonly clients: readonly ApiClient[]) {}
 
   /** `GET /me` with `token` on replica `replica`, recorded. */
-  async present(replica: number, token: string, purpose: RequestPurpose): Promise<TimedAnswer> {
+  async present(replica: number, token: string, purpose: RequestPurpose): Promise<ApiAnswer> {
     const answer = await (this.clients[replica] as ApiClient).me(token);
     this.record(replica, 'me', purpose, answer, token);
     return answer;
+  }
+
+  /** Replica `replica` as a rejection probe sees it: every token it presents is recorded. */
+  target(replica: number): RejectionTarget {
+    const label = (this.clients[replica] as ApiClient).label;
+    return { label, me: (token) => this.present(replica, token, 'probe') };
   }
 
   /** Records a request made elsewhere. */
@@ -132,7 +138,7 @@ export class RevocationAuditor {
     replica: number,
     route: AuditedRequest['route'],
     purpose: RequestPurpose,
-    answer: TimedAnswer,
+    answer: ApiAnswer,
     token?: string,
   ): void {
     this.requests.push({

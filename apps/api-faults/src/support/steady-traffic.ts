@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
-import { type ApiClient, claimsOf, type Credentials, newCredentials } from './api-client';
+import { type ApiClient, claimsOf, type Credentials, newCredentials } from '@rescind/testing';
 import { type RevocationAuditor } from './revocation-auditor';
 
 /** Options of {@link SteadyTraffic}. */
@@ -49,11 +49,14 @@ export class SteadyTraffic {
   private running = false;
   private lanes: Promise<void>[] = [];
   private startedAtMs = 0;
-  private reads = 0;
-  private probes = 0;
-  private revocations = 0;
-  private logoutAlls = 0;
-  private unclear = 0;
+  /** What the lanes did so far (the totals but the duration). */
+  private readonly counts = {
+    reads: 0,
+    probes: 0,
+    revocations: 0,
+    logoutAlls: 0,
+    unclearRevocations: 0,
+  };
   private readonly replicas: readonly number[];
   private readonly options: Required<Omit<SteadyTrafficOptions, 'replicas' | 'setupReplica'>>;
   private readonly setupReplica: number;
@@ -105,17 +108,13 @@ export class SteadyTraffic {
     await Promise.all(this.lanes);
     return {
       durationMs: Math.round(performance.now() - this.startedAtMs),
-      reads: this.reads,
-      probes: this.probes,
-      revocations: this.revocations,
-      logoutAlls: this.logoutAlls,
-      unclearRevocations: this.unclear,
+      ...this.counts,
     };
   }
 
   /** Revocations so far. */
   get revocationCount(): number {
-    return this.revocations;
+    return this.counts.revocations;
   }
 
   private client(replica: number): ApiClient {
@@ -129,7 +128,7 @@ export class SteadyTraffic {
   private async readLane(token: string, lane: number): Promise<void> {
     for (let i = lane; this.running; i++) {
       await this.auditor.present(this.replicaAt(i), token, 'read');
-      this.reads++;
+      this.counts.reads++;
       await sleep(this.options.readPauseMs);
     }
   }
@@ -148,7 +147,7 @@ export class SteadyTraffic {
           ? Math.max(0, revoked.length - 1 - recent)
           : Math.floor(Math.random() * revoked.length);
       await this.auditor.present(this.replicaAt(i), revoked[index] as string, 'probe');
-      this.probes++;
+      this.counts.probes++;
       await sleep(this.options.probePauseMs);
     }
   }
@@ -181,27 +180,28 @@ export class SteadyTraffic {
   }
 
   private async login(replica: number, user: Credentials): Promise<string | undefined> {
-    const answer = await this.client(replica).login(user);
+    const answer = await this.client(replica).loginAnswer(user);
     this.auditor.record(replica, 'login', 'login', answer);
     if (answer.status === 401) {
       // The accounts live in Redis too: after Redis lost its data, sign up again.
-      const registered = await this.client(replica).register(user);
+      const registered = await this.client(replica).registerAnswer(user);
       this.auditor.record(replica, 'register', 'login', registered);
     }
-    return answer.status === 200 ? answer.json?.access_token : undefined;
+    const token = answer.json?.access_token;
+    return answer.status === 200 && typeof token === 'string' ? token : undefined;
   }
 
   private async logout(origin: number, token: string, outstanding: string[]): Promise<void> {
-    const answer = await this.client(origin).logout(token);
+    const answer = await this.client(origin).logoutAnswer(token);
     this.auditor.record(origin, 'logout', 'revoke', answer, token);
     if (answer.status !== 204) {
       // Perhaps recorded before the answer was lost: never use it again as a valid token.
-      this.unclear++;
+      this.counts.unclearRevocations++;
       this.auditor.mayBeRevoked(token);
       return;
     }
     outstanding.splice(outstanding.indexOf(token), 1);
-    this.revocations++;
+    this.counts.revocations++;
     this.auditor.revoked({
       via: 'logout',
       tokens: [token],
@@ -214,11 +214,11 @@ export class SteadyTraffic {
 
   /** Logs the user out everywhere: every token in `outstanding` (issued before the call) is revoked. */
   private async logoutAll(origin: number, outstanding: string[], presented: string): Promise<void> {
-    const answer = await this.client(origin).logoutAll(presented);
+    const answer = await this.client(origin).logoutAllAnswer(presented);
     this.auditor.record(origin, 'logout-all', 'revoke', answer, presented);
     if (answer.status !== 204) {
       // They stay outstanding: the next logout-all that succeeds revokes them for sure.
-      this.unclear++;
+      this.counts.unclearRevocations++;
       for (const token of outstanding) this.auditor.mayBeRevoked(token);
       return;
     }
@@ -227,8 +227,8 @@ export class SteadyTraffic {
     const sub = claimsOf(presented)['sub'];
     const tokens = outstanding.filter((token) => claimsOf(token)['sub'] === sub);
     outstanding.splice(0);
-    this.revocations++;
-    this.logoutAlls++;
+    this.counts.revocations++;
+    this.counts.logoutAlls++;
     this.auditor.revoked({
       via: 'logout-all',
       tokens,
@@ -244,6 +244,6 @@ export class SteadyTraffic {
     await Promise.all(
       this.replicas.map((replica) => this.auditor.present(replica, token, 'probe')),
     );
-    this.probes += this.replicas.length;
+    this.counts.probes += this.replicas.length;
   }
 }

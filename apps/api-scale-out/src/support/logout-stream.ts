@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ApiClient } from './api-client';
+import { type ApiClient, Loops } from '@rescind/testing';
 
 /** One answered `POST /auth/logout` of a {@link LogoutStream}. */
 export interface StreamedLogout {
@@ -29,8 +29,7 @@ export interface LogoutStreamOptions {
  * going through an outage without using up the pool.
  */
 export class LogoutStream {
-  private running = false;
-  private lanes: Promise<void>[] = [];
+  private readonly lanes = new Loops();
   private next = 0;
   private readonly answers: StreamedLogout[] = [];
 
@@ -42,14 +41,12 @@ export class LogoutStream {
 
   /** Starts one lane per replica. */
   start(): void {
-    this.running = true;
-    this.lanes = this.replicas.map((replica) => this.lane(replica));
+    this.lanes.start(this.replicas, (replica) => this.lane(replica));
   }
 
   /** Stops the lanes (each finishes its request in flight) and returns every answer. */
   async stop(): Promise<StreamedLogout[]> {
-    this.running = false;
-    await Promise.all(this.lanes);
+    await this.lanes.stop();
     return [...this.answers];
   }
 
@@ -72,11 +69,11 @@ export class LogoutStream {
   private async lane(replica: ApiClient): Promise<void> {
     const { pauseMs = 10, retryPauseMs = 25 } = this.options;
     let token: string | undefined;
-    while (this.running) {
+    while (this.lanes.active) {
       token ??= this.tokens[this.next++];
       if (token === undefined) return;
       const sentAtMs = performance.now();
-      const status = await replica.logoutStatus(token);
+      const status = (await replica.logoutAnswer(token)).status;
       this.answers.push({
         token,
         replica: replica.baseUrl,

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type RedisServer, type RespReply } from '@rescind/testing';
+import { Loops, type RedisServer, type RespReply } from '@rescind/testing';
 
 /** One change of a data node's replication role, as `ROLE` reported it. */
 export interface RoleChange {
@@ -13,8 +13,7 @@ export interface RoleChange {
 
 /** Polls `ROLE` of every data node from start() until stop() and keeps the changes. */
 export class RoleTimeline {
-  private running = false;
-  private loops: Promise<void>[] = [];
+  private readonly loops = new Loops();
   private readonly changes: RoleChange[] = [];
 
   constructor(
@@ -24,20 +23,18 @@ export class RoleTimeline {
 
   /** Starts one polling loop per node. */
   start(): void {
-    this.running = true;
-    this.loops = this.servers.map((server) => this.watch(server));
+    this.loops.start(this.servers, (server) => this.watch(server));
   }
 
   /** Stops polling; resolves with every change, in time order. */
   async stop(): Promise<RoleChange[]> {
-    this.running = false;
-    await Promise.all(this.loops);
+    await this.loops.stop();
     return [...this.changes].sort((a, b) => a.atMs - b.atMs);
   }
 
   private async watch(server: RedisServer): Promise<void> {
     let last: string | undefined;
-    while (this.running) {
+    while (this.loops.active) {
       const atMs = performance.now();
       const role = await describeRole(server);
       if (role !== last) this.changes.push({ atMs, port: server.port, role });

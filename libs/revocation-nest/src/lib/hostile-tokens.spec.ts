@@ -2,14 +2,8 @@ import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
 import fc from 'fast-check';
 import { RevocationSynchronizer } from '@rescind/revocation-core';
-import { deleteKeysWithPrefix, uniqueKeyPrefix } from '../testing/redis-test-prefix';
-import {
-  type RunningTestApp,
-  startTestApp,
-  TEST_JWT_SECRET,
-  testModuleOptions,
-} from '../testing/test-application';
-import { waitUntil } from '../testing/wait-until';
+import { deleteKeysWithPrefix, uniqueKeyPrefix, waitFor as waitUntil } from '@rescind/testing';
+import { type RunningTestApp, startTestApp, TEST_JWT_SECRET, testModuleOptions } from '../testing';
 import { TokenService } from './token.service';
 
 const b64 = (value: string | Buffer): string => Buffer.from(value).toString('base64url');

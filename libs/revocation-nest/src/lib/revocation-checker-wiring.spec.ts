@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { testModuleOptions } from '../testing/test-application';
-import { uniqueKeyPrefix } from '../testing/redis-test-prefix';
+import { uniqueKeyPrefix } from '@rescind/testing';
+import { testModuleOptions } from '../testing';
 import { LocalRevocationChecker } from './local-revocation.checker';
 import { RevocationChecker } from './revocation.checker';
 import { RevocationGuard } from './revocation.guard';

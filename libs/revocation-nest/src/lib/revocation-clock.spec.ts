@@ -1,12 +1,6 @@
 import { type Clock, NotInSyncError } from '@rescind/revocation-core';
-import { deleteKeysWithPrefix, uniqueKeyPrefix } from '../testing/redis-test-prefix';
-import {
-  readiness,
-  type RunningTestApp,
-  startTestApp,
-  testModuleOptions,
-} from '../testing/test-application';
-import { waitUntil } from '../testing/wait-until';
+import { deleteKeysWithPrefix, uniqueKeyPrefix, waitFor as waitUntil } from '@rescind/testing';
+import { readiness, type RunningTestApp, startTestApp, testModuleOptions } from '../testing';
 import { type AccessTokenClaims } from './access-token-claims';
 import { RevocationChecker } from './revocation.checker';
 import { REVOCATION_CLOCK } from './revocation.constants';

@@ -6,15 +6,9 @@ import {
   deleteKeysWithPrefix,
   TEST_REDIS_URL,
   uniqueKeyPrefix,
-} from '../testing/redis-test-prefix';
-import {
-  call,
-  readiness,
-  type RunningTestApp,
-  startTestApp,
-  testModuleOptions,
-} from '../testing/test-application';
-import { waitUntil } from '../testing/wait-until';
+  waitFor as waitUntil,
+} from '@rescind/testing';
+import { call, readiness, type RunningTestApp, startTestApp, testModuleOptions } from '../testing';
 import { REVOCATION_EVENT } from './revocation-events.controller';
 import { RevocationEventDeserializer, RevocationEventsServer } from './revocation-events.server';
 import { RevocationMetrics } from './revocation-metrics';

@@ -1,26 +1,28 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type Type } from '@nestjs/common';
 import { type Redis } from 'ioredis';
 import { RedisKeys, RevocationStore, createCommandClient } from '@rescind/revocation-redis';
-import { freePort } from '../testing/free-port';
-import { RedisProxy } from '../testing/redis-proxy';
 import {
   deleteKeysWithPrefix,
+  freePort,
+  RedisProxy,
   TEST_REDIS_URL,
   uniqueKeyPrefix,
-} from '../testing/redis-test-prefix';
+  waitFor as waitUntil,
+} from '@rescind/testing';
 import {
   call,
+  type HttpPlatform,
   readiness,
   type RunningTestApp,
   startTestApp,
   testModuleOptions,
-} from '../testing/test-application';
-import { waitUntil } from '../testing/wait-until';
+  waitUntilReady,
+} from '../testing';
 import { RevocationChecker } from './revocation.checker';
 import { REVOCATION_REDIS } from './revocation.constants';
 import { RevocationModule } from './revocation.module';
 import { RevocationSyncService } from './revocation-sync.service';
-import { type FailMode } from './revocation-module-options';
+import { type FailMode, type RevocationModuleOptions } from './revocation-module-options';
 import { TokenService } from './token.service';
 
 type TestResponse = Awaited<ReturnType<typeof call>>;
@@ -44,11 +46,23 @@ function expectUnavailable(
   expect(response.body).toMatchObject({ statusCode: 503, error: code });
 }
 
-async function waitReady(running: RunningTestApp, timeoutMs = 5000): Promise<void> {
-  await waitUntil(async () => (await readiness(running.url)).ready, {
-    timeoutMs,
-    description: 'the app to be ready',
-  });
+/**
+ * Starts an app on `platform` whose Redis is behind a proxy that is not started: nothing listens
+ * on its port yet, as when Redis cannot be reached at start-up.
+ */
+async function startBehindIdleProxy(
+  platform: HttpPlatform,
+  keyPrefix: string,
+  overrides: Partial<RevocationModuleOptions>,
+  checker?: Type<RevocationChecker>,
+): Promise<{ proxy: RedisProxy; running: RunningTestApp }> {
+  const proxy = new RedisProxy(await freePort());
+  const options = testModuleOptions(keyPrefix, { redis: proxy.url, ...overrides });
+  const running = await startTestApp(
+    platform,
+    checker === undefined ? options : RevocationModule.forRoot(options, { checker }),
+  );
+  return { proxy, running };
 }
 
 /**
@@ -57,7 +71,7 @@ async function waitReady(running: RunningTestApp, timeoutMs = 5000): Promise<voi
  */
 async function reconnectAndClose(running: RunningTestApp, proxy: RedisProxy): Promise<void> {
   await proxy.start();
-  await waitReady(running);
+  await waitUntilReady([running]);
   await running.app.close();
   await proxy.stop();
 }
@@ -69,12 +83,7 @@ describe('when Redis cannot be reached at start-up', () => {
     let running: RunningTestApp;
 
     beforeAll(async () => {
-      // Not started: nothing listens on its port yet.
-      proxy = new RedisProxy(await freePort());
-      running = await startTestApp(
-        'express',
-        testModuleOptions(keyPrefix, { redis: proxy.url, failMode }),
-      );
+      ({ proxy, running } = await startBehindIdleProxy('express', keyPrefix, { failMode }));
     });
 
     afterAll(async () => {
@@ -118,13 +127,7 @@ describe('when Redis cannot be reached at start-up', () => {
     let running: RunningTestApp;
 
     beforeAll(async () => {
-      proxy = new RedisProxy(await freePort());
-      running = await startTestApp(
-        'fastify',
-        RevocationModule.forRoot(testModuleOptions(keyPrefix, { redis: proxy.url }), {
-          checker: AcceptEveryToken,
-        }),
-      );
+      ({ proxy, running } = await startBehindIdleProxy('fastify', keyPrefix, {}, AcceptEveryToken));
     });
 
     afterAll(async () => {
@@ -171,7 +174,7 @@ describe('when Redis is lost after start-up', () => {
         `rescind-test-${keyPrefix}`,
       ) as Redis;
       await direct.connect();
-      await waitReady(running);
+      await waitUntilReady([running]);
 
       const tokens = running.app.get(TokenService);
       valid = tokens.sign('alice').token;
@@ -232,7 +235,7 @@ describe('when Redis is lost after start-up', () => {
       });
 
       await proxy.start();
-      await waitReady(running);
+      await waitUntilReady([running]);
       expect((await call(running.url, '/me', { token: revokedMeanwhile.token })).status).toBe(401);
       expect((await call(running.url, '/me', { token: revokedBefore })).status).toBe(401);
       expect((await call(running.url, '/me', { token: valid })).status).toBe(200);

@@ -1,19 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { type Registry } from 'prom-client';
-import {
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-  uniqueKeyPrefix,
-} from '../testing/redis-test-prefix';
+import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix, waitFor } from '@rescind/testing';
 import {
   call,
-  readiness,
   type RunningTestApp,
   startTestApp,
   testModuleOptions,
-} from '../testing/test-application';
-import { waitUntil } from '../testing/wait-until';
+  waitUntilReady,
+} from '../testing';
 import { RESCIND_METRICS_REGISTRY } from './revocation.module';
 import { TokenService } from './token.service';
 
@@ -82,18 +77,9 @@ describe('two replicas sharing one Redis (Express and Fastify)', () => {
 
   const issue = (sub: string): string => a.app.get(TokenService).sign(sub).token;
 
-  async function waitReady(...apps: RunningTestApp[]): Promise<void> {
-    for (const app of apps) {
-      await waitUntil(async () => (await readiness(app.url)).ready, {
-        timeoutMs: 5000,
-        description: `${app.platform} replica to be ready`,
-      });
-    }
-  }
-
   /** Polls `replica` back to back until it rejects `token`; returns the ms elapsed since `fromMs`. */
   async function msUntilRejected(replica: RunningTestApp, token: string, fromMs: number) {
-    await waitUntil(async () => (await call(replica.url, '/me', { token })).status === 401, {
+    await waitFor(async () => (await call(replica.url, '/me', { token })).status === 401, {
       timeoutMs: 5000,
       intervalMs: 0,
       description: `${replica.platform} replica to reject the revoked token`,
@@ -105,7 +91,7 @@ describe('two replicas sharing one Redis (Express and Fastify)', () => {
     admin = new Redis(TEST_REDIS_URL);
     a = await startTestApp('express', testModuleOptions(keyPrefix, { instanceId: idA }));
     b = await startTestApp('fastify', testModuleOptions(keyPrefix, { instanceId: idB }));
-    await waitReady(a, b);
+    await waitUntilReady([a, b]);
   });
 
   afterAll(async () => {
@@ -162,7 +148,7 @@ describe('two replicas sharing one Redis (Express and Fastify)', () => {
       expect((await call(a.url, '/me', { token })).status).toBe(401);
 
       await msUntilRejected(b, token, performance.now());
-      await waitReady(a, b);
+      await waitUntilReady([a, b]);
       const subscriberAfter = await subscriberOf(admin, idB);
       expect(subscriberAfter?.id).toBeDefined();
       expect(subscriberAfter?.id).not.toBe(subscriberBefore?.id);
@@ -170,7 +156,7 @@ describe('two replicas sharing one Redis (Express and Fastify)', () => {
     });
 
     it('propagates live again within the budget once resubscribed', async () => {
-      await waitReady(a, b);
+      await waitUntilReady([a, b]);
       const token = issue('grace');
       expect((await call(a.url, '/logout', { method: 'POST', token })).status).toBe(204);
       const returnedAt = performance.now();

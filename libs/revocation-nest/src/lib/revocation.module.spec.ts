@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type DynamicModule } from '@nestjs/common';
 import { sign } from 'jsonwebtoken';
-import { deleteKeysWithPrefix, uniqueKeyPrefix } from '../testing/redis-test-prefix';
+import { deleteKeysWithPrefix, uniqueKeyPrefix, waitFor as waitUntil } from '@rescind/testing';
 import {
   call,
   type HttpPlatform,
@@ -10,8 +10,7 @@ import {
   startTestApp,
   TEST_JWT_SECRET,
   testModuleOptions,
-} from '../testing/test-application';
-import { waitUntil } from '../testing/wait-until';
+} from '../testing';
 import { type AccessTokenClaims } from './access-token-claims';
 import { RevocationModule } from './revocation.module';
 import { type RevocationModuleOptions } from './revocation-module-options';

@@ -21,7 +21,7 @@ import {
   RevocationModule,
   RevocationService,
 } from '../index';
-import { TEST_REDIS_URL } from './redis-test-prefix';
+import { TEST_REDIS_URL } from '@rescind/testing';
 
 /** The HTTP platforms the module must work on. */
 export type HttpPlatform = 'express' | 'fastify';

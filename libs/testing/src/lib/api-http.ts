@@ -1,20 +1,19 @@
 import { randomBytes } from 'node:crypto';
-
 /** A username and password as the API takes them. */
 export interface Credentials {
   readonly username: string;
   readonly password: string;
 }
 
-/** What `GET /health/ready` answers. */
-export interface Readiness {
-  readonly ready: boolean;
-  readonly hydrated: boolean;
-  readonly subscribed: boolean;
-  readonly caughtUp: boolean;
-  readonly storeReachable: boolean;
-  readonly stalenessMs: number;
-}
+/**
+ * What `GET /health/ready` answers (README, "Operations"), read off the wire: test support sees
+ * the API as its clients do, not through the module's types.
+ */
+export type Readiness = Readonly<
+  Record<'ready' | 'hydrated' | 'subscribed' | 'caughtUp' | 'storeReachable', boolean> & {
+    stalenessMs: number;
+  }
+>;
 
 /** One HTTP answer with its body read (parsed as JSON when it is JSON). */
 export interface ApiResponse<T = unknown> {
@@ -91,7 +90,14 @@ export async function inBatches<T, R>(
 
 /**
  * The sum of the samples of a metric in Prometheus text whose labels contain every `labels`
- * pair, or `undefined` if there is none.
+ * pair.
+ *
+ * A missing metric is `undefined`, never 0: a metric the replica does not export at all (a typo,
+ * a renamed metric, a broken registry) must fail an assertion rather than pass as "nothing
+ * happened". The caller decides where absence does mean 0: a labelled counter has no sample for
+ * a label set until it is first incremented (prom-client exports none), so `?? 0` is right for,
+ * e.g., `rescind_resyncs_total{cause="gap"}`, and wrong for an unlabelled counter or a gauge that
+ * is always exported.
  */
 export function metricValue(
   metricsText: string,

@@ -1,8 +1,9 @@
 import { freePort } from './free-port';
 import { HarnessError } from './harness.error';
 import { ManagedProcess } from './managed-process';
-import { describeExit, type ProcessExit } from './process-exit';
+import { describeExit } from './process-exit';
 import { appEntry } from './repo-root';
+import { RestartableProcess } from './restartable-process';
 import { waitForHttpOk } from './wait-for-http-ok';
 
 /** Options for {@link ApiReplica.start}. */
@@ -22,13 +23,15 @@ export interface ApiReplicaOptions {
 }
 
 /** One API replica process (`dist/apps/api/src/main.js`) on a known port. */
-export class ApiReplica {
+export class ApiReplica extends RestartableProcess {
   private constructor(
     readonly port: number,
     readonly name: string,
     private readonly options: ApiReplicaOptions,
-    private current: ManagedProcess,
-  ) {}
+    current: ManagedProcess,
+  ) {
+    super(current);
+  }
 
   /** Spawns the replica; call {@link ApiReplica.ready} to wait until it serves. */
   static async start(options: ApiReplicaOptions = {}): Promise<ApiReplica> {
@@ -40,21 +43,6 @@ export class ApiReplica {
   /** `http://127.0.0.1:PORT` */
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
-  }
-
-  /** The current process (replaced by restart()). */
-  get process(): ManagedProcess {
-    return this.current;
-  }
-
-  /** Process id of the current process. */
-  get pid(): number {
-    return this.current.pid;
-  }
-
-  /** Resolves when the current process exits. */
-  get exited(): Promise<ProcessExit> {
-    return this.current.exited;
   }
 
   /** Waits until `GET /health/ready` answers 200; fails at once if the process exits. */
@@ -82,20 +70,13 @@ export class ApiReplica {
     }
   }
 
-  /** Stops with `signal` (SIGKILL after `timeoutMs`); resolves with the exit code. */
-  stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<number | null> {
-    return this.current.stop(signal, timeoutMs);
-  }
-
-  /** SIGKILL and wait for exit. */
-  kill(): Promise<ProcessExit> {
-    return this.current.kill();
-  }
-
   /** Stops the process if running and spawns it again with the same port and env; then call ready(). */
-  async restart(): Promise<void> {
-    await this.current.stop();
-    this.current = await spawnReplica(this.port, this.name, this.options);
+  restart(): Promise<void> {
+    return this.respawn();
+  }
+
+  protected spawnAgain(): Promise<ManagedProcess> {
+    return spawnReplica(this.port, this.name, this.options);
   }
 }
 

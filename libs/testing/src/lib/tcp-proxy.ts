@@ -24,12 +24,19 @@ export class TcpProxy {
     server.on('connection', (client) => this.accept(client));
   }
 
-  /** Listens on a free loopback port and forwards to `upstreamHost:upstreamPort`. */
-  static async start(upstreamPort: number, upstreamHost = '127.0.0.1'): Promise<TcpProxy> {
+  /**
+   * Listens on loopback `listenPort` (a free one by default) and forwards to
+   * `upstreamHost:upstreamPort`.
+   */
+  static async start(
+    upstreamPort: number,
+    upstreamHost = '127.0.0.1',
+    listenPort = 0,
+  ): Promise<TcpProxy> {
     const server = net.createServer({ noDelay: true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(listenPort, '127.0.0.1', () => resolve());
     });
     const { port } = server.address() as net.AddressInfo;
     return new TcpProxy(server, port, upstreamPort, upstreamHost);
@@ -71,9 +78,12 @@ export class TcpProxy {
     return [...this.links].flatMap((link) => link.upstreamLocalPort ?? []);
   }
 
-  /** Stops listening and resets every connection. */
-  async close(): Promise<void> {
-    for (const link of this.links) link.reset();
+  /**
+   * Stops listening and ends every connection: with a reset (RST) by default, as a partition that
+   * never heals would, or closed in order (`destroy`), as a process that went away would.
+   */
+  async close(how: 'reset' | 'destroy' = 'reset'): Promise<void> {
+    for (const link of this.links) link[how]();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
@@ -131,6 +141,12 @@ class ProxyLink {
     this.upstream.unpipe(this.client);
     this.client.pause();
     this.upstream.pause();
+  }
+
+  /** Closes both connections (FIN, no RST). */
+  destroy(): void {
+    this.client.destroy();
+    this.upstream.destroy();
   }
 
   /** Resets both connections. */

@@ -5,7 +5,7 @@ import { HarnessError } from './harness.error';
 export interface WaitForOptions {
   /** Give up after this long; the error names `description` and the last value or error. */
   timeoutMs: number;
-  /** Pause between attempts. @default 20 */
+  /** Pause between attempts; 0 polls back to back (yielding to the event loop only). @default 20 */
   intervalMs?: number;
   /** What is awaited, as it should read in "timed out waiting for …". */
   description: string;
@@ -45,7 +45,8 @@ export async function waitFor<T>(
       );
     }
     try {
-      await sleep(Math.min(intervalMs, remainingMs), undefined, { signal });
+      if (intervalMs > 0) await sleep(Math.min(intervalMs, remainingMs), undefined, { signal });
+      else await new Promise((resolve) => setImmediate(resolve));
     } catch (error) {
       signal?.throwIfAborted();
       throw error;

@@ -1,6 +1,6 @@
 import { ManagedProcess } from './managed-process';
-import { type ProcessExit } from './process-exit';
 import { appEntry } from './repo-root';
+import { RestartableProcess } from './restartable-process';
 
 /** The line the worker prints once it is consuming jobs. */
 export const WORKER_READY_PATTERN = /worker ready/i;
@@ -22,11 +22,13 @@ export interface WorkerProcessOptions {
 }
 
 /** The worker process (`dist/apps/worker/src/main.js`). */
-export class WorkerProcess {
+export class WorkerProcess extends RestartableProcess {
   private constructor(
     private readonly options: WorkerProcessOptions,
-    private current: ManagedProcess,
-  ) {}
+    current: ManagedProcess,
+  ) {
+    super(current);
+  }
 
   /** Spawns the worker and waits for its ready line; kills it if that never comes. */
   static async start(options: WorkerProcessOptions = {}): Promise<WorkerProcess> {
@@ -50,41 +52,19 @@ export class WorkerProcess {
     return this.current.name;
   }
 
-  /** The current process (replaced by restart()). */
-  get process(): ManagedProcess {
-    return this.current;
-  }
-
-  /** Process id of the current process. */
-  get pid(): number {
-    return this.current.pid;
-  }
-
-  /** Resolves when the current process exits. */
-  get exited(): Promise<ProcessExit> {
-    return this.current.exited;
-  }
-
   /** Waits for the ready line; fails at once if the process exits. */
   async ready(timeoutMs = this.options.readyTimeoutMs ?? 30_000): Promise<void> {
     await this.current.waitForLine(WORKER_READY_PATTERN, timeoutMs);
   }
 
-  /** Stops with `signal` (SIGKILL after `timeoutMs`); resolves with the exit code. */
-  stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<number | null> {
-    return this.current.stop(signal, timeoutMs);
-  }
-
-  /** SIGKILL and wait for exit. */
-  kill(): Promise<ProcessExit> {
-    return this.current.kill();
-  }
-
   /** Stops the worker if running, spawns it again and waits for its ready line. */
   async restart(): Promise<void> {
-    await this.current.stop();
-    this.current = await spawnWorker(this.options);
+    await this.respawn();
     await this.ready();
+  }
+
+  protected spawnAgain(): Promise<ManagedProcess> {
+    return spawnWorker(this.options);
   }
 }
 

@@ -1,18 +1,20 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { ApiReplica, type RedisServer, waitFor } from '@rescind/testing';
-import { ApiClient, inBatches, metricValue, userWithTokens } from './support/api-client';
-import { E2eCluster } from './support/e2e-cluster';
+import {
+  ApiClient,
+  inBatches,
+  metricValue,
+  type TestCluster,
+  userWithTokens,
+  waitFor,
+} from '@rescind/testing';
+import { FaultRun } from './support/fault-run';
 
 const READY_TIMEOUT_MS = 30_000;
 
 /** Kills Redis, wipes its data directory and starts it again, empty, on the same port. */
-async function loseEverything(redis: RedisServer): Promise<void> {
-  await redis.kill();
-  for (const entry of fs.readdirSync(redis.dir)) {
-    fs.rmSync(path.join(redis.dir, entry), { recursive: true, force: true });
-  }
-  await redis.restart();
+async function loseEverything(cluster: TestCluster): Promise<void> {
+  await cluster.redis.kill();
+  cluster.wipeRedisData();
+  await cluster.redis.restart();
 }
 
 async function statuses(tokens: readonly string[], on: readonly ApiClient[]): Promise<number[]> {
@@ -24,14 +26,13 @@ async function statuses(tokens: readonly string[], on: readonly ApiClient[]): Pr
 
 describe('when Redis loses its data while replicas hold revocations (promise 8)', () => {
   describe('and a replica starts while the others are frozen', () => {
-    const cluster = new E2eCluster({ name: 'store-loss-frozen', replicas: 2 });
-    const extra: ApiReplica[] = [];
+    const cluster = FaultRun.cluster('store-loss-frozen', {
+      worker: undefined,
+      replicas: 2,
+    });
 
     beforeAll(() => cluster.start());
-    afterAll(async () => {
-      await Promise.allSettled(extra.map((replica) => replica.stop()));
-      await cluster.stop();
-    });
+    afterAll(() => cluster.stop());
 
     it('has every replica reject the logged-out token, the one started meanwhile included', async () => {
       const [a, b] = cluster.urls.map((url) => new ApiClient(url)) as [ApiClient, ApiClient];
@@ -42,9 +43,8 @@ describe('when Redis loses its data while replicas hold revocations (promise 8)'
 
       for (const replica of cluster.replicas) replica.process.signal('SIGSTOP');
       try {
-        await loseEverything(cluster.redis);
-        const started = await ApiReplica.start({ name: 'api-c', env: cluster.env });
-        extra.push(started);
+        await loseEverything(cluster);
+        const started = await cluster.addReplica();
         await started.ready(READY_TIMEOUT_MS);
         const c = new ApiClient(started.url);
         // Frozen replicas hold the revocation but cannot tell anyone: c must not need them.
@@ -52,7 +52,7 @@ describe('when Redis loses its data while replicas hold revocations (promise 8)'
       } finally {
         for (const replica of cluster.replicas) replica.process.signal('SIGCONT');
       }
-      const c = new ApiClient((extra[0] as ApiReplica).url);
+      const c = cluster.clients[2] as ApiClient;
       await waitFor(
         async () => (await Promise.all([a, b].map((client) => client.isReady()))).every(Boolean),
         { timeoutMs: READY_TIMEOUT_MS, description: 'a and b to be ready again' },
@@ -62,8 +62,8 @@ describe('when Redis loses its data while replicas hold revocations (promise 8)'
   });
 
   describe('and the replicas evicted most of them (REVOCATION_CACHE_MAX=2)', () => {
-    const cluster = new E2eCluster({
-      name: 'store-loss-evicted',
+    const cluster = FaultRun.cluster('store-loss-evicted', {
+      worker: undefined,
       replicas: 2,
       env: { REVOCATION_CACHE_MAX: '2' },
     });
@@ -79,7 +79,7 @@ describe('when Redis loses its data while replicas hold revocations (promise 8)'
       for (const token of loggedOut) await a.logout(token);
       expect(await statuses(loggedOut, replicas)).toEqual(Array(10).fill(401));
 
-      await loseEverything(cluster.redis);
+      await loseEverything(cluster);
       await waitFor(
         async () => (await Promise.all(replicas.map((client) => client.isReady()))).every(Boolean),
         { timeoutMs: READY_TIMEOUT_MS, description: 'every replica to be ready again' },

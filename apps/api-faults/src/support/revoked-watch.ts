@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ApiClient } from './api-client';
+import { type ApiClient } from '@rescind/testing';
 
 /** What a {@link RevokedWatch} saw. */
 export interface RevokedWatchReport {
@@ -48,14 +48,10 @@ export class RevokedWatch {
   private async watch(replica: ApiClient, offset: number): Promise<void> {
     for (let i = offset; this.running; i++) {
       const token = this.revokedTokens[i % this.revokedTokens.length] as string;
-      let outcome: string;
-      try {
-        const status = await replica.meStatus(token);
-        outcome = String(status);
-        if (status === 200) this.accepted.push({ replica: replica.baseUrl, token });
-      } catch {
-        outcome = 'error';
-      }
+      // No answer at all (refused, reset, timed out) is status 0.
+      const status = await replica.meStatus(token);
+      const outcome = status === 0 ? 'error' : String(status);
+      if (status === 200) this.accepted.push({ replica: replica.baseUrl, token });
       this.checks++;
       this.statuses[outcome] = (this.statuses[outcome] ?? 0) + 1;
       await sleep(this.pauseMs);

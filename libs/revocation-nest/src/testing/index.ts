@@ -1,0 +1,2 @@
+export * from './test-application';
+export * from './wait-until-ready';
