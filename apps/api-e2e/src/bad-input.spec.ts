@@ -43,7 +43,7 @@ interface Target {
   readonly claims: JwtPart;
 }
 
-/** One kind of bad input and the answer the contract promises. */
+/** One kind of bad input and the answer the API promises for it. */
 interface BadInput {
   readonly name: string;
   readonly send: (target: Target) => Promise<Answer>;

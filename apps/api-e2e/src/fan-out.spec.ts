@@ -19,7 +19,7 @@ import { decodeClaims } from './support/jwt-forge';
 
 const ADMIN_API_KEY = 'e2e-fan-out-admin-key';
 
-/** Contract promise 2: every other ready replica rejects a revoked token within 100 ms. */
+/** Fan-out (README, "Guarantees and their limits"): other ready replicas reject within 100 ms. */
 const FAN_OUT_BUDGET_MS = 100;
 /** A probe gives up well after the budget, so that a miss reads as a figure, not a timeout. */
 const PROBE_TIMEOUT_MS = 2_000;

@@ -185,7 +185,7 @@ describe('the standards and admin routes', () => {
   });
 
   describe('when a client asks for the API description', () => {
-    it('serves an OpenAPI document naming every route of the contract', async () => {
+    it('serves an OpenAPI document naming every route of the API', async () => {
       const response = await send<{ paths: Record<string, Record<string, unknown>> }>(
         `${aUrl}/docs/json`,
       );

@@ -24,7 +24,7 @@ async function statuses(tokens: readonly string[], on: readonly ApiClient[]): Pr
   return perReplica.flat();
 }
 
-describe('when Redis loses its data while replicas hold revocations (promise 8)', () => {
+describe('when Redis loses its data while replicas hold revocations (README, "Nothing lost")', () => {
   describe('and a replica starts while the others are frozen', () => {
     const cluster = FaultRun.cluster('store-loss-frozen', {
       worker: undefined,

@@ -12,12 +12,12 @@ import {
 } from './lib/pack-revocation-nest';
 import { ScratchNestApp, type ScratchReplica } from './lib/scratch-nest-app';
 
-/** Issue 5: `libs/revocation-nest` packs into a package that works in a fresh NestJS app. */
+/** `libs/revocation-nest` packs into a package that works in a fresh NestJS app. */
 
 /** The shared Redis of the integration specs; every key this spec writes is under `keyPrefix`. */
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
-/** Contract promise 2: every other ready replica rejects a revoked token within 100 ms. */
+/** Fan-out (README, "Guarantees and their limits"): other ready replicas reject within 100 ms. */
 const FAN_OUT_BUDGET_MS = 100;
 
 const LIBS = ['revocation-core', 'revocation-nest', 'revocation-redis'];

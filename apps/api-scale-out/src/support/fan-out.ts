@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { type ApiClient, type Rejection, timeUntilRejected } from '@rescind/testing';
 
-/** Contract promise 2: every other ready replica rejects a revoked token within 100 ms. */
+/** Fan-out (README, "Guarantees and their limits"): other ready replicas reject within 100 ms. */
 export const FAN_OUT_BUDGET_MS = 100;
 /** A probe gives up well after the budget, so that a miss reads as a figure, not a timeout. */
 export const PROBE_TIMEOUT_MS = 3_000;

@@ -12,7 +12,7 @@ import {
 import { RESCIND_METRICS_REGISTRY } from './revocation.module';
 import { TokenService } from './token.service';
 
-/** Contract promise 2: every other ready replica rejects a revoked token within 100 ms. */
+/** Fan-out (README, "Guarantees and their limits"): other ready replicas reject within 100 ms. */
 const FAN_OUT_BUDGET_MS = 100;
 
 interface ClientInfo {
