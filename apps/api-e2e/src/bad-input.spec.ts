@@ -53,14 +53,30 @@ interface BadInput {
 }
 
 const postRaw =
-  (path: string, body: string, contentType = 'application/json') =>
+  (
+    path: string,
+    body: string,
+    contentType = 'application/json',
+    headers: Record<string, string> = {},
+  ) =>
   (t: Target) =>
     send(`${t.url}${path}`, {
       method: 'POST',
-      headers: { 'content-type': contentType },
+      headers: { ...headers, 'content-type': contentType },
       body,
     }).then(fromFetch);
 const postJson = (path: string, body: unknown) => postRaw(path, JSON.stringify(body));
+/** A POST of a JSON body (well-formed or not) with the admin API key. */
+const postAsAdmin = (path: string, body: string) =>
+  postRaw(path, body, 'application/json', bearer(ADMIN_API_KEY));
+/** A JSON body made from the target, e.g. with the registered user's name. */
+const postJsonFor = (path: string, body: (t: Target) => unknown) => (t: Target) =>
+  postJson(path, body(t))(t);
+/** The registered user's name with `password`, as credentials. */
+const registeredUser = (password: string) => (t: Target) => ({
+  username: t.claims['username'],
+  password,
+});
 const meWith = (headers: (t: Target) => Record<string, string>) => (t: Target) =>
   send(`${t.url}/me`, { headers: headers(t) }).then(fromFetch);
 const meWithToken = (token: (t: Target) => string) => meWith((t) => bearer(token(t)));
@@ -297,12 +313,7 @@ const TOKEN_CASES: BadInput[] = [
 const OTHER_CASES: BadInput[] = [
   {
     name: '/auth/login: wrong password',
-    send: (t) =>
-      send(`${t.url}/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: t.claims['username'], password: 'wrong password' }),
-      }).then(fromFetch),
+    send: postJsonFor('/auth/login', registeredUser('wrong password')),
     status: 401,
     challenge: 'realm',
   },
@@ -314,12 +325,7 @@ const OTHER_CASES: BadInput[] = [
   },
   {
     name: '/auth/register: a taken username',
-    send: (t) =>
-      send(`${t.url}/auth/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: t.claims['username'], password: 'password1' }),
-      }).then(fromFetch),
+    send: postJsonFor('/auth/register', registeredUser('password1')),
     status: 409,
   },
   {
@@ -415,32 +421,17 @@ const OTHER_CASES: BadInput[] = [
   ),
   {
     name: '/admin/revocations: neither jti nor sub',
-    send: (t) =>
-      send(`${t.url}/admin/revocations`, {
-        method: 'POST',
-        headers: { ...bearer(ADMIN_API_KEY), 'content-type': 'application/json' },
-        body: JSON.stringify({ reason: 'x' }),
-      }).then(fromFetch),
+    send: postAsAdmin('/admin/revocations', JSON.stringify({ reason: 'x' })),
     status: 400,
   },
   {
     name: '/admin/revocations: a jti of 300 characters',
-    send: (t) =>
-      send(`${t.url}/admin/revocations`, {
-        method: 'POST',
-        headers: { ...bearer(ADMIN_API_KEY), 'content-type': 'application/json' },
-        body: JSON.stringify({ jti: 'j'.repeat(300) }),
-      }).then(fromFetch),
+    send: postAsAdmin('/admin/revocations', JSON.stringify({ jti: 'j'.repeat(300) })),
     status: 400,
   },
   {
     name: '/admin/revocations: malformed JSON',
-    send: (t) =>
-      send(`${t.url}/admin/revocations`, {
-        method: 'POST',
-        headers: { ...bearer(ADMIN_API_KEY), 'content-type': 'application/json' },
-        body: '{"jti":',
-      }).then(fromFetch),
+    send: postAsAdmin('/admin/revocations', '{"jti":'),
     status: 400,
   },
   {

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { ConfigError, loadApiConfig } from '@rescind/config';
+import { loadApiConfig, runWithConfig } from '@rescind/config';
 import { RevocationHealth, RevocationModule } from '@rescind/revocation-nest';
 import { type AppConfig } from './config/app-config';
 import { createApp } from './http/create-app';
@@ -37,17 +37,4 @@ async function bootstrap(config: AppConfig): Promise<void> {
   );
 }
 
-let config: AppConfig;
-try {
-  config = loadApiConfig(process.env);
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`rescind api: ${error.message}\n`);
-  process.exit(2);
-}
-bootstrap(config).catch((error: unknown) => {
-  process.stderr.write(
-    `rescind api: failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
-  );
-  process.exit(1);
-});
+runWithConfig('rescind api', loadApiConfig, bootstrap);

@@ -2,8 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { repoRoot, waitFor } from '@rescind/testing';
-import { Redis } from 'ioredis';
+import { deleteKeysWithPrefix, repoRoot, TEST_REDIS_URL, waitFor } from '@rescind/testing';
 import {
   importSpecifiers,
   listFiles,
@@ -13,9 +12,6 @@ import {
 import { ScratchNestApp, type ScratchReplica } from './lib/scratch-nest-app';
 
 /** `libs/revocation-nest` packs into a package that works in a fresh NestJS app. */
-
-/** The shared Redis of the integration specs; every key this spec writes is under `keyPrefix`. */
-const REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** Fan-out (README, "Guarantees and their limits"): other ready replicas reject within 100 ms. */
 const FAN_OUT_BUDGET_MS = 100;
@@ -45,21 +41,6 @@ async function login(replica: ScratchReplica): Promise<string> {
   const answer = await call(replica.url, '/login', { method: 'POST' });
   expect(answer.status).toBe(200);
   return (answer.body as { access_token: string }).access_token;
-}
-
-/** Deletes every key under `prefix` (`SCAN MATCH` + `UNLINK`). */
-async function deleteKeysWithPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
 }
 
 describe('@rescind/revocation-nest packed with npm pack', () => {
@@ -163,7 +144,7 @@ describe('@rescind/revocation-nest packed with npm pack', () => {
 
   describe('when installed into a freshly generated NestJS app', () => {
     const keyPrefix = `pkg${process.pid}x${Date.now()}`;
-    const env = { REDIS_URL, KEY_PREFIX: keyPrefix, JWT_SECRET: 's'.repeat(32) };
+    const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: keyPrefix, JWT_SECRET: 's'.repeat(32) };
     let app: ScratchNestApp;
     let a: ScratchReplica | undefined;
     let b: ScratchReplica | undefined;

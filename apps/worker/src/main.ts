@@ -1,4 +1,4 @@
-import { ConfigError, loadWorkerConfig, type WorkerConfig } from '@rescind/config';
+import { loadWorkerConfig, runWithConfig, type WorkerConfig } from '@rescind/config';
 import {
   createCommandClient,
   RedisKeys,
@@ -111,15 +111,4 @@ async function main(config: WorkerConfig): Promise<void> {
   log('info', 'worker ready', { queue: keys.maintenanceQueue, everyMs: config.tidyIntervalMs });
 }
 
-let config: WorkerConfig;
-try {
-  config = loadWorkerConfig(process.env);
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`rescind worker: ${error.message}\n`);
-  process.exit(2);
-}
-main(config).catch((error: unknown) => {
-  process.stderr.write(`rescind worker: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(1);
-});
+runWithConfig('rescind worker', loadWorkerConfig, main);

@@ -31,6 +31,14 @@ interface Args {
   run: RunOptions;
 }
 
+/** The options that take a number (checked after parsing), by flag. */
+const NUMBER_OPTIONS: ReadonlyMap<string, 'schedules' | 'seed' | 'minutes' | 'workers'> = new Map([
+  ['--schedules', 'schedules'],
+  ['--seed', 'seed'],
+  ['--minutes', 'minutes'],
+  ['--workers', 'workers'],
+] as const);
+
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = {
     schedules: 100_000,
@@ -48,19 +56,12 @@ function parseArgs(argv: readonly string[]): Args {
       if (next === undefined) throw new Error(`${flag} needs a value`);
       return next;
     };
+    const numeric = NUMBER_OPTIONS.get(flag ?? '');
+    if (numeric !== undefined) {
+      args[numeric] = Number(value());
+      continue;
+    }
     switch (flag) {
-      case '--schedules':
-        args.schedules = Number(value());
-        break;
-      case '--seed':
-        args.seed = Number(value());
-        break;
-      case '--minutes':
-        args.minutes = Number(value());
-        break;
-      case '--workers':
-        args.workers = Number(value());
-        break;
       case '--stop-on-failure':
         args.stopOnFailure = true;
         break;

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Ip, Post, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, HttpCode, Ip, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CREDENTIALS, ERROR, TOKEN_RESPONSE, USER } from '../openapi/openapi-schemas';
 import {
@@ -10,6 +10,28 @@ import {
 import { type HttpReply } from '../http/http-reply';
 import { AuthService } from './auth.service';
 import { parseCredentials } from './credentials';
+
+/** Sets the access-token cookie the browser sends back; an empty token with `Max-Age=0` clears it. */
+function setAccessCookie(reply: HttpReply, token: string, maxAgeSeconds: number): void {
+  reply.header(
+    'Set-Cookie',
+    `access_token=${token}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=${maxAgeSeconds}`,
+  );
+}
+
+/**
+ * A `POST` for the bearer to revoke its own tokens: authenticated, answering 204 when done.
+ * @param description what the 204 means, for the OpenAPI document
+ */
+function RevokingRoute(path: string, description: string): MethodDecorator {
+  return applyDecorators(
+    ApiBearerAuth('access-token'),
+    ApiResponse({ status: 204, description }),
+    ApiResponse({ status: 401, schema: ERROR }),
+    Post(path),
+    HttpCode(204),
+  );
+}
 
 /** `/auth/*`: register, login, logout and "log out everywhere". */
 @ApiTags('auth')
@@ -55,19 +77,12 @@ export class AuthController {
     @Res({ passthrough: true }) reply: HttpReply,
   ): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }> {
     const issued = await this.auth.login(parseCredentials(body), ip);
-    reply.header(
-      'Set-Cookie',
-      `access_token=${issued.token}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=${issued.expiresIn}`,
-    );
+    setAccessCookie(reply, issued.token, issued.expiresIn);
     return { access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn };
   }
 
   /** Revokes the presented token for the rest of its lifetime. */
-  @ApiBearerAuth('access-token')
-  @ApiResponse({ status: 204, description: 'the token is revoked for the rest of its lifetime' })
-  @ApiResponse({ status: 401, schema: ERROR })
-  @Post('logout')
-  @HttpCode(204)
+  @RevokingRoute('logout', 'the token is revoked for the rest of its lifetime')
   async logout(
     @AuthClaims() claims: AccessTokenClaims,
     @Res({ passthrough: true }) reply: HttpReply,
@@ -76,18 +91,11 @@ export class AuthController {
       reason: 'logout',
       actor: claims.sub,
     });
-    reply.header(
-      'Set-Cookie',
-      'access_token=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0',
-    );
+    setAccessCookie(reply, '', 0);
   }
 
   /** Revokes every token of the user issued before this call returns. */
-  @ApiBearerAuth('access-token')
-  @ApiResponse({ status: 204, description: 'every token issued before this call is revoked' })
-  @ApiResponse({ status: 401, schema: ERROR })
-  @Post('logout-all')
-  @HttpCode(204)
+  @RevokingRoute('logout-all', 'every token issued before this call is revoked')
   async logoutAll(
     @AuthClaims() claims: AccessTokenClaims,
     @Res({ passthrough: true }) reply: HttpReply,
@@ -96,9 +104,6 @@ export class AuthController {
       reason: 'logout-all',
       actor: claims.sub,
     });
-    reply.header(
-      'Set-Cookie',
-      'access_token=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0',
-    );
+    setAccessCookie(reply, '', 0);
   }
 }

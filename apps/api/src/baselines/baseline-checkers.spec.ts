@@ -7,29 +7,12 @@ import {
   RevocationModule,
   TokenService,
 } from '@rescind/revocation-nest';
-import { waitFor } from '@rescind/testing';
+import { deleteKeysWithPrefix, TEST_REDIS_URL, uniqueKeyPrefix, waitFor } from '@rescind/testing';
 import { Redis } from 'ioredis';
 import { createApp } from '../http/create-app';
 import { baselineWiring } from './baseline-checkers';
 import { NoRevocationChecker } from './no-revocation.checker';
 import { RedisRevocationChecker } from './redis-revocation.checker';
-
-const REDIS_URL = 'redis://127.0.0.1:6379';
-
-let counter = 0;
-function uniqueKeyPrefix(): string {
-  counter += 1;
-  return `apibase${process.pid}x${Date.now()}x${counter}`;
-}
-
-async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
-}
 
 interface RunningApi {
   readonly app: INestApplication;
@@ -39,7 +22,7 @@ interface RunningApi {
 /** The API in this process, on a free port, as `REVOCATION_STRATEGY=<strategy>` configures it. */
 async function startApi(strategy: string, keyPrefix: string): Promise<RunningApi> {
   const config = loadApiConfig({
-    REDIS_URL,
+    REDIS_URL: TEST_REDIS_URL,
     KEY_PREFIX: keyPrefix,
     REVOCATION_STRATEGY: strategy,
     HTTP_ADAPTER: 'express',
@@ -57,6 +40,30 @@ async function startApi(strategy: string, keyPrefix: string): Promise<RunningApi
     description: `the ${strategy}-strategy API to be ready`,
   });
   return { app, url: url.origin };
+}
+
+/**
+ * The API a `describe` block's tests call: started before them under a key prefix of its own,
+ * closed after them with its keys deleted.
+ * @returns the key prefix, and the running API (once the block's `beforeAll` has run)
+ */
+function apiPerBlock(strategy: string): { readonly keyPrefix: string; api(): RunningApi } {
+  const keyPrefix = uniqueKeyPrefix();
+  let running: RunningApi | undefined;
+  beforeAll(async () => {
+    running = await startApi(strategy, keyPrefix);
+  });
+  afterAll(async () => {
+    await running?.app.close();
+    await deleteKeysWithPrefix(keyPrefix);
+  });
+  return {
+    keyPrefix,
+    api() {
+      if (running === undefined) throw new Error(`the ${strategy}-strategy API did not start`);
+      return running;
+    },
+  };
 }
 
 async function call(
@@ -96,7 +103,7 @@ describe('REVOCATION_STRATEGY', () => {
   let redis: Redis;
 
   beforeAll(() => {
-    redis = new Redis(REDIS_URL);
+    redis = new Redis(TEST_REDIS_URL);
   });
 
   afterAll(async () => {
@@ -104,47 +111,27 @@ describe('REVOCATION_STRATEGY', () => {
   });
 
   describe('local (the default)', () => {
-    const keyPrefix = uniqueKeyPrefix();
-    let api: RunningApi;
-
-    beforeAll(async () => {
-      api = await startApi('local', keyPrefix);
-    });
-
-    afterAll(async () => {
-      await api?.app.close();
-      await deleteKeysWithPrefix(redis, keyPrefix);
-    });
+    const { api } = apiPerBlock('local');
 
     it('serves the library checker, no baseline', () => {
-      const checker = api.app.get(RevocationChecker);
+      const checker = api().app.get(RevocationChecker);
       expect(checker).not.toBeInstanceOf(RedisRevocationChecker);
       expect(checker).not.toBeInstanceOf(NoRevocationChecker);
     });
   });
 
   describe('redis: one store lookup per request', () => {
-    const keyPrefix = uniqueKeyPrefix();
-    let api: RunningApi;
-
-    beforeAll(async () => {
-      api = await startApi('redis', keyPrefix);
-    });
-
-    afterAll(async () => {
-      await api?.app.close();
-      await deleteKeysWithPrefix(redis, keyPrefix);
-    });
+    const { api, keyPrefix } = apiPerBlock('redis');
 
     it('serves the redis baseline', () => {
-      expect(api.app.get(RevocationChecker)).toBeInstanceOf(RedisRevocationChecker);
+      expect(api().app.get(RevocationChecker)).toBeInstanceOf(RedisRevocationChecker);
     });
 
     it('rejects a token once it is logged out', async () => {
-      const { token } = api.app.get(TokenService).sign('heidi');
-      expect((await call(api, '/me', token)).status).toBe(200);
-      expect((await call(api, '/auth/logout', token, 'POST')).status).toBe(204);
-      const response = await fetch(`${api.url}/me`, {
+      const { token } = api().app.get(TokenService).sign('heidi');
+      expect((await call(api(), '/me', token)).status).toBe(200);
+      expect((await call(api(), '/auth/logout', token, 'POST')).status).toBe(204);
+      const response = await fetch(`${api().url}/me`, {
         headers: { authorization: `Bearer ${token}` },
       });
       expect(response.status).toBe(401);
@@ -152,8 +139,8 @@ describe('REVOCATION_STRATEGY', () => {
     });
 
     it('asks the store on every request: a record written straight into Redis is honoured', async () => {
-      const { token, claims } = api.app.get(TokenService).sign('ivan');
-      expect((await call(api, '/me', token)).status).toBe(200);
+      const { token, claims } = api().app.get(TokenService).sign('ivan');
+      expect((await call(api(), '/me', token)).status).toBe(200);
       // No event, no log entry: only a per-request lookup can see this one.
       const record = {
         kind: 'token',
@@ -167,44 +154,34 @@ describe('REVOCATION_STRATEGY', () => {
         'PX',
         60_000,
       );
-      const response = await call(api, '/me', token);
+      const response = await call(api(), '/me', token);
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
     });
 
     it('rejects every earlier token of a user logged out everywhere', async () => {
-      const tokens = api.app.get(TokenService);
+      const tokens = api().app.get(TokenService);
       const before = tokens.sign('judy').token;
-      expect((await call(api, '/auth/logout-all', before, 'POST')).status).toBe(204);
+      expect((await call(api(), '/auth/logout-all', before, 'POST')).status).toBe(204);
       const after = tokens.sign('judy').token;
-      expect((await call(api, '/me', before)).status).toBe(401);
-      expect((await call(api, '/me', after)).status).toBe(200);
+      expect((await call(api(), '/me', before)).status).toBe(401);
+      expect((await call(api(), '/me', after)).status).toBe(200);
     });
   });
 
   describe('none: no check at all', () => {
-    const keyPrefix = uniqueKeyPrefix();
-    let api: RunningApi;
-
-    beforeAll(async () => {
-      api = await startApi('none', keyPrefix);
-    });
-
-    afterAll(async () => {
-      await api?.app.close();
-      await deleteKeysWithPrefix(redis, keyPrefix);
-    });
+    const { api } = apiPerBlock('none');
 
     it('accepts a token that was logged out (the benchmark baseline)', async () => {
-      const { token } = api.app.get(TokenService).sign('mallory');
-      expect((await call(api, '/auth/logout', token, 'POST')).status).toBe(204);
-      expect((await call(api, '/me', token)).status).toBe(200);
-      expect((await call(api, '/auth/logout-all', token, 'POST')).status).toBe(204);
-      expect((await call(api, '/me', token)).status).toBe(200);
+      const { token } = api().app.get(TokenService).sign('mallory');
+      expect((await call(api(), '/auth/logout', token, 'POST')).status).toBe(204);
+      expect((await call(api(), '/me', token)).status).toBe(200);
+      expect((await call(api(), '/auth/logout-all', token, 'POST')).status).toBe(204);
+      expect((await call(api(), '/me', token)).status).toBe(200);
     });
 
     it('still verifies the token itself', async () => {
-      const response = await call(api, '/me', 'abc.def.ghi');
+      const response = await call(api(), '/me', 'abc.def.ghi');
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
     });

@@ -312,6 +312,23 @@ async function withHeldRevocations(options: { catchUpPageSize?: number } = {}) {
   return context;
 }
 
+/**
+ * Subscribes with the catch-up held at its head read: not ready while it is held, ready once it
+ * has been let through and has finished.
+ */
+async function expectReadyOnlyOnceCaughtUp(
+  sync: RevocationSynchronizer,
+  source: InMemoryRevocationSource,
+): Promise<void> {
+  const catchUp = source.hold('readHead');
+  const subscribed = sync.onSubscribed();
+  await catchUp.reached;
+  expect(sync.isReady()).toBe(false);
+  catchUp.release();
+  await subscribed;
+  expect(sync.isReady()).toBe(true);
+}
+
 function setUp(options: { catchUpPageSize?: number } = {}) {
   const clock = new FakeClock();
   const source = new InMemoryRevocationSource(clock);
@@ -403,13 +420,7 @@ describe('RevocationSynchronizer', () => {
     it('is not ready until it caught up after subscribing', async () => {
       const { sync, source } = setUp();
       await sync.sync('startup');
-      const catchUp = source.hold('readHead');
-      const subscribed = sync.onSubscribed();
-      await catchUp.reached;
-      expect(sync.isReady()).toBe(false);
-      catchUp.release();
-      await subscribed;
-      expect(sync.isReady()).toBe(true);
+      await expectReadyOnlyOnceCaughtUp(sync, source);
     });
 
     it('is not ready before it caught up from the head it hydrated at', async () => {
@@ -1054,14 +1065,7 @@ describe('RevocationSynchronizer', () => {
       await sync.tick();
       expect(sync.isReady()).toBe(false);
 
-      const catchUp = source.hold('readHead');
-      const resubscribed = sync.onSubscribed();
-      await catchUp.reached;
-      expect(sync.isReady()).toBe(false);
-      catchUp.release();
-      await resubscribed;
-
-      expect(sync.isReady()).toBe(true);
+      await expectReadyOnlyOnceCaughtUp(sync, source);
       expect(revoked('while-lost-1')).toBe(true);
       expect(revoked('while-lost-2')).toBe(true);
     });

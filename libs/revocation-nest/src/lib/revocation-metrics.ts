@@ -26,23 +26,34 @@ export class RevocationMetrics {
 
   constructor(registry: Registry, sources: RevocationMetricsSources) {
     const registers = [registry];
-    const checks = new Counter({
-      name: 'rescind_checks_total',
-      help: 'Token checks by the guard, by result',
-      labelNames: ['result'] as const,
-      registers,
-    });
+    // One shape per kind of metric, so that each definition below is its name, help and labels.
+    const counter = <L extends string>(
+      name: string,
+      help: string,
+      labelNames: readonly L[] = [],
+    ): Counter<L> => new Counter({ name, help, labelNames, registers });
+    // A gauge either set by its owner or, given `read`, sampled at scrape time.
+    const gauge = (name: string, help: string, read?: () => number): Gauge =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        ...(read && {
+          collect() {
+            this.set(read());
+          },
+        }),
+      });
+
+    const checks = counter('rescind_checks_total', 'Token checks by the guard, by result', [
+      'result',
+    ]);
     this.accepted = checks.labels('accepted');
     this.revoked = checks.labels('revoked');
     this.invalid = checks.labels('invalid');
-    new Gauge({
-      name: 'rescind_cache_entries',
-      help: 'Revocations held in this replica’s cache',
-      registers,
-      collect() {
-        this.set(sources.cacheEntries());
-      },
-    });
+    gauge('rescind_cache_entries', 'Revocations held in this replica’s cache', () =>
+      sources.cacheEntries(),
+    );
     let reportedEvictions = 0;
     new Counter({
       name: 'rescind_cache_evictions_total',
@@ -54,47 +65,39 @@ export class RevocationMetrics {
         reportedEvictions = evictions;
       },
     });
-    this.overflowLookups = new Counter({
-      name: 'rescind_overflow_lookups_total',
-      help: 'Checks answered by the store because the cache had evicted entries',
-      registers,
-    });
+    this.overflowLookups = counter(
+      'rescind_overflow_lookups_total',
+      'Checks answered by the store because the cache had evicted entries',
+    );
     this.propagationSeconds = new Histogram({
       name: 'rescind_propagation_seconds',
       help: 'From a revocation’s creation to its application on this replica',
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.resyncs = new Counter({
-      name: 'rescind_resyncs_total',
-      help: 'Catch-ups and re-hydrations from the store, by cause',
-      labelNames: ['cause'] as const,
-      registers,
-    });
-    new Gauge({
-      name: 'rescind_in_sync',
-      help: '1 while this replica is hydrated, subscribed, caught up and fresh',
-      registers,
-      collect() {
-        this.set(sources.inSync() ? 1 : 0);
-      },
-    });
-    this.malformedEvents = new Counter({
-      name: 'rescind_malformed_events_total',
-      help: 'Messages on the revocation channel, and log entries, that failed validation',
-      registers,
-    });
-    this.notBeforeSeconds = new Gauge({
-      name: 'rescind_store_not_before_seconds',
-      help: 'Store-wide not-before: every token issued at or before it is rejected (Unix time)',
-      registers,
-    });
-    this.failSafes = new Counter({
-      name: 'rescind_fail_safe_total',
-      help: 'Times the store-wide not-before rose after start-up, by cause (store: it lost data)',
-      labelNames: ['cause'] as const,
-      registers,
-    });
+    this.resyncs = counter(
+      'rescind_resyncs_total',
+      'Catch-ups and re-hydrations from the store, by cause',
+      ['cause'],
+    );
+    gauge(
+      'rescind_in_sync',
+      '1 while this replica is hydrated, subscribed, caught up and fresh',
+      () => (sources.inSync() ? 1 : 0),
+    );
+    this.malformedEvents = counter(
+      'rescind_malformed_events_total',
+      'Messages on the revocation channel, and log entries, that failed validation',
+    );
+    this.notBeforeSeconds = gauge(
+      'rescind_store_not_before_seconds',
+      'Store-wide not-before: every token issued at or before it is rejected (Unix time)',
+    );
+    this.failSafes = counter(
+      'rescind_fail_safe_total',
+      'Times the store-wide not-before rose after start-up, by cause (store: it lost data)',
+      ['cause'],
+    );
   }
 
   /** Records the store-wide not-before now in force, and counts a rise after start-up. */

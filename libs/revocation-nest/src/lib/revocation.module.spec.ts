@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type DynamicModule } from '@nestjs/common';
-import { sign } from 'jsonwebtoken';
+import { sign, type SignOptions } from 'jsonwebtoken';
 import { deleteKeysWithPrefix, uniqueKeyPrefix, waitFor as waitUntil } from '@rescind/testing';
 import {
   call,
@@ -119,22 +119,6 @@ describe.each<HttpPlatform>(['express', 'fastify'])('RevocationModule on %s', (p
       expect(description).toMatch(/malformed/);
     });
 
-    it('rejects a token signed with another key', async () => {
-      const token = sign({ sub: 'mallory', jti: freshJti() }, 'y'.repeat(32), {
-        algorithm: 'HS256',
-        expiresIn: 60,
-      });
-      expect(await expectInvalidToken({ token })).toMatch(/signature/);
-    });
-
-    it('rejects a token signed with the right key but another HMAC algorithm', async () => {
-      const token = sign({ sub: 'mallory', jti: freshJti() }, TEST_JWT_SECRET, {
-        algorithm: 'HS512',
-        expiresIn: 60,
-      });
-      expect(await expectInvalidToken({ token })).toMatch(/signature/);
-    });
-
     it('rejects an unsigned `alg: none` token', async () => {
       const now = nowSeconds();
       const token = `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({
@@ -146,45 +130,60 @@ describe.each<HttpPlatform>(['express', 'fastify'])('RevocationModule on %s', (p
       await expectInvalidToken({ token });
     });
 
-    it('rejects a token without jti', async () => {
-      const token = sign({ sub: 'alice' }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 60 });
-      expect(await expectInvalidToken({ token })).toMatch(/jti/);
-    });
-
-    it('rejects a token that outlives the configured lifetime', async () => {
-      const token = sign({ sub: 'alice', jti: freshJti() }, TEST_JWT_SECRET, {
-        algorithm: 'HS256',
-        expiresIn: 3600,
-      });
-      expect(await expectInvalidToken({ token })).toMatch(/lifetime/);
-    });
-
-    it('rejects a token issued in the future', async () => {
-      const now = nowSeconds();
-      const token = sign(
-        { sub: 'alice', jti: freshJti(), iat: now + 60, exp: now + 90 },
-        TEST_JWT_SECRET,
-        { algorithm: 'HS256' },
-      );
-      expect(await expectInvalidToken({ token })).toMatch(/future/);
-    });
-
-    it('rejects a token whose sub cannot be revoked', async () => {
-      const token = sign({ sub: 'two words', jti: freshJti() }, TEST_JWT_SECRET, {
-        algorithm: 'HS256',
-        expiresIn: 60,
-      });
-      expect(await expectInvalidToken({ token })).toMatch(/sub/);
-    });
-
-    it('rejects an expired token', async () => {
-      const now = nowSeconds();
-      const token = sign(
-        { sub: 'alice', jti: freshJti(), iat: now - 120, exp: now - 70 },
-        TEST_JWT_SECRET,
-        { algorithm: 'HS256' },
-      );
-      expect(await expectInvalidToken({ token })).toMatch(/expired/);
+    // Tokens `jsonwebtoken` signs, each wrong in one way, and what the rejection's description names.
+    it.each<{
+      name: string;
+      payload: (now: number) => object;
+      secret?: string;
+      options: SignOptions;
+      names: RegExp;
+    }>([
+      {
+        name: 'rejects a token signed with another key',
+        payload: () => ({ sub: 'mallory', jti: freshJti() }),
+        secret: 'y'.repeat(32),
+        options: { algorithm: 'HS256', expiresIn: 60 },
+        names: /signature/,
+      },
+      {
+        name: 'rejects a token signed with the right key but another HMAC algorithm',
+        payload: () => ({ sub: 'mallory', jti: freshJti() }),
+        options: { algorithm: 'HS512', expiresIn: 60 },
+        names: /signature/,
+      },
+      {
+        name: 'rejects a token without jti',
+        payload: () => ({ sub: 'alice' }),
+        options: { algorithm: 'HS256', expiresIn: 60 },
+        names: /jti/,
+      },
+      {
+        name: 'rejects a token that outlives the configured lifetime',
+        payload: () => ({ sub: 'alice', jti: freshJti() }),
+        options: { algorithm: 'HS256', expiresIn: 3600 },
+        names: /lifetime/,
+      },
+      {
+        name: 'rejects a token issued in the future',
+        payload: (now) => ({ sub: 'alice', jti: freshJti(), iat: now + 60, exp: now + 90 }),
+        options: { algorithm: 'HS256' },
+        names: /future/,
+      },
+      {
+        name: 'rejects a token whose sub cannot be revoked',
+        payload: () => ({ sub: 'two words', jti: freshJti() }),
+        options: { algorithm: 'HS256', expiresIn: 60 },
+        names: /sub/,
+      },
+      {
+        name: 'rejects an expired token',
+        payload: (now) => ({ sub: 'alice', jti: freshJti(), iat: now - 120, exp: now - 70 }),
+        options: { algorithm: 'HS256' },
+        names: /expired/,
+      },
+    ])('$name', async ({ payload, secret = TEST_JWT_SECRET, options, names }) => {
+      const token = sign(payload(nowSeconds()), secret, options);
+      expect(await expectInvalidToken({ token })).toMatch(names);
     });
 
     it('names the error code in the JSON body', async () => {

@@ -1,16 +1,16 @@
 import { parseRevocationEvent, type RevocationEvent } from '@rescind/revocation-core';
-import { Redis } from 'ioredis';
+import { type Redis } from 'ioredis';
 import {
+  connectRedis,
   deleteKeys,
+  freshKeys,
   HOUR,
-  REDIS_URL,
   token,
-  uniquePrefix,
   user,
   waitFor,
 } from '../testing/store-fixtures';
 import { EVENT_FIELDS, EventCodec, V1_BODY_FIELD, WIRE_VERSION } from './event-codec';
-import { RedisKeys } from './redis-keys';
+import { type RedisKeys } from './redis-keys';
 import { RevocationStore } from './revocation-store';
 
 /** The fields of one stream entry, by name. */
@@ -87,9 +87,9 @@ describe('EventCodec', () => {
     const messages: string[] = [];
 
     beforeAll(async () => {
-      redis = new Redis(REDIS_URL);
-      subscriber = new Redis(REDIS_URL);
-      keys = new RedisKeys(uniquePrefix());
+      redis = connectRedis();
+      subscriber = connectRedis();
+      keys = freshKeys();
       store = new RevocationStore(redis, keys);
       subscriber.on('message', (channel: string, message: string) => {
         if (channel === keys.channel) messages.push(message);
@@ -142,8 +142,8 @@ describe('EventCodec', () => {
 
   describe('during a rolling upgrade (entries of both wire formats in one log)', () => {
     it('reads what an older build logged, and links the next entry to it', async () => {
-      const redis = new Redis(REDIS_URL);
-      const keys = new RedisKeys(uniquePrefix());
+      const redis = connectRedis();
+      const keys = freshKeys();
       try {
         const store = new RevocationStore(redis, keys);
         const { epoch } = await store.readHead();
@@ -176,8 +176,8 @@ describe('EventCodec', () => {
     let store: RevocationStore;
 
     beforeEach(() => {
-      redis = new Redis(REDIS_URL);
-      keys = new RedisKeys(uniquePrefix());
+      redis = connectRedis();
+      keys = freshKeys();
       store = new RevocationStore(redis, keys);
     });
 

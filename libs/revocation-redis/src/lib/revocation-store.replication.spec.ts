@@ -5,17 +5,17 @@ import {
   RevocationSynchronizer,
   RevocationVerdict,
 } from '@rescind/revocation-core';
-import { Redis } from 'ioredis';
+import { type Redis } from 'ioredis';
 import {
+  connectRedis,
   deleteKeys,
-  REDIS_URL,
+  freshKeys,
   token,
-  uniquePrefix,
   user,
   waitFor,
 } from '../testing/store-fixtures';
 import { EventCodec } from './event-codec';
-import { RedisKeys } from './redis-keys';
+import { type RedisKeys } from './redis-keys';
 import { RevocationStore } from './revocation-store';
 
 /**
@@ -23,8 +23,8 @@ import { RevocationStore } from './revocation-store';
  * subscriber connection on the channel feeding the synchroniser, and its own cache.
  */
 class Replica {
-  readonly commands = new Redis(REDIS_URL);
-  readonly subscriber = new Redis(REDIS_URL);
+  readonly commands = connectRedis();
+  readonly subscriber = connectRedis();
   readonly store: RevocationStore;
   readonly cache = new RevocationCache({ maxEntries: 10_000 });
   readonly sync: RevocationSynchronizer;
@@ -93,11 +93,11 @@ describe('Replicas synchronised through a real Redis', () => {
   }
 
   beforeAll(() => {
-    admin = new Redis(REDIS_URL);
+    admin = connectRedis();
   });
 
   beforeEach(async () => {
-    keys = new RedisKeys(uniquePrefix());
+    keys = freshKeys();
     other = new RevocationStore(admin, keys);
     // A data set created before the tokens these tests present, so its not-before is 0.
     await admin.set(keys.epoch, 'created-before-the-tokens');

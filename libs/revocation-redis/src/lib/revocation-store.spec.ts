@@ -4,19 +4,19 @@ import {
   type RevocationEvent,
   type TokenRevocation,
 } from '@rescind/revocation-core';
-import { Redis } from 'ioredis';
+import { type Redis } from 'ioredis';
 import {
+  connectRedis,
   deleteKeys,
+  freshKeys,
   HOUR,
   keysUnder,
-  REDIS_URL,
   token,
-  uniquePrefix,
   user,
   waitFor,
 } from '../testing/store-fixtures';
 import { EventCodec } from './event-codec';
-import { RedisKeys } from './redis-keys';
+import { type RedisKeys } from './redis-keys';
 import { RevocationStore, type RevocationStoreOptions } from './revocation-store';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -35,7 +35,7 @@ describe('RevocationStore (against a real Redis)', () => {
     keys: RedisKeys;
     store: RevocationStore;
   } {
-    const keys = new RedisKeys(uniquePrefix());
+    const keys = freshKeys();
     prefixes.push(keys.prefix);
     return { keys, store: new RevocationStore(redis, keys, options) };
   }
@@ -43,7 +43,7 @@ describe('RevocationStore (against a real Redis)', () => {
   async function subscribe(
     channel: string,
   ): Promise<{ messages: string[]; close(): Promise<void> }> {
-    const subscriber = new Redis(REDIS_URL);
+    const subscriber = connectRedis();
     const messages: string[] = [];
     subscriber.on('message', (from: string, message: string) => {
       if (from === channel) messages.push(message);
@@ -53,7 +53,7 @@ describe('RevocationStore (against a real Redis)', () => {
   }
 
   beforeAll(() => {
-    redis = new Redis(REDIS_URL);
+    redis = connectRedis();
   });
 
   afterEach(async () => {
@@ -469,7 +469,7 @@ describe('RevocationStore (against a real Redis)', () => {
     it('logs and publishes each one like a new revocation, with its TTL', async () => {
       const { keys, store } = newStore();
       const now = Date.now();
-      const subscriber = new Redis(REDIS_URL);
+      const subscriber = connectRedis();
       const messages: string[] = [];
       try {
         await subscriber.subscribe(keys.channel);

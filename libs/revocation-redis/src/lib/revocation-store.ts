@@ -32,6 +32,25 @@ export interface RevocationAudit {
   readonly actor?: string;
 }
 
+/**
+ * Writes back revocations a replica still holds but the store lost, each stamped now, through
+ * `revoke`, the one atomic write path: what the store already covers is skipped, the rest is
+ * logged and published like any revocation (docs/revocation-model.md, "Divergence"). Shared by
+ * {@link RevocationStore.restore} and the simulator's client, so that both restore alike.
+ * @param revoke the store's own write, given the stamped revocation and its audit trail
+ */
+export async function restoreRevocations(
+  revocations: readonly Revocation[],
+  clock: Clock,
+  revoke: (revocation: Revocation, audit: RevocationAudit) => Promise<unknown>,
+): Promise<void> {
+  await Promise.all(
+    revocations.map((revocation) =>
+      revoke({ ...revocation, createdAtMs: clock.now() }, { reason: 'restored', actor: 'replica' }),
+    ),
+  );
+}
+
 /** A live revocation with its audit trail, as listed to administrators. */
 export type RevocationRecord = Revocation & RevocationAudit;
 
@@ -201,15 +220,8 @@ export class RevocationStore implements RevocationSource {
 
   /** @inheritdoc */
   async restore(revocations: readonly Revocation[]): Promise<void> {
-    // Through the one atomic write path: what the store already covers is skipped, the rest is
-    // logged and published like any revocation (docs/revocation-model.md, "Divergence").
-    await Promise.all(
-      revocations.map((revocation) =>
-        this.revoke(
-          { ...revocation, createdAtMs: this.clock.now() },
-          { reason: 'restored', actor: 'replica' },
-        ),
-      ),
+    await restoreRevocations(revocations, this.clock, (revocation, audit) =>
+      this.revoke(revocation, audit),
     );
   }
 

@@ -1,5 +1,6 @@
 import { type TokenRevocation, type UserRevocation } from '@rescind/revocation-core';
-import { type Redis } from 'ioredis';
+import { Redis } from 'ioredis';
+import { RedisKeys } from '../lib/redis-keys';
 
 /** The Redis the integration specs share (other suites may use it at the same time). */
 export const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -10,6 +11,16 @@ let counter = 0;
 /** A key prefix no other test (or test run) uses. */
 export function uniquePrefix(): string {
   return `t${process.pid}x${Date.now()}x${++counter}`;
+}
+
+/** A new connection to the shared Redis; the caller quits it. */
+export function connectRedis(): Redis {
+  return new Redis(REDIS_URL);
+}
+
+/** Keys under a prefix of their own, so that a test sees only what it wrote. */
+export function freshKeys(): RedisKeys {
+  return new RedisKeys(uniquePrefix());
 }
 
 /** Every key matching `pattern`, by SCAN. */

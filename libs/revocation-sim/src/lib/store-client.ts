@@ -9,7 +9,7 @@ import {
   type StoreHead,
   wholeMilliseconds,
 } from '@rescind/revocation-core';
-import { EventCodec } from '@rescind/revocation-redis';
+import { EventCodec, restoreRevocations } from '@rescind/revocation-redis';
 import { type ModelStore, type RevokeReply } from './model-store';
 import { type SimConnection } from './sim-connection';
 
@@ -107,14 +107,9 @@ export class StoreClient implements RevocationSource {
 
   /** @inheritdoc */
   async restore(revocations: readonly Revocation[]): Promise<void> {
-    // Through the one logged write path, like RevocationStore.restore.
-    await Promise.all(
-      revocations.map((revocation) =>
-        this.revoke(
-          { ...revocation, createdAtMs: this.clock.now() },
-          { reason: 'restored', actor: 'replica' },
-        ),
-      ),
+    // Through the one logged write path, by RevocationStore.restore's own code.
+    await restoreRevocations(revocations, this.clock, (revocation, audit) =>
+      this.revoke(revocation, audit),
     );
   }
 }
