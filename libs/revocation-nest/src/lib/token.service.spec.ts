@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { RevocationCache, RevocationVerdict, TokenInvalidError } from '@rescind/revocation-core';
 import {
@@ -84,6 +85,40 @@ describe('TokenService', () => {
       expect(() => after.verify(`${forgedHeader}.${payload}.${signature}`)).toThrow(
         TokenInvalidError,
       );
+    });
+  });
+
+  describe('when a claim value spells a claim name', () => {
+    /** A token over `payload` text as given, signed with the current key. */
+    function signedText(payload: string): string {
+      const key = resolveRevocationOptions({ redis: 'redis://x', jwtSecret: NEW }, 'test').jwtKey;
+      const input = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}.${Buffer.from(payload).toString('base64url')}`;
+      return `${input}.${createHmac('sha256', key.export()).update(input).digest('base64url')}`;
+    }
+
+    it.each(['sub', 'exp', 'jti', 'iat', 'nbf'])(
+      'accepts the tokens of a user named %s, and of one whose nested claim repeats a name',
+      (username) => {
+        const service = tokens({});
+        const { token } = service.sign('user-1', { username, profile: { sub: 'x', jti: 'y' } });
+        expect(service.verify(token)).toMatchObject({ sub: 'user-1', username });
+      },
+    );
+
+    it('still rejects a repeated claim, however its name is escaped', () => {
+      const now = Date.now() / 1000;
+      const claims = `"sub":"user-1","jti":"j-1","iat":${now},"exp":${Math.floor(now) + 30}`;
+      const service = tokens({});
+      expect(() => service.verify(signedText(`{${claims}}`))).not.toThrow();
+      for (const repeat of [
+        '"sub":"user-2"',
+        '"s\\u0075b":"user-2"',
+        '"username":"a","username":"b"',
+      ]) {
+        expect(() => service.verify(signedText(`{${claims},${repeat}}`))).toThrow(
+          TokenInvalidError,
+        );
+      }
     });
   });
 

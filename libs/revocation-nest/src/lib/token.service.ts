@@ -10,6 +10,7 @@ import {
   TokenInvalidError,
 } from '@rescind/revocation-core';
 import { type AccessTokenClaims } from './access-token-claims';
+import { hasDuplicateMember } from './json-member-names';
 import { REVOCATION_CLOCK, REVOCATION_OPTIONS } from './revocation.constants';
 import { type ResolvedRevocationOptions } from './revocation-module-options';
 
@@ -26,20 +27,16 @@ const LIFETIME_SLACK_SECONDS = 1;
 
 const EXPIRED = 'The access token expired';
 
-const CHECKED_CLAIMS = ['"sub"', '"jti"', '"iat"', '"exp"', '"nbf"'];
-
 /**
- * Whether the payload names a registered claim twice. `JSON.parse` keeps the last duplicate,
- * and another parser might keep the first; RFC 7519 §4 lets us reject such a token outright.
+ * Whether the payload names a claim twice. `JSON.parse` keeps the last duplicate, and another
+ * parser might keep the first; RFC 7519 §4 lets us reject such a token outright. The names are
+ * read from the payload's top level, so that a claim's value (a username `sub`) is not taken for
+ * a name.
  */
 function hasRepeatedClaim(token: string): boolean {
   const start = token.indexOf('.') + 1;
   const json = Buffer.from(token.slice(start, token.indexOf('.', start)), 'base64url').toString();
-  for (const claim of CHECKED_CLAIMS) {
-    const first = json.indexOf(claim);
-    if (first !== -1 && json.indexOf(claim, first + claim.length) !== -1) return true;
-  }
-  return false;
+  return hasDuplicateMember(json);
 }
 
 /** A key's id (`kid`): a short digest of the key, so that it needs no configuration. */
@@ -190,7 +187,7 @@ export class TokenService {
       throw new TokenInvalidError('The access token uses an unsupported critical header');
     }
     if (hasRepeatedClaim(token)) {
-      throw new TokenInvalidError('The access token repeats a registered claim');
+      throw new TokenInvalidError('The access token repeats a claim');
     }
     const payload =
       typeof decoded.payload === 'object' && decoded.payload !== null ? decoded.payload : {};
