@@ -7,6 +7,11 @@ import {
   REVOCATION_RECEIPT,
 } from '../openapi/openapi-schemas';
 import { InvalidInputError, isRevocationId } from '@rescind/revocation-core';
+import {
+  formatListPosition,
+  type ListPosition,
+  parseListPosition,
+} from '@rescind/revocation-redis';
 import { Public, RevocationService } from '@rescind/revocation-nest';
 import { AdminKeyGuard } from './admin-key.guard';
 
@@ -40,14 +45,16 @@ function parseLimit(value: unknown): number {
   return limit;
 }
 
-function parseCursor(value: unknown): string | undefined {
+/**
+ * The position a cursor names: where the previous page ended (expiry and index member), so that
+ * paging continues after it even once that revocation expired and the worker removed it.
+ */
+function parseCursor(value: unknown): ListPosition | undefined {
   if (value === undefined || value === '') return undefined;
   if (typeof value !== 'string') throw new InvalidInputError('cursor must be a string');
-  const member = Buffer.from(value, 'base64url').toString('utf8');
-  if (!/^[tu]:/.test(member) || !isRevocationId(member.slice(2))) {
-    throw new InvalidInputError('cursor is not one this server issued');
-  }
-  return member;
+  const position = parseListPosition(Buffer.from(value, 'base64url').toString('utf8'));
+  if (position === undefined) throw new InvalidInputError('cursor is not one this server issued');
+  return position;
 }
 
 /** `/admin/revocations`: revoke a token or a user by id, and list live revocations. */
@@ -116,7 +123,10 @@ export class AdminController {
         at: new Date(record.createdAtMs).toISOString(),
         expiresAt: new Date(record.expiresAtMs).toISOString(),
       })),
-      next_cursor: page.next === undefined ? null : Buffer.from(page.next).toString('base64url'),
+      next_cursor:
+        page.next === undefined
+          ? null
+          : Buffer.from(formatListPosition(page.next)).toString('base64url'),
     };
   }
 }

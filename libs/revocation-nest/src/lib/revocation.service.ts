@@ -16,6 +16,7 @@ import {
 } from '@rescind/revocation-core';
 import {
   type RevocationAudit,
+  type ListPosition,
   type RevocationRecord,
   RevocationStore,
 } from '@rescind/revocation-redis';
@@ -102,7 +103,10 @@ export class RevocationService {
   }
 
   /** A page of live revocations with their audit trail, ordered by expiry. */
-  async list(limit: number, after?: string): Promise<{ items: RevocationRecord[]; next?: string }> {
+  async list(
+    limit: number,
+    after?: ListPosition,
+  ): Promise<{ items: RevocationRecord[]; next?: ListPosition }> {
     try {
       return await this.store.list(limit, after);
     } catch (error) {

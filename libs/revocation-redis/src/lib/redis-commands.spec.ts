@@ -11,6 +11,7 @@ describe('Lua commands', () => {
   describe("the store's", () => {
     it('are named after their files, with the number of keys the file name gives', () => {
       expect(STORE_COMMANDS.map(({ name, numberOfKeys }) => [name, numberOfKeys])).toEqual([
+        ['rescindListPage', 1],
         ['rescindRaiseNotBefore', 2],
         ['rescindReadHead', 4],
         ['rescindRevoke', 6],

@@ -17,7 +17,13 @@ import {
 } from '../testing/store-fixtures';
 import { EventCodec } from './event-codec';
 import { type RedisKeys } from './redis-keys';
-import { RevocationStore, type RevocationStoreOptions } from './revocation-store';
+import {
+  formatListPosition,
+  type ListPosition,
+  parseListPosition,
+  RevocationStore,
+  type RevocationStoreOptions,
+} from './revocation-store';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const STREAM_ID = /^\d+-\d+$/;
@@ -588,6 +594,70 @@ describe('RevocationStore (against a real Redis)', () => {
       expect(entries[1]).not.toHaveProperty('seq');
       expect(entries[2]).toMatchObject({ logId: newer, seq: 2 });
       expect(entries[3]).toMatchObject({ logId: other });
+    });
+  });
+
+  describe('when live revocations are listed a page at a time', () => {
+    /** Every id, paging `limit` at a time; `between` runs after each page (e.g. a tidy). */
+    async function pageThrough(
+      store: RevocationStore,
+      limit: number,
+      between: (next: ListPosition) => Promise<void> = async () => undefined,
+    ): Promise<string[]> {
+      const ids: string[] = [];
+      let next: ListPosition | undefined;
+      for (let round = 0; round < 50; round++) {
+        const page = await store.list(limit, next);
+        ids.push(...page.items.map((item) => item.id));
+        if (page.next === undefined) return ids;
+        next = page.next;
+        await between(next);
+      }
+      throw new Error(`still paging after 50 pages: ${ids.join(',')}`);
+    }
+
+    async function revokeSeven(store: RevocationStore): Promise<string[]> {
+      const now = Date.now();
+      // Three share one expiry, as tokens expiring within one second do.
+      const expiries = [now + HOUR, now + HOUR, now + HOUR, now + 2 * HOUR, now + 3 * HOUR];
+      const ids: string[] = [];
+      for (const [i, expiresAtMs] of expiries.entries()) {
+        logged(
+          await store.revoke({ kind: 'token', id: `jti-${i}`, expiresAtMs, createdAtMs: now }),
+        );
+        ids.push(`jti-${i}`);
+      }
+      logged(await store.revoke(user('alice', now, 4 * HOUR)));
+      logged(await store.revoke(user('bob', now, 4 * HOUR)));
+      return [...ids, 'alice', 'bob'];
+    }
+
+    it('lists each live revocation once, by expiry', async () => {
+      const { store } = newStore();
+      const ids = await revokeSeven(store);
+      expect(await pageThrough(store, 2)).toEqual(ids);
+      expect(await pageThrough(store, 100)).toEqual(ids);
+    });
+
+    it('continues after a position whose revocation has left the index meanwhile', async () => {
+      const { keys, store } = newStore();
+      const ids = await revokeSeven(store);
+      const removed: string[] = [];
+      const listed = await pageThrough(store, 2, async (next) => {
+        // What the worker does to an expired revocation: the cursor's member is gone.
+        await redis.zrem(keys.index, next.member);
+        removed.push(next.member.slice(2));
+      });
+      expect(removed.length).toBeGreaterThan(1);
+      expect(listed).toEqual(ids);
+    });
+
+    it('writes and reads positions as text, and refuses any other text', () => {
+      const position = { expiresAtMs: 1_764_000_000_123, member: 'u:a:b~c' };
+      expect(parseListPosition(formatListPosition(position))).toEqual(position);
+      for (const text of ['', 't:abc', '12:x:abc', 'abc:t:x', '12:t:', '1.5:t:x']) {
+        expect(parseListPosition(text)).toBeUndefined();
+      }
     });
   });
 

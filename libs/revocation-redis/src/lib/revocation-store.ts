@@ -9,6 +9,7 @@ import {
   type RevocationEvent,
   type RevocationSource,
   type StoreHead,
+  isRevocationId,
   REVOCATION_DEFAULTS,
   systemClock,
   wholeMilliseconds,
@@ -49,6 +50,30 @@ export async function restoreRevocations(
       revoke({ ...revocation, createdAtMs: clock.now() }, { reason: 'restored', actor: 'replica' }),
     ),
   );
+}
+
+/**
+ * Where a page of {@link RevocationStore.list} ended: an index member and its score (the expiry).
+ * The next page continues after this position in the index's order, whether or not the member is
+ * still there.
+ */
+export interface ListPosition {
+  readonly expiresAtMs: number;
+  readonly member: string;
+}
+
+/** A {@link ListPosition} as text, `<expiresAtMs>:<member>`, e.g. for a client's cursor. */
+export function formatListPosition(position: ListPosition): string {
+  return `${position.expiresAtMs}:${position.member}`;
+}
+
+/** The position {@link formatListPosition} wrote; `undefined` for any other text. */
+export function parseListPosition(text: string): ListPosition | undefined {
+  const match = /^(\d{1,16}):([tu]:[^]*)$/.exec(text);
+  if (match === null) return undefined;
+  const member = match[2] as string;
+  if (!isRevocationId(member.slice(2))) return undefined;
+  return { expiresAtMs: Number(match[1]), member };
 }
 
 /** A live revocation with its audit trail, as listed to administrators. */
@@ -227,16 +252,27 @@ export class RevocationStore implements RevocationSource {
 
   /**
    * One page of live revocations, ordered by expiry, with their audit trail (for administrators).
-   * @param after the index member the previous page ended with
-   * @returns the page and, when more may follow, the member to continue after
+   * @param after where the previous page ended; the page continues after it even when that
+   *   revocation has since expired and left the index
+   * @returns the page and, when more may follow, the position to continue after
    */
-  async list(limit: number, after?: string): Promise<{ items: RevocationRecord[]; next?: string }> {
-    let start: number;
-    const rank = after === undefined ? null : await this.redis.zrank(this.keys.index, after);
-    if (rank !== null) start = rank + 1;
-    else start = await this.redis.zcount(this.keys.index, '-inf', this.clock.now());
-    const members = await this.redis.zrange(this.keys.index, start, start + limit - 1);
-    if (members.length === 0) return { items: [] };
+  async list(
+    limit: number,
+    after?: ListPosition,
+  ): Promise<{ items: RevocationRecord[]; next?: ListPosition }> {
+    const flat = (await this.run(
+      'rescindListPage',
+      [this.keys.index],
+      [
+        this.clock.now(),
+        limit,
+        after === undefined ? '' : String(after.expiresAtMs),
+        after?.member ?? '',
+      ],
+    )) as string[];
+    if (flat.length === 0) return { items: [] };
+    const members: string[] = [];
+    for (let i = 0; i < flat.length; i += 2) members.push(flat[i] as string);
     const raws = await this.redis.mget(
       ...members.map((member) => this.keys.recordOfMember(member)),
     );
@@ -245,9 +281,14 @@ export class RevocationStore implements RevocationSource {
       // A null record expired between the two reads; the worker will drop its index entry.
       if (raw !== null) items.push(EventCodec.recordOf(raw));
     }
-    return members.length < limit
-      ? { items }
-      : { items, next: members[members.length - 1] as string };
+    if (members.length < limit) return { items };
+    return {
+      items,
+      next: {
+        expiresAtMs: Number(flat[flat.length - 1]),
+        member: members[members.length - 1] as string,
+      },
+    };
   }
 
   /** Removes what expired revocations left in the index and the log, one bounded batch. */
