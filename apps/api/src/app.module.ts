@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { RevocationModule } from '@rescind/revocation-nest';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { AdminController } from './admin/admin.controller';
-import { AdminKeyGuard } from './admin/admin-key.guard';
+import { AdminKeyGuard, IntrospectionKeyGuard } from './admin/admin-key.guard';
 import { API_ERROR_ANSWERS } from './auth/auth.errors';
 import { AuthModule } from './auth/auth.module';
 import { baselineWiring } from './baselines/baseline-checkers';
@@ -11,6 +11,7 @@ import { HealthController } from './health/health.controller';
 import { LoggingModule } from './logging/logging.module';
 import { MeController } from './me/me.controller';
 import { MetricsController } from './metrics/metrics.controller';
+import { MetadataController } from './oauth/metadata.controller';
 import { OAuthController } from './oauth/oauth.controller';
 
 /** The Rescind API: one replica of N behind a load balancer. */
@@ -56,9 +57,10 @@ export class AppModule {
         HealthController,
         MetricsController,
         OAuthController,
+        MetadataController,
         AdminController,
       ],
-      providers: [{ provide: APP_CONFIG, useValue: config }, AdminKeyGuard],
+      providers: [{ provide: APP_CONFIG, useValue: config }, AdminKeyGuard, IntrospectionKeyGuard],
       exports: [APP_CONFIG],
     };
   }

@@ -1,4 +1,14 @@
-import { applyDecorators, Body, Controller, HttpCode, Ip, Post, Res } from '@nestjs/common';
+import {
+  applyDecorators,
+  Body,
+  Controller,
+  Header,
+  HttpCode,
+  Ip,
+  Post,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CREDENTIALS, ERROR, TOKEN_RESPONSE, USER } from '../openapi/openapi-schemas';
 import {
@@ -8,6 +18,7 @@ import {
   RevocationService,
 } from '@rescind/revocation-nest';
 import { type HttpReply } from '../http/http-reply';
+import { SameSiteJsonGuard } from '../http/same-site-json.guard';
 import { AuthService } from './auth.service';
 import { parseCredentials } from './credentials';
 
@@ -28,8 +39,12 @@ function RevokingRoute(path: string, description: string): MethodDecorator {
     ApiBearerAuth('access-token'),
     ApiResponse({ status: 204, description }),
     ApiResponse({ status: 401, schema: ERROR }),
+    ApiResponse({ status: 403, description: 'sent from another site', schema: ERROR }),
+    ApiResponse({ status: 415, description: 'a body that is not JSON', schema: ERROR }),
     Post(path),
     HttpCode(204),
+    // It clears the cookie: not to be driven by another site (see SameSiteJsonGuard).
+    UseGuards(new SameSiteJsonGuard({ bodyRequired: false })),
   );
 }
 
@@ -60,10 +75,13 @@ export class AuthController {
     schema: TOKEN_RESPONSE,
     headers: {
       'Set-Cookie': { description: 'access_token=…; HttpOnly; Secure; SameSite=Strict; Path=/' },
+      'Cache-Control': { description: 'no-store (RFC 6749 §5.1), with Pragma: no-cache' },
     },
   })
   @ApiResponse({ status: 400, schema: ERROR })
   @ApiResponse({ status: 401, description: 'wrong credentials', schema: ERROR })
+  @ApiResponse({ status: 403, description: 'sent from another site', schema: ERROR })
+  @ApiResponse({ status: 415, description: 'a body that is not JSON', schema: ERROR })
   @ApiResponse({
     status: 429,
     description: 'too many failed attempts (Retry-After)',
@@ -71,6 +89,11 @@ export class AuthController {
   })
   @Post('login')
   @HttpCode(200)
+  // Sets the cookie: JSON from this site only, so that no other site signs a browser in.
+  @UseGuards(new SameSiteJsonGuard({ bodyRequired: true }))
+  // RFC 6749 §5.1: a response carrying a token must not be stored by any cache.
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
   async login(
     @Body() body: unknown,
     @Ip() ip: string,

@@ -1,5 +1,22 @@
-import { BadRequestException, Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Header,
+  Headers,
+  HttpCode,
+  Post,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiBasicAuth,
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiHeader,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ERROR, INTROSPECTION, TOKEN_FORM } from '../openapi/openapi-schemas';
 import { RescindError } from '@rescind/revocation-core';
 import {
@@ -8,7 +25,7 @@ import {
   RevocationService,
   TokenService,
 } from '@rescind/revocation-nest';
-import { AdminKeyGuard } from '../admin/admin-key.guard';
+import { IntrospectionKeyGuard } from '../admin/admin-key.guard';
 
 /** RFC 7662 §2.2 answer. */
 export type IntrospectionResponse =
@@ -23,19 +40,38 @@ export type IntrospectionResponse =
       token_type: 'Bearer';
     };
 
-/** The `token` parameter. @throws BadRequestException answered as RFC 6749 §5.2 `invalid_request` */
+function invalidRequest(description: string): BadRequestException {
+  return new BadRequestException({ error: 'invalid_request', error_description: description });
+}
+
+/**
+ * The `token` parameter, given exactly once (RFC 6749 §3.2: a parameter must not be repeated;
+ * `token=a&token=b` arrives as an array).
+ * @throws BadRequestException answered as RFC 6749 §5.2 `invalid_request`
+ */
 function tokenParameter(body: unknown): string {
   const token =
     typeof body === 'object' && body !== null
       ? (body as Record<string, unknown>)['token']
       : undefined;
-  if (typeof token !== 'string' || token.length === 0) {
-    throw new BadRequestException({
-      error: 'invalid_request',
-      error_description: 'token is required',
-    });
-  }
+  if (Array.isArray(token)) throw invalidRequest('token must be given once');
+  if (typeof token !== 'string' || token.length === 0) throw invalidRequest('token is required');
   return token;
+}
+
+/**
+ * Whether an `Accept` header names `application/json` itself (with a non-zero weight). Wildcards
+ * do not count: curl and `fetch` send `*\/*` by default, and the documented answer for them is
+ * the empty body; a client that asks for JSON by name parses the body as JSON and gets `{}`.
+ */
+export function asksForJson(accept: string | undefined): boolean {
+  if (accept === undefined) return false;
+  return accept.split(',').some((range) => {
+    const [type, ...parameters] = range.split(';').map((part) => part.trim().toLowerCase());
+    if (type !== 'application/json') return false;
+    const weight = parameters.find((parameter) => parameter.startsWith('q='));
+    return weight === undefined || Number(weight.slice(2)) > 0;
+  });
 }
 
 /** `/oauth/revoke` (RFC 7009) and `/oauth/introspect` (RFC 7662). */
@@ -51,19 +87,33 @@ export class OAuthController {
 
   /**
    * RFC 7009 §2.2: 200 whether or not the token was valid, so that the answer reveals nothing;
-   * `token_type_hint` is accepted but not trusted (only access tokens exist here).
+   * `token_type_hint` is accepted but not trusted (only access tokens exist here). Every caller is
+   * a public client (RFC 7009 §2.1): holding the token is the proof, and revoking a token can
+   * only harm whoever holds it. The body is empty, or `{}` for a client that asks for JSON by
+   * name (RFC 7009 allows either; some clients fail to parse an empty body as JSON).
    */
   @Post('revoke')
   @ApiBody({ schema: TOKEN_FORM })
-  @ApiResponse({ status: 200, description: 'empty body, also for unknown or invalid tokens' })
-  @ApiResponse({ status: 400, description: '{"error":"invalid_request"} without token' })
+  @ApiHeader({ name: 'Accept', required: false, description: 'application/json: answer {}' })
+  @ApiResponse({
+    status: 200,
+    description:
+      'empty body, also for unknown or invalid tokens; {} when Accept names application/json',
+  })
+  @ApiResponse({
+    status: 400,
+    description: '{"error":"invalid_request"} without token, or with token twice',
+  })
   @ApiResponse({
     status: 503,
     description: 'the store cannot take the write (Retry-After)',
     schema: ERROR,
   })
   @HttpCode(200)
-  async revoke(@Body() body: unknown): Promise<void> {
+  async revoke(
+    @Body() body: unknown,
+    @Headers('accept') accept: string | undefined,
+  ): Promise<Record<string, never> | undefined> {
     const claims = this.verifyQuietly(tokenParameter(body));
     if (claims !== undefined) {
       await this.revocations.revokeToken(claims.jti, claims.exp * 1000, {
@@ -71,16 +121,25 @@ export class OAuthController {
         actor: claims.sub,
       });
     }
+    return asksForJson(accept) ? {} : undefined;
   }
 
-  /** RFC 7662 §2.1–2.2, for resource servers holding the admin key. */
+  /**
+   * RFC 7662 §2.1–2.2, for resource servers holding the admin key: as a Bearer credential, or as
+   * the password of HTTP Basic (`client_secret_basic`, any client id).
+   */
   @Post('introspect')
   @ApiBearerAuth('admin-key')
+  @ApiBasicAuth('admin-key-basic')
   @ApiBody({ schema: TOKEN_FORM })
   @ApiResponse({ status: 200, schema: INTROSPECTION })
+  @ApiResponse({ status: 400, description: '{"error":"invalid_request"}' })
   @ApiResponse({ status: 401, description: 'no or wrong admin key', schema: ERROR })
-  @UseGuards(AdminKeyGuard)
+  @UseGuards(IntrospectionKeyGuard)
   @HttpCode(200)
+  // The answer carries the token's claims: no cache may keep it (as RFC 6749 §5.1 asks of tokens).
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
   async introspect(@Body() body: unknown): Promise<IntrospectionResponse> {
     const claims = this.verifyQuietly(tokenParameter(body));
     if (claims === undefined || (await this.revocations.isRevoked(claims)))

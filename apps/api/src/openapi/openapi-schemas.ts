@@ -112,3 +112,17 @@ export const REVOCATION_PAGE: SchemaObject = {
     next_cursor: { type: 'string', nullable: true },
   },
 };
+
+export const AUTHORIZATION_SERVER_METADATA: SchemaObject = {
+  type: 'object',
+  description: 'RFC 8414 §2 authorization server metadata',
+  properties: {
+    issuer: { type: 'string', format: 'uri' },
+    revocation_endpoint: { type: 'string', format: 'uri' },
+    revocation_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
+    introspection_endpoint: { type: 'string', format: 'uri' },
+    introspection_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
+    response_types_supported: { type: 'array', items: { type: 'string' } },
+    service_documentation: { type: 'string', format: 'uri' },
+  },
+};

@@ -11,6 +11,10 @@ export function setupOpenApi(app: INestApplication): void {
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'access-token')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY' }, 'admin-key')
+    .addBasicAuth(
+      { type: 'http', scheme: 'basic', description: 'any client id, ADMIN_API_KEY as password' },
+      'admin-key-basic',
+    )
     .addCookieAuth('access_token', { type: 'apiKey', in: 'cookie', name: 'access_token' })
     .build();
   const document = SwaggerModule.createDocument(app, config);
