@@ -162,7 +162,8 @@ const BODY_CASES: BadInput[] = registerOrLogin.flatMap((path): BadInput[] => [
   {
     name: `${path}: a text/plain body`,
     send: postRaw(path, 'username=alice', 'text/plain'),
-    status: 400,
+    // Login sets the auth cookie and takes JSON only (an HTML form can send text/plain).
+    status: path === '/auth/login' ? 415 : 400,
   },
   {
     name: `${path}: a media type no parser takes (application/xml)`,

@@ -207,6 +207,7 @@ describe('the standards and admin routes', () => {
           'GET /health/live',
           'GET /health/ready',
           'GET /metrics',
+          'GET /.well-known/oauth-authorization-server',
         ].sort(),
       );
     });
