@@ -93,13 +93,14 @@ describe('the routes that set or clear the auth cookie, against cross-site reque
 
     it('signs in a JSON login from this origin, or from a client that is not a browser', async () => {
       const own = new URL(urlOf());
-      for (const marks of [
+      const cases: Record<string, string>[] = [
         {},
         { origin: own.origin, 'sec-fetch-site': 'same-origin' },
         { origin: own.origin.replace('127.0.0.1', 'localhost') },
-      ]) {
-        const headers: Record<string, string> = { 'content-type': 'application/json', ...marks };
-        const target = marks.origin?.includes('localhost')
+      ];
+      for (const marks of cases) {
+        const headers = { 'content-type': 'application/json', ...marks };
+        const target = marks['origin']?.includes('localhost')
           ? urlOf().replace('127.0.0.1', 'localhost')
           : urlOf();
         const answer = await send(`${target}/auth/login`, {
