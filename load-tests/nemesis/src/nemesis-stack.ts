@@ -68,6 +68,8 @@ export class NemesisStack {
       // Logins of accounts Redis lost fail by design; they must not lock the clients out.
       LOGIN_FAILURE_LIMIT: '1000000',
       LOGIN_IP_FAILURE_LIMIT: '1000000',
+      // Every registration comes from this one address.
+      REGISTER_IP_LIMIT: '1000000',
       // Tidy often, so that killing the worker mid-job is likely.
       TIDY_INTERVAL_MS: '2000',
       WORKER_METRICS_PORT: '0',

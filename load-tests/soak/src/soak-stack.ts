@@ -57,6 +57,8 @@ export class SoakStack {
       JWT_SECRET: randomBytes(32).toString('base64url'),
       // scrypt N=1024, as in the test suites: logins are 4% of the mix on a 2-core machine.
       PASSWORD_HASH_COST: '1024',
+      // Every account is registered from this one address (60 of them by default).
+      REGISTER_IP_LIMIT: '1000',
     };
     const replicas: ApiReplica[] = [];
     let worker: WorkerProcess | undefined;

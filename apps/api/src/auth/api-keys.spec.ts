@@ -6,7 +6,7 @@ describe('ApiKeys', () => {
 
   it('names user accounts and throttles under the prefix, outside the revocation keys', () => {
     expect(keys.user('alice')).toBe('rescind:user:alice');
-    expect(keys.throttle('login', 'alice')).toBe('rescind:throttle:login:alice');
+    expect(keys.throttle('login-ip')).toBe('rescind:throttle:login-ip');
     expect(keys.user('alice').startsWith('rescind:rev:')).toBe(false);
   });
 

@@ -14,9 +14,9 @@ export class ApiKeys {
     this.prefix = keys.prefix;
   }
 
-  /** A rate-limit counter of `@nestjs/throttler`. */
-  throttle(throttler: string, key: string): string {
-    return `${this.prefix}:throttle:${throttler}:${key}`;
+  /** The `keyPrefix` of a rate limiter: its keys are `<this>:<hashed tracker>`. */
+  throttle(limiter: string): string {
+    return `${this.prefix}:throttle:${limiter}`;
   }
 
   /** A user account, by normalised username. */

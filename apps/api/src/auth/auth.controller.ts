@@ -62,10 +62,15 @@ export class AuthController {
   @ApiResponse({ status: 201, schema: USER })
   @ApiResponse({ status: 400, schema: ERROR })
   @ApiResponse({ status: 409, description: 'username taken', schema: ERROR })
+  @ApiResponse({
+    status: 429,
+    description: 'too many registrations from this address (Retry-After)',
+    schema: ERROR,
+  })
   @Post('register')
   @HttpCode(201)
-  register(@Body() body: unknown): Promise<{ id: string; username: string }> {
-    return this.auth.register(parseCredentials(body));
+  register(@Body() body: unknown, @Ip() ip: string): Promise<{ id: string; username: string }> {
+    return this.auth.register(parseCredentials(body), ip);
   }
 
   @Public()

@@ -22,11 +22,22 @@ export class TooManyAttemptsError extends RescindError {
   }
 }
 
+/** Too many registrations from this address (answered 429 with `Retry-After`). */
+export class TooManyRegistrationsError extends RescindError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(
+      'ERR_TOO_MANY_REGISTRATIONS',
+      'Too many registrations from this address; try again later',
+    );
+  }
+}
+
 /** The API's own error codes, for the library's exception filter. */
 export const API_ERROR_ANSWERS: Readonly<Record<string, ErrorAnswer>> = {
   ERR_USERNAME_TAKEN: { status: 409 },
   ERR_BAD_CREDENTIALS: { status: 401 },
   ERR_TOO_MANY_ATTEMPTS: { status: 429 },
+  ERR_TOO_MANY_REGISTRATIONS: { status: 429 },
   ERR_ADMIN_KEY_MISSING: { status: 401 },
   ERR_ADMIN_KEY_INVALID: { status: 401, challenge: 'invalid_token' },
 };

@@ -24,6 +24,18 @@ function withPino(app: INestApplication): INestApplication {
   return app;
 }
 
+/**
+ * `TRUST_PROXY` in the form both adapters take (they both use `proxy-addr`): `X-Forwarded-For` is
+ * read only from the trusted hops, so a client that forges it elsewhere keeps its socket address,
+ * and the throttles keyed by address (`LoginThrottle`) cannot be escaped by forging it. Unset: no
+ * peer is trusted.
+ */
+function trustedProxies(config: AppConfig): number | string[] | false {
+  const { trustProxy } = config;
+  if (trustProxy === undefined) return false;
+  return typeof trustProxy === 'number' ? trustProxy : [...trustProxy];
+}
+
 /** The API on Fastify (the default, for speed). */
 async function createFastifyApp(config: AppConfig): Promise<INestApplication> {
   const adapter = new FastifyAdapter({
@@ -32,6 +44,7 @@ async function createFastifyApp(config: AppConfig): Promise<INestApplication> {
     return503OnClosing: true,
     requestIdHeader: false,
     genReqId: requestId,
+    trustProxy: trustedProxies(config),
     // Errors Fastify answers before any hook runs (e.g. a badly encoded path).
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
       void reply
@@ -59,6 +72,7 @@ async function createExpressApp(config: AppConfig): Promise<INestApplication> {
     new ExpressAdapter(),
     { ...OPTIONS, bodyParser: false },
   );
+  app.set('trust proxy', trustedProxies(config));
   app.use((request: IdentifiedRequest, response: ServerResponse, next: () => void) => {
     request.id = requestId(request);
     response.setHeader('x-instance-id', config.instanceId);

@@ -102,6 +102,39 @@ describe('loadApiConfig', () => {
     });
   });
 
+  describe('TRUST_PROXY', () => {
+    it('leaves the socket address as the client when unset', () => {
+      expect(loadApiConfig({}).trustProxy).toBeUndefined();
+    });
+
+    it('reads a hop count', () => {
+      expect(loadApiConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    });
+
+    it('reads a comma-separated list of addresses and CIDRs', () => {
+      expect(
+        loadApiConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,::1,fd00::/8' }).trustProxy,
+      ).toEqual(['10.0.0.0/8', '192.168.1.7', '::1', 'fd00::/8']);
+    });
+
+    it.each(['true', '*', '0', '33', '10.0.0.0/33', 'fd00::/129', 'proxy.internal', '10.0.0.1,'])(
+      'refuses %j with a clear error',
+      (value) => {
+        expect(problemsOf({ TRUST_PROXY: value })).toEqual([
+          `TRUST_PROXY must be a hop count from 1 to 32 or a comma-separated list of IP addresses or CIDRs (e.g. 10.0.0.0/8,::1), got "${value}"`,
+        ]);
+      },
+    );
+  });
+
+  describe('REGISTER_IP_LIMIT', () => {
+    it('defaults to 20 registrations per address per window and reads a value', () => {
+      expect(loadApiConfig({}).registerIpLimit).toBe(20);
+      expect(loadApiConfig({ REGISTER_IP_LIMIT: '500' }).registerIpLimit).toBe(500);
+      expect(problemsOf({ REGISTER_IP_LIMIT: '0' })).toHaveLength(1);
+    });
+  });
+
   describe('when NODE_ENV=production', () => {
     it('refuses the development secret', () => {
       expect(problemsOf({ NODE_ENV: 'production' })).toEqual([

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { type Milliseconds, REVOCATION_DEFAULTS, type Seconds } from '@rescind/revocation-core';
 import { ConfigError } from './config.error';
@@ -9,6 +10,38 @@ export const DEVELOPMENT_JWT_SECRET = 'rescind-development-secret-do-not-use-in-
 
 /** How an API replica checks revocation (`REVOCATION_STRATEGY`). */
 export type RevocationStrategy = 'local' | 'redis' | 'none';
+
+/** Trusted proxies: how many hops, or which addresses (`10.0.0.0/8`, `::1`). */
+export type TrustProxy = number | readonly string[];
+
+/** An IPv4 or IPv6 address, optionally with a prefix length (`/24`) within its family. */
+function isAddressOrCidr(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * `TRUST_PROXY`: a hop count, or a comma-separated list of addresses and CIDRs. `true`-like values
+ * are refused: trusting every peer would let any client choose its address, and so its throttles.
+ */
+function readTrustProxy(read: EnvReader): TrustProxy | undefined {
+  const raw = read.optional('TRUST_PROXY')?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 0 && hops <= 32) return hops;
+  } else {
+    const entries = raw.split(',').map((entry) => entry.trim());
+    if (entries.every(isAddressOrCidr)) return entries;
+  }
+  read.fail(
+    `TRUST_PROXY must be a hop count from 1 to 32 or a comma-separated list of IP addresses or CIDRs (e.g. 10.0.0.0/8,::1), got "${raw}"`,
+  );
+  return undefined;
+}
 
 /** Everything the API reads from the environment, validated once at start-up. */
 export interface ApiConfig extends RedisConfig {
@@ -49,12 +82,19 @@ export interface ApiConfig extends RedisConfig {
   readonly passwordHashCost: number;
   /** `HTTP_ADAPTER`: `fastify` (default) or `express`, for side-by-side benchmarks. */
   readonly httpAdapter: 'fastify' | 'express';
-  /** `LOGIN_FAILURE_LIMIT`: failed logins per username per window before 429. */
+  /** `LOGIN_FAILURE_LIMIT`: failed logins per username and client address per window before 429. */
   readonly loginFailureLimit: number;
   /** `LOGIN_IP_FAILURE_LIMIT`: failed logins per client address per window before 429. */
   readonly loginIpFailureLimit: number;
-  /** `LOGIN_FAILURE_WINDOW_MS`: the window, also how long a block lasts. */
+  /** `LOGIN_FAILURE_WINDOW_MS`: the window, also how long a first block lasts (later ones double). */
   readonly loginFailureWindowMs: Milliseconds;
+  /** `REGISTER_IP_LIMIT`: registrations per client address per `LOGIN_FAILURE_WINDOW_MS` before 429. */
+  readonly registerIpLimit: number;
+  /**
+   * `TRUST_PROXY`: which peers may name the client in `X-Forwarded-For`: unset, the socket address
+   * is the client; a hop count, or the proxies' addresses and CIDRs.
+   */
+  readonly trustProxy: TrustProxy | undefined;
 }
 
 /**
@@ -149,6 +189,8 @@ export function loadApiConfig(env: Env): ApiConfig {
     loginFailureLimit: read.integer('LOGIN_FAILURE_LIMIT', 10, 1, 1_000_000),
     loginIpFailureLimit: read.integer('LOGIN_IP_FAILURE_LIMIT', 100, 1, 1_000_000),
     loginFailureWindowMs: read.integer('LOGIN_FAILURE_WINDOW_MS', 900_000, 1000, 86_400_000),
+    registerIpLimit: read.integer('REGISTER_IP_LIMIT', 20, 1, 1_000_000),
+    trustProxy: readTrustProxy(read),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

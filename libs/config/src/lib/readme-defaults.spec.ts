@@ -46,6 +46,7 @@ describe('the README configuration table', () => {
     ['LOGIN_FAILURE_LIMIT', 'loginFailureLimit'],
     ['LOGIN_IP_FAILURE_LIMIT', 'loginIpFailureLimit'],
     ['LOGIN_FAILURE_WINDOW_MS', 'loginFailureWindowMs'],
+    ['REGISTER_IP_LIMIT', 'registerIpLimit'],
     ['SHUTDOWN_GRACE_MS', 'shutdownGraceMs'],
     ['PASSWORD_HASH_COST', 'passwordHashCost'],
   ])('gives the API default of %s', (name, field) => {
