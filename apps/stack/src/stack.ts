@@ -47,6 +47,13 @@ const CHILD_STOP_TIMEOUT_MS = 10_000;
 const READY_POLL_MS = 100;
 
 /** Redis, the worker and the API replicas of `npm start`, started and stopped as one. */
+/**
+ * Registrations per address on the local stack, unless `REGISTER_IP_LIMIT` says otherwise: every
+ * client of a machine's own stack (a k6 run's virtual users, a developer's scripts) registers
+ * from one address, which the production default of 20 per window would refuse after a moment.
+ */
+const LOCAL_REGISTER_IP_LIMIT = '1000000';
+
 export class Stack {
   private redis: RedisServer | undefined;
   private redisUrl = '';
@@ -111,7 +118,16 @@ export class Stack {
       },
     );
     const replicas = config.apiPorts.map(async (port) => {
-      const replica = await ApiReplica.start({ port, env, echo, detached: true, entry: apiEntry });
+      const replica = await ApiReplica.start({
+        port,
+        env: {
+          ...env,
+          REGISTER_IP_LIMIT: process.env['REGISTER_IP_LIMIT'] ?? LOCAL_REGISTER_IP_LIMIT,
+        },
+        echo,
+        detached: true,
+        entry: apiEntry,
+      });
       this.replicas.push(replica);
       this.watch(replica.name, replica.exited);
     });
