@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID, scryptSync } from 'node:crypto';
-import { ApiClient, newCredentials, TestCluster } from '@rescind/testing';
+import { type ApiClient, newCredentials, TestCluster } from '@rescind/testing';
 
 /** The stored user record, whatever its format. */
 interface StoredUser {
