@@ -45,7 +45,7 @@ export async function startApiReplica(
       JWT_SECRET: bench.jwtSecret,
       HTTP_ADAPTER: options.adapter,
       REVOCATION_STRATEGY: options.strategy,
-      // Logins are not what is measured; a cheap scrypt keeps the fan-out loop short.
+      // Logins are not what is measured; a cheap Argon2id (1 MiB) keeps the fan-out loop short.
       PASSWORD_HASH_COST: '1024',
       ADMIN_API_KEY: undefined,
       // One JSON line per request, piped to this process, would be measured along with the guard.

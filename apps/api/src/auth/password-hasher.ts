@@ -1,52 +1,123 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { Algorithm, hash, parseOptions, verify, Version } from '@node-rs/argon2';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
-/** A stored password hash. */
-export interface PasswordHash {
+/** A stored password hash: an Argon2id PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`). */
+export interface Argon2PasswordHash {
+  readonly passwordHash: string;
+}
+
+/**
+ * The scrypt hash stored before Argon2id (r = 8, p = 1, 32-byte key): still verified, so that
+ * users registered earlier can log in, and replaced at their next login.
+ */
+export interface LegacyScryptPasswordHash {
   readonly salt: string;
   readonly hash: string;
-  /** scrypt N used, so that the cost can be raised later. */
+  /** scrypt N */
   readonly cost: number;
 }
 
-const KEY_LENGTH = 32;
+/** A stored password hash, in either format. */
+export type PasswordHash = Argon2PasswordHash | LegacyScryptPasswordHash;
 
-function derive(password: string, salt: Buffer, cost: number): Promise<Buffer> {
+/** Argon2id passes: OWASP's figure for m = 19 MiB (docs in the README's configuration table). */
+const TIME_COST = 2;
+/** One lane: the API serves many logins at once, each on its own libuv thread. */
+const PARALLELISM = 1;
+
+const LEGACY_KEY_LENGTH = 32;
+
+function isArgon2(stored: PasswordHash): stored is Argon2PasswordHash {
+  return typeof (stored as Partial<Argon2PasswordHash>).passwordHash === 'string';
+}
+
+function scryptKey(password: string, salt: Buffer, cost: number): Promise<Buffer> {
   return new Promise((resolve, reject) =>
     scrypt(
       password,
       salt,
-      KEY_LENGTH,
+      LEGACY_KEY_LENGTH,
       { N: cost, r: 8, p: 1, maxmem: 256 * cost * 8 + 32 * 1024 * 1024 },
       (error, key) => (error ? reject(error) : resolve(key)),
     ),
   );
 }
 
-/** Password hashing with `node:crypto` scrypt. */
+/** Verifies against a legacy scrypt record; a record with an impossible N never matches. */
+async function verifyScrypt(password: string, stored: LegacyScryptPasswordHash): Promise<boolean> {
+  const { cost } = stored;
+  if (!Number.isSafeInteger(cost) || cost < 2 || cost > 1 << 20 || (cost & (cost - 1)) !== 0) {
+    return false;
+  }
+  const key = await scryptKey(password, Buffer.from(stored.salt, 'base64'), cost);
+  const expected = Buffer.from(stored.hash, 'base64');
+  return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+/**
+ * Password hashing with Argon2id (`@node-rs/argon2`, off the event loop) at `PASSWORD_HASH_COST`
+ * KiB, t = 2, p = 1: OWASP's minimum configuration at the default cost.
+ */
 @Injectable()
 export class PasswordHasher {
-  private readonly cost: number;
-  private readonly dummy: Promise<PasswordHash>;
+  /** Argon2id memory in KiB of new hashes. */
+  readonly memoryCost: number;
+  private readonly dummy: Promise<Argon2PasswordHash>;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.cost = config.passwordHashCost;
+    this.memoryCost = config.passwordHashCost;
     this.dummy = this.hash(randomBytes(16).toString('hex'));
   }
 
   /** Hashes with a fresh 16-byte salt. */
-  async hash(password: string): Promise<PasswordHash> {
-    const salt = randomBytes(16);
-    const key = await derive(password, salt, this.cost);
-    return { salt: salt.toString('base64'), hash: key.toString('base64'), cost: this.cost };
+  async hash(password: string): Promise<Argon2PasswordHash> {
+    const passwordHash = await hash(password, {
+      algorithm: Algorithm.Argon2id,
+      version: Version.V0x13,
+      memoryCost: this.memoryCost,
+      timeCost: TIME_COST,
+      parallelism: PARALLELISM,
+    });
+    return { passwordHash };
   }
 
-  /** Constant-time check; with no stored hash it still spends the same work (no user probing). */
+  /**
+   * Constant-time check (the comparison happens inside the hash libraries); with no stored hash
+   * it still spends the work of a current one, so that answers do not tell which users exist.
+   */
   async verify(password: string, stored: PasswordHash | undefined): Promise<boolean> {
     const reference = stored ?? (await this.dummy);
-    const key = await derive(password, Buffer.from(reference.salt, 'base64'), reference.cost);
-    const expected = Buffer.from(reference.hash, 'base64');
-    return stored !== undefined && key.length === expected.length && timingSafeEqual(key, expected);
+    let valid: boolean;
+    try {
+      valid = isArgon2(reference)
+        ? await verify(reference.passwordHash, password)
+        : await verifyScrypt(password, reference);
+    } catch {
+      // An unparseable stored hash matches no password.
+      valid = false;
+    }
+    return stored !== undefined && valid;
+  }
+
+  /**
+   * Whether `stored` is weaker than what {@link hash} makes now: scrypt, another Argon2 variant or
+   * version, less memory or fewer passes. A stronger hash is kept, so that replicas configured
+   * differently during a rollout do not rewrite each other's hashes back and forth.
+   */
+  needsRehash(stored: PasswordHash): boolean {
+    if (!isArgon2(stored)) return true;
+    try {
+      const options = parseOptions(stored.passwordHash);
+      return (
+        options.algorithm !== Algorithm.Argon2id ||
+        options.version !== Version.V0x13 ||
+        options.memoryCost < this.memoryCost ||
+        options.timeCost < TIME_COST
+      );
+    } catch {
+      return true;
+    }
   }
 }

@@ -4,9 +4,15 @@ import { type Milliseconds, REVOCATION_DEFAULTS, type Seconds } from '@rescind/r
 import { ConfigError } from './config.error';
 import { type Env, EnvReader } from './env-reader';
 import { readRedisConfig, type RedisConfig } from './redis-config';
+import { DEVELOPMENT_JWT_SECRET, secretWeakness } from './secret-strength';
 
-/** Development signing key, refused when `NODE_ENV=production`. */
-export const DEVELOPMENT_JWT_SECRET = 'rescind-development-secret-do-not-use-in-production';
+export { DEVELOPMENT_JWT_SECRET } from './secret-strength';
+
+/**
+ * `PASSWORD_HASH_COST` by default and its least value in production: Argon2id memory in KiB,
+ * OWASP's minimum configuration (m = 19 MiB, t = 2, p = 1).
+ */
+export const PASSWORD_HASH_MIN_PRODUCTION_COST = 19_456;
 
 /** How an API replica checks revocation (`REVOCATION_STRATEGY`). */
 export type RevocationStrategy = 'local' | 'redis' | 'none';
@@ -48,9 +54,12 @@ export interface ApiConfig extends RedisConfig {
   /** `NODE_ENV` */
   readonly nodeEnv: string;
   readonly production: boolean;
-  /** `JWT_SECRET` */
+  /** `JWT_SECRET` or the file `JWT_SECRET_FILE` names. */
   readonly jwtSecret: string;
-  /** `JWT_PREVIOUS_SECRETS`: comma-separated keys rotated out, still accepted for verification. */
+  /**
+   * `JWT_PREVIOUS_SECRETS` (comma-separated) or the file `JWT_PREVIOUS_SECRETS_FILE` names (comma-
+   * or newline-separated): keys rotated out, still accepted for verification.
+   */
   readonly jwtPreviousSecrets: readonly string[];
   /** `ACCESS_TOKEN_TTL` */
   readonly accessTokenTtlSeconds: Seconds;
@@ -70,7 +79,7 @@ export interface ApiConfig extends RedisConfig {
   readonly clockSkewMs: Milliseconds;
   /** `SYNC_INTERVAL_MS`: period of the anti-entropy catch-up (unset: the module derives it from the bound). */
   readonly syncIntervalMs: Milliseconds | undefined;
-  /** `ADMIN_API_KEY`: unset disables admin and introspection routes. */
+  /** `ADMIN_API_KEY` or the file `ADMIN_API_KEY_FILE` names: unset disables admin and introspection routes. */
   readonly adminApiKey: string | undefined;
   /** `REVOCATION_STRATEGY`: `local` (the product) or a benchmark baseline. */
   readonly strategy: RevocationStrategy;
@@ -78,7 +87,7 @@ export interface ApiConfig extends RedisConfig {
   readonly shutdownGraceMs: Milliseconds;
   /** `LOG_LEVEL`: pino level of the API's JSON logs. */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** `PASSWORD_HASH_COST`: scrypt N, a power of two. */
+  /** `PASSWORD_HASH_COST`: Argon2id memory in KiB (t = 2, p = 1). */
   readonly passwordHashCost: number;
   /** `HTTP_ADAPTER`: `fastify` (default) or `express`, for side-by-side benchmarks. */
   readonly httpAdapter: 'fastify' | 'express';
@@ -106,12 +115,7 @@ export function loadApiConfig(env: Env): ApiConfig {
   const nodeEnv = read.string('NODE_ENV', 'development');
   const production = nodeEnv === 'production';
   const redis = readRedisConfig(read);
-  const jwtSecret = read.string('JWT_SECRET', DEVELOPMENT_JWT_SECRET);
-  if (production && jwtSecret === DEVELOPMENT_JWT_SECRET) {
-    read.fail('JWT_SECRET must be set when NODE_ENV=production');
-  } else if (production && Buffer.byteLength(jwtSecret) < 32) {
-    read.fail('JWT_SECRET must be at least 32 bytes when NODE_ENV=production');
-  }
+  const secrets = readSecrets(read, production);
   const strategy = read.oneOf('REVOCATION_STRATEGY', 'local', ['local', 'redis', 'none'] as const);
   if (production && strategy === 'none') {
     read.fail('REVOCATION_STRATEGY=none is refused when NODE_ENV=production');
@@ -130,19 +134,12 @@ export function loadApiConfig(env: Env): ApiConfig {
   if (syncIntervalMs !== undefined && syncIntervalMs >= maxStalenessMs) {
     read.fail('SYNC_INTERVAL_MS must be below MAX_STALENESS_MS');
   }
-  const passwordHashCost = read.integer('PASSWORD_HASH_COST', 16384, 2, 1 << 20);
-  if ((passwordHashCost & (passwordHashCost - 1)) !== 0) {
-    read.fail(`PASSWORD_HASH_COST must be a power of two, got ${passwordHashCost}`);
-  }
+  const passwordHashCost = readPasswordHashCost(read, production);
   const config: ApiConfig = {
     ...redis,
     nodeEnv,
     production,
-    jwtSecret,
-    jwtPreviousSecrets: (read.optional('JWT_PREVIOUS_SECRETS') ?? '')
-      .split(',')
-      .map((secret) => secret.trim())
-      .filter((secret) => secret.length > 0),
+    ...secrets,
     accessTokenTtlSeconds: read.integer(
       'ACCESS_TOKEN_TTL',
       REVOCATION_DEFAULTS.accessTokenTtlSeconds,
@@ -172,7 +169,6 @@ export function loadApiConfig(env: Env): ApiConfig {
     maxStalenessMs,
     clockSkewMs,
     syncIntervalMs,
-    adminApiKey: read.optional('ADMIN_API_KEY'),
     strategy,
     logLevel: read.oneOf('LOG_LEVEL', 'info', [
       'fatal',
@@ -194,4 +190,51 @@ export function loadApiConfig(env: Env): ApiConfig {
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
+}
+
+/** The signing keys and the admin key, each from its variable or its `_FILE`. */
+type Secrets = Pick<ApiConfig, 'jwtSecret' | 'jwtPreviousSecrets' | 'adminApiKey'>;
+
+/**
+ * Reads every secret and, in production, refuses any that is weak or published (see
+ * `secretWeakness`): a key accepted only for verification forges tokens as well as the current
+ * one, and the admin key revokes anyone, so all of them meet the same bar.
+ */
+function readSecrets(read: EnvReader, production: boolean): Secrets {
+  const before = read.problems.length;
+  const jwtSecret = read.secret('JWT_SECRET');
+  const previous = read.secret('JWT_PREVIOUS_SECRETS');
+  const adminApiKey = read.secret('ADMIN_API_KEY');
+  const jwtPreviousSecrets = (previous ?? '')
+    .split(/[,\n]/)
+    .map((secret) => secret.trim())
+    .filter((secret) => secret.length > 0);
+  const unreadable = read.problems.length > before;
+  if (production && jwtSecret === undefined && !unreadable) {
+    read.fail('JWT_SECRET must be set when NODE_ENV=production');
+  }
+  if (production) {
+    const check = (name: string, secret: string | undefined): void => {
+      const weakness = secret === undefined ? undefined : secretWeakness(secret);
+      if (weakness !== undefined) read.fail(`${name} ${weakness} when NODE_ENV=production`);
+    };
+    check('JWT_SECRET', jwtSecret);
+    jwtPreviousSecrets.forEach((secret, i) =>
+      check(`JWT_PREVIOUS_SECRETS (key ${i + 1} of ${jwtPreviousSecrets.length})`, secret),
+    );
+    check('ADMIN_API_KEY', adminApiKey);
+  }
+  return { jwtSecret: jwtSecret ?? DEVELOPMENT_JWT_SECRET, jwtPreviousSecrets, adminApiKey };
+}
+
+/** `PASSWORD_HASH_COST`, Argon2id memory in KiB: OWASP's minimum or more in production. */
+function readPasswordHashCost(read: EnvReader, production: boolean): number {
+  // 8 KiB is Argon2's floor (8 × p); below OWASP's figure is for fast test suites only.
+  const cost = read.integer('PASSWORD_HASH_COST', PASSWORD_HASH_MIN_PRODUCTION_COST, 8, 1 << 20);
+  if (production && cost < PASSWORD_HASH_MIN_PRODUCTION_COST) {
+    read.fail(
+      `PASSWORD_HASH_COST must be at least ${PASSWORD_HASH_MIN_PRODUCTION_COST} (KiB of Argon2id memory) when NODE_ENV=production, got ${cost}`,
+    );
+  }
+  return cost;
 }

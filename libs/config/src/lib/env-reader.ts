@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** Environment variables as read from `process.env`. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -50,6 +52,37 @@ export class EnvReader {
     const value = this.string(name, fallback);
     if (!pattern.test(value)) this.problems.push(`${name} must be ${what}, got "${value}"`);
     return value;
+  }
+
+  /**
+   * A secret from `name`, or from the file that `name_FILE` names (Docker and Kubernetes secrets),
+   * with one trailing newline trimmed; `undefined` when neither is set. Both set, an unreadable
+   * file or an empty one is a problem naming the variables and the path, never the secret.
+   */
+  secret(name: string): string | undefined {
+    const fileVariable = `${name}_FILE`;
+    const value = this.optional(name);
+    const file = this.optional(fileVariable);
+    if (file === undefined) return value;
+    if (value !== undefined) {
+      this.problems.push(`${name} and ${fileVariable} are both set; set only one`);
+      return undefined;
+    }
+    let contents: string;
+    try {
+      contents = readFileSync(file, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      this.problems.push(`${fileVariable}: cannot read ${name} from "${file}" (${code})`);
+      return undefined;
+    }
+    // Editors and `echo` end files with a newline that is not part of the secret.
+    const secret = contents.replace(/\r?\n$/, '');
+    if (secret === '') {
+      this.problems.push(`${fileVariable}: "${file}" is empty`);
+      return undefined;
+    }
+    return secret;
   }
 
   /** Records a problem found by a cross-field rule. */
