@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLUSTER_JWT_SECRET } from '@rescind/testing';
 import { loadApiConfig, PASSWORD_HASH_MIN_PRODUCTION_COST } from './api-config';
-import { ConfigError } from './config.error';
 import {
   DEVELOPMENT_JWT_SECRET,
   estimatedEntropyBits,
@@ -12,16 +11,7 @@ import {
   MIN_SECRET_ENTROPY_BITS,
   secretWeakness,
 } from './secret-strength';
-
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    loadApiConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+import { apiConfigProblems } from '../testing/api-config-problems';
 
 const strong = (): string => randomBytes(32).toString('base64url');
 const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: strong() };
@@ -46,7 +36,7 @@ describe('the API secrets', () => {
       ['the old compose placeholder', 'change-me-in-production-please-32bytes'],
       ['the test suites’ key', CLUSTER_JWT_SECRET],
     ])('refuses %s as JWT_SECRET, naming the variable only', (_what, secret) => {
-      const problems = problemsOf({ NODE_ENV: 'production', JWT_SECRET: secret });
+      const problems = apiConfigProblems({ NODE_ENV: 'production', JWT_SECRET: secret });
       expect(problems).toEqual([
         'JWT_SECRET must not be a value published in this repository when NODE_ENV=production',
       ]);
@@ -58,13 +48,13 @@ describe('the API secrets', () => {
       ['a repeated pattern', '0123456789abcdef'.repeat(2)],
       ['two characters', 'ab'.repeat(20)],
     ])('refuses %s as JWT_SECRET', (_what, secret) => {
-      expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: secret })).toEqual([
+      expect(apiConfigProblems({ NODE_ENV: 'production', JWT_SECRET: secret })).toEqual([
         expect.stringMatching(/^JWT_SECRET must be random .* when NODE_ENV=production$/),
       ]);
     });
 
     it('refuses a weak or published key among JWT_PREVIOUS_SECRETS, saying which', () => {
-      const problems = problemsOf({
+      const problems = apiConfigProblems({
         ...PRODUCTION,
         JWT_PREVIOUS_SECRETS: `${strong()},${DEVELOPMENT_JWT_SECRET},short`,
       });
@@ -75,24 +65,24 @@ describe('the API secrets', () => {
     });
 
     it('refuses a weak ADMIN_API_KEY', () => {
-      expect(problemsOf({ ...PRODUCTION, ADMIN_API_KEY: '1' })).toEqual([
+      expect(apiConfigProblems({ ...PRODUCTION, ADMIN_API_KEY: '1' })).toEqual([
         'ADMIN_API_KEY must be at least 32 bytes when NODE_ENV=production',
       ]);
       expect(
-        problemsOf({ ...PRODUCTION, ADMIN_API_KEY: 'e2e-logging-admin-key-0123456789' }),
+        apiConfigProblems({ ...PRODUCTION, ADMIN_API_KEY: 'e2e-logging-admin-key-0123456789' }),
       ).toEqual([
         'ADMIN_API_KEY must not be a value published in this repository when NODE_ENV=production',
       ]);
     });
 
     it('refuses a password hash cost under OWASP’s minimum, and accepts it', () => {
-      expect(problemsOf({ ...PRODUCTION, PASSWORD_HASH_COST: '1024' })).toEqual([
+      expect(apiConfigProblems({ ...PRODUCTION, PASSWORD_HASH_COST: '1024' })).toEqual([
         'PASSWORD_HASH_COST must be at least 19456 (KiB of Argon2id memory) when NODE_ENV=production, got 1024',
       ]);
-      expect(problemsOf({ ...PRODUCTION, PASSWORD_HASH_COST: '2' })).toEqual([
+      expect(apiConfigProblems({ ...PRODUCTION, PASSWORD_HASH_COST: '2' })).toEqual([
         expect.stringMatching(/^PASSWORD_HASH_COST /),
       ]);
-      expect(problemsOf({ ...PRODUCTION, PASSWORD_HASH_COST: '19455' })).toHaveLength(1);
+      expect(apiConfigProblems({ ...PRODUCTION, PASSWORD_HASH_COST: '19455' })).toHaveLength(1);
       expect(loadApiConfig({ ...PRODUCTION, PASSWORD_HASH_COST: '19456' }).passwordHashCost).toBe(
         19_456,
       );
@@ -109,7 +99,7 @@ describe('the API secrets', () => {
     });
 
     it('reports every weak value at once', () => {
-      const problems = problemsOf({
+      const problems = apiConfigProblems({
         NODE_ENV: 'production',
         JWT_SECRET: 'short',
         JWT_PREVIOUS_SECRETS: DEVELOPMENT_JWT_SECRET,
@@ -141,7 +131,7 @@ describe('the API secrets', () => {
     });
 
     it('refuses a hash cost under Argon2’s floor of 8 KiB', () => {
-      expect(problemsOf({ PASSWORD_HASH_COST: '7' })).toEqual([
+      expect(apiConfigProblems({ PASSWORD_HASH_COST: '7' })).toEqual([
         'PASSWORD_HASH_COST must be an integer from 8 to 1048576, got "7"',
       ]);
     });
@@ -171,7 +161,7 @@ describe('the API secrets', () => {
 
     it('applies the production checks to a secret from a file', () => {
       expect(
-        problemsOf({
+        apiConfigProblems({
           NODE_ENV: 'production',
           JWT_SECRET_FILE: file(`${DEVELOPMENT_JWT_SECRET}\n`),
         }),
@@ -184,7 +174,7 @@ describe('the API secrets', () => {
       'refuses both %s and its _FILE, naming both',
       (name) => {
         const secret = strong();
-        const problems = problemsOf({ [name]: secret, [`${name}_FILE`]: file(strong()) });
+        const problems = apiConfigProblems({ [name]: secret, [`${name}_FILE`]: file(strong()) });
         expect(problems).toEqual([`${name} and ${name}_FILE are both set; set only one`]);
       },
     );
@@ -193,17 +183,17 @@ describe('the API secrets', () => {
       const secret = strong();
       const path = file(secret);
       const missing = join(dir, 'missing');
-      const problems = problemsOf({ NODE_ENV: 'production', JWT_SECRET_FILE: missing });
+      const problems = apiConfigProblems({ NODE_ENV: 'production', JWT_SECRET_FILE: missing });
       expect(problems).toEqual([
         `JWT_SECRET_FILE: cannot read JWT_SECRET from "${missing}" (ENOENT)`,
       ]);
       // A directory cannot be read as a file either.
-      expect(problemsOf({ ADMIN_API_KEY_FILE: dir })).toEqual([
+      expect(apiConfigProblems({ ADMIN_API_KEY_FILE: dir })).toEqual([
         `ADMIN_API_KEY_FILE: cannot read ADMIN_API_KEY from "${dir}" (EISDIR)`,
       ]);
       if (process.getuid?.() !== 0) {
         chmodSync(path, 0o000);
-        const denied = problemsOf({ JWT_PREVIOUS_SECRETS_FILE: path });
+        const denied = apiConfigProblems({ JWT_PREVIOUS_SECRETS_FILE: path });
         expect(denied).toEqual([
           `JWT_PREVIOUS_SECRETS_FILE: cannot read JWT_PREVIOUS_SECRETS from "${path}" (EACCES)`,
         ]);
@@ -213,7 +203,7 @@ describe('the API secrets', () => {
 
     it('refuses an empty file', () => {
       const path = file('\n');
-      expect(problemsOf({ JWT_SECRET_FILE: path })).toEqual([
+      expect(apiConfigProblems({ JWT_SECRET_FILE: path })).toEqual([
         `JWT_SECRET_FILE: "${path}" is empty`,
       ]);
     });

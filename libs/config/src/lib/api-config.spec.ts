@@ -1,19 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigError } from './config.error';
 import { DEVELOPMENT_JWT_SECRET, loadApiConfig } from './api-config';
+import { apiConfigProblems } from '../testing/api-config-problems';
 
 /** 32 random bytes: what production needs (`x` × 32 is refused now, see api-config-secrets.spec). */
 const STRONG = randomBytes(32).toString('base64url');
-
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    loadApiConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('loadApiConfig', () => {
   describe('when nothing is set', () => {
@@ -71,7 +61,7 @@ describe('loadApiConfig', () => {
 
   describe('when values are invalid', () => {
     it('reports every bad variable at once, by name', () => {
-      const problems = problemsOf({
+      const problems = apiConfigProblems({
         REDIS_URL: 'http://x',
         PORT: 'eighty',
         ACCESS_TOKEN_TTL: '0',
@@ -100,7 +90,7 @@ describe('loadApiConfig', () => {
     });
 
     it('rejects an anti-entropy period that is not below the staleness bound', () => {
-      expect(problemsOf({ MAX_STALENESS_MS: '1000', SYNC_INTERVAL_MS: '1000' })).toEqual([
+      expect(apiConfigProblems({ MAX_STALENESS_MS: '1000', SYNC_INTERVAL_MS: '1000' })).toEqual([
         'SYNC_INTERVAL_MS must be below MAX_STALENESS_MS',
       ]);
     });
@@ -124,7 +114,7 @@ describe('loadApiConfig', () => {
     it.each(['true', '*', '0', '33', '10.0.0.0/33', 'fd00::/129', 'proxy.internal', '10.0.0.1,'])(
       'refuses %j with a clear error',
       (value) => {
-        expect(problemsOf({ TRUST_PROXY: value })).toEqual([
+        expect(apiConfigProblems({ TRUST_PROXY: value })).toEqual([
           `TRUST_PROXY must be a hop count from 1 to 32 or a comma-separated list of IP addresses or CIDRs (e.g. 10.0.0.0/8,::1), got "${value}"`,
         ]);
       },
@@ -135,26 +125,26 @@ describe('loadApiConfig', () => {
     it('defaults to 20 registrations per address per window and reads a value', () => {
       expect(loadApiConfig({}).registerIpLimit).toBe(20);
       expect(loadApiConfig({ REGISTER_IP_LIMIT: '500' }).registerIpLimit).toBe(500);
-      expect(problemsOf({ REGISTER_IP_LIMIT: '0' })).toHaveLength(1);
+      expect(apiConfigProblems({ REGISTER_IP_LIMIT: '0' })).toHaveLength(1);
     });
   });
 
   describe('when NODE_ENV=production', () => {
     it('refuses the development secret', () => {
-      expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+      expect(apiConfigProblems({ NODE_ENV: 'production' })).toEqual([
         'JWT_SECRET must be set when NODE_ENV=production',
       ]);
     });
 
     it('refuses a secret under 32 bytes', () => {
-      expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'short' })).toEqual([
+      expect(apiConfigProblems({ NODE_ENV: 'production', JWT_SECRET: 'short' })).toEqual([
         'JWT_SECRET must be at least 32 bytes when NODE_ENV=production',
       ]);
     });
 
     it('refuses REVOCATION_STRATEGY=none', () => {
       expect(
-        problemsOf({
+        apiConfigProblems({
           NODE_ENV: 'production',
           JWT_SECRET: STRONG,
           REVOCATION_STRATEGY: 'none',
@@ -163,7 +153,7 @@ describe('loadApiConfig', () => {
     });
 
     it('accepts a strong secret', () => {
-      expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: STRONG })).toEqual([]);
+      expect(apiConfigProblems({ NODE_ENV: 'production', JWT_SECRET: STRONG })).toEqual([]);
     });
   });
 });
