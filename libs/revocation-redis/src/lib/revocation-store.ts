@@ -52,6 +52,72 @@ export async function restoreRevocations(
   );
 }
 
+/** The standard block of keys and arguments of `includes/recordRevocation.lua`, for one revocation. */
+export interface RevokeScriptArguments {
+  /** The revocation, in whole milliseconds, as it will be recorded. */
+  readonly revocation: Revocation;
+  /** The six keys: record, index, log, seq, epoch, not-before. Put them first in KEYS. */
+  readonly keys: readonly string[];
+  /** The arguments (self-delimiting: a count precedes the fields), anywhere in ARGV. */
+  readonly args: readonly (string | number)[];
+}
+
+/**
+ * The keys and arguments with which a Lua script records `revocation` through the
+ * `recordRevocation` include (see its header for the layout): `revoke-6.lua` takes exactly these;
+ * a script that revokes on the way (ending a session, say) appends its own keys after them.
+ * @param nowMs the time the script judges expiry against, and a new data set's not-before base
+ */
+export function revokeScriptArguments(
+  keys: RedisKeys,
+  revocation: Revocation,
+  audit: RevocationAudit,
+  nowMs: number,
+  clockSkewMs: Milliseconds,
+): RevokeScriptArguments {
+  revocation = wholeMilliseconds(revocation);
+  const wire = EventCodec.revokeArguments(revocation);
+  return {
+    revocation,
+    keys: [
+      keys.record(revocation.kind, revocation.id),
+      keys.index,
+      keys.log,
+      keys.seq,
+      keys.epoch,
+      keys.notBefore,
+    ],
+    args: [
+      revocation.kind,
+      keys.member(revocation.kind, revocation.id),
+      EventCodec.record({ ...revocation, ...audit }),
+      revocation.expiresAtMs,
+      nowMs,
+      revocation.kind === 'user' ? revocation.cutoffMs : 0,
+      randomUUID(),
+      keys.channel,
+      nowMs + clockSkewMs,
+      wire.recordCutoff,
+      ...wire.position,
+      wire.fields.length,
+      ...wire.fields,
+    ],
+  };
+}
+
+/**
+ * The event `recordRevocation` logged, from what it returned (`{epoch, seq, logId, prevLogId}`,
+ * or nil when there was nothing to record: then `null`).
+ */
+export function revokeScriptResult(
+  block: RevokeScriptArguments,
+  result: unknown,
+): RevocationEvent | null {
+  if (result === null || result === undefined) return null;
+  const [epoch, seq, logId, prevLogId] = result as [string, number, string, string];
+  return { ...block.revocation, epoch, seq: Number(seq), logId, prevLogId };
+}
+
 /**
  * Where a page of {@link RevocationStore.list} ended: an index member and its score (the expiry).
  * The next page continues after this position in the index's order, whether or not the member is
@@ -69,7 +135,7 @@ export function formatListPosition(position: ListPosition): string {
 
 /** The position {@link formatListPosition} wrote; `undefined` for any other text. */
 export function parseListPosition(text: string): ListPosition | undefined {
-  const match = /^(\d{1,16}):([tu]:[^]*)$/.exec(text);
+  const match = /^(\d{1,16}):([tus]:[^]*)$/.exec(text);
   if (match === null) return undefined;
   const member = match[2] as string;
   if (!isRevocationId(member.slice(2))) return undefined;
@@ -102,8 +168,8 @@ export interface RevocationStoreOptions {
 
 /**
  * Redis as the source of truth. One atomic script per revocation records it with a TTL equal to
- * the token's remaining life, indexes it, appends it to the log and publishes it. Only `jti`s
- * and `sub`s are stored, never raw tokens.
+ * the token's remaining life, indexes it, appends it to the log and publishes it. Only `jti`s,
+ * `sid`s and `sub`s are stored, never raw tokens.
  */
 export class RevocationStore implements RevocationSource {
   private readonly snapshotPageSize: number;
@@ -131,54 +197,35 @@ export class RevocationStore implements RevocationSource {
     revocation: Revocation,
     audit: RevocationAudit = {},
   ): Promise<RevocationEvent | null> {
-    revocation = wholeMilliseconds(revocation);
-    const now = this.clock.now();
-    const wire = EventCodec.revokeArguments(revocation);
-    const result = (await this.run(
-      'rescindRevoke',
-      [
-        this.keys.record(revocation.kind, revocation.id),
-        this.keys.index,
-        this.keys.log,
-        this.keys.seq,
-        this.keys.epoch,
-        this.keys.notBefore,
-      ],
-      [
-        revocation.kind,
-        this.keys.member(revocation.kind, revocation.id),
-        EventCodec.record({ ...revocation, ...audit }),
-        revocation.expiresAtMs,
-        now,
-        revocation.kind === 'user' ? revocation.cutoffMs : 0,
-        randomUUID(),
-        this.keys.channel,
-        now + this.clockSkewMs,
-        wire.recordCutoff,
-        ...wire.position,
-        ...wire.fields,
-      ],
-    )) as [string, number, string, string] | null;
-    if (result === null) return null;
-    const [epoch, seq, logId, prevLogId] = result;
-    return { ...revocation, epoch, seq: Number(seq), logId, prevLogId };
+    const block = revokeScriptArguments(
+      this.keys,
+      revocation,
+      audit,
+      this.clock.now(),
+      this.clockSkewMs,
+    );
+    return revokeScriptResult(block, await this.run('rescindRevoke', block.keys, block.args));
   }
 
   /**
-   * Whether the store revokes this token (its record, its user's cut-off, or the store-wide
-   * not-before; every token while the store has no data set): one `MGET`, used on cache
-   * overflow and by the `redis` strategy.
+   * Whether the store revokes this token (its record, its session's, its user's cut-off, or the
+   * store-wide not-before; every token while the store has no data set): one `MGET`, used on
+   * cache overflow and by the `redis` strategy.
    */
   async isRevoked(claims: CheckedClaims): Promise<boolean> {
-    const [token, user, notBefore, epoch] = await this.redis.mget(
+    const keys = [
       this.keys.record('token', claims.jti),
       this.keys.record('user', claims.sub),
       this.keys.notBefore,
       this.keys.epoch,
-    );
+    ];
+    if (claims.sid !== undefined) keys.push(this.keys.record('session', claims.sid));
+    const [token, user, notBefore, epoch, session] = await this.redis.mget(...keys);
     // No epoch: the store lost its data and nothing has re-created it yet, so its silence
     // proves nothing; fail safe until the new data set (and its not-before) exists.
     if (token !== null || epoch === null) return true;
+    // A session's end revokes every token it issued, whatever their iat.
+    if (session !== null && session !== undefined) return true;
     if (claims.iatMs <= Number(notBefore ?? 0)) return true;
     if (user === null) return false;
     const record = EventCodec.revocationOfRecord(user);
@@ -224,8 +271,12 @@ export class RevocationStore implements RevocationSource {
         const expiresAtMs = Number(flat[i + 1]);
         if (expiresAtMs <= now) continue;
         const id = member.slice(2);
+        // Token and session members carry all there is to know; a user's cut-off is in its record.
+        // A member of a kind this build does not know is left alone (a newer build wrote it).
         if (member.startsWith('t:')) page.push({ kind: 'token', id, expiresAtMs, createdAtMs: 0 });
-        else if (member.startsWith('u:')) users.push(this.keys.record('user', id));
+        else if (member.startsWith('s:')) {
+          page.push({ kind: 'session', id, expiresAtMs, createdAtMs: 0 });
+        } else if (member.startsWith('u:')) users.push(this.keys.record('user', id));
       }
       if (users.length > 0) {
         for (const raw of await this.redis.mget(...users)) {

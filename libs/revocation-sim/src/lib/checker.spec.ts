@@ -5,11 +5,12 @@ const BOUNDS = { fanOutMs: 300, failoverMs: 800 };
 const A = { slot: 0, incarnation: 0 };
 const B = { slot: 1, incarnation: 0 };
 
-function tokenOf(index: number, sub: string, issuedOrder: number): SimToken {
+function tokenOf(index: number, sub: string, issuedOrder: number, sid = `s${index}`): SimToken {
   return {
     index,
     jti: `j${index}`,
     sub,
+    sid,
     iat: (T0 + index) / 1000,
     exp: T0 / 1000 + 60,
     iatMs: T0 + index,
@@ -107,6 +108,40 @@ describe('Checker', () => {
       expect(checker.violations).toEqual([]);
       checker.accepted(ctx(A, T0 + 20, 6), before);
       expect(checker.violations.map((v) => v.kind)).toEqual(['read-your-revocation']);
+    });
+  });
+
+  describe('when a session ends', () => {
+    it('covers every token of the session, whenever issued, and no other', () => {
+      const checker = new Checker(BOUNDS);
+      const first = tokenOf(0, 'bob', 1, 's0');
+      const refreshed = tokenOf(1, 'bob', 3, 's0');
+      const otherSession = tokenOf(2, 'bob', 4, 's2');
+      for (const token of [first, refreshed, otherSession]) checker.tokenIssued(token);
+      const ended = checker.invoked('session', 's0', A, 2);
+      checker.acknowledged(ended, T0 + 10, 5);
+
+      expect(checker.covers(ended, refreshed)).toBe(true);
+      expect(checker.mayCover(otherSession)).toBe(false);
+      checker.accepted(ctx(A, T0 + 20, 6), otherSession);
+      expect(checker.violations).toEqual([]);
+      checker.accepted(ctx(A, T0 + 20, 7), refreshed);
+      expect(checker.violations.map((v) => v.kind)).toEqual(['read-your-revocation']);
+      checker.accepted(ctx(B, T0 + 10 + 301, 8), first);
+      expect(checker.violations.map((v) => v.kind)).toEqual(['read-your-revocation', 'fan-out']);
+      expect(checker.violations[1]?.message).toMatch(/end-session s0/);
+    });
+
+    it('does not take a sid for a jti or a sub', () => {
+      const checker = new Checker(BOUNDS);
+      const token = tokenOf(0, 'bob', 1, 'x');
+      const named = { ...tokenOf(1, 'x', 2, 's1'), jti: 'x' };
+      checker.tokenIssued(token);
+      checker.tokenIssued(named);
+      const ended = checker.invoked('session', 'x', A, 3);
+      checker.acknowledged(ended, T0 + 10, 4);
+      expect(checker.coveringRevocations(named)).toEqual([]);
+      expect(checker.coveringRevocations(token)).toEqual([ended]);
     });
   });
 

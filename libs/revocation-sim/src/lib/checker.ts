@@ -11,6 +11,8 @@ export interface SimToken {
   readonly index: number;
   readonly jti: string;
   readonly sub: string;
+  /** The session it belongs to: one per login, shared by the tokens its refreshes issued. */
+  readonly sid: string;
   /** RFC 7519 NumericDate, possibly fractional. */
   readonly iat: Seconds;
   readonly exp: Seconds;
@@ -20,11 +22,14 @@ export interface SimToken {
   readonly issuedOrder: number;
 }
 
-/** A logout (`token`) or logout-all (`user`) call and what became of it. */
+/** The kinds of revocation call: logout (`token`), end of a session, logout-all (`user`). */
+export type SimRevocationKind = 'token' | 'session' | 'user';
+
+/** A logout, end-of-session or logout-all call and what became of it. */
 export interface SimRevocation {
   readonly id: number;
-  readonly kind: 'token' | 'user';
-  /** The `jti` or the `sub`. */
+  readonly kind: SimRevocationKind;
+  /** The `jti`, the `sid` or the `sub`. */
   readonly subject: string;
   /** The replica that served the call. */
   readonly replica: ReplicaRef;
@@ -119,7 +124,7 @@ export interface CheckerBounds {
 export class Checker {
   readonly tokens: SimToken[] = [];
   readonly revocations: SimRevocation[] = [];
-  /** Acknowledged revocations by `jti` (token) or `sub` (user, with a leading NUL). */
+  /** Acknowledged revocations by `jti` (token), `sid` (session, after SOH) or `sub` (after NUL). */
   private readonly acknowledgedBySubject = new Map<string, SimRevocation[]>();
   readonly violations: Violation[] = [];
   /** Violations of a known cause (see {@link KnownFinding}). */
@@ -138,9 +143,9 @@ export class Checker {
     this.tokens.push(token);
   }
 
-  /** Records a logout or logout-all call as it is invoked. */
+  /** Records a logout, end-of-session or logout-all call as it is invoked. */
   invoked(
-    kind: 'token' | 'user',
+    kind: SimRevocationKind,
     subject: string,
     replica: ReplicaRef,
     order: number,
@@ -177,15 +182,21 @@ export class Checker {
    * invariant"), not by the implementation's rules.
    */
   covers(revocation: SimRevocation, token: SimToken): boolean {
-    return revocation.kind === 'token'
-      ? revocation.subject === token.jti
-      : revocation.subject === token.sub && token.issuedOrder < revocation.invokedOrder;
+    switch (revocation.kind) {
+      case 'token':
+        return revocation.subject === token.jti;
+      case 'session':
+        // Every token of the session, whenever issued: an ended session issues no more.
+        return revocation.subject === token.sid;
+      case 'user':
+        return revocation.subject === token.sub && token.issuedOrder < revocation.invokedOrder;
+    }
   }
 
   /** Acknowledged revocations that cover `token` and are judged. */
   coveringRevocations(token: SimToken): SimRevocation[] {
     const found: SimRevocation[] = [];
-    for (const key of [subjectKey('token', token.jti), subjectKey('user', token.sub)]) {
+    for (const key of subjectKeys(token)) {
       for (const revocation of this.acknowledgedBySubject.get(key) ?? []) {
         if (!revocation.forgotten && this.covers(revocation, token)) found.push(revocation);
       }
@@ -193,12 +204,9 @@ export class Checker {
     return found;
   }
 
-  /** Whether any acknowledged revocation names this token's `jti` or `sub` (a cheap filter). */
+  /** Whether any acknowledged revocation names this token's `jti`, `sid` or `sub` (a cheap filter). */
   mayCover(token: SimToken): boolean {
-    return (
-      this.acknowledgedBySubject.has(subjectKey('token', token.jti)) ||
-      this.acknowledgedBySubject.has(subjectKey('user', token.sub))
-    );
+    return subjectKeys(token).some((key) => this.acknowledgedBySubject.has(key));
   }
 
   /**
@@ -228,7 +236,8 @@ export class Checker {
     this.report(
       kind,
       ctx.at,
-      `r${ctx.replica.slot}#${ctx.replica.incarnation} accepted ${token.jti} (sub ${token.sub}) ` +
+      `r${ctx.replica.slot}#${ctx.replica.incarnation} accepted ${token.jti} ` +
+        `(sub ${token.sub}, sid ${token.sid}) ` +
         `${ctx.at - (revocation.ackedAt as number)} ms after ${describe(revocation)} returned` +
         (ctx.ready ? ' while ready' : ''),
       finding ?? findingOf([revocation]),
@@ -308,11 +317,26 @@ function findingOf(revocations: readonly SimRevocation[]): KnownFinding | undefi
   return undefined;
 }
 
-function subjectKey(kind: 'token' | 'user', subject: string): string {
-  return kind === 'token' ? subject : `\u0000${subject}`;
+function subjectKey(kind: SimRevocationKind, subject: string): string {
+  return kind === 'token' ? subject : kind === 'session' ? `\u0001${subject}` : `\u0000${subject}`;
 }
 
+/** The keys under which revocations that may cover `token` are filed. */
+function subjectKeys(token: SimToken): string[] {
+  return [
+    subjectKey('token', token.jti),
+    subjectKey('session', token.sid),
+    subjectKey('user', token.sub),
+  ];
+}
+
+const CALLS: Readonly<Record<SimRevocationKind, string>> = {
+  token: 'logout',
+  session: 'end-session',
+  user: 'logout-all',
+};
+
 function describe(revocation: SimRevocation): string {
-  const call = revocation.kind === 'token' ? 'logout' : 'logout-all';
+  const call = CALLS[revocation.kind];
   return `${call} ${revocation.subject} (#${revocation.id} on r${revocation.replica.slot})`;
 }

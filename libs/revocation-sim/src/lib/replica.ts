@@ -8,6 +8,7 @@ import {
   type RevocationLimits,
   RevocationSynchronizer,
   RevocationVerdict,
+  sessionRevocation,
   type SyncObserver,
   tokenRevocation,
   userRevocation,
@@ -32,8 +33,9 @@ export type CheckOutcome =
   /** 503, `FAIL_MODE=closed` and not in sync, or the store could not be asked. */
   | 'unavailable';
 
-/** The claims a simulated token carries. */
+/** The claims a simulated token carries (every one has a session). */
 export interface TokenClaims extends CheckedClaims {
+  readonly sid: string;
   readonly iat: number;
   readonly exp: number;
 }
@@ -178,13 +180,13 @@ export class Replica implements EventOwner {
    * sub-millisecond `iat` and an `exp` that fraction past a whole second (RFC 7519 §2); 0.5005
    * is no whole number of milliseconds either.
    */
-  issue(sub: string, jti: string, expFraction: 0 | 0.5 | 0.5005): TokenClaims {
+  issue(sub: string, jti: string, sid: string, expFraction: 0 | 0.5 | 0.5005): TokenClaims {
     const fractional = expFraction !== 0;
     const nowMs = this.now();
     const ttl = this.net.config.accessTokenTtlSeconds;
     const iat = fractional ? (nowMs + 0.4) / 1000 : nowMs / 1000;
     const exp = Math.floor(iat) + ttl + expFraction;
-    return { jti, sub, iat, exp, iatMs: issuedAtMs(iat) };
+    return { jti, sub, sid, iat, exp, iatMs: issuedAtMs(iat) };
   }
 
   /** TokenService.verify's time checks: not expired, not issued beyond the skew, not too long. */
@@ -201,6 +203,11 @@ export class Replica implements EventOwner {
   /** RevocationService.revokeToken for `claims.exp * 1000`. */
   revokeToken(token: TokenClaims, onRun: (reply: RevokeReply) => void): Promise<void> {
     return this.record(tokenRevocation(token.jti, token.exp, this.now(), this.limits), onRun);
+  }
+
+  /** RevocationService.revokeSession: every token of the session, whenever issued. */
+  revokeSession(sid: string, onRun: (reply: RevokeReply) => void): Promise<void> {
+    return this.record(sessionRevocation(sid, this.now(), this.limits), onRun);
   }
 
   /** RevocationService.revokeAllForUser: returns once this clock has passed the cut-off. */

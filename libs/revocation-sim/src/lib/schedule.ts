@@ -1,4 +1,4 @@
-import { Prng } from './prng';
+import { mix, Prng } from './prng';
 import { type SimConfig } from './sim-config';
 
 /** What one step of a schedule does, after the clock has moved on by the step's `dt`. */
@@ -9,6 +9,10 @@ export type Action =
   | { readonly k: 'logout'; readonly r: number; readonly t: number }
   /** Logout-all of the user of token `t` on `r`. */
   | { readonly k: 'logoutAll'; readonly r: number; readonly t: number }
+  /** A refresh on `r` of the session of token `t`: a new token of that session, unless it ended. */
+  | { readonly k: 'refresh'; readonly r: number; readonly t: number }
+  /** The end of the session of token `t` on `r` (logout, reuse detected, a session deleted). */
+  | { readonly k: 'endSession'; readonly r: number; readonly t: number }
   /** Token `t` presented to replica `r`. */
   | { readonly k: 'check'; readonly r: number; readonly t: number }
   | { readonly k: 'crash'; readonly r: number }
@@ -75,6 +79,15 @@ const FAULTS: Partial<Record<ActionKind, number>> = {
   badMessage: 1,
 };
 
+/** Session steps, drawn from a stream of their own (see {@link withSessionSteps}). */
+const SESSIONS: Partial<Record<ActionKind, number>> = {
+  refresh: 3,
+  endSession: 2,
+};
+
+/** Keys the session steps' stream apart from the seed's main one. */
+const SESSION_STREAM = 0x5e55;
+
 /** Draws the steps of a schedule from its seed, leaving out the kinds of step in `without`. */
 export function generateSchedule(
   seed: number,
@@ -93,7 +106,36 @@ export function generateSchedule(
     const dt = prng.chance(0.3) ? 0 : prng.pick([1, 2, 5, 10, 30, 60, 150, 300]);
     steps.push({ dt, a: drawAction(kind, prng, r, users, config) });
   }
-  return { seed, steps };
+  return { seed, steps: withSessionSteps(seed, steps, config, without) };
+}
+
+/**
+ * Half the schedules also refresh and end sessions. Those steps come from a stream of their own
+ * and are slipped in before a step, within its wait, so that every other step of a seed is drawn,
+ * and falls due, exactly as it did before sessions existed (the seeds README.md cites still name
+ * the same schedules, give or take these steps).
+ */
+function withSessionSteps(
+  seed: number,
+  steps: readonly Step[],
+  config: SimConfig,
+  without: readonly ActionKind[],
+): Step[] {
+  const prng = new Prng(mix(seed, SESSION_STREAM));
+  const kinds = withoutKinds(SESSIONS, without);
+  if (!prng.chance(0.5) || kinds.refresh + kinds.endSession === 0) return [...steps];
+  const out: Step[] = [];
+  for (const step of steps) {
+    if (prng.chance(0.15)) {
+      const before = prng.int(step.dt + 1);
+      const k = prng.weighted({ refresh: kinds.refresh, endSession: kinds.endSession });
+      out.push({ dt: before, a: { k, r: prng.int(config.replicas.length), t: prng.int(64) } });
+      out.push({ dt: step.dt - before, a: step.a });
+    } else {
+      out.push(step);
+    }
+  }
+  return out;
 }
 
 function withoutKinds(
@@ -118,6 +160,8 @@ function drawAction(
     case 'logout':
     case 'logoutAll':
     case 'check':
+    case 'refresh':
+    case 'endSession':
       return { k: kind, r: r(), t: prng.int(64) };
     case 'crash':
     case 'start':

@@ -68,6 +68,12 @@ export class World implements Network {
   loginsAnywhere = false;
   /** A hash of every event run (instant and creation order): equal runs have equal prints. */
   fingerprint = 0;
+  /**
+   * Sessions whose end the store has run: refreshing one fails from then on (the session store
+   * checks it in the same script). Kept apart from the model store, which models only the
+   * revocations: see README.md, "What is modelled".
+   */
+  private readonly endedSessions = new Set<string>();
 
   /**
    * @param settleTurns microtask turns after each event (a larger number checks that the
@@ -197,7 +203,11 @@ export class World implements Network {
         return;
       case 'logout':
       case 'logoutAll':
+      case 'endSession':
         if (running) this.revoke(replica, action.k, action.t);
+        return;
+      case 'refresh':
+        if (running && (this.loginsAnywhere || replica.isReady())) this.refresh(replica, action.t);
         return;
       case 'check':
         if (running) this.present(replica, action.t);
@@ -246,7 +256,22 @@ export class World implements Network {
 
   private login(replica: Replica, sub: string, fractional: boolean): void {
     const index = this.checker.tokens.length;
-    const claims = replica.issue(sub, `j${index}`, !fractional ? 0 : index % 2 ? 0.5005 : 0.5);
+    const frac = !fractional ? 0 : index % 2 ? 0.5005 : 0.5;
+    // Every login starts a session of its own.
+    const claims = replica.issue(sub, `j${index}`, `s${index}`, frac);
+    this.checker.tokenIssued({ ...claims, index, issuedOrder: this.order++ });
+  }
+
+  /**
+   * A refresh: a new token of the session of token `t`, issued only while the store can be asked
+   * and has not run the session's end (the refresh and the end are atomic in the store).
+   */
+  private refresh(replica: Replica, t: number): void {
+    const token = this.tokenAt(t);
+    if (token === undefined || !this.storeUp || !replica.canReachStore()) return;
+    if (this.endedSessions.has(token.sid)) return;
+    const index = this.checker.tokens.length;
+    const claims = replica.issue(token.sub, `j${index}`, token.sid, 0);
     this.checker.tokenIssued({ ...claims, index, issuedOrder: this.order++ });
   }
 
@@ -255,17 +280,18 @@ export class World implements Network {
     return tokens.length === 0 ? undefined : tokens[t % tokens.length];
   }
 
-  private revoke(replica: Replica, kind: 'logout' | 'logoutAll', t: number): void {
+  private revoke(replica: Replica, kind: 'logout' | 'logoutAll' | 'endSession', t: number): void {
     const token = this.tokenAt(t);
     if (token === undefined) return;
     const ref = { slot: replica.slot, incarnation: replica.incarnation };
-    const revocation = this.checker.invoked(
-      kind === 'logout' ? 'token' : 'user',
-      kind === 'logout' ? token.jti : token.sub,
-      ref,
-      this.order++,
-    );
+    const revocation =
+      kind === 'logout'
+        ? this.checker.invoked('token', token.jti, ref, this.order++)
+        : kind === 'endSession'
+          ? this.checker.invoked('session', token.sid, ref, this.order++)
+          : this.checker.invoked('user', token.sub, ref, this.order++);
     const onRun = (reply: RevokeReply): void => {
+      if (kind === 'endSession') this.endedSessions.add(token.sid);
       if (reply === null) return;
       revocation.loggedAt = this.now;
       if (this.lostLogIds.has(reply[2])) revocation.reusedLogId = true;
@@ -273,7 +299,9 @@ export class World implements Network {
     const call =
       kind === 'logout'
         ? replica.revokeToken(token, onRun)
-        : replica.revokeAllForUser(token.sub, onRun);
+        : kind === 'endSession'
+          ? replica.revokeSession(token.sid, onRun)
+          : replica.revokeAllForUser(token.sub, onRun);
     this.inFlightCalls++;
     call
       .then(
