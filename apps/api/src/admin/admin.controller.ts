@@ -17,7 +17,7 @@ import { AdminKeyGuard } from './admin-key.guard';
 
 /** One revocation as listed to administrators. */
 export interface RevocationItem {
-  kind: 'token' | 'user';
+  kind: 'token' | 'user' | 'session';
   id: string;
   reason: string | null;
   at: string;
