@@ -182,6 +182,20 @@ describe('sessions on two replicas sharing one Redis (Express and Fastify)', () 
     expect(await sessions.list('fay')).toEqual([]);
   });
 
+  it('revokes a session for an administrator: marked, recorded, its tokens dead everywhere', async () => {
+    const sessions = b.app.get(SessionService);
+    const session = await login(a, 'jon');
+    const receipt = await sessions.revoke(session.sid, { actor: 'admin', reason: 'stolen' });
+    expect(receipt).toMatchObject({ kind: 'session', id: session.sid });
+    expect(await status(b, session.access_token)).toBe(401);
+    await msUntilRejected(a, session.access_token, performance.now());
+    expect((await refresh(a, session.refresh_token)).status).toBe(401);
+    expect(await sessions.list('jon')).toEqual([]);
+    // Any revocation id an administrator names is recorded; anything else is bad input.
+    expect(await sessions.revoke('not-a-session-id')).toMatchObject({ kind: 'session' });
+    await expect(sessions.revoke('')).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT' });
+  });
+
   it('ends every session of a user at one commit point: refresh is refused after it', async () => {
     const one = await login(a, 'hal');
     const two = await login(b, 'hal');
