@@ -65,6 +65,8 @@ describe('sessions on two replicas sharing one Redis (Express and Fastify)', () 
   const keyPrefix = uniqueKeyPrefix();
   let a: RunningTestApp;
   let b: RunningTestApp;
+  /** A third replica with the default grace (10 s). */
+  let c: RunningTestApp;
 
   /** Polls `replica` back to back until it rejects `token`; returns the ms elapsed since `fromMs`. */
   async function msUntilRejected(replica: RunningTestApp, token: string, fromMs: number) {
@@ -87,12 +89,14 @@ describe('sessions on two replicas sharing one Redis (Express and Fastify)', () 
       'fastify',
       testModuleOptions(keyPrefix, { ...options, instanceId: 'b' }),
     );
-    await waitUntilReady([a, b]);
+    c = await startTestApp('express', testModuleOptions(keyPrefix, { instanceId: 'c' }));
+    await waitUntilReady([a, b, c]);
   });
 
   afterAll(async () => {
     await a?.app.close();
     await b?.app.close();
+    await c?.app.close();
     await deleteKeysWithPrefix(keyPrefix);
   });
 
@@ -146,6 +150,23 @@ describe('sessions on two replicas sharing one Redis (Express and Fastify)', () 
     for (const replica of [a, b]) {
       await msUntilRejected(replica, winner.access_token, performance.now());
     }
+  });
+
+  it('with a grace, answers two tabs refreshing at once with sibling pairs that both work', async () => {
+    const session = await login(c, 'kim');
+    const [one, two] = await Promise.all([
+      refresh(c, session.refresh_token),
+      refresh(c, session.refresh_token),
+    ]);
+    expect([one?.status, two?.status]).toEqual([200, 200]);
+    for (const pair of [one, two].map((x) => x?.body as TestSessionAnswer)) {
+      expect(pair.sid).toBe(session.sid);
+      expect(await status(a, pair.access_token)).toBe(200);
+    }
+    // Rotating one sibling rotates the other out; within the grace it still earns a pair.
+    const next = await refresh(c, (one?.body as TestSessionAnswer).refresh_token);
+    expect(next.status).toBe(200);
+    expect((await refresh(c, (two?.body as TestSessionAnswer).refresh_token)).status).toBe(200);
   });
 
   it('refuses malformed, unknown and access tokens as invalid_grant, a malformed one without asking Redis', async () => {
