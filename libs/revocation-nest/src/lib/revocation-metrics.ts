@@ -23,6 +23,7 @@ export class RevocationMetrics {
   private readonly resyncs: Counter<'cause'>;
   private readonly notBeforeSeconds: Gauge;
   private readonly failSafes: Counter<'cause'>;
+  private readonly refreshes: Counter<'outcome'>;
 
   constructor(registry: Registry, sources: RevocationMetricsSources) {
     const registers = [registry];
@@ -98,6 +99,18 @@ export class RevocationMetrics {
       'Times the store-wide not-before rose after start-up, by cause (store: it lost data)',
       ['cause'],
     );
+    this.refreshes = counter(
+      'rescind_refresh_total',
+      'Refresh tokens presented, by outcome (rotated, reused: the session was revoked, invalid)',
+      ['outcome'],
+    );
+    // Exported from the start, so that a rate over it is defined before the first refresh.
+    for (const outcome of ['rotated', 'reused', 'invalid']) this.refreshes.inc({ outcome }, 0);
+  }
+
+  /** Counts one refresh token presented (docs/design.md, "Sessions"). */
+  refresh(outcome: 'rotated' | 'reused' | 'invalid'): void {
+    this.refreshes.inc({ outcome });
   }
 
   /** Records the store-wide not-before now in force, and counts a rise after start-up. */

@@ -22,6 +22,7 @@ import {
   RevocationService,
 } from '../index';
 import { TEST_REDIS_URL } from '@rescind/testing';
+import { SessionTestController } from './session-test.controller';
 
 /** The HTTP platforms the module must work on. */
 export type HttpPlatform = 'express' | 'fastify';
@@ -82,7 +83,7 @@ export class TestAppModule {
     return {
       module: TestAppModule,
       imports: [revocation],
-      controllers: [TestAppController],
+      controllers: [TestAppController, SessionTestController],
     };
   }
 }

@@ -17,17 +17,31 @@ describe('Lua commands', () => {
   describe("the store's", () => {
     it('are named after their files, with the number of keys the file name gives', () => {
       expect(STORE_COMMANDS.map(({ name, numberOfKeys }) => [name, numberOfKeys])).toEqual([
+        ['rescindCreateSession', 5],
+        ['rescindDescribeRefresh', 2],
+        ['rescindEndSession', 8],
+        ['rescindEndUserSessions', 8],
         ['rescindListPage', 1],
+        ['rescindListSessions', 3],
         ['rescindRaiseNotBefore', 2],
         ['rescindReadHead', 4],
         ['rescindRevoke', 6],
+        ['rescindRotateSession', 13],
         ['rescindTidy', 2],
+        ['rescindTidySessions', 1],
       ]);
     });
 
     it('share the last-generated-id lookup, spliced in from one include', () => {
       const withLookup = STORE_COMMANDS.filter(({ lua }) => lua.includes("'XINFO', 'STREAM'"));
-      expect(withLookup.map(({ name }) => name)).toEqual(['rescindReadHead', 'rescindRevoke']);
+      // Every script that records a revocation does, through the recordRevocation include.
+      expect(withLookup.map(({ name }) => name)).toEqual([
+        'rescindEndSession',
+        'rescindEndUserSessions',
+        'rescindReadHead',
+        'rescindRevoke',
+        'rescindRotateSession',
+      ]);
       for (const { lua } of withLookup) {
         expect(lua.match(/XINFO/g)).toHaveLength(1);
         expect(lua).toContain('local function lastGeneratedId(key)');
