@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Revocation } from '@rescind/revocation-core';
-import { RedisKeys, RevocationStore } from '@rescind/revocation-redis';
+import { EventCodec, RedisKeys, RevocationStore } from '@rescind/revocation-redis';
 import { Redis } from 'ioredis';
 import { respCommand, type RespChunk, sendPipelined } from './resp-pipeline';
 
@@ -19,6 +19,13 @@ export interface LoadRevocationsOptions {
   /** When the revoked tokens expire; must outlast the run. */
   expiresAtMs: number;
   method: LoadMethod;
+  /**
+   * With `direct`, write a mix of kinds like a deployment with sessions holds: of every ten,
+   * seven tokens, two sessions and one user cut-off (whose cut-off the replica must read from
+   * its record). Otherwise tokens only.
+   * @default false
+   */
+  mixed?: boolean;
 }
 
 /** Revocations in flight at once with the `store` method, and per write with `direct`. */
@@ -41,7 +48,7 @@ function randomJtis(count: number): string[] {
  * @returns how long the load took, in ms
  */
 export async function loadRevocations(options: LoadRevocationsOptions): Promise<number> {
-  const { redisUrl, keyPrefix, count, expiresAtMs, method } = options;
+  const { redisUrl, keyPrefix, count, expiresAtMs, method, mixed = false } = options;
   const keys = new RedisKeys(keyPrefix);
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   const startedAt = performance.now();
@@ -49,7 +56,10 @@ export async function loadRevocations(options: LoadRevocationsOptions): Promise<
     const before = await redis.zcard(keys.index);
     if (method === 'store') await loadThroughStore(redis, keys, count, expiresAtMs);
     else
-      await sendPipelined(Number(new URL(redisUrl).port), directChunks(keys, count, expiresAtMs));
+      await sendPipelined(
+        Number(new URL(redisUrl).port),
+        directChunks(keys, count, expiresAtMs, mixed),
+      );
     const added = (await redis.zcard(keys.index)) - before;
     if (added !== count) throw new Error(`loaded ${added} revocations instead of ${count}`);
   } finally {
@@ -77,12 +87,24 @@ async function loadThroughStore(
   }
 }
 
+/** The kind of the `i`-th revocation of a mixed load: 7 tokens, 2 sessions, 1 user per 10. */
+function mixedKind(i: number): Revocation['kind'] {
+  const slot = i % 10;
+  return slot < 7 ? 'token' : slot < 9 ? 'session' : 'user';
+}
+
 /**
  * The record and the index member of each revocation, exactly as the revoke script
- * (`libs/revocation-redis/src/lib/commands/revoke-6.lua`) writes them
- * (the record is `JSON.stringify({...revocation, reason})`, spelled out here for speed).
+ * (`libs/revocation-redis/src/lib/commands/includes/recordRevocation.lua`) writes them: the
+ * record is the codec's JSON of the revocation with its reason (a token's spelled out here for
+ * speed).
  */
-function* directChunks(keys: RedisKeys, count: number, expiresAtMs: number): Generator<RespChunk> {
+function* directChunks(
+  keys: RedisKeys,
+  count: number,
+  expiresAtMs: number,
+  mixed: boolean,
+): Generator<RespChunk> {
   const createdAtMs = Date.now();
   const ttlMs = String(expiresAtMs - createdAtMs);
   const score = String(expiresAtMs);
@@ -90,11 +112,20 @@ function* directChunks(keys: RedisKeys, count: number, expiresAtMs: number): Gen
     let text = '';
     const ids = randomJtis(Math.min(BATCH, count - done));
     const zadd = ['ZADD', keys.index, 'GT'];
-    for (const id of ids) {
-      const record = `{"kind":"token","id":"${id}","expiresAtMs":${expiresAtMs},"createdAtMs":${createdAtMs},"reason":"bench"}`;
-      text += respCommand(['SET', keys.record('token', id), record, 'PX', ttlMs]);
-      zadd.push(score, keys.member('token', id));
-    }
+    ids.forEach((id, i) => {
+      const kind = mixed ? mixedKind(done + i) : 'token';
+      const record =
+        kind === 'token'
+          ? `{"kind":"token","id":"${id}","expiresAtMs":${expiresAtMs},"createdAtMs":${createdAtMs},"reason":"bench"}`
+          : EventCodec.record({
+              ...(kind === 'user'
+                ? { kind, id, cutoffMs: createdAtMs, expiresAtMs, createdAtMs }
+                : { kind, id, expiresAtMs, createdAtMs }),
+              reason: 'bench',
+            });
+      text += respCommand(['SET', keys.record(kind, id), record, 'PX', ttlMs]);
+      zadd.push(score, keys.member(kind, id));
+    });
     text += respCommand(zadd);
     yield { text, commands: ids.length + 1 };
   }
