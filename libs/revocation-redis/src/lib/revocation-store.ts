@@ -259,8 +259,14 @@ export class RevocationStore implements RevocationSource {
       return reply;
     };
     let pending = scan('0');
+    // Users' records are read while the scan goes on: pages merge in any order (the cache's merge
+    // is idempotent and monotonic), so their round trips need not hold up the next page.
+    const userPages: Promise<void>[] = [];
     for (;;) {
-      const [next, flat] = await pending;
+      const [next, flat] = await pending.catch(async (error: unknown) => {
+        await Promise.allSettled(userPages);
+        throw error;
+      });
       // Ask for the next page while this one is applied: hydration is bound by round trips.
       if (next !== '0') pending = scan(next);
       const now = this.clock.now();
@@ -278,14 +284,27 @@ export class RevocationStore implements RevocationSource {
           page.push({ kind: 'session', id, expiresAtMs, createdAtMs: 0 });
         } else if (member.startsWith('u:')) users.push(this.keys.record('user', id));
       }
-      if (users.length > 0) {
-        for (const raw of await this.redis.mget(...users)) {
-          if (raw !== null) page.push(EventCodec.revocationOfRecord(raw));
-        }
-      }
       if (page.length > 0) onPage(page);
-      if (next === '0') return;
+      if (users.length > 0) {
+        const read = this.readUsers(users, onPage);
+        read.catch(() => undefined); // awaited below; this only keeps it quiet until then
+        userPages.push(read);
+      }
+      if (next === '0') break;
     }
+    await Promise.all(userPages);
+  }
+
+  /** The user revocations whose records are `recordKeys`, handed to `onPage` once read. */
+  private async readUsers(
+    recordKeys: readonly string[],
+    onPage: (page: readonly Revocation[]) => void,
+  ): Promise<void> {
+    const page: Revocation[] = [];
+    for (const raw of await this.redis.mget(...recordKeys)) {
+      if (raw !== null) page.push(EventCodec.revocationOfRecord(raw));
+    }
+    if (page.length > 0) onPage(page);
   }
 
   /** @inheritdoc */
