@@ -14,6 +14,11 @@ export { DEVELOPMENT_JWT_SECRET } from './secret-strength';
  */
 export const PASSWORD_HASH_MIN_PRODUCTION_COST = 19_456;
 
+/** `REFRESH_TOKEN_TTL` by default: 14 days. */
+const REFRESH_TOKEN_TTL_DEFAULT_SECONDS = 1_209_600;
+/** `REFRESH_REUSE_GRACE_MS` by default: two tabs refreshing at once are not a theft. */
+const REFRESH_REUSE_GRACE_DEFAULT_MS = 10_000;
+
 /** How an API replica checks revocation (`REVOCATION_STRATEGY`). */
 export type RevocationStrategy = 'local' | 'redis' | 'none';
 
@@ -63,6 +68,16 @@ export interface ApiConfig extends RedisConfig {
   readonly jwtPreviousSecrets: readonly string[];
   /** `ACCESS_TOKEN_TTL` */
   readonly accessTokenTtlSeconds: Seconds;
+  /**
+   * `REFRESH_TOKEN_TTL`: lifetime of a refresh token, renewed by each rotation, so also how long
+   * an idle session lives (docs/design.md, "Sessions").
+   */
+  readonly refreshTokenTtlSeconds: Seconds;
+  /**
+   * `REFRESH_REUSE_GRACE_MS`: how long a refresh token rotated out may be presented again and
+   * answered with a fresh pair instead of being taken for theft (two tabs); 0 disables.
+   */
+  readonly refreshReuseGraceMs: Milliseconds;
   /** `PORT` */
   readonly port: number;
   /** `INSTANCE_ID` */
@@ -145,6 +160,21 @@ export function loadApiConfig(env: Env): ApiConfig {
       REVOCATION_DEFAULTS.accessTokenTtlSeconds,
       1,
       86_400,
+    ),
+    // A year at most: a refresh token is a long-lived credential, and the session it keeps
+    // alive is sliding (each rotation starts its lifetime again).
+    refreshTokenTtlSeconds: read.integer(
+      'REFRESH_TOKEN_TTL',
+      REFRESH_TOKEN_TTL_DEFAULT_SECONDS,
+      60,
+      31_536_000,
+    ),
+    // Five minutes at most: the grace is a window in which a stolen token is not yet theft.
+    refreshReuseGraceMs: read.integer(
+      'REFRESH_REUSE_GRACE_MS',
+      REFRESH_REUSE_GRACE_DEFAULT_MS,
+      0,
+      300_000,
     ),
     port: read.integer('PORT', 3000, 0, 65_535),
     instanceId: read.matching(
