@@ -1,6 +1,7 @@
 export * from './lib/access-token-claims';
 export * from './lib/auth-claims.decorator';
 export * from './lib/bearer-token';
+export * from './lib/invalid-grant.error';
 export * from './lib/public.decorator';
 export * from './lib/rescind-exception.filter';
 export * from './lib/revocation.checker';
@@ -13,5 +14,6 @@ export * from './lib/revocation-metrics';
 export * from './lib/revocation-module-options';
 export * from './lib/revocation.module';
 export * from './lib/revocation.service';
+export * from './lib/session.service';
 export * from './lib/store-revocation.lookup';
 export * from './lib/token.service';

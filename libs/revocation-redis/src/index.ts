@@ -5,3 +5,4 @@ export * from './lib/redis-keys';
 export * from './lib/redis-subscriber';
 export * from './lib/redis-topology';
 export * from './lib/revocation-store';
+export * from './lib/session-store';

@@ -33,6 +33,17 @@ export const REVOCATION_DEFAULTS = {
   unsubscribedPollMs: 25 as Milliseconds,
   /** Members read per `ZSCAN` while hydrating. */
   snapshotPageSize: 10_000,
+  /**
+   * Lifetime of a refresh token, renewed by every rotation, so also how long an idle session
+   * lives (`REFRESH_TOKEN_TTL`, 14 days; docs/design.md, "Sessions").
+   */
+  refreshTokenTtlSeconds: 1_209_600 as Seconds,
+  /**
+   * How long a refresh token rotated out may still be presented and answered with a fresh
+   * sibling pair rather than taken for reuse (`REFRESH_REUSE_GRACE_MS`; 0 disables): two tabs
+   * refreshing at once are not a theft (docs/design.md, "Sessions").
+   */
+  refreshReuseGraceMs: 10_000 as Milliseconds,
 } as const;
 
 /**

@@ -16,6 +16,11 @@ export interface ErrorAnswer {
   readonly headers?: Readonly<Record<string, string>>;
   /** RFC 6750 §3.1 error code for the 401 challenge, when a credential was presented. */
   readonly challenge?: 'invalid_token';
+  /**
+   * RFC 6749 §5.2 error code: the body is then `{error, error_description}`, as OAuth clients
+   * read it, instead of `{statusCode, error, message}`.
+   */
+  readonly oauthError?: 'invalid_grant';
 }
 
 const REALM = 'Bearer realm="api"';
@@ -26,6 +31,7 @@ export const DEFAULT_ERROR_ANSWERS: Readonly<Record<string, ErrorAnswer>> = {
   ERR_TOKEN_INVALID: { status: 401, challenge: 'invalid_token' },
   ERR_TOKEN_REVOKED: { status: 401, challenge: 'invalid_token' },
   ERR_INVALID_INPUT: { status: 400 },
+  ERR_INVALID_GRANT: { status: 401, oauthError: 'invalid_grant' },
   ERR_NOT_IN_SYNC: { status: 503, headers: { 'Retry-After': '1' } },
   ERR_STORE_UNAVAILABLE: { status: 503, headers: { 'Retry-After': '1' } },
 };
@@ -64,7 +70,10 @@ export class RescindExceptionFilter implements ExceptionFilter {
       Object.assign(headers, answer.headers);
       const retryAfter = (exception as { retryAfterSeconds?: unknown }).retryAfterSeconds;
       if (typeof retryAfter === 'number') headers['Retry-After'] = String(retryAfter);
-      body = { statusCode: status, error: exception.code, message: exception.message };
+      body =
+        answer.oauthError === undefined
+          ? { statusCode: status, error: exception.code, message: exception.message }
+          : { error: answer.oauthError, error_description: exception.message };
       if (status === 401) {
         headers['WWW-Authenticate'] =
           answer.challenge === undefined

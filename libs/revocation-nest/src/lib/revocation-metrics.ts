@@ -23,6 +23,7 @@ export class RevocationMetrics {
   private readonly resyncs: Counter<'cause'>;
   private readonly notBeforeSeconds: Gauge;
   private readonly failSafes: Counter<'cause'>;
+  private readonly refreshes: Counter<'outcome'>;
 
   constructor(registry: Registry, sources: RevocationMetricsSources) {
     const registers = [registry];
@@ -98,6 +99,16 @@ export class RevocationMetrics {
       'Times the store-wide not-before rose after start-up, by cause (store: it lost data)',
       ['cause'],
     );
+    this.refreshes = counter(
+      'rescind_refresh_total',
+      'Refresh tokens presented, by outcome (rotated, reused: the session was revoked, invalid)',
+      ['outcome'],
+    );
+  }
+
+  /** Counts one refresh token presented (docs/design.md, "Sessions"). */
+  refresh(outcome: 'rotated' | 'reused' | 'invalid'): void {
+    this.refreshes.inc({ outcome });
   }
 
   /** Records the store-wide not-before now in force, and counts a rise after start-up. */

@@ -27,6 +27,8 @@ describe('resolveRevocationOptions', () => {
       instanceId: 'host-42',
       syncIntervalMs: 1000,
       clockSkewMs: 500,
+      refreshTokenTtlSeconds: 1_209_600,
+      refreshReuseGraceMs: 10_000,
     });
     expect(resolved.clock).toBe(systemClock);
   });
@@ -42,6 +44,8 @@ describe('resolveRevocationOptions', () => {
       'failMode',
       'maxStalenessMs',
       'clockSkewMs',
+      'refreshTokenTtlSeconds',
+      'refreshReuseGraceMs',
     ] as const) {
       expect(resolved[name]).toBe(REVOCATION_DEFAULTS[name]);
     }
@@ -59,6 +63,8 @@ describe('resolveRevocationOptions', () => {
       maxStalenessMs: 2000,
       instanceId: 'replica-1',
       syncIntervalMs: 250,
+      refreshTokenTtlSeconds: 3600,
+      refreshReuseGraceMs: 0,
     };
     const { jwtSecret: _secret, redis: _redis, ...rest } = options;
     expect(resolveRevocationOptions(options, 'unused')).toMatchObject(rest);
@@ -116,6 +122,10 @@ describe('resolveRevocationOptions', () => {
     ['clock', {}],
     ['jwtAlgorithm', 'RS256'],
     ['jwtAlgorithm', 'none'],
+    ['refreshTokenTtlSeconds', 0],
+    ['refreshTokenTtlSeconds', 1.5],
+    ['refreshReuseGraceMs', -1],
+    ['refreshReuseGraceMs', Number.NaN],
   ])('rejects %s = %p with a RangeError naming it', (name, value) => {
     const options = { ...REQUIRED, [name]: value } as RevocationModuleOptions;
     let thrown: unknown;

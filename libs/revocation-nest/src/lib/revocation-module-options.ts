@@ -77,6 +77,18 @@ export interface RevocationModuleOptions {
    * `revokeAllForUser()` wait for it. Tests give a shifted one. @default systemClock
    */
   clock?: Clock;
+  /**
+   * Lifetime of a refresh token; every rotation gives the new one this long, so an idle session
+   * ends this long after its last refresh (docs/design.md, "Sessions").
+   * @default REVOCATION_DEFAULTS.refreshTokenTtlSeconds
+   */
+  refreshTokenTtlSeconds?: Seconds;
+  /**
+   * How long after a rotation the refresh token rotated out is still answered with a fresh
+   * sibling pair instead of being taken for reuse (concurrent refreshes); 0 disables.
+   * @default REVOCATION_DEFAULTS.refreshReuseGraceMs
+   */
+  refreshReuseGraceMs?: Milliseconds;
 }
 
 /** The option names, to reject any other (a typo, or an option this module does not have). */
@@ -95,6 +107,8 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof RevocationModuleOptions>
   'syncIntervalMs',
   'clockSkewMs',
   'clock',
+  'refreshTokenTtlSeconds',
+  'refreshReuseGraceMs',
 ]);
 
 /** Options after defaults and validation, as the providers see them. */
@@ -113,6 +127,8 @@ export interface ResolvedRevocationOptions {
   readonly syncIntervalMs: Milliseconds;
   readonly clockSkewMs: Milliseconds;
   readonly clock: Clock;
+  readonly refreshTokenTtlSeconds: Seconds;
+  readonly refreshReuseGraceMs: Milliseconds;
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -202,5 +218,13 @@ export function resolveRevocationOptions(
     ),
     clockSkewMs: nonNegativeInteger('clockSkewMs', options.clockSkewMs ?? defaults.clockSkewMs),
     clock: clock(options.clock ?? systemClock),
+    refreshTokenTtlSeconds: positiveInteger(
+      'refreshTokenTtlSeconds',
+      options.refreshTokenTtlSeconds ?? defaults.refreshTokenTtlSeconds,
+    ),
+    refreshReuseGraceMs: nonNegativeInteger(
+      'refreshReuseGraceMs',
+      options.refreshReuseGraceMs ?? defaults.refreshReuseGraceMs,
+    ),
   };
 }

@@ -21,6 +21,7 @@ import {
   RedisKeys,
   type RedisClient,
   RevocationStore,
+  SessionStore,
 } from '@rescind/revocation-redis';
 import { Registry } from 'prom-client';
 import { LocalRevocationChecker } from './local-revocation.checker';
@@ -39,6 +40,7 @@ import {
 } from './revocation-module-options';
 import { RevocationService } from './revocation.service';
 import { RevocationSyncService } from './revocation-sync.service';
+import { SessionService } from './session.service';
 import { StoreRevocationLookup } from './store-revocation.lookup';
 import { TokenService } from './token.service';
 
@@ -145,6 +147,16 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
       ) => new RevocationStore(redis, keys, { clockSkewMs: o.clockSkewMs, clock }),
     },
     {
+      provide: SessionStore,
+      inject: [REVOCATION_REDIS, RedisKeys, REVOCATION_OPTIONS, REVOCATION_CLOCK],
+      useFactory: (
+        redis: RedisClient,
+        keys: RedisKeys,
+        o: ResolvedRevocationOptions,
+        clock: Clock,
+      ) => new SessionStore(redis, keys, { clockSkewMs: o.clockSkewMs, clock }),
+    },
+    {
       provide: RevocationCache,
       inject: [REVOCATION_OPTIONS],
       useFactory: (o: ResolvedRevocationOptions) =>
@@ -207,6 +219,7 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
     { provide: RevocationChecker, useClass: wiring.checker ?? LocalRevocationChecker },
     TokenService,
     RevocationService,
+    SessionService,
     RevocationGuard,
     RevocationHealth,
     RevocationSyncService,
@@ -238,6 +251,8 @@ const EXPORTS = [
   StoreRevocationLookup,
   TokenService,
   RevocationService,
+  SessionStore,
+  SessionService,
   RevocationGuard,
   RevocationHealth,
 ];

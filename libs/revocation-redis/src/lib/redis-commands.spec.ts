@@ -1,27 +1,47 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { REDIS_URL, uniquePrefix } from '../testing/store-fixtures';
 import { defineLuaCommands, loadLuaCommands } from './redis-commands';
-import { STORE_COMMANDS } from './revocation-store';
+import { RedisKeys } from './redis-keys';
+import {
+  revokeScriptArguments,
+  revokeScriptResult,
+  RevocationStore,
+  STORE_COMMANDS,
+} from './revocation-store';
 
 describe('Lua commands', () => {
   describe("the store's", () => {
     it('are named after their files, with the number of keys the file name gives', () => {
       expect(STORE_COMMANDS.map(({ name, numberOfKeys }) => [name, numberOfKeys])).toEqual([
+        ['rescindCreateSession', 5],
+        ['rescindDescribeRefresh', 2],
+        ['rescindEndSession', 8],
+        ['rescindEndUserSessions', 8],
         ['rescindListPage', 1],
+        ['rescindListSessions', 3],
         ['rescindRaiseNotBefore', 2],
         ['rescindReadHead', 4],
         ['rescindRevoke', 6],
+        ['rescindRotateSession', 13],
         ['rescindTidy', 2],
+        ['rescindTidySessions', 1],
       ]);
     });
 
     it('share the last-generated-id lookup, spliced in from one include', () => {
       const withLookup = STORE_COMMANDS.filter(({ lua }) => lua.includes("'XINFO', 'STREAM'"));
-      expect(withLookup.map(({ name }) => name)).toEqual(['rescindReadHead', 'rescindRevoke']);
+      // Every script that records a revocation does, through the recordRevocation include.
+      expect(withLookup.map(({ name }) => name)).toEqual([
+        'rescindEndSession',
+        'rescindEndUserSessions',
+        'rescindReadHead',
+        'rescindRevoke',
+        'rescindRotateSession',
+      ]);
       for (const { lua } of withLookup) {
         expect(lua.match(/XINFO/g)).toHaveLength(1);
         expect(lua).toContain('local function lastGeneratedId(key)');
@@ -86,6 +106,56 @@ describe('Lua commands', () => {
       expect(await redis.script('EXISTS', sha)).toEqual([1]);
       expect(await run('testEcho', [key], [2])).toEqual([key, '2']);
       expect(await redis.get(key)).toBe('2');
+    });
+
+    it('lets a script of its own record a revocation through the include, with its own keys and arguments', async () => {
+      // The layout another script relies on (includes/recordRevocation.lua): the standard block's
+      // keys first, its own after; its own arguments before the block and after it.
+      const dir = mkdtempSync(join(tmpdir(), 'rescind-lua-'));
+      try {
+        cpSync(join(__dirname, 'commands', 'includes'), join(dir, 'includes'), { recursive: true });
+        writeFileSync(
+          join(dir, 'markAndRevoke-7.lua'),
+          [
+            '--- @include "includes/recordRevocation"',
+            'local k, r, nextArg = readRevocationArguments(KEYS, 1, ARGV, 2)',
+            "redis.call('SET', KEYS[7], ARGV[1] .. ARGV[nextArg])",
+            'return recordRevocation(k, r)',
+          ].join('\n'),
+        );
+        const keys = new RedisKeys(uniquePrefix());
+        const run = defineLuaCommands(redis, loadLuaCommands(dir, 'test'));
+        const now = Date.now();
+        const block = revokeScriptArguments(
+          keys,
+          { kind: 'token', id: 'j1', expiresAtMs: now + 60_000, createdAtMs: now },
+          { reason: 'test' },
+          now,
+          0,
+        );
+        const mark = `${keys.prefix}:mark`;
+        const result = await run(
+          'testMarkAndRevoke',
+          [...block.keys, mark],
+          ['before-', ...block.args, 'after'],
+        );
+        const event = revokeScriptResult(block, result);
+        expect(event).toMatchObject({ kind: 'token', id: 'j1', seq: 1, prevLogId: '0-0' });
+        expect(await redis.get(mark)).toBe('before-after');
+        const store = new RevocationStore(redis, keys);
+        expect(await store.readAfter('0-0', 10)).toEqual([event]);
+        // Covered already: nothing is recorded, and the script still does its own part.
+        expect(
+          revokeScriptResult(
+            block,
+            await run('testMarkAndRevoke', [...block.keys, mark], ['x', ...block.args, 'y']),
+          ),
+        ).toBeNull();
+        expect(await redis.get(mark)).toBe('xy');
+        await redis.del(mark, ...block.keys);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('refuses a call with the wrong number of keys, or an unknown command', () => {

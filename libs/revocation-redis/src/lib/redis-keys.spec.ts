@@ -33,6 +33,21 @@ describe('RedisKeys', () => {
       expect(keys.recordOfMember('t:jti-1')).toBe('rescind:rev:t:jti-1');
     });
 
+    it('names the keys of sessions apart from one another and from revocations', () => {
+      const names = [
+        keys.session('x'),
+        keys.sessionRefreshTokens('x'),
+        keys.refreshToken('x'),
+        keys.sessionsOf('x'),
+        keys.sessionExpiries(),
+        keys.record('token', 'x'),
+        keys.record('user', 'x'),
+      ];
+      expect(new Set(names).size).toBe(names.length);
+      expect(keys.session('sid')).toBe(`${keys.sessionStems().session}sid`);
+      expect(keys.sessionsOf('alice')).toBe('rescind:sess:u:alice');
+    });
+
     it('names nothing of the application (its users, its throttles)', () => {
       expect(Object.keys(RedisKeys.prototype)).not.toContain('user');
       expect('user' in keys || 'throttle' in keys).toBe(false);
@@ -53,6 +68,12 @@ describe('RedisKeys', () => {
         tagged.seq,
         tagged.epoch,
         tagged.record('token', 'j'),
+        tagged.session('s'),
+        tagged.sessionRefreshTokens('s'),
+        tagged.refreshToken('d'),
+        tagged.sessionsOf('alice'),
+        tagged.sessionExpiries(),
+        ...Object.values(tagged.sessionStems()),
       ]) {
         expect(key.startsWith('{rvk}:')).toBe(true);
       }

@@ -48,4 +48,61 @@ export class RedisKeys {
   recordOfMember(member: string): string {
     return `${this.prefix}:rev:${member}`;
   }
+
+  // Sessions (docs/design.md, "Sessions"). Every key starts with the prefix, so that a Redis
+  // Cluster prefix's hash tag puts them in the revocation keys' slot: a script that ends a
+  // session also records its revocation.
+
+  /** Hash of one session: its user, times, client, generation and revoked mark. */
+  session(sid: string): string {
+    return `${this.sessionStems().session}${sid}`;
+  }
+
+  /** Sorted set of the digests of every refresh token issued in a session, scored by expiry. */
+  sessionRefreshTokens(sid: string): string {
+    return `${this.sessionStems().refreshTokens}${sid}`;
+  }
+
+  /** Record of one refresh token by its SHA-256 digest: its session, user, generation, expiry. */
+  refreshToken(digest: string): string {
+    return `${this.sessionStems().refreshToken}${digest}`;
+  }
+
+  /** Sorted set of a user's sessions (`sid`), scored by expiry. */
+  sessionsOf(sub: string): string {
+    return `${this.sessionStems().sessionsOf}${sub}`;
+  }
+
+  /**
+   * Sorted set of every session (`<sid><sub>`, the `sid` being 22 characters), scored by expiry,
+   * or by the instant it was ended: what the tidy job works through.
+   */
+  sessionExpiries(): string {
+    return `${this.prefix}:sess:expiry`;
+  }
+
+  /**
+   * The stems the session keys are made of, for scripts that derive a key from a member they
+   * read (a user's sessions, the tidy job's work list).
+   */
+  sessionStems(): SessionKeyStems {
+    return {
+      session: `${this.prefix}:sess:s:`,
+      refreshTokens: `${this.prefix}:sess:r:`,
+      refreshToken: `${this.prefix}:sess:rt:`,
+      sessionsOf: `${this.prefix}:sess:u:`,
+    };
+  }
+}
+
+/** The beginnings of the session keys; each key is its stem followed by an id. */
+export interface SessionKeyStems {
+  /** + `sid`: {@link RedisKeys.session}. */
+  readonly session: string;
+  /** + `sid`: {@link RedisKeys.sessionRefreshTokens}. */
+  readonly refreshTokens: string;
+  /** + digest: {@link RedisKeys.refreshToken}. */
+  readonly refreshToken: string;
+  /** + `sub`: {@link RedisKeys.sessionsOf}. */
+  readonly sessionsOf: string;
 }

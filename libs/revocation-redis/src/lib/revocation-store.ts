@@ -52,6 +52,72 @@ export async function restoreRevocations(
   );
 }
 
+/** The standard block of keys and arguments of `includes/recordRevocation.lua`, for one revocation. */
+export interface RevokeScriptArguments {
+  /** The revocation, in whole milliseconds, as it will be recorded. */
+  readonly revocation: Revocation;
+  /** The six keys: record, index, log, seq, epoch, not-before. Put them first in KEYS. */
+  readonly keys: readonly string[];
+  /** The arguments (self-delimiting: a count precedes the fields), anywhere in ARGV. */
+  readonly args: readonly (string | number)[];
+}
+
+/**
+ * The keys and arguments with which a Lua script records `revocation` through the
+ * `recordRevocation` include (see its header for the layout): `revoke-6.lua` takes exactly these;
+ * a script that revokes on the way (ending a session, say) appends its own keys after them.
+ * @param nowMs the time the script judges expiry against, and a new data set's not-before base
+ */
+export function revokeScriptArguments(
+  keys: RedisKeys,
+  revocation: Revocation,
+  audit: RevocationAudit,
+  nowMs: number,
+  clockSkewMs: Milliseconds,
+): RevokeScriptArguments {
+  revocation = wholeMilliseconds(revocation);
+  const wire = EventCodec.revokeArguments(revocation);
+  return {
+    revocation,
+    keys: [
+      keys.record(revocation.kind, revocation.id),
+      keys.index,
+      keys.log,
+      keys.seq,
+      keys.epoch,
+      keys.notBefore,
+    ],
+    args: [
+      revocation.kind,
+      keys.member(revocation.kind, revocation.id),
+      EventCodec.record({ ...revocation, ...audit }),
+      revocation.expiresAtMs,
+      nowMs,
+      revocation.kind === 'user' ? revocation.cutoffMs : 0,
+      randomUUID(),
+      keys.channel,
+      nowMs + clockSkewMs,
+      wire.recordCutoff,
+      ...wire.position,
+      wire.fields.length,
+      ...wire.fields,
+    ],
+  };
+}
+
+/**
+ * The event `recordRevocation` logged, from what it returned (`{epoch, seq, logId, prevLogId}`,
+ * or nil when there was nothing to record: then `null`).
+ */
+export function revokeScriptResult(
+  block: RevokeScriptArguments,
+  result: unknown,
+): RevocationEvent | null {
+  if (result === null || result === undefined) return null;
+  const [epoch, seq, logId, prevLogId] = result as [string, number, string, string];
+  return { ...block.revocation, epoch, seq: Number(seq), logId, prevLogId };
+}
+
 /**
  * Where a page of {@link RevocationStore.list} ended: an index member and its score (the expiry).
  * The next page continues after this position in the index's order, whether or not the member is
@@ -131,37 +197,14 @@ export class RevocationStore implements RevocationSource {
     revocation: Revocation,
     audit: RevocationAudit = {},
   ): Promise<RevocationEvent | null> {
-    revocation = wholeMilliseconds(revocation);
-    const now = this.clock.now();
-    const wire = EventCodec.revokeArguments(revocation);
-    const result = (await this.run(
-      'rescindRevoke',
-      [
-        this.keys.record(revocation.kind, revocation.id),
-        this.keys.index,
-        this.keys.log,
-        this.keys.seq,
-        this.keys.epoch,
-        this.keys.notBefore,
-      ],
-      [
-        revocation.kind,
-        this.keys.member(revocation.kind, revocation.id),
-        EventCodec.record({ ...revocation, ...audit }),
-        revocation.expiresAtMs,
-        now,
-        revocation.kind === 'user' ? revocation.cutoffMs : 0,
-        randomUUID(),
-        this.keys.channel,
-        now + this.clockSkewMs,
-        wire.recordCutoff,
-        ...wire.position,
-        ...wire.fields,
-      ],
-    )) as [string, number, string, string] | null;
-    if (result === null) return null;
-    const [epoch, seq, logId, prevLogId] = result;
-    return { ...revocation, epoch, seq: Number(seq), logId, prevLogId };
+    const block = revokeScriptArguments(
+      this.keys,
+      revocation,
+      audit,
+      this.clock.now(),
+      this.clockSkewMs,
+    );
+    return revokeScriptResult(block, await this.run('rescindRevoke', block.keys, block.args));
   }
 
   /**

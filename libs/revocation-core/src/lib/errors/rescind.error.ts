@@ -2,6 +2,7 @@
 export type RescindErrorCode =
   | 'ERR_CONFIG_INVALID'
   | 'ERR_EVENT_MALFORMED'
+  | 'ERR_INVALID_GRANT'
   | 'ERR_INVALID_INPUT'
   | 'ERR_NOT_IN_SYNC'
   | 'ERR_STORE_UNAVAILABLE'
