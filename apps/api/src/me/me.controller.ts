@@ -3,12 +3,15 @@ import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ERROR, ME } from '../openapi/openapi-schemas';
 import { type AccessTokenClaims, AuthClaims } from '@rescind/revocation-nest';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { sessionIdOf } from '../sessions/session-context';
 
 /** What `GET /me` answers. */
 export interface MeResponse {
   sub: string;
   username: unknown;
   jti: string;
+  /** The session; absent from tokens issued before sessions. */
+  sid: string | undefined;
   iat: number;
   exp: number;
   instance: string;
@@ -30,6 +33,7 @@ export class MeController {
       sub: claims.sub,
       username: claims['username'],
       jti: claims.jti,
+      sid: sessionIdOf(claims),
       iat: claims.iat,
       exp: claims.exp,
       instance: this.config.instanceId,

@@ -14,11 +14,6 @@ export { DEVELOPMENT_JWT_SECRET } from './secret-strength';
  */
 export const PASSWORD_HASH_MIN_PRODUCTION_COST = 19_456;
 
-/** `REFRESH_TOKEN_TTL` by default: 14 days. */
-const REFRESH_TOKEN_TTL_DEFAULT_SECONDS = 1_209_600;
-/** `REFRESH_REUSE_GRACE_MS` by default: two tabs refreshing at once are not a theft. */
-const REFRESH_REUSE_GRACE_DEFAULT_MS = 10_000;
-
 /** How an API replica checks revocation (`REVOCATION_STRATEGY`). */
 export type RevocationStrategy = 'local' | 'redis' | 'none';
 
@@ -165,14 +160,14 @@ export function loadApiConfig(env: Env): ApiConfig {
     // alive is sliding (each rotation starts its lifetime again).
     refreshTokenTtlSeconds: read.integer(
       'REFRESH_TOKEN_TTL',
-      REFRESH_TOKEN_TTL_DEFAULT_SECONDS,
+      REVOCATION_DEFAULTS.refreshTokenTtlSeconds,
       60,
       31_536_000,
     ),
     // Five minutes at most: the grace is a window in which a stolen token is not yet theft.
     refreshReuseGraceMs: read.integer(
       'REFRESH_REUSE_GRACE_MS',
-      REFRESH_REUSE_GRACE_DEFAULT_MS,
+      REVOCATION_DEFAULTS.refreshReuseGraceMs,
       0,
       300_000,
     ),
