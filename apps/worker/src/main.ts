@@ -5,6 +5,7 @@ import {
   createRedisClient,
   type RedisClient,
   RevocationStore,
+  SessionStore,
 } from '@rescind/revocation-redis';
 import { Queue, Worker } from 'bullmq';
 import { TidyProcessor } from './tidy.processor';
@@ -28,7 +29,7 @@ async function main(config: WorkerConfig): Promise<void> {
   });
   await redis.connect();
   const store = new RevocationStore(redis, keys);
-  const processor = new TidyProcessor(store);
+  const processor = new TidyProcessor(store, undefined, undefined, new SessionStore(redis, keys));
   const metrics = new WorkerMetrics();
   const metricsServer = metrics.serve(config.workerMetricsPort, (error) =>
     log('warn', 'metrics endpoint unavailable', { error: error.message }),
@@ -76,7 +77,11 @@ async function main(config: WorkerConfig): Promise<void> {
         end({ outcome: 'completed' });
         metrics.tidied.inc({ structure: 'index' }, totals.indexRemoved);
         metrics.tidied.inc({ structure: 'log' }, totals.logTrimmed);
-        if (totals.indexRemoved + totals.logTrimmed > 0) log('info', 'tidied', { ...totals });
+        metrics.tidied.inc({ structure: 'sessions' }, totals.sessionsRemoved);
+        metrics.tidied.inc({ structure: 'refresh-tokens' }, totals.refreshTokensRemoved);
+        if (totals.indexRemoved + totals.logTrimmed + totals.sessionsRemoved > 0) {
+          log('info', 'tidied', { ...totals });
+        }
         return totals;
       } catch (error) {
         end({ outcome: 'failed' });

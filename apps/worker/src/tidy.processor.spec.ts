@@ -1,4 +1,5 @@
-import { RedisKeys, RevocationStore } from '@rescind/revocation-redis';
+import { randomBytes } from 'node:crypto';
+import { RedisKeys, RevocationStore, SessionStore } from '@rescind/revocation-redis';
 import { Redis } from 'ioredis';
 import { TidyProcessor } from './tidy.processor';
 
@@ -45,7 +46,33 @@ describe('TidyProcessor', () => {
 
     it('is idempotent: a second run finds nothing to do', async () => {
       const totals = await new TidyProcessor(store, 25).run();
-      expect(totals).toEqual({ indexRemoved: 0, logTrimmed: 0, batches: 1 });
+      expect(totals).toEqual({
+        indexRemoved: 0,
+        logTrimmed: 0,
+        batches: 1,
+        sessionsRemoved: 0,
+        refreshTokensRemoved: 0,
+      });
+    });
+  });
+
+  describe('given the session store', () => {
+    it('removes expired sessions and their refresh token records too', async () => {
+      const sessions = new SessionStore(redis, keys, { clock: { now: () => now } });
+      const sid = randomBytes(16).toString('base64url');
+      const digest = randomBytes(32).toString('base64url');
+      await sessions.create({
+        sid,
+        sub: 'ann',
+        createdAtMs: now,
+        refreshDigest: digest,
+        refreshExpiresAtMs: now + 60_000,
+      });
+      now += 60_000;
+      const totals = await new TidyProcessor(store, 25, 1000, sessions).run();
+      expect(totals).toMatchObject({ sessionsRemoved: 1, refreshTokensRemoved: 1 });
+      expect(await redis.exists(keys.session(sid), keys.refreshToken(digest))).toBe(0);
+      expect(await redis.zcard(keys.sessionsOf('ann'))).toBe(0);
     });
   });
 });

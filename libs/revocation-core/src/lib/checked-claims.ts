@@ -6,6 +6,8 @@ export interface CheckedClaims {
   readonly jti: string;
   /** The token's `sub`. */
   readonly sub: string;
+  /** The token's session (`sid`); absent from tokens issued without one. */
+  readonly sid?: string;
   /** The token's `iat`, in milliseconds (RFC 7519 allows a fractional NumericDate). */
   readonly iatMs: Milliseconds;
 }

@@ -1,5 +1,10 @@
 import { type CheckedClaims } from './checked-claims';
-import { type Revocation, type TokenRevocation, type UserRevocation } from './revocation';
+import {
+  type Revocation,
+  type SessionRevocation,
+  type TokenRevocation,
+  type UserRevocation,
+} from './revocation';
 import { RevocationCache } from './revocation-cache';
 import { RevocationVerdict } from './revocation-verdict';
 
@@ -14,8 +19,16 @@ function user(id: string, cutoffMs: number, expiresAtMs: number): UserRevocation
   return { kind: 'user', id, cutoffMs, expiresAtMs, createdAtMs: NOW };
 }
 
+function session(id: string, expiresAtMs: number): SessionRevocation {
+  return { kind: 'session', id, expiresAtMs, createdAtMs: NOW };
+}
+
 function claims(jti: string, sub = 'someone', iatMs = NOW - MINUTE): CheckedClaims {
   return { jti, sub, iatMs };
+}
+
+function inSession(sid: string, jti: string, iatMs = NOW - MINUTE): CheckedClaims {
+  return { jti, sub: 'someone', sid, iatMs };
 }
 
 /** A cache well below the default bound, which allocates its arrays up front (slow to create). */
@@ -116,6 +129,57 @@ describe('RevocationCache', () => {
       expect(cache.check(claims('a', 'alice', cutoffMs), NOW + MINUTE)).toBe(
         RevocationVerdict.Accepted,
       );
+    });
+  });
+
+  describe('when a session is revoked', () => {
+    const cache = smallCache();
+    beforeAll(() => {
+      expect(cache.add(session('sid-1', NOW + MINUTE), NOW)).toBe(true);
+    });
+
+    it('reports every token of that session as revoked, whenever issued', () => {
+      expect(cache.check(inSession('sid-1', 'a'), NOW)).toBe(RevocationVerdict.Revoked);
+      expect(cache.check(inSession('sid-1', 'b', NOW + 1_000), NOW)).toBe(
+        RevocationVerdict.Revoked,
+      );
+    });
+
+    it('accepts tokens of other sessions, and tokens without a session', () => {
+      expect(cache.check(inSession('sid-2', 'a'), NOW)).toBe(RevocationVerdict.Accepted);
+      expect(cache.check(claims('a'), NOW)).toBe(RevocationVerdict.Accepted);
+    });
+
+    it('does not treat the sid as a jti or a user id', () => {
+      expect(cache.check(claims('sid-1'), NOW)).toBe(RevocationVerdict.Accepted);
+      expect(cache.check(claims('x', 'sid-1', NOW - 1), NOW)).toBe(RevocationVerdict.Accepted);
+    });
+
+    it('does not treat a revoked jti or user id as a sid', () => {
+      const other = smallCache();
+      other.add(token('j', NOW + MINUTE), NOW);
+      other.add(user('u', NOW, NOW + MINUTE), NOW);
+      expect(other.check(inSession('j', 'x'), NOW)).toBe(RevocationVerdict.Accepted);
+      expect(other.check(inSession('u', 'x'), NOW)).toBe(RevocationVerdict.Accepted);
+    });
+
+    it('accepts its tokens again once none of them can still be valid', () => {
+      expect(cache.check(inSession('sid-1', 'a'), NOW + MINUTE - 1)).toBe(
+        RevocationVerdict.Revoked,
+      );
+      expect(cache.check(inSession('sid-1', 'a'), NOW + MINUTE)).toBe(RevocationVerdict.Accepted);
+    });
+
+    it('keeps the later expiry, idempotently, and purges the entry once it has passed', () => {
+      const merged = smallCache();
+      expect(merged.add(session('s', NOW + 2 * MINUTE), NOW)).toBe(true);
+      expect(merged.add(session('s', NOW + MINUTE), NOW)).toBe(false);
+      expect(merged.add(session('s', NOW + 2 * MINUTE), NOW)).toBe(false);
+      expect(merged.add(session('s', NOW + 3 * MINUTE), NOW)).toBe(true);
+      expect(merged.size).toBe(1);
+      expect(merged.purgeExpired(NOW + 2 * MINUTE + 1_000)).toBe(0);
+      expect(merged.purgeExpired(NOW + 3 * MINUTE + 1_000)).toBe(1);
+      expect(merged.size).toBe(0);
     });
   });
 
@@ -338,6 +402,8 @@ describe('RevocationCache', () => {
       cache.add(token('later', NOW + MINUTE), NOW);
       cache.add(user('alice', NOW - 7, NOW + MINUTE), NOW);
       cache.add(user('bob', NOW - 7, NOW + 1_000), NOW);
+      cache.add(session('s-live', NOW + MINUTE), NOW);
+      cache.add(session('s-gone', NOW + 1_000), NOW);
 
       const listed = [...cache.revocations(NOW + 1_000)].sort((a, b) => a.id.localeCompare(b.id));
       expect(listed).toEqual([
@@ -349,6 +415,12 @@ describe('RevocationCache', () => {
           createdAtMs: expect.any(Number),
         },
         { kind: 'token', id: 'later', expiresAtMs: NOW + MINUTE, createdAtMs: expect.any(Number) },
+        {
+          kind: 'session',
+          id: 's-live',
+          expiresAtMs: NOW + MINUTE,
+          createdAtMs: expect.any(Number),
+        },
       ]);
       expect([...cache.revocations(NOW + MINUTE)]).toEqual([]);
     });

@@ -8,7 +8,7 @@ import { type Milliseconds } from './units';
 /** Options of {@link RevocationCache}. */
 export interface RevocationCacheOptions {
   /**
-   * Most entries held (token and user revocations together).
+   * Most entries held (token, session and user revocations together).
    * @default REVOCATION_DEFAULTS.cacheMaxEntries
    */
   maxEntries?: number;
@@ -20,23 +20,27 @@ interface UserEntry {
 }
 
 /**
- * Token entries hold their expiry as whole seconds since {@link EXPIRY_BASE_S}: a small integer
- * that V8 stores unboxed (a Smi), which keeps an entry near 100 bytes. User entries hold their
- * cut-off and expiry.
+ * Token and session entries hold their expiry as whole seconds since {@link EXPIRY_BASE_S}: a
+ * small integer that V8 stores unboxed (a Smi), which keeps an entry near 100 bytes. User entries
+ * hold their cut-off and expiry.
  */
 type Entry = number | UserEntry;
 
 /** 2023-11-14T22:13:20Z; token expiries are stored relative to it. */
 const EXPIRY_BASE_S = 1_700_000_000;
-/** User keys start with a control character, which a `jti` (printable ASCII) never contains. */
+/**
+ * User and session keys start with a control character of their own, which a `jti` (printable
+ * ASCII, as every revocation id) never contains: the three kinds share one LRU without colliding.
+ */
 const USER = '\u0001';
+const SESSION = '\u0002';
 const BUCKET_MS = 1000;
 
 function expiryOf(entry: Entry): Milliseconds {
   return typeof entry === 'number' ? (entry + EXPIRY_BASE_S) * 1000 : entry.expiresAtMs;
 }
 
-function tokenEntry(expiresAtMs: Milliseconds): number {
+function numericEntry(expiresAtMs: Milliseconds): number {
   // Rounded up: a revocation may outlive its token by under a second, never the reverse.
   return Math.ceil(expiresAtMs / 1000) - EXPIRY_BASE_S;
 }
@@ -118,11 +122,15 @@ export class RevocationCache {
     return nowMs >= this.incompleteUntilMs;
   }
 
-  /** The hot-path check: no I/O, two map lookups. */
+  /** The hot-path check: no I/O, two map lookups (three for a token with a session). */
   check(claims: CheckedClaims, nowMs: Milliseconds): RevocationVerdict {
     if (claims.iatMs <= this.notBefore) return RevocationVerdict.Revoked;
     const token = this.lru.get(claims.jti);
     if (token !== undefined && expiryOf(token) > nowMs) return RevocationVerdict.Revoked;
+    if (claims.sid !== undefined) {
+      const session = this.lru.get(SESSION + claims.sid);
+      if (session !== undefined && expiryOf(session) > nowMs) return RevocationVerdict.Revoked;
+    }
     const user = this.lru.get(USER + claims.sub);
     if (
       user !== undefined &&
@@ -142,10 +150,10 @@ export class RevocationCache {
    */
   add(revocation: Revocation, nowMs: Milliseconds): boolean {
     if (revocation.expiresAtMs <= nowMs) return false;
-    if (revocation.kind === 'token') {
-      const key = revocation.id;
+    if (revocation.kind !== 'user') {
+      const key = revocation.kind === 'token' ? revocation.id : SESSION + revocation.id;
       const current = this.lru.peek(key);
-      const entry = tokenEntry(revocation.expiresAtMs);
+      const entry = numericEntry(revocation.expiresAtMs);
       if (typeof current === 'number' && current >= entry) return false;
       this.lru.set(key, entry);
       this.schedulePurge(key, expiryOf(entry));
@@ -207,10 +215,13 @@ export class RevocationCache {
   *revocations(nowMs: Milliseconds): IterableIterator<Revocation> {
     for (const [key, entry] of this.lru.entries()) {
       if (expiryOf(entry) <= nowMs) continue;
-      if (typeof entry === 'number') {
-        yield { kind: 'token', id: key, expiresAtMs: expiryOf(entry), createdAtMs: nowMs };
-      } else {
+      if (typeof entry !== 'number') {
         yield { kind: 'user', id: key.slice(USER.length), ...entry, createdAtMs: nowMs };
+      } else if (key.startsWith(SESSION)) {
+        const id = key.slice(SESSION.length);
+        yield { kind: 'session', id, expiresAtMs: expiryOf(entry), createdAtMs: nowMs };
+      } else {
+        yield { kind: 'token', id: key, expiresAtMs: expiryOf(entry), createdAtMs: nowMs };
       }
     }
   }

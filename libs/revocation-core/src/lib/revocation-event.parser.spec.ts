@@ -94,6 +94,24 @@ describe('parseRevocationEvent', () => {
       });
     });
 
+    it('parses a session event', () => {
+      expect(parseRevocationEvent({ ...tokenEvent, kind: 'session', id: 'sid-1' })).toEqual({
+        kind: 'session',
+        id: 'sid-1',
+        expiresAtMs: 1_700_000_900_000,
+        createdAtMs: 1_700_000_000_000,
+        epoch: tokenEvent.epoch,
+        seq: 7,
+        logId: '1700000000000-0',
+      });
+    });
+
+    it('drops a cut-off from a session event, which has none', () => {
+      const parsed = parseRevocationEvent({ ...userEvent, kind: 'session' });
+      expect(parsed.kind).toBe('session');
+      expect(parsed).not.toHaveProperty('cutoffMs');
+    });
+
     it('keeps the id of the entry it follows, when the event names it', () => {
       const linked = { ...tokenEvent, prevLogId: '1699999999999-4' };
       expect(parseRevocationEvent(linked).prevLogId).toBe('1699999999999-4');
@@ -144,7 +162,8 @@ describe('parseRevocationEvent', () => {
       ['a user event without a cut-off', without(userEvent, 'cutoffMs')],
       ['a negative cut-off', { ...userEvent, cutoffMs: -5 }],
       ['a fractional cut-off', { ...userEvent, cutoffMs: 1.25 }],
-      ['an unknown kind', { ...tokenEvent, kind: 'session' }],
+      ['an unknown kind', { ...tokenEvent, kind: 'device' }],
+      ['a kind in another case', { ...tokenEvent, kind: 'Session' }],
       ['a missing kind', { ...tokenEvent, kind: undefined }],
       ['a missing version', without(tokenEvent, 'v')],
       ['version 0', { ...tokenEvent, v: 0 }],
@@ -242,7 +261,7 @@ describe('parseLogEntry', () => {
   });
 
   it('keeps the sequence number of an entry whose kind it does not know', () => {
-    expect(parseLogEntry(body({ ...tokenEvent, v: 2, kind: 'session' }), '5-0')).toEqual({
+    expect(parseLogEntry(body({ ...tokenEvent, v: 2, kind: 'device' }), '5-0')).toEqual({
       kind: 'unreadable',
       logId: '5-0',
       seq: 7,
@@ -251,7 +270,7 @@ describe('parseLogEntry', () => {
   });
 
   it('keeps the id of the entry it follows, when it has a number and the id is well formed', () => {
-    const newer = { ...tokenEvent, v: 2, kind: 'session' };
+    const newer = { ...tokenEvent, v: 2, kind: 'device' };
     expect(parseLogEntry(body({ ...newer, prevLogId: '4-0' }), '5-0')).toMatchObject({
       seq: 7,
       prevLogId: '4-0',
@@ -280,7 +299,7 @@ describe('readLogEntry (an entry the store already decoded)', () => {
   });
 
   it('keeps the position an unreadable entry took', () => {
-    expect(readLogEntry({ ...decoded, kind: 'session', prevLogId: '4-0' }, '5-0')).toEqual({
+    expect(readLogEntry({ ...decoded, kind: 'device', prevLogId: '4-0' }, '5-0')).toEqual({
       kind: 'unreadable',
       logId: '5-0',
       seq: 7,

@@ -40,6 +40,8 @@ export function parseRevocation(input: unknown): Revocation {
   switch (raw['kind']) {
     case 'token':
       return { kind: 'token', ...common };
+    case 'session':
+      return { kind: 'session', ...common };
     case 'user':
       if (!isTimestamp(raw['cutoffMs'])) throw new MalformedEventError('bad cutoffMs');
       return { kind: 'user', ...common, cutoffMs: raw['cutoffMs'] };

@@ -1,6 +1,7 @@
 import {
   expiryOfExp,
   issuedAtMs,
+  sessionRevocation,
   tokenRevocation,
   userRevocation,
   wholeMilliseconds,
@@ -82,6 +83,29 @@ describe('revocation rules', () => {
       const { cutoffMs, expiresAtMs } = userRevocation('alice', NOW, LIMITS);
       const latestExp = cutoffMs / 1000 + 900 + 1; // issued at the cut-off, with slack
       expect(expiresAtMs).toBeGreaterThanOrEqual(expiryOfExp(latestExp) + LIMITS.clockSkewMs);
+    });
+  });
+
+  describe('when a session ends', () => {
+    it('lasts until the last token the session issued (now, dated ahead) has expired on every clock', () => {
+      const revocation = sessionRevocation('sid-1', NOW, LIMITS);
+      expect(revocation).toMatchObject({ kind: 'session', id: 'sid-1', createdAtMs: NOW });
+      // The design's lower bound: now + access token lifetime + skew.
+      expect(revocation.expiresAtMs).toBeGreaterThanOrEqual(
+        NOW + LIMITS.accessTokenTtlMs + LIMITS.clockSkewMs,
+      );
+      // A token issued now by a clock ahead by the skew, with the verifier's slack on exp - iat,
+      // seen by a verifier behind by the skew.
+      const latestExp = (NOW + LIMITS.clockSkewMs) / 1000 + 900 + 1;
+      expect(revocation.expiresAtMs).toBeGreaterThanOrEqual(
+        expiryOfExp(latestExp) + LIMITS.clockSkewMs,
+      );
+    });
+
+    it('lasts exactly as long as the revocation of a token whose exp is unknown', () => {
+      expect(sessionRevocation('s', NOW, LIMITS).expiresAtMs).toBe(
+        tokenRevocation('j', undefined, NOW, LIMITS).expiresAtMs,
+      );
     });
   });
 

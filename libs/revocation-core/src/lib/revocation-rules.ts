@@ -1,4 +1,9 @@
-import { type TokenRevocation, type UserRevocation, type Revocation } from './revocation';
+import {
+  type Revocation,
+  type SessionRevocation,
+  type TokenRevocation,
+  type UserRevocation,
+} from './revocation';
 import { REVOCATION_DEFAULTS } from './revocation-defaults';
 import { type Milliseconds, type Seconds } from './units';
 
@@ -54,6 +59,27 @@ export function tokenRevocation(
   const longest = nowMs + longestRemainingMs(limits);
   const expiry = exp === undefined ? longest : Math.min(expiryOfExp(exp), longest);
   return { kind: 'token', id: jti, expiresAtMs: expiry + limits.clockSkewMs, createdAtMs: nowMs };
+}
+
+/**
+ * The end of one session taken at `nowMs`: it must outlive every access token the session issued,
+ * the last of which was issued no later than now (ending a session and refreshing it are atomic,
+ * so none is issued afterwards). That is `now + accessTokenTtl + clockSkew` at least; it gets the
+ * same bound as a token revocation without `exp` (the verifier's slack on `exp - iat` and on a
+ * fractional `exp`, and the skew of a verifier's clock behind the taker's), so that no verifier
+ * accepts a token of the session after its entry is gone (docs/design.md, "Entry lifetimes").
+ */
+export function sessionRevocation(
+  sid: string,
+  nowMs: Milliseconds,
+  limits: RevocationLimits,
+): SessionRevocation {
+  return {
+    kind: 'session',
+    id: sid,
+    expiresAtMs: nowMs + longestRemainingMs(limits) + limits.clockSkewMs,
+    createdAtMs: nowMs,
+  };
 }
 
 /**

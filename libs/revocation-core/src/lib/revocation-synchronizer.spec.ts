@@ -3,6 +3,7 @@ import {
   type LogEntry,
   type Revocation,
   type RevocationEvent,
+  type SessionRevocation,
   type StoreHead,
   type TokenRevocation,
   type UserRevocation,
@@ -89,7 +90,10 @@ class InMemoryRevocationSource implements RevocationSource {
     const prev = this.live.get(key);
     if (prev !== undefined && prev.expiresAtMs > now) {
       if (revocation.kind === 'token') return null;
-      if (prev.kind === 'user' && prev.cutoffMs >= revocation.cutoffMs) return null;
+      if (revocation.kind === 'session') {
+        // Idempotent; a later expiry extends it.
+        if (prev.expiresAtMs >= revocation.expiresAtMs) return null;
+      } else if (prev.kind === 'user' && prev.cutoffMs >= revocation.cutoffMs) return null;
     }
     this.live.set(key, revocation);
     this.seq++;
@@ -260,6 +264,10 @@ function token(id: string, lifetimeMs = HOUR): TokenRevocation {
 
 function user(id: string, cutoffMs: number, lifetimeMs = HOUR): UserRevocation {
   return { kind: 'user', id, cutoffMs, expiresAtMs: NOW + lifetimeMs, createdAtMs: NOW };
+}
+
+function session(id: string, lifetimeMs = HOUR): SessionRevocation {
+  return { kind: 'session', id, expiresAtMs: NOW + lifetimeMs, createdAtMs: NOW };
 }
 
 /** The event as it travels on the channel (wire format v1). */
@@ -484,6 +492,20 @@ describe('RevocationSynchronizer', () => {
       expect(revoked('x', 'alice', NOW + 1)).toBe(false);
     });
 
+    it('applies the end of a session to every token of that session', async () => {
+      const { sync, source, cache, clock } = await started();
+      sync.onMessage(wire(source.revoke(session('sid-1'))));
+      const check = (sid: string | undefined, jti: string) =>
+        cache.check(
+          sid === undefined ? { jti, sub: 'u', iatMs: NOW } : { jti, sub: 'u', sid, iatMs: NOW },
+          clock.now(),
+        );
+      expect(check('sid-1', 'any')).toBe(RevocationVerdict.Revoked);
+      expect(check('sid-2', 'any')).toBe(RevocationVerdict.Accepted);
+      expect(check(undefined, 'sid-1')).toBe(RevocationVerdict.Accepted);
+      expect(sync.state.position?.seq).toBe(1);
+    });
+
     it('treats duplicates as no-ops', async () => {
       const { sync, source, cache, observer } = await started();
       const first = wire(source.revoke(token('a')));
@@ -564,7 +586,7 @@ describe('RevocationSynchronizer', () => {
       ['an id with a space', { ...valid, id: 'a b' }],
       ['seq 0', { ...valid, seq: 0 }],
       ['version 0', { ...valid, v: 0 }],
-      ['an unknown kind', { ...valid, kind: 'session' }],
+      ['an unknown kind', { ...valid, kind: 'device' }],
       ['an epoch that is not one', { ...valid, epoch: 'x"y' }],
     ])('reports %s to the observer and changes nothing', async (_what, message) => {
       const { sync, source, cache, observer } = setUp();
@@ -720,6 +742,21 @@ describe('RevocationSynchronizer', () => {
       const logged = source.log.map((e) => (e.kind === 'unreadable' ? '?' : `${e.kind}:${e.id}`));
       expect(logged.sort()).toEqual(['token:a', 'token:b', 'user:alice']);
       expect(source.notBeforeMs).toBe(0);
+    });
+
+    it('writes back a lost session end too, and a new replica hears of it', async () => {
+      const { sync, source, clock } = setUp();
+      source.revoke(token('a'));
+      await sync.onSubscribed();
+      sync.onMessage(wire(source.revoke(session('sid-1'))));
+      source.rollBackTo(1); // `session:sid-1` is lost
+      await sync.tick();
+
+      expect(source.live.get('session:sid-1')).toMatchObject({ kind: 'session', id: 'sid-1' });
+      const c = setUpReplica(source, clock);
+      await c.sync.onSubscribed();
+      const claims = { jti: 'x', sub: 'u', sid: 'sid-1', iatMs: NOW };
+      expect(c.cache.check(claims, clock.now())).toBe(RevocationVerdict.Revoked);
     });
 
     it('is heard of by a replica that hydrated from the store that lost it', async () => {

@@ -24,8 +24,22 @@ export interface UserRevocation {
   readonly createdAtMs: Milliseconds;
 }
 
-/** A revocation of either kind. */
-export type Revocation = TokenRevocation | UserRevocation;
+/**
+ * Every access token of one session (`sid`) is revoked, whenever it was issued: a session that
+ * ended never issues another, so the revocation lasts as long as the last token it issued can.
+ */
+export interface SessionRevocation {
+  readonly kind: 'session';
+  /** The session's `sid`. */
+  readonly id: string;
+  /** After this instant no access token of the session can still be valid. */
+  readonly expiresAtMs: Milliseconds;
+  /** When the revocation was made. */
+  readonly createdAtMs: Milliseconds;
+}
+
+/** A revocation of any kind. */
+export type Revocation = TokenRevocation | UserRevocation | SessionRevocation;
 
 /** The kinds of revocation. */
 export type RevocationKind = Revocation['kind'];

@@ -105,6 +105,12 @@ describe('hostile tokens', () => {
       ['a numeric jti', () => jws(HS256, JSON.stringify(claims({ jti: 12345 })))],
       ['an object jti', () => jws(HS256, JSON.stringify(claims({ jti: { a: 1 } })))],
       ['a missing exp', () => jws(HS256, JSON.stringify(claims({ exp: undefined })))],
+      ['a numeric sid', () => jws(HS256, JSON.stringify(claims({ sid: 12345 })))],
+      ['a null sid', () => jws(HS256, JSON.stringify(claims({ sid: null })))],
+      ['an empty sid', () => jws(HS256, JSON.stringify(claims({ sid: '' })))],
+      ['a sid with a space', () => jws(HS256, JSON.stringify(claims({ sid: 'a b' })))],
+      ['a sid too long', () => jws(HS256, JSON.stringify(claims({ sid: 's'.repeat(257) })))],
+      ['an object sid', () => jws(HS256, JSON.stringify(claims({ sid: { a: 1 } })))],
       [
         'an exp beyond the maximum lifetime',
         () => jws(HS256, JSON.stringify(claims({ exp: Math.floor(Date.now() / 1000) + 86_400 }))),
@@ -139,6 +145,8 @@ describe('hostile tokens', () => {
       expect(
         await statusOf({ authorization: `Bearer ${jws(HS256, JSON.stringify(claims()))}` }),
       ).toBe(200);
+      const withSid = jws(HS256, JSON.stringify(claims({ sid: 'Q2hhbmdlIHRoaXMgc2lk' })));
+      expect(await statusOf({ authorization: `Bearer ${withSid}` })).toBe(200);
     });
   });
 });

@@ -121,6 +121,53 @@ describe('two replicas sharing one Redis (Express and Fastify)', () => {
     );
   });
 
+  describe('when a session ends on one replica', () => {
+    it.each([
+      ['A (Express)', 'B (Fastify)', () => [a, b] as const],
+      ['B (Fastify)', 'A (Express)', () => [b, a] as const],
+    ])(
+      'every token of that session is rejected by the other within the budget: %s → %s',
+      async (_from, _to, pick) => {
+        const [origin, other] = pick();
+        const tokens = a.app.get(TokenService);
+        for (let round = 0; round < 3; round++) {
+          const sid = `sid-${_from.charAt(0)}-${round}-${keyPrefix}`;
+          const first = tokens.sign('heidi', { sid }).token;
+          const second = tokens.sign('heidi', { sid }).token;
+          const otherSession = tokens.sign('heidi', { sid: `${sid}-other` }).token;
+          const noSession = tokens.sign('heidi').token;
+          for (const token of [first, second]) {
+            expect((await call(other.url, '/me', { token })).status).toBe(200);
+          }
+
+          const ended = await call(origin.url, '/logout-session', {
+            method: 'POST',
+            token: first,
+          });
+          expect(ended.status).toBe(204);
+          const returnedAt = performance.now();
+          // Read your revocation: the answering replica rejects at once, both tokens.
+          expect((await call(origin.url, '/me', { token: first })).status).toBe(401);
+          expect((await call(origin.url, '/me', { token: second })).status).toBe(401);
+          expect(await msUntilRejected(other, second, returnedAt)).toBeLessThan(FAN_OUT_BUDGET_MS);
+          expect((await call(other.url, '/me', { token: first })).status).toBe(401);
+          // Nothing else of the user is touched.
+          for (const replica of [origin, other]) {
+            expect((await call(replica.url, '/me', { token: otherSession })).status).toBe(200);
+            expect((await call(replica.url, '/me', { token: noSession })).status).toBe(200);
+          }
+        }
+      },
+    );
+
+    it('refuses to end the session of a token that has none, with 400', async () => {
+      const token = issue('ivan');
+      const answer = await call(a.url, '/logout-session', { method: 'POST', token });
+      expect(answer.status).toBe(400);
+      expect((await call(a.url, '/me', { token })).status).toBe(200);
+    });
+  });
+
   describe('when the user logs out everywhere on one replica', () => {
     it('the other rejects the old token within the budget and accepts the new one', async () => {
       const before = issue('erin');

@@ -104,6 +104,8 @@ export class RevocationMetrics {
       'Refresh tokens presented, by outcome (rotated, reused: the session was revoked, invalid)',
       ['outcome'],
     );
+    // Exported from the start, so that a rate over it is defined before the first refresh.
+    for (const outcome of ['rotated', 'reused', 'invalid']) this.refreshes.inc({ outcome }, 0);
   }
 
   /** Counts one refresh token presented (docs/design.md, "Sessions"). */

@@ -11,8 +11,11 @@ import {
   TEST_JWT_SECRET,
   testModuleOptions,
 } from '../testing';
+import { InvalidInputError } from '@rescind/revocation-core';
+import { RevocationStore } from '@rescind/revocation-redis';
 import { type AccessTokenClaims } from './access-token-claims';
 import { RevocationModule } from './revocation.module';
+import { RevocationService } from './revocation.service';
 import { type RevocationModuleOptions } from './revocation-module-options';
 import { TokenService } from './token.service';
 
@@ -274,6 +277,70 @@ describe.each<HttpPlatform>(['express', 'fastify'])('RevocationModule on %s', (p
       const { token } = signFor('bob');
       expect((await call(url, '/logout', { method: 'POST', token })).status).toBe(204);
       expect((await call(url, '/logout', { method: 'POST', token })).status).toBe(401);
+    });
+  });
+
+  describe('when a session ends', () => {
+    it('answers /me with the sid of a token that has one', async () => {
+      const sid = freshJti();
+      const { token } = tokens.sign('kim', { sid });
+      const response = await call(url, '/me', { token });
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ sub: 'kim', sid });
+    });
+
+    it('rejects a token whose sid is malformed as an invalid token', async () => {
+      const iat = Date.now() / 1000;
+      const token = sign(
+        { sub: 'kim', jti: freshJti(), iat, exp: Math.floor(iat) + 60, sid: 'not a sid' },
+        TEST_JWT_SECRET,
+        { algorithm: 'HS256' },
+      );
+      expect(await expectInvalidToken({ token })).toMatch(/sid/);
+    });
+
+    it('rejects every token of the session at once, and returns a receipt of kind session', async () => {
+      const sid = freshJti();
+      const first = tokens.sign('lee', { sid });
+      const second = tokens.sign('lee', { sid });
+      const elsewhere = tokens.sign('lee', { sid: freshJti() });
+      const before = Date.now();
+
+      const receipt = await running.app.get(RevocationService).revokeSession(sid, {
+        reason: 'test',
+      });
+
+      expect(receipt).toMatchObject({ kind: 'session', id: sid });
+      expect(receipt.atMs).toBeGreaterThanOrEqual(before);
+      // At least as long as the last token the session issued can live (60 s here).
+      expect(receipt.expiresAtMs).toBeGreaterThanOrEqual(receipt.atMs + 60_000);
+      expect(await expectInvalidToken({ token: first.token })).toMatch(/revoked/);
+      expect(await expectInvalidToken({ token: second.token })).toMatch(/revoked/);
+      expect((await call(url, '/me', { token: elsewhere.token })).status).toBe(200);
+      // A repeat is harmless and still answers with a receipt.
+      await expect(running.app.get(RevocationService).revokeSession(sid)).resolves.toMatchObject({
+        kind: 'session',
+        id: sid,
+      });
+    });
+
+    it('refuses a sid that is not a revocation id', async () => {
+      const service = running.app.get(RevocationService);
+      for (const sid of ['', 'a b', 'x'.repeat(257)]) {
+        await expect(service.revokeSession(sid)).rejects.toThrow(InvalidInputError);
+      }
+    });
+
+    it('applies a revocation another script recorded (recorded), before it returns', async () => {
+      const service = running.app.get(RevocationService);
+      const sid = freshJti();
+      const { token } = tokens.sign('mo', { sid });
+      const revocation = service.sessionRevocation(sid);
+      // As a session script would: the store records it, then the service applies it here.
+      const event = await running.app.get(RevocationStore).revoke(revocation);
+      const receipt = await service.recorded(revocation, event);
+      expect(receipt).toMatchObject({ kind: 'session', id: sid, atMs: revocation.createdAtMs });
+      expect(await expectInvalidToken({ token })).toMatch(/revoked/);
     });
   });
 

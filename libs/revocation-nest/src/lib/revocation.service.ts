@@ -10,8 +10,12 @@ import {
   StoreUnavailableError,
   type Milliseconds,
   type Revocation,
+  type RevocationEvent,
   type RevocationLimits,
+  type SessionRevocation,
+  sessionRevocation,
   tokenRevocation,
+  type UserRevocation,
   userRevocation,
 } from '@rescind/revocation-core';
 import {
@@ -34,7 +38,7 @@ export interface RevocationReceipt {
 }
 
 /**
- * Revokes tokens and users. Each call writes the store atomically and applies the revocation to
+ * Revokes tokens, sessions and users. Each call writes the store atomically and applies the revocation to
  * this replica's cache before it returns (read your revocation); other replicas learn of it by
  * pub/sub and, failing that, by catch-up from the log.
  */
@@ -71,9 +75,18 @@ export class RevocationService {
     }
     const exp = expiresAtMs === undefined ? undefined : expiresAtMs / 1000;
     const revocation = tokenRevocation(jti, exp, this.clock.now(), this.limits);
-    await this.record(revocation, audit);
-    const { createdAtMs: atMs } = revocation;
-    return { kind: 'token', id: jti, atMs, expiresAtMs: revocation.expiresAtMs };
+    return this.recorded(revocation, await this.record(revocation, audit));
+  }
+
+  /**
+   * Revokes every access token of one session (`sid`), whenever issued, until the last of them
+   * has expired (see {@link sessionRevocation}). Ending the session itself (its refresh token)
+   * is the session store's business; this is the revocation every replica applies.
+   */
+  async revokeSession(sid: string, audit: RevocationAudit = {}): Promise<RevocationReceipt> {
+    if (!isRevocationId(sid)) throw new InvalidInputError('sid must be 1-256 printable characters');
+    const revocation = this.sessionRevocation(sid);
+    return this.recorded(revocation, await this.record(revocation, audit));
   }
 
   /**
@@ -83,13 +96,44 @@ export class RevocationService {
    */
   async revokeAllForUser(sub: string, audit: RevocationAudit = {}): Promise<RevocationReceipt> {
     if (!isRevocationId(sub)) throw new InvalidInputError('sub must be 1-256 printable characters');
-    const revocation = userRevocation(sub, this.clock.now(), this.limits, this.cache.notBeforeMs);
+    const revocation = this.userRevocation(sub);
+    return this.recorded(revocation, await this.record(revocation, audit));
+  }
+
+  /**
+   * The end of session `sid` as this replica takes it now. For a script that ends a session and
+   * records its revocation in one go (`revokeScriptArguments` and the `recordRevocation` Lua
+   * include of revocation-redis); hand what it recorded to {@link recorded}.
+   */
+  sessionRevocation(sid: string): SessionRevocation {
+    return sessionRevocation(sid, this.clock.now(), this.limits);
+  }
+
+  /** "Log out everywhere" for `sub` as this replica takes it now; see {@link sessionRevocation}. */
+  userRevocation(sub: string): UserRevocation {
+    return userRevocation(sub, this.clock.now(), this.limits, this.cache.notBeforeMs);
+  }
+
+  /**
+   * Finishes a revocation the store recorded: applies it to this replica's cache before the
+   * caller answers (read your revocation) and, for a user cut-off, returns only once this clock
+   * has passed the cut-off, so that a token issued after the call returns is never caught by it,
+   * even within the same millisecond.
+   * @param event what the store logged, or `null` when it already covered the revocation
+   */
+  async recorded(
+    revocation: Revocation,
+    event: RevocationEvent | null,
+  ): Promise<RevocationReceipt> {
+    if (event === null) this.cache.add(revocation, this.clock.now());
+    else this.sync.applyLocal(event);
+    const { kind, id, expiresAtMs } = revocation;
+    if (revocation.kind !== 'user') return { kind, id, atMs: revocation.createdAtMs, expiresAtMs };
     const { cutoffMs } = revocation;
-    await this.record(revocation, audit);
     const waitMs = cutoffMs - this.clock.now();
     if (waitMs > 1) await new Promise((resolve) => setTimeout(resolve, waitMs - 1));
     while (this.clock.now() <= cutoffMs) await new Promise((resolve) => setImmediate(resolve));
-    return { kind: 'user', id: sub, atMs: cutoffMs, expiresAtMs: revocation.expiresAtMs };
+    return { kind, id, atMs: cutoffMs, expiresAtMs };
   }
 
   /** Authoritative check (for introspection, not the hot path): the cache, then the store. */
@@ -114,14 +158,14 @@ export class RevocationService {
     }
   }
 
-  private async record(revocation: Revocation, audit: RevocationAudit): Promise<void> {
-    let event;
+  private async record(
+    revocation: Revocation,
+    audit: RevocationAudit,
+  ): Promise<RevocationEvent | null> {
     try {
-      event = await this.store.revoke(revocation, audit);
+      return await this.store.revoke(revocation, audit);
     } catch (error) {
       throw new StoreUnavailableError(error);
     }
-    if (event === null) this.cache.add(revocation, this.clock.now());
-    else this.sync.applyLocal(event);
   }
 }

@@ -6,21 +6,14 @@ import {
   isRevocationId,
   issuedAtMs,
   type Milliseconds,
-  type Revocation,
-  RevocationCache,
-  type RevocationEvent,
-  type RevocationLimits,
-  RevocationSynchronizer,
   StoreUnavailableError,
-  userRevocation,
 } from '@rescind/revocation-core';
 import { type RevocationAudit, SessionStore, type StoredSession } from '@rescind/revocation-redis';
 import { InvalidGrantError } from './invalid-grant.error';
 import { REVOCATION_CLOCK, REVOCATION_OPTIONS } from './revocation.constants';
 import { RevocationMetrics } from './revocation-metrics';
 import { type ResolvedRevocationOptions } from './revocation-module-options';
-import { type RevocationReceipt } from './revocation.service';
-import { sessionRevocationOf } from './session-revocation';
+import { type RevocationReceipt, RevocationService } from './revocation.service';
 import { type IssuedToken, TokenService } from './token.service';
 
 /** Where a session is used from, shown when its user lists their sessions. */
@@ -94,7 +87,6 @@ function context(value: string | undefined): string | undefined {
  */
 @Injectable()
 export class SessionService {
-  private readonly limits: RevocationLimits;
   private readonly refreshTtlMs: Milliseconds;
   private readonly graceMs: Milliseconds;
   private readonly refreshTtlSeconds: number;
@@ -102,16 +94,11 @@ export class SessionService {
   constructor(
     private readonly store: SessionStore,
     private readonly tokens: TokenService,
-    private readonly cache: RevocationCache,
-    private readonly sync: RevocationSynchronizer,
+    private readonly revocations: RevocationService,
     private readonly metrics: RevocationMetrics,
     @Inject(REVOCATION_OPTIONS) options: ResolvedRevocationOptions,
     @Inject(REVOCATION_CLOCK) private readonly clock: Clock,
   ) {
-    this.limits = {
-      accessTokenTtlMs: options.accessTokenTtlSeconds * 1000,
-      clockSkewMs: options.clockSkewMs,
-    };
     this.refreshTtlSeconds = options.refreshTokenTtlSeconds;
     this.refreshTtlMs = options.refreshTokenTtlSeconds * 1000;
     this.graceMs = options.refreshReuseGraceMs;
@@ -167,7 +154,7 @@ export class SessionService {
     const access = await this.tokens.issue(sub, { ...(await claims(sub)), sid });
     const next = randomBytes(32).toString('base64url');
     const nowMs = this.clock.now();
-    const revocation = sessionRevocationOf(sid, nowMs, this.limits);
+    const revocation = this.revocations.sessionRevocation(sid);
     const result = await this.storeCall(() =>
       this.store.rotate(
         {
@@ -195,7 +182,8 @@ export class SessionService {
           refreshExpiresIn: Math.max(0, Math.round((result.expiresAtMs - nowMs) / 1000)),
         };
       case 'reused':
-        this.applyLocal(revocation, result.event);
+        // Read your revocation: this replica rejects the session's tokens before it answers.
+        await this.revocations.recorded(revocation, result.event);
         throw this.refused('reused');
       default:
         throw this.refused('invalid');
@@ -213,11 +201,14 @@ export class SessionService {
   async end(sid: string, options: EndSessionOptions = {}): Promise<boolean> {
     const { sub, ...audit } = options;
     if (!isSessionId(sid) || (sub !== undefined && !isRevocationId(sub))) return false;
-    const revocation = sessionRevocationOf(sid, this.clock.now(), this.limits);
+    const revocation = this.revocations.sessionRevocation(sid);
     const { ended, event } = await this.storeCall(() =>
       this.store.end(sid, sub, revocation, audit),
     );
-    if (event !== null || sub === undefined || ended > 0) this.applyLocal(revocation, event);
+    // Given a user, nothing was recorded unless their live session was ended.
+    if (event !== null || sub === undefined || ended > 0) {
+      await this.revocations.recorded(revocation, event);
+    }
     return ended > 0;
   }
 
@@ -228,14 +219,9 @@ export class SessionService {
    */
   async endAll(sub: string, audit: RevocationAudit = {}): Promise<RevocationReceipt> {
     if (!isRevocationId(sub)) throw new InvalidInputError('sub must be 1-256 printable characters');
-    const revocation = userRevocation(sub, this.clock.now(), this.limits, this.cache.notBeforeMs);
+    const revocation = this.revocations.userRevocation(sub);
     const { event } = await this.storeCall(() => this.store.endAll(revocation, audit));
-    this.applyLocal(revocation, event);
-    const { cutoffMs } = revocation;
-    const waitMs = cutoffMs - this.clock.now();
-    if (waitMs > 1) await new Promise((resolve) => setTimeout(resolve, waitMs - 1));
-    while (this.clock.now() <= cutoffMs) await new Promise((resolve) => setImmediate(resolve));
-    return { kind: 'user', id: sub, atMs: cutoffMs, expiresAtMs: revocation.expiresAtMs };
+    return this.revocations.recorded(revocation, event);
   }
 
   /** The user's live sessions, the most recently refreshed first. */
@@ -252,12 +238,6 @@ export class SessionService {
   async describe(refreshToken: string): Promise<StoredSession | undefined> {
     if (!isRefreshTokenShape(refreshToken)) return undefined;
     return this.storeCall(() => this.store.describe(digestOf(refreshToken), this.graceMs));
-  }
-
-  /** Read your revocation (docs/design.md): this replica enforces it before the call returns. */
-  private applyLocal(revocation: Revocation, event: RevocationEvent | null): void {
-    if (event === null) this.cache.add(revocation, this.clock.now());
-    else this.sync.applyLocal(event);
   }
 
   private refused(outcome: RefreshOutcome & InvalidGrantError['outcome']): InvalidGrantError {

@@ -1,6 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
-import { RevocationCache, RevocationVerdict, TokenInvalidError } from '@rescind/revocation-core';
+import {
+  InvalidInputError,
+  RevocationCache,
+  RevocationVerdict,
+  TokenInvalidError,
+} from '@rescind/revocation-core';
 import {
   resolveRevocationOptions,
   type RevocationModuleOptions,
@@ -53,6 +58,53 @@ describe('TokenService', () => {
       const { claims } = tokens({}).sign('user-1');
       expect(Buffer.from(claims.jti, 'base64url')).toHaveLength(16);
       expect(Number.isInteger(claims.iat * 1000)).toBe(true);
+    });
+  });
+
+  describe('when a token carries a session (sid)', () => {
+    const service = tokens({});
+    /** A token signed with the service's key, with `sid` as given (bypassing sign's check). */
+    function withSid(sid: unknown): string {
+      const now = Date.now() / 1000;
+      const body = JSON.stringify({ sub: 'u', jti: 'j', iat: now, exp: Math.floor(now) + 30, sid });
+      const input = `${Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url')}.${Buffer.from(body).toString('base64url')}`;
+      return `${input}.${createHmac('sha256', NEW).update(input).digest('base64url')}`;
+    }
+
+    it('signs it and hands it back among the checked claims', () => {
+      const { token, claims } = service.sign('user-1', { sid: 'c2Vzc2lvbi1pZC0xMjM0NQ' });
+      expect(claims.sid).toBe('c2Vzc2lvbi1pZC0xMjM0NQ');
+      expect(service.verify(token).sid).toBe('c2Vzc2lvbi1pZC0xMjM0NQ');
+    });
+
+    it('accepts a token without one (issued before sessions), with no sid in its claims', () => {
+      const claims = service.verify(service.sign('user-1').token);
+      expect(claims.sid).toBeUndefined();
+      expect('sid' in claims).toBe(false);
+    });
+
+    it.each<[string, unknown]>([
+      ['a number', 12345],
+      ['null', null],
+      ['empty', ''],
+      ['with a space', 'a b'],
+      ['with a control character', 'a\u0001b'],
+      ['257 characters', 's'.repeat(257)],
+      ['an object', { a: 1 }],
+    ])('rejects a sid that is %s: the token is invalid', (_what, sid) => {
+      expect(() => service.verify(withSid(sid))).toThrow(
+        expect.objectContaining({ message: 'The access token has no valid sid' }),
+      );
+      expect(() => service.verify(withSid(sid))).toThrow(TokenInvalidError);
+    });
+
+    it('accepts a sid of 256 printable characters, the longest revocation id', () => {
+      expect(service.verify(withSid('~'.repeat(256))).sid).toBe('~'.repeat(256));
+    });
+
+    it('refuses to sign a sid no verifier would accept', () => {
+      expect(() => service.sign('user-1', { sid: 'a b' })).toThrow(InvalidInputError);
+      expect(() => service.sign('user-1', { sid: 7 })).toThrow(InvalidInputError);
     });
   });
 

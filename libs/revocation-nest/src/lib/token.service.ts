@@ -3,6 +3,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { LRUCache } from 'lru-cache';
 import {
+  InvalidInputError,
   isRevocationId,
   issuedAtMs,
   type Clock,
@@ -104,6 +105,11 @@ export class TokenService {
    * {@link issue} waits for it to pass.
    */
   sign(sub: string, extraClaims: Record<string, unknown> = {}): IssuedToken {
+    const { sid } = extraClaims;
+    if (sid !== undefined && !isRevocationId(sid)) {
+      // A token with it would never verify; refuse it here, where the bug is.
+      throw new InvalidInputError('sid must be 1-256 printable characters');
+    }
     const nowMs = this.clock.now();
     const iat = nowMs / 1000;
     const claims: AccessTokenClaims = {
@@ -191,9 +197,14 @@ export class TokenService {
     }
     const payload =
       typeof decoded.payload === 'object' && decoded.payload !== null ? decoded.payload : {};
-    const { sub, jti, iat, exp } = payload;
+    const { sub, jti, iat, exp, sid } = payload;
     if (!isRevocationId(jti)) throw new TokenInvalidError('The access token has no valid jti');
     if (!isRevocationId(sub)) throw new TokenInvalidError('The access token has no valid sub');
+    // Optional (tokens issued before sessions have none), but when present it is what the
+    // session's revocation is looked up by, so it must be a revocation id like jti and sub.
+    if (sid !== undefined && !isRevocationId(sid)) {
+      throw new TokenInvalidError('The access token has no valid sid');
+    }
     if (typeof iat !== 'number' || !Number.isFinite(iat)) {
       throw new TokenInvalidError('The access token has no valid iat');
     }

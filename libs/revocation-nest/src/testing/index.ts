@@ -1,2 +1,3 @@
+export * from './session-test.controller';
 export * from './test-application';
 export * from './wait-until-ready';

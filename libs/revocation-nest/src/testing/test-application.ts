@@ -22,6 +22,7 @@ import {
   RevocationService,
 } from '../index';
 import { TEST_REDIS_URL } from '@rescind/testing';
+import { SessionTestController } from './session-test.controller';
 
 /** The HTTP platforms the module must work on. */
 export type HttpPlatform = 'express' | 'fastify';
@@ -60,6 +61,13 @@ export class TestAppController {
     await this.revocations.revokeToken(claims.jti, claims.exp * 1000);
   }
 
+  @Post('logout-session')
+  @HttpCode(204)
+  async logoutSession(@AuthClaims() claims: AccessTokenClaims): Promise<void> {
+    // A token without a session has no sid: refused as bad input (400) by the service.
+    await this.revocations.revokeSession(claims.sid ?? '');
+  }
+
   @Post('logout-all')
   @HttpCode(204)
   async logoutAll(@AuthClaims() claims: AccessTokenClaims): Promise<void> {
@@ -75,7 +83,7 @@ export class TestAppModule {
     return {
       module: TestAppModule,
       imports: [revocation],
-      controllers: [TestAppController],
+      controllers: [TestAppController, SessionTestController],
     };
   }
 }

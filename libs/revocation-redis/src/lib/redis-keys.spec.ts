@@ -22,10 +22,15 @@ describe('RedisKeys', () => {
       expect(keys.member('user', 'alice')).toBe('u:alice');
       expect(keys.record('token', 'jti-1')).toBe('rescind:rev:t:jti-1');
       expect(keys.record('user', 'alice')).toBe('rescind:rev:u:alice');
+      expect(keys.member('session', 'sid-1')).toBe('s:sid-1');
+      expect(keys.record('session', 'sid-1')).toBe('rescind:rev:s:sid-1');
     });
 
-    it('keeps token and user records apart for the same id', () => {
-      expect(keys.record('token', 'x')).not.toBe(keys.record('user', 'x'));
+    it('keeps token, user and session records apart for the same id', () => {
+      const records = new Set(
+        (['token', 'user', 'session'] as const).map((kind) => keys.record(kind, 'x')),
+      );
+      expect(records.size).toBe(3);
     });
 
     it('names the record of an index member as record() does', () => {
@@ -42,6 +47,7 @@ describe('RedisKeys', () => {
         keys.sessionExpiries(),
         keys.record('token', 'x'),
         keys.record('user', 'x'),
+        keys.record('session', 'x'),
       ];
       expect(new Set(names).size).toBe(names.length);
       expect(keys.session('sid')).toBe(`${keys.sessionStems().session}sid`);
@@ -68,6 +74,7 @@ describe('RedisKeys', () => {
         tagged.seq,
         tagged.epoch,
         tagged.record('token', 'j'),
+        tagged.record('session', 's'),
         tagged.session('s'),
         tagged.sessionRefreshTokens('s'),
         tagged.refreshToken('d'),

@@ -1,3 +1,12 @@
+import { type RevocationKind } from '@rescind/revocation-core';
+
+/** What an index member (and a record key) of each kind starts with. */
+const MEMBER_PREFIX: Readonly<Record<RevocationKind, string>> = {
+  token: 't:',
+  user: 'u:',
+  session: 's:',
+};
+
 /**
  * Every Redis key, channel, queue and job name of the revocation store, derived from `KEY_PREFIX`
  * in this one place so that deployments and tests can share a Redis. The prefix is validated
@@ -5,7 +14,7 @@
  * {@link prefix}.
  */
 export class RedisKeys {
-  /** Sorted set of live revocations (`t:<jti>` / `u:<sub>`), scored by expiry in ms. */
+  /** Sorted set of live revocations (`t:<jti>`, `u:<sub>`, `s:<sid>`), scored by expiry in ms. */
   readonly index: string;
   /** Stream of revocation events, the ordered log replicas catch up from. */
   readonly log: string;
@@ -35,12 +44,12 @@ export class RedisKeys {
   }
 
   /** Member of {@link index} for a revocation. */
-  member(kind: 'token' | 'user', id: string): string {
-    return (kind === 'token' ? 't:' : 'u:') + id;
+  member(kind: RevocationKind, id: string): string {
+    return MEMBER_PREFIX[kind] + id;
   }
 
   /** Record of one live revocation, expiring with it. */
-  record(kind: 'token' | 'user', id: string): string {
+  record(kind: RevocationKind, id: string): string {
     return this.recordOfMember(this.member(kind, id));
   }
 

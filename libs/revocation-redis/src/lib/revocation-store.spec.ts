@@ -11,6 +11,7 @@ import {
   freshKeys,
   HOUR,
   keysUnder,
+  session,
   token,
   user,
   waitFor,
@@ -273,6 +274,59 @@ describe('RevocationStore (against a real Redis)', () => {
     });
   });
 
+  describe('when a session ends', () => {
+    it('records it with a TTL, indexes it as s:<sid>, logs and publishes it', async () => {
+      const { keys, store } = newStore();
+      const channel = await subscribe(keys.channel);
+      try {
+        const revocation = session('sid-1', 60_000);
+        const event = logged(await store.revoke(revocation, { reason: 'logout', actor: 'self' }));
+
+        expect(event).toMatchObject({ kind: 'session', id: 'sid-1', seq: 1 });
+        expect(event).not.toHaveProperty('cutoffMs');
+        const record = JSON.parse((await redis.get(keys.record('session', 'sid-1'))) ?? 'null');
+        expect(record).toMatchObject({ kind: 'session', id: 'sid-1', reason: 'logout' });
+        expect(await redis.pttl(keys.record('session', 'sid-1'))).toBeGreaterThan(55_000);
+        expect(Number(await redis.zscore(keys.index, 's:sid-1'))).toBe(revocation.expiresAtMs);
+        expect(await store.readAfter('0-0', 10)).toEqual([event]);
+        await waitFor(() => channel.messages.length === 1, 'the event was published');
+        expect(parseRevocationEvent(EventCodec.decodeMessage(channel.messages[0] ?? ''))).toEqual(
+          event,
+        );
+      } finally {
+        await channel.close();
+      }
+    });
+
+    it('is idempotent: a repeat with an expiry not later records nothing', async () => {
+      const { keys, store } = newStore();
+      const first = session('sid-1', HOUR);
+      logged(await store.revoke(first));
+      expect(await store.revoke(first)).toBeNull();
+      expect(await store.revoke({ ...first, expiresAtMs: first.expiresAtMs - 1_000 })).toBeNull();
+      expect(await redis.xlen(keys.log)).toBe(1);
+      expect(Number(await redis.zscore(keys.index, 's:sid-1'))).toBe(first.expiresAtMs);
+    });
+
+    it('extends it when a later expiry comes, logging that', async () => {
+      const { keys, store } = newStore();
+      const first = session('sid-1', 60_000);
+      logged(await store.revoke(first));
+      const later = logged(await store.revoke({ ...first, expiresAtMs: first.expiresAtMs + HOUR }));
+      expect(later.seq).toBe(2);
+      expect(Number(await redis.zscore(keys.index, 's:sid-1'))).toBe(first.expiresAtMs + HOUR);
+      expect(await redis.pttl(keys.record('session', 'sid-1'))).toBeGreaterThan(HOUR);
+    });
+
+    it('keeps the session, the token and the user of one id apart', async () => {
+      const { keys, store } = newStore();
+      logged(await store.revoke(session('x')));
+      logged(await store.revoke(token('x')));
+      logged(await store.revoke(user('x', Date.now())));
+      expect((await redis.zrange(keys.index, 0, -1)).sort()).toEqual(['s:x', 't:x', 'u:x']);
+    });
+  });
+
   describe('when asked whether a token is revoked (cache overflow)', () => {
     const cutoffMs = Date.now();
     let store: RevocationStore;
@@ -283,6 +337,25 @@ describe('RevocationStore (against a real Redis)', () => {
       await redis.set(keys.epoch, 'created-before-these-tokens'); // no not-before
       await store.revoke(token('revoked-jti'));
       await store.revoke(user('alice', cutoffMs));
+      await store.revoke(session('ended-sid'));
+    });
+
+    it('answers true for every token of an ended session, whenever issued', async () => {
+      for (const iatMs of [cutoffMs - 60_000, cutoffMs + 60_000]) {
+        expect(await store.isRevoked({ jti: 'fresh', sub: 'bob', sid: 'ended-sid', iatMs })).toBe(
+          true,
+        );
+      }
+    });
+
+    it('answers false for a token of another session, and does not read a sid as a jti', async () => {
+      expect(
+        await store.isRevoked({ jti: 'fresh', sub: 'bob', sid: 'live-sid', iatMs: cutoffMs }),
+      ).toBe(false);
+      expect(await store.isRevoked({ jti: 'ended-sid', sub: 'bob', iatMs: cutoffMs })).toBe(false);
+      expect(
+        await store.isRevoked({ jti: 'x', sub: 'bob', sid: 'revoked-jti', iatMs: cutoffMs }),
+      ).toBe(false);
     });
 
     it('answers true for a revoked jti, whoever presents it', async () => {
@@ -332,6 +405,8 @@ describe('RevocationStore (against a real Redis)', () => {
           { jti: 'j2', sub: 'alice', iatMs: cutoffMs },
           { jti: 'j3', sub: 'alice', iatMs: cutoffMs + 1 },
           { jti: 'unknown', sub: 'bob', iatMs: cutoffMs },
+          { jti: 'unknown', sub: 'bob', sid: 'ended-sid', iatMs: cutoffMs },
+          { jti: 'unknown', sub: 'bob', sid: 'live-sid', iatMs: cutoffMs },
         ]) {
           sendCommand.mockClear();
           await store.isRevoked(claims);
@@ -435,9 +510,13 @@ describe('RevocationStore (against a real Redis)', () => {
       const tokens = Array.from({ length: 5_000 }, (_, i) => token(`jti-${i}`));
       const now = Date.now();
       const users = Array.from({ length: 10 }, (_, i) => user(`user-${i}`, now - i));
-      await Promise.all([...tokens, ...users].map((r) => store.revoke(r)));
+      const sessions = Array.from({ length: 20 }, (_, i) => session(`sid-${i}`));
+      await Promise.all([...tokens, ...users, ...sessions].map((r) => store.revoke(r)));
       // Left behind by revocations that expired and were not tidied yet.
       await redis.zadd(keys.index, now - 1, 't:expired-1', now - 1_000, 'u:expired-2');
+      await redis.zadd(keys.index, now - 1, 's:expired-3');
+      // A member of a kind a newer build writes: left alone.
+      await redis.zadd(keys.index, now + HOUR, 'z:from-the-future');
       await redis.set(keys.record('user', 'expired-2'), JSON.stringify(user('expired-2', now)));
 
       const pages: (readonly Revocation[])[] = [];
@@ -446,7 +525,15 @@ describe('RevocationStore (against a real Redis)', () => {
       expect(pages.length).toBeGreaterThan(10);
       const seen = new Map<string, Revocation>();
       for (const page of pages) for (const r of page) seen.set(`${r.kind}:${r.id}`, r);
-      expect(seen.size).toBe(5_010);
+      expect(seen.size).toBe(5_030);
+      for (const s of sessions) {
+        expect(seen.get(`session:${s.id}`)).toEqual({
+          kind: 'session',
+          id: s.id,
+          expiresAtMs: s.expiresAtMs,
+          createdAtMs: 0,
+        });
+      }
       for (const t of tokens) {
         expect(seen.get(`token:${t.id}`)).toMatchObject({ expiresAtMs: t.expiresAtMs });
       }
@@ -461,6 +548,7 @@ describe('RevocationStore (against a real Redis)', () => {
       }
       expect(seen.has('token:expired-1')).toBe(false);
       expect(seen.has('user:expired-2')).toBe(false);
+      expect(seen.has('session:expired-3')).toBe(false);
     });
 
     it('hands out no page for an empty store', async () => {
@@ -480,17 +568,28 @@ describe('RevocationStore (against a real Redis)', () => {
       try {
         await subscriber.subscribe(keys.channel);
         subscriber.on('message', (_channel: string, message: string) => messages.push(message));
-        await store.restore([token('a', 60_000), user('alice', now, 60_000)]);
+        await store.restore([
+          token('a', 60_000),
+          user('alice', now, 60_000),
+          session('sid-1', 60_000),
+        ]);
 
-        expect(await redis.exists(keys.record('token', 'a'), keys.record('user', 'alice'))).toBe(2);
+        expect(
+          await redis.exists(
+            keys.record('token', 'a'),
+            keys.record('user', 'alice'),
+            keys.record('session', 'sid-1'),
+          ),
+        ).toBe(3);
         expect(await redis.pttl(keys.record('token', 'a'))).toBeGreaterThan(55_000);
-        expect(await redis.zcard(keys.index)).toBe(2);
-        expect(await redis.xlen(keys.log)).toBe(2);
-        expect(await redis.get(keys.seq)).toBe('2');
+        expect(await redis.pttl(keys.record('session', 'sid-1'))).toBeGreaterThan(55_000);
+        expect(await redis.zcard(keys.index)).toBe(3);
+        expect(await redis.xlen(keys.log)).toBe(3);
+        expect(await redis.get(keys.seq)).toBe('3');
         expect(JSON.parse((await redis.get(keys.record('token', 'a'))) ?? 'null')).toMatchObject({
           reason: 'restored',
         });
-        await waitFor(() => messages.length === 2, 'both were published');
+        await waitFor(() => messages.length === 3, 'all were published');
       } finally {
         await subscriber.quit();
       }
@@ -629,7 +728,8 @@ describe('RevocationStore (against a real Redis)', () => {
       }
       logged(await store.revoke(user('alice', now, 4 * HOUR)));
       logged(await store.revoke(user('bob', now, 4 * HOUR)));
-      return [...ids, 'alice', 'bob'];
+      logged(await store.revoke(session('sid-1', 5 * HOUR)));
+      return [...ids, 'alice', 'bob', 'sid-1'];
     }
 
     it('lists each live revocation once, by expiry', async () => {
@@ -637,6 +737,8 @@ describe('RevocationStore (against a real Redis)', () => {
       const ids = await revokeSeven(store);
       expect(await pageThrough(store, 2)).toEqual(ids);
       expect(await pageThrough(store, 100)).toEqual(ids);
+      const last = (await store.list(100)).items.at(-1);
+      expect(last).toMatchObject({ kind: 'session', id: 'sid-1' });
     });
 
     it('continues after a position whose revocation has left the index meanwhile', async () => {
@@ -655,6 +757,8 @@ describe('RevocationStore (against a real Redis)', () => {
     it('writes and reads positions as text, and refuses any other text', () => {
       const position = { expiresAtMs: 1_764_000_000_123, member: 'u:a:b~c' };
       expect(parseListPosition(formatListPosition(position))).toEqual(position);
+      const ofSession = { expiresAtMs: 1_764_000_000_123, member: 's:sid-1' };
+      expect(parseListPosition(formatListPosition(ofSession))).toEqual(ofSession);
       for (const text of ['', 't:abc', '12:x:abc', 'abc:t:x', '12:t:', '1.5:t:x']) {
         expect(parseListPosition(text)).toBeUndefined();
       }
@@ -685,6 +789,7 @@ describe('RevocationStore (against a real Redis)', () => {
         })),
         { kind: 'user', id: 'alice', cutoffMs: now, expiresAtMs, createdAtMs: now },
         { kind: 'user', id: 'bob', cutoffMs: now, expiresAtMs, createdAtMs: now },
+        { kind: 'session', id: 'sid-1', expiresAtMs, createdAtMs: now },
       ];
       for (const r of revocations) logged(await store.revoke(r));
       expect(await store.tidy(5)).toEqual({ indexRemoved: 0, logTrimmed: 0, more: false });
@@ -694,8 +799,8 @@ describe('RevocationStore (against a real Redis)', () => {
 
       expect(results.length).toBeGreaterThan(1);
       expect(results.slice(0, -1).every((r) => r.more)).toBe(true);
-      expect(results.reduce((sum, r) => sum + r.indexRemoved, 0)).toBe(22);
-      expect(results.reduce((sum, r) => sum + r.logTrimmed, 0)).toBe(22);
+      expect(results.reduce((sum, r) => sum + r.indexRemoved, 0)).toBe(23);
+      expect(results.reduce((sum, r) => sum + r.logTrimmed, 0)).toBe(23);
       expect(await redis.zcard(keys.index)).toBe(0);
       expect(await redis.xlen(keys.log)).toBe(0);
       await waitFor(

@@ -135,7 +135,7 @@ export function formatListPosition(position: ListPosition): string {
 
 /** The position {@link formatListPosition} wrote; `undefined` for any other text. */
 export function parseListPosition(text: string): ListPosition | undefined {
-  const match = /^(\d{1,16}):([tu]:[^]*)$/.exec(text);
+  const match = /^(\d{1,16}):([tus]:[^]*)$/.exec(text);
   if (match === null) return undefined;
   const member = match[2] as string;
   if (!isRevocationId(member.slice(2))) return undefined;
@@ -168,8 +168,8 @@ export interface RevocationStoreOptions {
 
 /**
  * Redis as the source of truth. One atomic script per revocation records it with a TTL equal to
- * the token's remaining life, indexes it, appends it to the log and publishes it. Only `jti`s
- * and `sub`s are stored, never raw tokens.
+ * the token's remaining life, indexes it, appends it to the log and publishes it. Only `jti`s,
+ * `sid`s and `sub`s are stored, never raw tokens.
  */
 export class RevocationStore implements RevocationSource {
   private readonly snapshotPageSize: number;
@@ -208,20 +208,24 @@ export class RevocationStore implements RevocationSource {
   }
 
   /**
-   * Whether the store revokes this token (its record, its user's cut-off, or the store-wide
-   * not-before; every token while the store has no data set): one `MGET`, used on cache
-   * overflow and by the `redis` strategy.
+   * Whether the store revokes this token (its record, its session's, its user's cut-off, or the
+   * store-wide not-before; every token while the store has no data set): one `MGET`, used on
+   * cache overflow and by the `redis` strategy.
    */
   async isRevoked(claims: CheckedClaims): Promise<boolean> {
-    const [token, user, notBefore, epoch] = await this.redis.mget(
+    const keys = [
       this.keys.record('token', claims.jti),
       this.keys.record('user', claims.sub),
       this.keys.notBefore,
       this.keys.epoch,
-    );
+    ];
+    if (claims.sid !== undefined) keys.push(this.keys.record('session', claims.sid));
+    const [token, user, notBefore, epoch, session] = await this.redis.mget(...keys);
     // No epoch: the store lost its data and nothing has re-created it yet, so its silence
     // proves nothing; fail safe until the new data set (and its not-before) exists.
     if (token !== null || epoch === null) return true;
+    // A session's end revokes every token it issued, whatever their iat.
+    if (session !== null && session !== undefined) return true;
     if (claims.iatMs <= Number(notBefore ?? 0)) return true;
     if (user === null) return false;
     const record = EventCodec.revocationOfRecord(user);
@@ -267,8 +271,12 @@ export class RevocationStore implements RevocationSource {
         const expiresAtMs = Number(flat[i + 1]);
         if (expiresAtMs <= now) continue;
         const id = member.slice(2);
+        // Token and session members carry all there is to know; a user's cut-off is in its record.
+        // A member of a kind this build does not know is left alone (a newer build wrote it).
         if (member.startsWith('t:')) page.push({ kind: 'token', id, expiresAtMs, createdAtMs: 0 });
-        else if (member.startsWith('u:')) users.push(this.keys.record('user', id));
+        else if (member.startsWith('s:')) {
+          page.push({ kind: 'session', id, expiresAtMs, createdAtMs: 0 });
+        } else if (member.startsWith('u:')) users.push(this.keys.record('user', id));
       }
       if (users.length > 0) {
         for (const raw of await this.redis.mget(...users)) {

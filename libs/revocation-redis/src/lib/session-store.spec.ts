@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Revocation, userRevocation } from '@rescind/revocation-core';
+import { sessionRevocation as sessionRule, userRevocation } from '@rescind/revocation-core';
 import { type Redis } from 'ioredis';
 import { connectRedis, deleteKeys, freshKeys, HOUR, keysUnder } from '../testing/store-fixtures';
 import { type RedisKeys } from './redis-keys';
@@ -13,15 +13,7 @@ const GRACE = 10_000;
 const sidOf = (): string => randomBytes(16).toString('base64url');
 const digestOf = (): string => randomBytes(32).toString('base64url');
 
-/** The `session` revocation of `sid` taken at `nowMs` (the rule the service applies). */
-function sessionRevocation(sid: string, nowMs: number): Revocation {
-  return {
-    kind: 'session',
-    id: sid,
-    expiresAtMs: nowMs + LIMITS.accessTokenTtlMs + LIMITS.clockSkewMs,
-    createdAtMs: nowMs,
-  } as unknown as Revocation;
-}
+const sessionRevocation = (sid: string, nowMs: number) => sessionRule(sid, nowMs, LIMITS);
 
 describe('SessionStore (against a real Redis)', () => {
   let redis: Redis;
@@ -164,8 +156,8 @@ describe('SessionStore (against a real Redis)', () => {
       const log = await redis.xrange(keys.log, '-', '+');
       expect(log).toHaveLength(1);
       expect(log[0]?.[1]).toEqual(expect.arrayContaining(['kind', 'session', 'id', session.sid]));
-      expect(await redis.zscore(keys.index, `s:${session.sid}`)).toBe(
-        String(now + LIMITS.accessTokenTtlMs + LIMITS.clockSkewMs),
+      expect(await redis.zscore(keys.index, keys.member('session', session.sid))).toBe(
+        String(sessionRevocation(session.sid, now).expiresAtMs),
       );
       expect(await redis.hget(keys.session(session.sid), 'revoked')).toBe(String(now));
       // The current token died with it; the session is no longer listed or described.
@@ -197,7 +189,7 @@ describe('SessionStore (against a real Redis)', () => {
         outcome: 'invalid',
         reason: 'expired',
       });
-      expect(await redis.exists(keys.recordOfMember(`s:${session.sid}`))).toBe(0);
+      expect(await redis.exists(keys.record('session', session.sid))).toBe(0);
     });
 
     it('refuses a token presented under another session or user', async () => {
@@ -255,7 +247,7 @@ describe('SessionStore (against a real Redis)', () => {
       const session = await start();
       const result = await store.end(session.sid, 'bob', sessionRevocation(session.sid, now), {});
       expect(result).toEqual({ ended: 0, event: null });
-      expect(await redis.exists(keys.recordOfMember(`s:${session.sid}`))).toBe(0);
+      expect(await redis.exists(keys.record('session', session.sid))).toBe(0);
       expect((await present(session, session.refreshDigest)).result.outcome).toBe('rotated');
     });
 
@@ -285,7 +277,7 @@ describe('SessionStore (against a real Redis)', () => {
 
     it('refuses a refresh of a session revoked without its mark (a recorded revocation)', async () => {
       const session = await start();
-      await store.end(sidOf(), undefined, sessionRevocation(session.sid, now), {});
+      await revocations.revoke(sessionRevocation(session.sid, now));
       expect((await present(session, session.refreshDigest)).result).toEqual({
         outcome: 'invalid',
         reason: 'revoked',

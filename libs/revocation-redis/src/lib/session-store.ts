@@ -2,8 +2,8 @@ import {
   type Clock,
   type Milliseconds,
   REVOCATION_DEFAULTS,
-  type Revocation,
   type RevocationEvent,
+  type SessionRevocation,
   systemClock,
   type UserRevocation,
 } from '@rescind/revocation-core';
@@ -14,7 +14,6 @@ import { type RedisClient } from './redis-topology';
 import {
   type RevocationAudit,
   revokeScriptArguments,
-  type RevokeScriptArguments,
   revokeScriptResult,
   STORE_COMMANDS,
 } from './revocation-store';
@@ -163,12 +162,12 @@ export class SessionStore {
    */
   async rotate(
     rotation: Rotation,
-    revocation: Revocation,
+    revocation: SessionRevocation,
     audit: RevocationAudit,
   ): Promise<RotationResult> {
     assertSid(rotation.sid);
     const now = this.clock.now();
-    const block = this.revocationBlock(revocation, audit, now);
+    const block = revokeScriptArguments(this.keys, revocation, audit, now, this.clockSkewMs);
     const reply = (await this.run(
       'rescindRotateSession',
       [
@@ -214,23 +213,16 @@ export class SessionStore {
   async end(
     sid: string,
     sub: string | undefined,
-    revocation: Revocation,
+    revocation: SessionRevocation,
     audit: RevocationAudit,
   ): Promise<SessionsEnded> {
     assertSid(sid);
     const now = this.clock.now();
-    const block = this.revocationBlock(revocation, audit, now);
+    const block = revokeScriptArguments(this.keys, revocation, audit, now, this.clockSkewMs);
     const [ended, ...position] = (await this.run(
       'rescindEndSession',
       [...block.keys, this.keys.session(sid), this.keys.sessionExpiries()],
-      [
-        ...block.args,
-        sid,
-        sub ?? '',
-        now,
-        this.keys.recordOfMember(this.keys.member('user', '')),
-        EVENT_FIELDS.cutoffMs,
-      ],
+      [...block.args, sid, sub ?? '', now, this.keys.record('user', ''), EVENT_FIELDS.cutoffMs],
     )) as [number, ...unknown[]];
     return {
       ended: Number(ended),
@@ -244,7 +236,7 @@ export class SessionStore {
    */
   async endAll(revocation: UserRevocation, audit: RevocationAudit): Promise<SessionsEnded> {
     const now = this.clock.now();
-    const block = this.revocationBlock(revocation, audit, now);
+    const block = revokeScriptArguments(this.keys, revocation, audit, now, this.clockSkewMs);
     const [ended, ...position] = (await this.run(
       'rescindEndUserSessions',
       [...block.keys, this.keys.sessionsOf(revocation.id), this.keys.sessionExpiries()],
@@ -290,7 +282,7 @@ export class SessionStore {
         this.clock.now(),
         graceMs,
         this.keys.sessionStems().session,
-        this.keys.recordOfMember(this.keys.member('user', '')),
+        this.keys.record('user', ''),
         this.sessionRecordStem(),
         EVENT_FIELDS.cutoffMs,
       ],
@@ -314,25 +306,9 @@ export class SessionStore {
     return { sessionsRemoved, refreshTokensRemoved, more: more === 1 };
   }
 
-  /** The `recordRevocation` block of a revocation made on the way. */
-  private revocationBlock(
-    revocation: Revocation,
-    audit: RevocationAudit,
-    nowMs: Milliseconds,
-  ): RevokeScriptArguments {
-    const block = revokeScriptArguments(this.keys, revocation, audit, nowMs, this.clockSkewMs);
-    if ((revocation.kind as string) !== 'session') return block;
-    // Interim, until RedisKeys names the `session` kind: its member and record.
-    const member = `s:${revocation.id}`;
-    const keys = [this.keys.recordOfMember(member), ...block.keys.slice(1)];
-    const args = [...block.args];
-    args[1] = member;
-    return { ...block, keys, args };
-  }
-
   /** The record key of a `session` revocation, without its sid. */
   private sessionRecordStem(): string {
-    return this.keys.recordOfMember('s:');
+    return this.keys.record('session', '');
   }
 }
 

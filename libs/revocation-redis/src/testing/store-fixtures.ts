@@ -1,4 +1,8 @@
-import { type TokenRevocation, type UserRevocation } from '@rescind/revocation-core';
+import {
+  type SessionRevocation,
+  type TokenRevocation,
+  type UserRevocation,
+} from '@rescind/revocation-core';
 import { Redis } from 'ioredis';
 import { RedisKeys } from '../lib/redis-keys';
 
@@ -69,4 +73,10 @@ export function user(id: string, cutoffMs: number, lifetimeMs = HOUR): UserRevoc
     expiresAtMs: Date.now() + lifetimeMs,
     createdAtMs: cutoffMs,
   };
+}
+
+/** The end of session `id` made now, lasting `lifetimeMs` more. */
+export function session(id: string, lifetimeMs = HOUR): SessionRevocation {
+  const now = Date.now();
+  return { kind: 'session', id, expiresAtMs: now + lifetimeMs, createdAtMs: now };
 }

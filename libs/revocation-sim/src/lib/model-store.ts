@@ -3,10 +3,12 @@ import {
   type Milliseconds,
   type LogEntry,
   type Revocation,
+  type RevocationKind,
 } from '@rescind/revocation-core';
 import {
   EVENT_FIELDS,
   EventCodec,
+  RedisKeys,
   type RevokeFieldArguments,
   V1_BODY_FIELD,
 } from '@rescind/revocation-redis';
@@ -136,9 +138,13 @@ export class ModelStore {
     const mark = this.journal.length;
     if (prev !== undefined) {
       if (revocation.kind === 'token') return null;
-      const cutoff = cutoffOf(prev.json, args.wire.recordCutoff);
-      if (cutoff !== undefined && revocation.kind === 'user' && cutoff >= revocation.cutoffMs) {
-        return null;
+      if (revocation.kind === 'session') {
+        // Idempotent; a later expiry extends it (the index holds the greatest: ZADD GT).
+        const held = this.data.index.get(member('session', revocation.id));
+        if (held !== undefined && held >= revocation.expiresAtMs) return null;
+      } else {
+        const cutoff = cutoffOf(prev.json, args.wire.recordCutoff);
+        if (cutoff !== undefined && cutoff >= revocation.cutoffMs) return null;
       }
     }
     const epoch = this.ensureEpoch(args.newEpochNotBeforeMs);
@@ -202,12 +208,19 @@ export class ModelStore {
   }
 
   /**
-   * The `MGET` of `isRevoked`: the token's record, its user's cut-off, the not-before, and the
-   * epoch (without one the store lost its data and has not re-created it: everything is revoked).
+   * The `MGET` of `isRevoked`: the token's record, its user's cut-off, the not-before, the
+   * epoch (without one the store lost its data and has not re-created it: everything is
+   * revoked), and its session's record when it has one.
    */
   isRevoked(claims: CheckedClaims): boolean {
     const token = this.getRecord(recordKey('token', claims.jti));
     if (token !== undefined || this.data.epoch === null) return true;
+    if (
+      claims.sid !== undefined &&
+      this.getRecord(recordKey('session', claims.sid)) !== undefined
+    ) {
+      return true;
+    }
     if (claims.iatMs <= Number(this.data.notBefore ?? 0)) return true;
     const user = this.getRecord(recordKey('user', claims.sub));
     if (user === undefined) return false;
@@ -263,7 +276,7 @@ export class ModelStore {
     const after = formatId(this.data.stream?.lastId ?? ZERO_ID);
     const f = EVENT_FIELDS;
     const fields = [
-      ...[f.version, '3', f.kind, 'session', f.id, `s${seq}`],
+      ...[f.version, '3', f.kind, 'device', f.id, `d${seq}`],
       ...[f.expiresAtMs, String(Math.ceil(this.serverNow())), f.createdAtMs, '0'],
       ...[f.epoch, epoch, f.seq, String(seq), f.prevLogId, after],
     ];
@@ -428,14 +441,17 @@ export class ModelStore {
 }
 
 /** Key of a revocation record (as RedisKeys.record names it, without the prefix). */
-function recordKey(kind: 'token' | 'user', id: string): string {
+function recordKey(kind: RevocationKind, id: string): string {
   return `rev:${member(kind, id)}`;
 }
 
 /** Member of the index (as RedisKeys.member names it). */
-export function member(kind: 'token' | 'user', id: string): string {
-  return (kind === 'token' ? 't:' : 'u:') + id;
+export function member(kind: RevocationKind, id: string): string {
+  return MEMBERS.member(kind, id);
 }
+
+/** Names members exactly as the real store does (the prefix plays no part in a member). */
+const MEMBERS = new RedisKeys('sim');
 
 function cutoffOf(json: string, name: string): number | undefined {
   try {

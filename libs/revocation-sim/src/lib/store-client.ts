@@ -86,9 +86,11 @@ export class StoreClient implements RevocationSource {
     for (const { member, score } of members) {
       if (score <= now) continue;
       const id = member.slice(2);
-      if (member.startsWith('t:'))
+      if (member.startsWith('t:')) {
         page.push({ kind: 'token', id, expiresAtMs: score, createdAtMs: 0 });
-      else if (member.startsWith('u:')) users.push(id);
+      } else if (member.startsWith('s:')) {
+        page.push({ kind: 'session', id, expiresAtMs: score, createdAtMs: 0 });
+      } else if (member.startsWith('u:')) users.push(id);
     }
     if (users.length > 0) {
       for (const raw of await this.connection.call('mget users', () =>

@@ -26,8 +26,8 @@
     r = {kind, member, record, expiresAtMs, nowMs, cutoffMs, newEpoch, channel, newNotBefore,
          cutoffName, epochName, seqName, prevLogIdName, logIdName, fields}     (fields: a list)
   Returns {epoch, seq, log id, id of the entry it follows}, or false when there was nothing to
-  record: the revocation has already expired, or is already covered (same `jti`; a user cut-off
-  at least as late).
+  record: the revocation has already expired, or is already covered (same `jti`; same `sid` with
+  an expiry at least as late; a user cut-off at least as late).
 ]]
 --- @include "includes/ensureEpoch"
 --- @include "includes/lastGeneratedId"
@@ -58,15 +58,22 @@ local function recordRevocation(k, r)
   local prev = redis.call('GET', k.record)
   if prev then
     if r.kind == 'token' then return false end
-    local ok, rec = pcall(cjson.decode, prev)
-    if ok and type(rec) == 'table' and tonumber(rec[r.cutoffName]) ~= nil
-        and tonumber(rec[r.cutoffName]) >= tonumber(r.cutoffMs) then
-      return false
+    if r.kind == 'session' then
+      -- Idempotent: a repeat whose expiry is not later than the indexed one is a no-op; a later
+      -- one extends it (the index holds the greatest expiry: ZADD GT).
+      local held = tonumber(redis.call('ZSCORE', k.index, r.member))
+      if held ~= nil and held >= tonumber(r.expiresAtMs) then return false end
+    else
+      local ok, rec = pcall(cjson.decode, prev)
+      if ok and type(rec) == 'table' and tonumber(rec[r.cutoffName]) ~= nil
+          and tonumber(rec[r.cutoffName]) >= tonumber(r.cutoffMs) then
+        return false
+      end
     end
   end
   local epoch = ensureEpoch(k.epoch, k.notBefore, r.newEpoch, r.newNotBefore)
   if prev then
-    -- A later cut-off never shortens what the earlier one still covered.
+    -- A later cut-off (or expiry) never shortens what the earlier one still covered.
     local left = redis.call('PTTL', k.record)
     if left > ttl then ttl = left end
   end
