@@ -30,7 +30,7 @@ import {
 import { type HttpReply } from '../http/http-reply';
 import { SameSiteJsonGuard } from '../http/same-site-json.guard';
 import { refreshTokenOf } from '../sessions/refresh-request';
-import { clientContext, sessionIdOf } from '../sessions/session-context';
+import { clientContext } from '../sessions/session-context';
 import { clearSessionCookies, setSessionCookies } from '../sessions/session-cookies';
 import { AuthService } from './auth.service';
 import { parseCredentials } from './credentials';
@@ -193,7 +193,7 @@ export class AuthController {
     @Res({ passthrough: true }) reply: HttpReply,
   ): Promise<void> {
     const audit = { reason: 'logout', actor: claims.sub };
-    const sid = sessionIdOf(claims);
+    const sid = claims.sid;
     const ended =
       sid !== undefined && (await this.sessions.end(sid, { sub: claims.sub, ...audit }));
     // A token from before sessions, or whose session is already gone: the token itself.

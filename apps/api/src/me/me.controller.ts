@@ -3,7 +3,6 @@ import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ERROR, ME } from '../openapi/openapi-schemas';
 import { type AccessTokenClaims, AuthClaims } from '@rescind/revocation-nest';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { sessionIdOf } from '../sessions/session-context';
 
 /** What `GET /me` answers. */
 export interface MeResponse {
@@ -33,7 +32,7 @@ export class MeController {
       sub: claims.sub,
       username: claims['username'],
       jti: claims.jti,
-      sid: sessionIdOf(claims),
+      sid: claims.sid,
       iat: claims.iat,
       exp: claims.exp,
       instance: this.config.instanceId,

@@ -29,7 +29,6 @@ import {
 } from '@rescind/revocation-nest';
 import { IntrospectionKeyGuard } from '../admin/admin-key.guard';
 import { AuthService } from '../auth/auth.service';
-import { sessionIdOf } from '../sessions/session-context';
 
 /** RFC 7662 §2.2 answer. */
 export type IntrospectionResponse =
@@ -175,7 +174,7 @@ export class OAuthController {
     const claims = this.verifyQuietly(token);
     if (claims === undefined || (await this.revocations.isRevoked(claims)))
       return { active: false };
-    const sid = sessionIdOf(claims);
+    const sid = claims.sid;
     return {
       active: true,
       sub: claims.sub,

@@ -28,12 +28,3 @@ export function clientContext(
     ...(ip === undefined || ip === '' ? {} : { ip: clientAddress(ip) }),
   };
 }
-
-/**
- * The session an access token belongs to: its `sid` claim, verified by `TokenService`; tokens
- * issued before sessions have none.
- */
-export function sessionIdOf(claims: Readonly<Record<string, unknown>>): string | undefined {
-  const sid = claims['sid'];
-  return typeof sid === 'string' ? sid : undefined;
-}

@@ -3,7 +3,6 @@ import { ApiBearerAuth, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { type AccessTokenClaims, AuthClaims, SessionService } from '@rescind/revocation-nest';
 import { ERROR, SESSION_LIST } from '../openapi/openapi-schemas';
 import { SessionNotFoundError } from '../auth/auth.errors';
-import { sessionIdOf } from './session-context';
 
 /** One session as `GET /auth/sessions` lists it. */
 export interface SessionItem {
@@ -35,7 +34,7 @@ export class SessionsController {
         last_used_at: new Date(session.lastUsedAtMs).toISOString(),
         user_agent: session.userAgent ?? null,
         ip: session.ip ?? null,
-        current: session.sid === sessionIdOf(claims),
+        current: session.sid === claims.sid,
       })),
     };
   }
