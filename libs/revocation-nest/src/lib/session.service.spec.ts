@@ -65,6 +65,8 @@ describe('sessions on two replicas sharing one Redis (Express and Fastify)', () 
   const keyPrefix = uniqueKeyPrefix();
   let a: RunningTestApp;
   let b: RunningTestApp;
+  /** A third replica with the default grace (10 s). */
+  let c: RunningTestApp;
 
   /** Polls `replica` back to back until it rejects `token`; returns the ms elapsed since `fromMs`. */
   async function msUntilRejected(replica: RunningTestApp, token: string, fromMs: number) {
@@ -87,12 +89,14 @@ describe('sessions on two replicas sharing one Redis (Express and Fastify)', () 
       'fastify',
       testModuleOptions(keyPrefix, { ...options, instanceId: 'b' }),
     );
-    await waitUntilReady([a, b]);
+    c = await startTestApp('express', testModuleOptions(keyPrefix, { instanceId: 'c' }));
+    await waitUntilReady([a, b, c]);
   });
 
   afterAll(async () => {
     await a?.app.close();
     await b?.app.close();
+    await c?.app.close();
     await deleteKeysWithPrefix(keyPrefix);
   });
 
@@ -148,6 +152,23 @@ describe('sessions on two replicas sharing one Redis (Express and Fastify)', () 
     }
   });
 
+  it('with a grace, answers two tabs refreshing at once with sibling pairs that both work', async () => {
+    const session = await login(c, 'kim');
+    const [one, two] = await Promise.all([
+      refresh(c, session.refresh_token),
+      refresh(c, session.refresh_token),
+    ]);
+    expect([one?.status, two?.status]).toEqual([200, 200]);
+    for (const pair of [one, two].map((x) => x?.body as TestSessionAnswer)) {
+      expect(pair.sid).toBe(session.sid);
+      expect(await status(a, pair.access_token)).toBe(200);
+    }
+    // Rotating one sibling rotates the other out; within the grace it still earns a pair.
+    const next = await refresh(c, (one?.body as TestSessionAnswer).refresh_token);
+    expect(next.status).toBe(200);
+    expect((await refresh(c, (two?.body as TestSessionAnswer).refresh_token)).status).toBe(200);
+  });
+
   it('refuses malformed, unknown and access tokens as invalid_grant, a malformed one without asking Redis', async () => {
     const invalidBefore = await refreshCount(a, 'invalid');
     const store = a.app.get(SessionStore);
@@ -180,6 +201,20 @@ describe('sessions on two replicas sharing one Redis (Express and Fastify)', () 
     await msUntilRejected(b, mine.access_token, performance.now());
     expect((await refresh(b, mine.refresh_token)).status).toBe(401);
     expect(await sessions.list('fay')).toEqual([]);
+  });
+
+  it('revokes a session for an administrator: marked, recorded, its tokens dead everywhere', async () => {
+    const sessions = b.app.get(SessionService);
+    const session = await login(a, 'jon');
+    const receipt = await sessions.revoke(session.sid, { actor: 'admin', reason: 'stolen' });
+    expect(receipt).toMatchObject({ kind: 'session', id: session.sid });
+    expect(await status(b, session.access_token)).toBe(401);
+    await msUntilRejected(a, session.access_token, performance.now());
+    expect((await refresh(a, session.refresh_token)).status).toBe(401);
+    expect(await sessions.list('jon')).toEqual([]);
+    // Any revocation id an administrator names is recorded; anything else is bad input.
+    expect(await sessions.revoke('not-a-session-id')).toMatchObject({ kind: 'session' });
+    await expect(sessions.revoke('')).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT' });
   });
 
   it('ends every session of a user at one commit point: refresh is refused after it', async () => {

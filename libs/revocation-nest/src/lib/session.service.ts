@@ -193,23 +193,42 @@ export class SessionService {
   /**
    * Ends one session: its refresh tokens die and its access tokens are revoked everywhere, in one
    * script. With `sub`, only that user's live session is ended (nothing happens otherwise);
-   * without (an administrator), the revocation is recorded even if the store no longer knows the
-   * session.
+   * without, as {@link revoke}.
    * @returns whether a live session was ended (false: unknown, not that user's, already ended,
    *   or not a sid at all)
    */
   async end(sid: string, options: EndSessionOptions = {}): Promise<boolean> {
     const { sub, ...audit } = options;
     if (!isSessionId(sid) || (sub !== undefined && !isRevocationId(sub))) return false;
+    return (await this.endSession(sid, sub, audit)).ended;
+  }
+
+  /**
+   * Revokes a session as an administrator does: its `session` revocation is recorded whatever the
+   * store knows of it (as for a `jti` an administrator names), and the session, if the store
+   * holds it, is marked revoked in the same script, so that it can never be refreshed again.
+   * @throws InvalidInputError when `sid` is not 1-256 printable characters
+   */
+  async revoke(sid: string, audit: RevocationAudit = {}): Promise<RevocationReceipt> {
+    if (!isRevocationId(sid)) throw new InvalidInputError('sid must be 1-256 printable characters');
+    // No session has such an id: only the revocation of its (forged) access tokens is left.
+    if (!isSessionId(sid)) return this.revocations.revokeSession(sid, audit);
+    const { receipt } = await this.endSession(sid, undefined, audit);
+    return receipt as RevocationReceipt;
+  }
+
+  private async endSession(
+    sid: string,
+    sub: string | undefined,
+    audit: RevocationAudit,
+  ): Promise<{ ended: boolean; receipt?: RevocationReceipt }> {
     const revocation = this.revocations.sessionRevocation(sid);
     const { ended, event } = await this.storeCall(() =>
       this.store.end(sid, sub, revocation, audit),
     );
     // Given a user, nothing was recorded unless their live session was ended.
-    if (event !== null || sub === undefined || ended > 0) {
-      await this.revocations.recorded(revocation, event);
-    }
-    return ended > 0;
+    if (event === null && sub !== undefined && ended === 0) return { ended: false };
+    return { ended: ended > 0, receipt: await this.revocations.recorded(revocation, event) };
   }
 
   /**

@@ -282,6 +282,9 @@ describe('SessionStore (against a real Redis)', () => {
         outcome: 'invalid',
         reason: 'revoked',
       });
+      // Marked on the way: still refused once that revocation's record has expired.
+      await redis.del(keys.record('session', session.sid));
+      expect((await present(session, session.refreshDigest)).result.outcome).toBe('invalid');
     });
   });
 

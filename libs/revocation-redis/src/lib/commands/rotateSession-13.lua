@@ -38,7 +38,15 @@ local s = hashOf(k.session)
 if s['sub'] ~= sub then return {'invalid', 'unknown'} end
 local death = sessionDeath(s, now, KEYS[13], revocationKeys.record, revocationKeys.notBefore,
   cutoffName)
-if death ~= nil then return {'invalid', death} end
+if death ~= nil then
+  if (death == 'revoked' or death == 'cut-off') and s['revoked'] == nil then
+    -- Dead by a revocation recorded without the mark, or a cut-off: marked now, so that it stays
+    -- dead after that record expires, and tidied at the next run.
+    redis.call('HSET', k.session, 'revoked', now)
+    redis.call('ZADD', k.expiries, now, sid .. sub)
+  end
+  return {'invalid', death}
+end
 
 local gen, current = tonumber(rt['gen']), tonumber(s['gen'])
 local outcome, nextGen
