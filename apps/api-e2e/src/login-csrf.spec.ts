@@ -147,10 +147,11 @@ describe('the routes that set or clear the auth cookie, against cross-site reque
           body,
         });
 
-      for (const marks of [
+      const crossSiteMarks: Record<string, string>[] = [
         { origin: 'https://attacker.example' },
         { 'sec-fetch-site': 'cross-site' },
-      ]) {
+      ];
+      for (const marks of crossSiteMarks) {
         const crossSite = await refresh(marks);
         expect([marks, crossSite.status]).toEqual([marks, 403]);
         expect(crossSite.headers.get('set-cookie')).toBeNull();
