@@ -12,7 +12,7 @@ import {
   type ListPosition,
   parseListPosition,
 } from '@rescind/revocation-redis';
-import { isSessionId, Public, RevocationService, SessionService } from '@rescind/revocation-nest';
+import { Public, RevocationService, SessionService } from '@rescind/revocation-nest';
 import { AdminKeyGuard } from './admin-key.guard';
 
 /** The kinds of revocation: a token (`jti`), a user's cut-off (`sub`), a session (`sid`). */
@@ -100,8 +100,8 @@ export class AdminController {
     }
     if (sid !== undefined) {
       if (exp !== undefined) throw new InvalidInputError('exp applies to a jti, not to a sid');
-      if (!isSessionId(sid)) {
-        throw new InvalidInputError('sid must be a session id (22 characters of base64url)');
+      if (!isRevocationId(sid)) {
+        throw new InvalidInputError('sid must be 1-256 printable characters');
       }
       return this.revokeSession(sid, audit);
     }
@@ -133,8 +133,8 @@ export class AdminController {
     sid: string,
     audit: { actor: string; reason?: string },
   ): Promise<RevocationReceiptBody> {
-    await this.sessions.end(sid, audit);
-    return { kind: 'session', id: sid, at: new Date().toISOString() };
+    const receipt = await this.sessions.revoke(sid, audit);
+    return { kind: 'session', id: sid, at: new Date(receipt.atMs).toISOString() };
   }
 
   @Get()
