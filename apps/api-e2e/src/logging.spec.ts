@@ -7,6 +7,7 @@ import {
   TestCluster,
   waitFor,
 } from '@rescind/testing';
+import { login, refresh } from './support/session-client';
 
 const ADMIN_KEY = 'e2e-logging-admin-key-0123456789';
 
@@ -58,6 +59,24 @@ describe('the structured logs', () => {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ token: other }).toString(),
       });
+      // Refresh tokens: in a body, in the cookie, revoked and introspected.
+      const first = await login(client, credentials);
+      const second = await refresh(client, first.refresh_token);
+      const third = await send(`${url}/auth/refresh`, {
+        method: 'POST',
+        headers: { cookie: `refresh_token=${second.refresh_token}` },
+      });
+      const current = (third.json as { refresh_token: string }).refresh_token;
+      for (const path of ['/oauth/introspect', '/oauth/revoke']) {
+        await send(`${url}${path}`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${ADMIN_KEY}`,
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+          body: new URLSearchParams({ token: current }).toString(),
+        });
+      }
       await client.logout(token);
 
       const log = output(0);
@@ -67,6 +86,9 @@ describe('the structured logs', () => {
         token,
         other,
         token.split('.')[2] as string,
+        first.refresh_token,
+        second.refresh_token,
+        current,
         credentials.password,
         'wrong password!',
         CLUSTER_JWT_SECRET,

@@ -135,5 +135,51 @@ describe('the routes that set or clear the auth cookie, against cross-site reque
       await client.logout(token);
       expect(await client.meStatus(token)).toBe(401);
     });
+
+    it('refuses a cross-site or form refresh, and refreshes by the cookie alone from this site, setting both cookies', async () => {
+      const signedIn = await login(await registered(), { 'content-type': 'application/json' });
+      const refreshToken = (signedIn.json as { refresh_token: string }).refresh_token;
+      const cookie = { cookie: `refresh_token=${refreshToken}` };
+      const refresh = (headers: Record<string, string>, body?: string) =>
+        send(`${urlOf()}/auth/refresh`, {
+          method: 'POST',
+          headers: { ...cookie, ...headers },
+          body,
+        });
+
+      const crossSiteMarks: Record<string, string>[] = [
+        { origin: 'https://attacker.example' },
+        { 'sec-fetch-site': 'cross-site' },
+      ];
+      for (const marks of crossSiteMarks) {
+        const crossSite = await refresh(marks);
+        expect([marks, crossSite.status]).toEqual([marks, 403]);
+        expect(crossSite.headers.get('set-cookie')).toBeNull();
+      }
+      const formPost = await refresh({ 'content-type': 'text/plain' }, '{}');
+      expect(formPost.status).toBe(415);
+
+      // The refresh token is unspent: the same-site refresh by cookie rotates it.
+      const own = await refresh({
+        origin: new URL(urlOf()).origin,
+        'sec-fetch-site': 'same-origin',
+      });
+      expect(own.status).toBe(200);
+      expect(own.headers.get('cache-control')).toBe('no-store');
+      const cookies = own.headers.getSetCookie();
+      expect(cookies.map((set) => set.split('=')[0])).toEqual(['access_token', 'refresh_token']);
+      expect(cookies[1]).toMatch(/; HttpOnly; Secure; SameSite=Strict; Path=\/auth; Max-Age=\d+$/);
+
+      // Logout clears both, on either adapter.
+      const access = (own.json as { access_token: string }).access_token;
+      const logout = await send(`${urlOf()}/auth/logout`, {
+        method: 'POST',
+        headers: bearer(access),
+      });
+      expect(logout.headers.getSetCookie()).toEqual([
+        expect.stringMatching(/^access_token=;.*Max-Age=0$/),
+        expect.stringMatching(/^refresh_token=;.*Path=\/auth; Max-Age=0$/),
+      ]);
+    });
   });
 });

@@ -60,6 +60,7 @@ describe('the standards and admin routes', () => {
         iat: Math.floor(claims['iat'] as number),
         exp: claims['exp'],
         token_type: 'Bearer',
+        sid: claims['sid'],
       });
 
       const revoked = await send(
@@ -200,6 +201,9 @@ describe('the standards and admin routes', () => {
           'GET /me',
           'POST /auth/logout',
           'POST /auth/logout-all',
+          'POST /auth/refresh',
+          'GET /auth/sessions',
+          'DELETE /auth/sessions/{sid}',
           'POST /oauth/revoke',
           'POST /oauth/introspect',
           'POST /admin/revocations',

@@ -16,10 +16,11 @@ import {
 const TOKEN_TTL_SECONDS = 2;
 const TIDY_TIMEOUT_MS = 15_000;
 
-/** What revocations left in Redis: record keys, index entries and log entries. */
+/** What revocations left in Redis: record keys of each kind, index entries and log entries. */
 interface StoreLeftovers {
   tokenRecords: number;
   userRecords: number;
+  sessionRecords: number;
   indexEntries: number;
   logEntries: number;
 }
@@ -42,6 +43,7 @@ describe(`when revoked tokens have expired (ACCESS_TOKEN_TTL=${TOKEN_TTL_SECONDS
     return {
       tokenRecords: await count('rev:t:*'),
       userRecords: await count('rev:u:*'),
+      sessionRecords: await count('rev:s:*'),
       indexEntries: Number(await cluster.redis.cli('ZCARD', cluster.key('rev', 'index'))),
       logEntries: Number(await cluster.redis.cli('XLEN', cluster.key('rev', 'log'))),
     };
@@ -81,9 +83,12 @@ describe(`when revoked tokens have expired (ACCESS_TOKEN_TTL=${TOKEN_TTL_SECONDS
     await a.logoutAll(everywhere.tokens[0] as string);
     revoked = [first, second, third, viaOAuth, ...everywhere.tokens];
 
+    // A logout ends the token's session (README, "Sessions and refresh tokens"): three sessions,
+    // the RFC 7009 revocation of an access token, and the user's cut-off.
     expect(await leftovers()).toEqual({
-      tokenRecords: 4,
+      tokenRecords: 1,
       userRecords: 1,
+      sessionRecords: 3,
       indexEntries: 5,
       logEntries: 5,
     });

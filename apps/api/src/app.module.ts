@@ -33,6 +33,8 @@ export class AppModule {
             jwtSecret: config.jwtSecret,
             jwtPreviousSecrets: config.jwtPreviousSecrets,
             accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+            refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+            refreshReuseGraceMs: config.refreshReuseGraceMs,
             cacheMaxEntries: config.cacheMaxEntries,
             verifiedTokenCacheMax: config.verifiedTokenCacheMax,
             failMode: config.failMode,

@@ -194,6 +194,97 @@ describe('checkHistory', () => {
     });
   });
 
+  describe('a session ended (logout, DELETE /auth/sessions/:sid, a reuse revealed by a refresh)', () => {
+    const REUSED = 'The refresh token was already used; its session has been revoked';
+    /** A login of `sub` in session `sid` that returned `jti`. */
+    const loginIn = (jti: string, sid: string, sentAt: number, doneAt: number) =>
+      op('login', 'a', sentAt, doneAt, 200, { jti, sub: 'u1', sid, user: 'u1', exp: 1_000 });
+    /** A refresh in session `sid` that issued `jti`. */
+    const refreshIn = (jti: string, sid: string, sentAt: number, doneAt: number) =>
+      op('refresh', 'b', sentAt, doneAt, 200, { jti, sub: 'u1', sid, exp: 1_000 });
+
+    it.each([
+      [
+        'a logout of a sibling token',
+        op('logout', 'a', 1_000, 1_010, 204, { jti: 't1', sid: 's1' }),
+      ],
+      [
+        'a DELETE of the session',
+        op('delete-session', 'a', 1_000, 1_010, 204, { jti: 't1', sid: 's1' }),
+      ],
+      [
+        'a refresh that revealed a reuse',
+        op('refresh-reuse', 'a', 1_000, 1_010, 401, { sid: 's1', detail: REUSED }),
+      ],
+      [
+        'a concurrent refresh that revealed a reuse',
+        op('refresh', 'a', 1_000, 1_010, 401, { sid: 's1', detail: REUSED }),
+      ],
+    ])('%s revokes every token of the session, the refreshed ones too', (_name, ending) => {
+      const result = check(
+        loginIn('t1', 's1', 0, 10),
+        refreshIn('t2', 's1', 100, 110),
+        ending,
+        read('t2', 'u1', 'a', 1_011, 200),
+        read('t2', 'u1', 'c', 1_111, 200),
+        read('t1', 'u1', 'b', 1_200, 401),
+      );
+      expect(result.violations.map((v) => [v.read.replica, v.boundMs])).toEqual([
+        ['a', 0],
+        ['c', 100],
+      ]);
+      expect(result.revokedTokens).toBe(2);
+      expect(result.validRejected.unexplained.count).toBe(0);
+    });
+
+    it('covers a token issued by a refresh that overlapped the ending, or returned after it', () => {
+      const result = check(
+        loginIn('t1', 's1', 0, 10),
+        op('delete-session', 'a', 1_000, 1_010, 204, { jti: 't1', sid: 's1' }),
+        refreshIn('t2', 's1', 990, 1_030),
+        read('t2', 'u1', 'b', 1_200, 200),
+      );
+      expect(result.violations).toHaveLength(1);
+    });
+
+    it('covers only that session: another session of the same user stays valid', () => {
+      const result = check(
+        loginIn('t1', 's1', 0, 10),
+        loginIn('t3', 's2', 20, 30),
+        op('delete-session', 'a', 1_000, 1_010, 204, { jti: 't1', sid: 's1' }),
+        read('t3', 'u1', 'b', 2_000, 200),
+      );
+      expect(result.violations).toEqual([]);
+      expect(result.revokedTokens).toBe(0);
+    });
+
+    it('judges nothing by a refresh refused as invalid, or a DELETE answered 404', () => {
+      const result = check(
+        loginIn('t1', 's1', 0, 10),
+        op('refresh', 'a', 1_000, 1_010, 401, {
+          sid: 's1',
+          detail: 'The refresh token is invalid',
+        }),
+        op('delete-session', 'b', 1_000, 1_010, 404, { jti: 't1', sid: 's1' }),
+        read('t1', 'u1', 'c', 2_000, 200),
+      );
+      expect(result.violations).toEqual([]);
+      expect(result.judgedRevokedReads).toBe(0);
+    });
+
+    it('lets a refresh without an answer explain a later rejection, and judges nothing by it', () => {
+      const result = check(
+        loginIn('t1', 's1', 0, 10),
+        op('refresh', 'a', 1_000, 5_000, 0, { sid: 's1', detail: 'timeout' }),
+        read('t1', 'u1', 'c', 6_000, 200),
+        read('t1', 'u1', 'c', 7_000, 401),
+      );
+      expect(result.violations).toEqual([]);
+      expect(result.validRejected.unexplained.count).toBe(0);
+      expect(result.indeterminateRevocations).toBe(1);
+    });
+  });
+
   describe('faults and readiness', () => {
     // b is paused from 2,000 to 5,000; the logout returns on a at 2,510, due on b at 2,610.
     const pauseB = [

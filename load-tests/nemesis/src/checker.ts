@@ -23,6 +23,17 @@ const TOKEN_REVOCATIONS: ReadonlySet<OperationKind> = new Set([
 ]);
 /** Operations that revoke every token of a user issued before the call. */
 const USER_CUT_OFFS: ReadonlySet<OperationKind> = new Set(['logout-all', 'admin-revoke-sub']);
+/** Operations that end a session when they succeed: every token of its `sid`, whenever issued. */
+const SESSION_ENDINGS: ReadonlySet<OperationKind> = new Set(['logout', 'delete-session']);
+/** Operations that present a refresh token: a reuse they reveal ends the session. */
+const REFRESHES: ReadonlySet<OperationKind> = new Set(['refresh', 'refresh-reuse']);
+/** Operations whose 200 issues an access token. */
+const ISSUING: ReadonlySet<OperationKind> = new Set(['login', 'refresh']);
+/**
+ * The `error_description` of a refresh refused as reuse (the session was revoked by that call),
+ * as opposed to an unusable token (README, "Sessions and refresh tokens").
+ */
+const REUSE_DETECTED = /already used/i;
 /** The cause of a stretch in which a replica was observed not ready. */
 const NOT_READY = 'not ready';
 /** Examples kept of each kind of finding that is reported but is no violation. */
@@ -118,8 +129,9 @@ interface Interval {
 
 /**
  * Checks a history against the invariant: no request is answered 200 for a token that was
- * revoked — by its `jti`, or by a user cut-off (logout-all, admin `{sub}`) whose call was sent
- * after the token's login returned — when the request was sent later than the bound after the
+ * revoked — by its `jti`, by the end of its session (logout, `DELETE /auth/sessions/:sid`, a
+ * refresh that revealed a reuse), or by a user cut-off (logout-all, admin `{sub}`) whose call was
+ * sent after the token's login returned — when the request was sent later than the bound after the
  * revocation returned 2xx: at once on the replica that answered it, the fan-out bound on the
  * others. A revocation without a 2xx answer is indeterminate and judges nothing; a cut-off
  * overlapping the login judges nothing either. A replica under a fault (from its injection until
@@ -137,12 +149,21 @@ export function checkHistory(
   const faults = entries.filter((entry): entry is FaultEntry => entry.type === 'fault');
   const readiness = entries.filter((entry): entry is ReadinessEntry => entry.type === 'ready');
 
+  // Each token's issue (a login or a refresh), its session's endings, its user's cut-offs.
   const logins = new Map<string, OperationEntry>();
   const byToken = new Map<string, OperationEntry[]>();
   const byUser = new Map<string, OperationEntry[]>();
+  const bySession = new Map<string, OperationEntry[]>();
   let indeterminateRevocations = 0;
   for (const op of operations) {
-    if (op.kind === 'login' && op.status === 200 && op.jti !== undefined) logins.set(op.jti, op);
+    if (ISSUING.has(op.kind) && op.status === 200 && op.jti !== undefined) logins.set(op.jti, op);
+    if (mayEndSession(op) && op.sid !== undefined) {
+      push(bySession, op.sid, op);
+      if (REFRESHES.has(op.kind) && !isCertain(op)) indeterminateRevocations += 1;
+    }
+    if (op.kind === 'delete-session' && !isClientError(op.status) && !isSuccess(op.status)) {
+      indeterminateRevocations += 1;
+    }
     const revokes = TOKEN_REVOCATIONS.has(op.kind) || USER_CUT_OFFS.has(op.kind);
     if (!revokes || isClientError(op.status)) continue;
     if (!isSuccess(op.status)) indeterminateRevocations += 1;
@@ -184,16 +205,24 @@ export function checkHistory(
     // A cut-off that returned 2xx took effect before it returned; one without an answer may
     // take effect later still (a frozen replica handles it when it resumes), so it may cover
     // tokens issued after it failed.
+    // A session's ending covers every token of its sid, whenever issued: a refresh after it
+    // cannot rotate (the session is checked in the same script), one before it issued a token
+    // the session revocation covers (docs/design.md, "Sessions").
+    const endings = login.sid === undefined ? [] : (bySession.get(login.sid) ?? []);
     const attempts = [
       ...(byToken.get(op.jti) ?? []),
+      ...endings,
       ...(byUser.get(login.sub ?? '') ?? []).filter(
         (cut) => !isSuccess(cut.status) || cut.doneAt >= login.sentAt,
       ),
     ];
     const certain = attempts.filter(
       (revocation) =>
-        isSuccess(revocation.status) &&
-        (TOKEN_REVOCATIONS.has(revocation.kind) || login.doneAt < revocation.sentAt),
+        isCertain(revocation) &&
+        (TOKEN_REVOCATIONS.has(revocation.kind) ||
+          SESSION_ENDINGS.has(revocation.kind) ||
+          REFRESHES.has(revocation.kind) ||
+          login.doneAt < revocation.sentAt),
     );
     if (certain.length > 0) revokedTokens.add(op.jti);
     const deadline = earliestDeadline(certain, op.replica, bound);
@@ -258,6 +287,27 @@ export function checkHistory(
 
 function isSuccess(status: number): boolean {
   return status >= 200 && status < 300;
+}
+
+/** A refresh refused because its token was reused: that call revoked the session. */
+function revealedReuse(op: OperationEntry): boolean {
+  return REFRESHES.has(op.kind) && op.status === 401 && REUSE_DETECTED.test(op.detail ?? '');
+}
+
+/**
+ * Whether `op` may have ended its session: a logout or `DELETE /auth/sessions/:sid` not refused
+ * with a 4xx, or a refresh that revealed a reuse or got no clear answer (it may have presented a
+ * token another lane had just rotated out).
+ */
+function mayEndSession(op: OperationEntry): boolean {
+  if (SESSION_ENDINGS.has(op.kind)) return !isClientError(op.status);
+  if (!REFRESHES.has(op.kind)) return false;
+  return revealedReuse(op) || op.status === 0 || op.status >= 500;
+}
+
+/** Whether `op` certainly revoked what it targets, once it returned. */
+function isCertain(op: OperationEntry): boolean {
+  return isSuccess(op.status) || revealedReuse(op);
 }
 
 function isClientError(status: number): boolean {

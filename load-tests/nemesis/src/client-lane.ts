@@ -5,7 +5,7 @@ import {
   type RecordingClient,
 } from './recording-client';
 import { type OperationPlanner, type PlannedOperation } from './operation-planner';
-import { type KnownToken, type KnownUser, type Population } from './population';
+import { type KnownSession, type KnownToken, type KnownUser, type Population } from './population';
 
 /**
  * One client: runs its planner's operations one after the other until stopped, and keeps the
@@ -68,6 +68,19 @@ export class ClientLane {
         if (answer.entry.status === 401) population.revoke(operation.token);
         return;
       }
+      case 'refresh':
+        await this.refresh(operation.replica, operation.session, 'refresh');
+        return;
+      case 'refresh-reuse': {
+        const { session, probe } = operation;
+        // The token to probe, taken before the reuse ends the session.
+        const token = population.tokenOfSession(session.sid);
+        const status = await this.refresh(operation.replica, session, 'refresh-reuse');
+        if (status !== 401 || token === undefined) return;
+        await sleep(probe.delayMs);
+        await client.read(lane, probe.replica, token.token, { ...subjectOf(token), probe: true });
+        return;
+      }
       default: {
         const { token, probe } = operation;
         const answer = await this.revoke(operation);
@@ -80,6 +93,10 @@ export class ClientLane {
         if (operation.kind === 'logout-all' || operation.kind === 'admin-revoke-sub') {
           if (status >= 200 && status < 300) population.cutOff(token.sub, answer.entry.sentAt);
           else population.revoke(token);
+        } else if (operation.kind === 'logout' || operation.kind === 'delete-session') {
+          // Both end the token's session: every token of it goes, and its refresh token.
+          population.revoke(token);
+          if (status >= 200 && status < 300) population.endSession(token.sid);
         } else population.revoke(token);
         // The probe is part of the seeded schedule: it reads the token again on another replica.
         await sleep(probe.delayMs);
@@ -100,9 +117,57 @@ export class ClientLane {
         return client.adminRevoke(lane, replica, { jti: token.jti, exp: token.exp }, subject);
       case 'admin-revoke-sub':
         return client.adminRevoke(lane, replica, { sub: token.sub }, subject);
+      case 'delete-session':
+        return client.deleteSession(lane, replica, token.token, token.sid ?? 'none', subject);
       default:
         return client.oauthRevoke(lane, replica, token.token, subject);
     }
+  }
+
+  /**
+   * Presents the session's current refresh token (`refresh`) or its latest rotated-out one
+   * (`refresh-reuse`); keeps the new pair, or forgets a session that is over.
+   * @returns the answer's status
+   */
+  private async refresh(
+    replica: number,
+    session: KnownSession,
+    kind: 'refresh' | 'refresh-reuse',
+  ): Promise<number> {
+    const { lane, client, population } = this;
+    const presented =
+      kind === 'refresh' ? session.refreshToken : (session.rotatedOut.at(-1) as string);
+    const { entry, json } = await client.refresh(lane, replica, kind, presented, {
+      sub: session.sub,
+      sid: session.sid,
+    });
+    if (entry.status === 401) {
+      // Ended (reuse detected: by this call, or by another lane's concurrent refresh), revoked,
+      // or lost with the store.
+      population.endSession(session.sid);
+      return entry.status;
+    }
+    const pair = json as { access_token?: unknown; refresh_token?: unknown } | undefined;
+    if (
+      entry.status !== 200 ||
+      typeof pair?.access_token !== 'string' ||
+      typeof pair.refresh_token !== 'string' ||
+      entry.jti === undefined ||
+      entry.exp === undefined
+    ) {
+      return entry.status;
+    }
+    if (kind === 'refresh') population.rotate(session, pair.refresh_token);
+    population.addToken({
+      token: pair.access_token,
+      jti: entry.jti,
+      sub: session.sub,
+      exp: entry.exp,
+      user: session.user,
+      issuedBy: entry.doneAt,
+      sid: session.sid,
+    });
+    return entry.status;
   }
 
   private async login(replica: number, user: KnownUser): Promise<void> {
@@ -117,7 +182,8 @@ export class ClientLane {
       user.registered = false;
       return;
     }
-    const token = (json as { access_token?: unknown } | undefined)?.access_token;
+    const body = json as { access_token?: unknown; refresh_token?: unknown } | undefined;
+    const token = body?.access_token;
     if (entry.status !== 200 || typeof token !== 'string') return;
     if (entry.jti === undefined || entry.sub === undefined || entry.exp === undefined) return;
     this.population.addToken({
@@ -127,10 +193,20 @@ export class ClientLane {
       exp: entry.exp,
       user,
       issuedBy: entry.doneAt,
+      ...(entry.sid === undefined ? {} : { sid: entry.sid }),
     });
+    if (entry.sid !== undefined && typeof body?.refresh_token === 'string') {
+      this.population.addSession({
+        sid: entry.sid,
+        sub: entry.sub,
+        user,
+        refreshToken: body.refresh_token,
+        rotatedOut: [],
+      });
+    }
   }
 }
 
 function subjectOf(token: KnownToken): OperationSubject {
-  return { sub: token.sub, jti: token.jti };
+  return { sub: token.sub, jti: token.jti, ...(token.sid === undefined ? {} : { sid: token.sid }) };
 }

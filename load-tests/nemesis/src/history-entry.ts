@@ -13,6 +13,9 @@ export const OPERATION_KINDS = [
   'admin-revoke-jti',
   'admin-revoke-sub',
   'oauth-revoke',
+  'refresh',
+  'refresh-reuse',
+  'delete-session',
 ] as const;
 
 /** One kind of client operation. */
@@ -48,8 +51,13 @@ export interface OperationEntry {
   readonly user?: string;
   /** The user the token or revocation is about. */
   readonly sub?: string;
-  /** The token presented or revoked (its `jti`). */
+  /** The token presented or revoked (its `jti`); on a login or refresh, the one issued. */
   readonly jti?: string;
+  /**
+   * The session: of the token presented or issued, of the refresh token presented, or the one
+   * a `DELETE /auth/sessions/:sid` ended.
+   */
+  readonly sid?: string;
   /** The issued token's `exp` (login), seconds since the epoch. */
   readonly exp?: number;
   /** A read sent right after a revocation of the same token, to another replica. */

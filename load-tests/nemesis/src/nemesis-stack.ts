@@ -72,6 +72,9 @@ export class NemesisStack {
       LOGIN_IP_FAILURE_LIMIT: '1000000',
       // Every registration comes from this one address.
       REGISTER_IP_LIMIT: '1000000',
+      // No grace: a rotated-out refresh token presented again is always reuse, and ends its
+      // session (two lanes refreshing one session at once reveal a reuse too).
+      REFRESH_REUSE_GRACE_MS: '0',
       // Tidy often, so that killing the worker mid-job is likely.
       TIDY_INTERVAL_MS: '2000',
       WORKER_METRICS_PORT: '0',

@@ -3,13 +3,17 @@ import { OperationPlanner, type PlannedOperation } from './operation-planner';
 import { type KnownUser, Population } from './population';
 import { SeededRandom } from './seeded-random';
 
-/** A population with registered users and valid and revoked tokens, the same every time. */
+/**
+ * A population with registered users, valid and revoked tokens, and sessions (half of them
+ * rotated once), the same every time.
+ */
 function population(): Population {
   const people = new Population('spec');
   for (let i = 0; i < 12; i++) {
     const user = people.newUser();
     user.registered = true;
     for (let t = 0; t < 3; t++) {
+      const sid = `sid-${i}-${t}`;
       people.addToken({
         token: `tok-${i}-${t}`,
         jti: `j-${i}-${t}`,
@@ -17,7 +21,11 @@ function population(): Population {
         exp: 1,
         user,
         issuedBy: t,
+        sid,
       });
+      const session = { sid, sub: `s-${i}`, user, refreshToken: `r-${i}-${t}`, rotatedOut: [] };
+      people.addSession(session);
+      if (t % 2 === 0) people.rotate(session, `r-${i}-${t}-2`);
     }
   }
   for (const token of people.valid.slice(0, 10)) people.revoke(token);
@@ -28,7 +36,11 @@ function population(): Population {
 function summary(plan: { operation: PlannedOperation; thinkMs: number }): string {
   const { operation } = plan;
   const target =
-    'token' in operation ? operation.token.jti : (operation.user as KnownUser).username;
+    'token' in operation
+      ? operation.token.jti
+      : 'session' in operation
+        ? operation.session.sid
+        : (operation.user as KnownUser).username;
   const probe =
     'probe' in operation ? ` probe ${operation.probe.replica}+${operation.probe.delayMs}` : '';
   return `${operation.kind} @${operation.replica} ${target}${probe} think ${plan.thinkMs}`;
@@ -61,6 +73,24 @@ describe('OperationPlanner', () => {
     }
     expect([...seen].sort()).toEqual([...OPERATION_KINDS].sort());
     expect(revokedReads).toBeGreaterThan(100);
+  });
+
+  it('reuses only a rotated-out refresh token, and refreshes a session when none was rotated', () => {
+    const planner = new OperationPlanner(new SeededRandom(15), population(), 3, 20);
+    for (let i = 0; i < 2_000; i++) {
+      const { operation } = planner.next();
+      if (operation.kind === 'refresh-reuse') {
+        expect(operation.session.rotatedOut.length).toBeGreaterThan(0);
+      }
+    }
+    const fresh = new Population('fresh');
+    for (let i = 0; i < 12; i++) {
+      const user = fresh.newUser();
+      user.registered = true;
+      fresh.addSession({ sid: `s${i}`, sub: `u${i}`, user, refreshToken: `r${i}`, rotatedOut: [] });
+    }
+    const never = new OperationPlanner(new SeededRandom(16), fresh, 3, 20);
+    for (let i = 0; i < 500; i++) expect(never.next().operation.kind).not.toBe('refresh-reuse');
   });
 
   it('registers users first when there are too few to log in', () => {

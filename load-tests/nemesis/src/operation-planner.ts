@@ -1,5 +1,5 @@
 import { type OperationKind } from './history-entry';
-import { type KnownToken, type KnownUser, type Population } from './population';
+import { type KnownSession, type KnownToken, type KnownUser, type Population } from './population';
 import { type SeededRandom } from './seeded-random';
 
 /**
@@ -15,6 +15,9 @@ export const OPERATION_WEIGHTS: Readonly<Record<OperationKind, number>> = {
   'admin-revoke-jti': 6,
   'admin-revoke-sub': 2,
   'oauth-revoke': 6,
+  refresh: 12,
+  'refresh-reuse': 3,
+  'delete-session': 4,
 };
 
 /** Reads that present a revoked token rather than a valid one. */
@@ -30,17 +33,35 @@ export interface Probe {
   readonly delayMs: number;
 }
 
-/** The revocations a client lane makes. */
-export type RevocationKind = Exclude<OperationKind, 'register' | 'login' | 'read'>;
+/** The revocations of a token (or of its user, or its session) a client lane makes. */
+export type RevocationKind = Exclude<
+  OperationKind,
+  'register' | 'login' | 'read' | 'refresh' | 'refresh-reuse'
+>;
 
 /** The next operation of a lane, and the pause after it. */
 export type PlannedOperation =
   | { readonly kind: 'register' | 'login'; readonly replica: number; readonly user: KnownUser }
   | { readonly kind: 'read'; readonly replica: number; readonly token: KnownToken }
+  /** Rotates the session's current refresh token. */
+  | { readonly kind: 'refresh'; readonly replica: number; readonly session: KnownSession }
+  /**
+   * Presents the session's latest rotated-out refresh token (reuse: the session ends), then
+   * probes the session's latest access token on another replica.
+   */
+  | {
+      readonly kind: 'refresh-reuse';
+      readonly replica: number;
+      readonly session: KnownSession;
+      readonly probe: Probe;
+    }
   | {
       readonly kind: RevocationKind;
       readonly replica: number;
-      /** The token revoked, or (logout-all, admin `{sub}`) whose user is cut off. */
+      /**
+       * The token revoked, or (logout-all, admin `{sub}`) whose user is cut off, or (logout,
+       * delete-session) whose session ends.
+       */
       readonly token: KnownToken;
       readonly probe: Probe;
     };
@@ -97,6 +118,15 @@ export class OperationPlanner {
         const rescaled = (pick - REVOKED_READ_SHARE) / (1 - REVOKED_READ_SHARE);
         return { kind: 'read', replica, token: at(valid, rescaled) };
       }
+      return { kind: 'login', replica, user: at(registered, pick) };
+    }
+    if (drawn === 'refresh' || drawn === 'refresh-reuse') {
+      const sessions = population.sessions;
+      const reusable = sessions.filter((session) => session.rotatedOut.length > 0);
+      if (drawn === 'refresh-reuse' && reusable.length > 0) {
+        return { kind: drawn, replica, session: at(reusable, pick), probe };
+      }
+      if (sessions.length > 0) return { kind: 'refresh', replica, session: at(sessions, pick) };
       return { kind: 'login', replica, user: at(registered, pick) };
     }
     if (population.valid.length === 0)

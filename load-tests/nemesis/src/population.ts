@@ -17,6 +17,19 @@ export interface KnownToken {
   readonly user: KnownUser;
   /** When its login returned (history clock): user cut-offs sent later cover it. */
   readonly issuedBy: number;
+  /** Its session (every token issued since sessions exist has one). */
+  readonly sid?: string;
+}
+
+/** A session the generator holds: its current refresh token and those rotated out. */
+export interface KnownSession {
+  readonly sid: string;
+  readonly sub: string;
+  readonly user: KnownUser;
+  /** The refresh token a refresh presents; replaced by each rotation. */
+  refreshToken: string;
+  /** Refresh tokens rotated out, the latest last: presenting one is reuse. */
+  readonly rotatedOut: string[];
 }
 
 /** Tokens kept in each list; older ones are no longer used. */
@@ -31,6 +44,7 @@ export class Population {
   readonly users: KnownUser[] = [];
   private validTokens: KnownToken[] = [];
   private revokedTokens: KnownToken[] = [];
+  private liveSessions: KnownSession[] = [];
 
   constructor(private readonly namePrefix: string) {}
 
@@ -42,6 +56,40 @@ export class Population {
   /** Tokens revoked or refused. */
   get revoked(): readonly KnownToken[] {
     return this.revokedTokens;
+  }
+
+  /** Sessions believed live. */
+  get sessions(): readonly KnownSession[] {
+    return this.liveSessions;
+  }
+
+  /** Adds a session a login started. */
+  addSession(session: KnownSession): void {
+    this.liveSessions.push(session);
+    if (this.liveSessions.length > LIST_MAX) this.liveSessions.shift();
+  }
+
+  /** A refresh rotated the session's refresh token. */
+  rotate(session: KnownSession, refreshToken: string): void {
+    session.rotatedOut.push(session.refreshToken);
+    if (session.rotatedOut.length > 3) session.rotatedOut.shift();
+    session.refreshToken = refreshToken;
+  }
+
+  /** The session ended (or is believed to have): its tokens move to the revoked list. */
+  endSession(sid: string | undefined): void {
+    if (sid === undefined) return;
+    this.liveSessions = this.liveSessions.filter((session) => session.sid !== sid);
+    for (const token of this.validTokens.filter((held) => held.sid === sid)) this.revoke(token);
+  }
+
+  /** The latest valid token of session `sid`, if the lanes hold one. */
+  tokenOfSession(sid: string): KnownToken | undefined {
+    for (let i = this.validTokens.length - 1; i >= 0; i--) {
+      const token = this.validTokens[i] as KnownToken;
+      if (token.sid === sid) return token;
+    }
+    return undefined;
   }
 
   /** A new, not yet registered user with a name unique to this run. */
@@ -80,8 +128,12 @@ export class Population {
     if (this.revokedTokens.length > LIST_MAX) this.revokedTokens.shift();
   }
 
-  /** Moves every valid token of `sub` whose login returned before `sentAt` to the revoked list. */
+  /**
+   * Moves every valid token of `sub` whose login returned before `sentAt` to the revoked list,
+   * and forgets the user's sessions (logout-all ends them).
+   */
   cutOff(sub: string, sentAt: number): void {
+    this.liveSessions = this.liveSessions.filter((session) => session.sub !== sub);
     for (const token of this.validTokens.filter(
       (held) => held.sub === sub && held.issuedBy < sentAt,
     )) {

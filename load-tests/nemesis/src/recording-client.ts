@@ -10,7 +10,10 @@ export interface ReplicaAddress {
 }
 
 /** What an operation is about, written with it to the history. */
-export type OperationSubject = Pick<OperationEntry, 'user' | 'sub' | 'jti' | 'exp' | 'probe'>;
+export type OperationSubject = Pick<
+  OperationEntry,
+  'user' | 'sub' | 'jti' | 'sid' | 'exp' | 'probe'
+>;
 
 /** One recorded operation and the answer's parsed body. */
 export interface RecordedAnswer {
@@ -47,7 +50,7 @@ export class RecordingClient {
     });
   }
 
-  /** `POST /auth/login`; the history gets the issued token's `jti`, `sub` and `exp`. */
+  /** `POST /auth/login`; the history gets the issued token's `jti`, `sub`, `sid` and `exp`. */
   login(lane: number, replica: number, user: string, password: string): Promise<RecordedAnswer> {
     return this.call(
       lane,
@@ -85,6 +88,46 @@ export class RecordingClient {
     const path = kind === 'logout' ? '/auth/logout' : '/auth/logout-all';
     return this.call(lane, kind, replica, subject, path, {
       method: 'POST',
+      headers: bearer(token),
+    });
+  }
+
+  /**
+   * `POST /auth/refresh` with a refresh token (the session's current one, or one rotated out: a
+   * reuse); on 200 the history gets the issued token's `jti`, `sub`, `sid` and `exp`.
+   */
+  refresh(
+    lane: number,
+    replica: number,
+    kind: 'refresh' | 'refresh-reuse',
+    refreshToken: string,
+    subject: OperationSubject,
+  ): Promise<RecordedAnswer> {
+    return this.call(
+      lane,
+      kind,
+      replica,
+      subject,
+      '/auth/refresh',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refresh_token: refreshToken }),
+      },
+      issuedTokenOf,
+    );
+  }
+
+  /** `DELETE /auth/sessions/:sid` as the bearer of one of the session's tokens. */
+  deleteSession(
+    lane: number,
+    replica: number,
+    token: string,
+    sid: string,
+    subject: OperationSubject,
+  ): Promise<RecordedAnswer> {
+    return this.call(lane, 'delete-session', replica, subject, `/auth/sessions/${sid}`, {
+      method: 'DELETE',
       headers: bearer(token),
     });
   }
@@ -164,12 +207,17 @@ export class RecordingClient {
   }
 }
 
-/** The claims of the token a login answer carries, if it carries one. */
+/** The claims of the token a login or refresh answer carries, if it carries one. */
 function issuedTokenOf(json: unknown): OperationSubject {
   const token = (json as { access_token?: unknown } | undefined)?.access_token;
   if (typeof token !== 'string') return {};
   const claims = claimsOf(token);
-  return { sub: String(claims['sub']), jti: String(claims['jti']), exp: Number(claims['exp']) };
+  return {
+    sub: String(claims['sub']),
+    jti: String(claims['jti']),
+    exp: Number(claims['exp']),
+    ...(typeof claims['sid'] === 'string' ? { sid: claims['sid'] } : {}),
+  };
 }
 
 // RFC 6750's error_description says why a token was refused (revoked, expired, not in sync…).

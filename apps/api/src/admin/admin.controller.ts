@@ -12,12 +12,22 @@ import {
   type ListPosition,
   parseListPosition,
 } from '@rescind/revocation-redis';
-import { Public, RevocationService } from '@rescind/revocation-nest';
+import { Public, RevocationService, SessionService } from '@rescind/revocation-nest';
 import { AdminKeyGuard } from './admin-key.guard';
+
+/** The kinds of revocation: a token (`jti`), a user's cut-off (`sub`), a session (`sid`). */
+export type RevocationKindName = 'token' | 'user' | 'session';
+
+/** What `POST /admin/revocations` answers. */
+export interface RevocationReceiptBody {
+  kind: RevocationKindName;
+  id: string;
+  at: string;
+}
 
 /** One revocation as listed to administrators. */
 export interface RevocationItem {
-  kind: 'token' | 'user' | 'session';
+  kind: RevocationKindName;
   id: string;
   reason: string | null;
   at: string;
@@ -57,7 +67,7 @@ function parseCursor(value: unknown): ListPosition | undefined {
   return position;
 }
 
-/** `/admin/revocations`: revoke a token or a user by id, and list live revocations. */
+/** `/admin/revocations`: revoke a token, a user or a session by id, and list live revocations. */
 @Public()
 @ApiTags('admin')
 @ApiBearerAuth('admin-key')
@@ -66,22 +76,34 @@ function parseCursor(value: unknown): ListPosition | undefined {
 @UseGuards(AdminKeyGuard)
 @Controller('admin/revocations')
 export class AdminController {
-  constructor(private readonly revocations: RevocationService) {}
+  constructor(
+    private readonly revocations: RevocationService,
+    private readonly sessions: SessionService,
+  ) {}
 
   @Post()
   @HttpCode(201)
   @ApiBody({ schema: ADMIN_REVOCATION })
   @ApiResponse({ status: 201, schema: REVOCATION_RECEIPT })
   @ApiResponse({ status: 400, schema: ERROR })
-  async revoke(@Body() body: unknown): Promise<{ kind: 'token' | 'user'; id: string; at: string }> {
+  async revoke(@Body() body: unknown): Promise<RevocationReceiptBody> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new InvalidInputError('Expected a JSON object {jti, exp?, reason?} or {sub, reason?}');
+      throw new InvalidInputError(
+        'Expected a JSON object {jti, exp?, reason?}, {sub, reason?} or {sid, reason?}',
+      );
     }
-    const { jti, sub, exp, reason: rawReason } = body as Record<string, unknown>;
+    const { jti, sub, sid, exp, reason: rawReason } = body as Record<string, unknown>;
     const reason = parseReason(rawReason);
     const audit = { actor: 'admin', ...(reason === undefined ? {} : { reason }) };
-    if ((jti === undefined) === (sub === undefined)) {
-      throw new InvalidInputError('Give exactly one of jti or sub');
+    if ([jti, sub, sid].filter((id) => id !== undefined).length !== 1) {
+      throw new InvalidInputError('Give exactly one of jti, sub or sid');
+    }
+    if (sid !== undefined) {
+      if (exp !== undefined) throw new InvalidInputError('exp applies to a jti, not to a sid');
+      if (!isRevocationId(sid)) {
+        throw new InvalidInputError('sid must be 1-256 printable characters');
+      }
+      return this.revokeSession(sid, audit);
     }
     if (jti !== undefined) {
       if (!isRevocationId(jti))
@@ -100,6 +122,19 @@ export class AdminController {
     if (!isRevocationId(sub)) throw new InvalidInputError('sub must be 1-256 printable characters');
     const receipt = await this.revocations.revokeAllForUser(sub, audit);
     return { kind: 'user', id: sub, at: new Date(receipt.atMs).toISOString() };
+  }
+
+  /**
+   * Ends the session where it is recorded (its refresh token dies with it) and revokes its
+   * access tokens everywhere, in one script; a session the store does not know (ended, tidied,
+   * or from before a store loss) is still revoked by its id, as an unknown `jti` is.
+   */
+  private async revokeSession(
+    sid: string,
+    audit: { actor: string; reason?: string },
+  ): Promise<RevocationReceiptBody> {
+    const receipt = await this.sessions.revoke(sid, audit);
+    return { kind: 'session', id: sid, at: new Date(receipt.atMs).toISOString() };
   }
 
   @Get()

@@ -8,6 +8,7 @@ describe('ApiKeys', () => {
     expect(keys.user('alice')).toBe('rescind:user:alice');
     expect(keys.throttle('login-ip')).toBe('rescind:throttle:login-ip');
     expect(keys.user('alice').startsWith('rescind:rev:')).toBe(false);
+    expect(keys.userId('0b5e')).toBe('rescind:user-id:0b5e');
   });
 
   it('takes the prefix RedisKeys validated', () => {

@@ -19,6 +19,11 @@ export class ApiKeys {
     return `${this.prefix}:throttle:${limiter}`;
   }
 
+  /** A user's username, by user id (`UserRepository.rememberId`). */
+  userId(id: string): string {
+    return `${this.prefix}:user-id:${id}`;
+  }
+
   /** A user account, by normalised username. */
   user(username: string): string {
     return `${this.prefix}:user:${username}`;

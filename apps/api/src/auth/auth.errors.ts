@@ -32,12 +32,20 @@ export class TooManyRegistrationsError extends RescindError {
   }
 }
 
+/** Not a live session of the caller: unknown, ended, another user's, or not a session id at all. */
+export class SessionNotFoundError extends RescindError {
+  constructor() {
+    super('ERR_SESSION_NOT_FOUND', 'No such session');
+  }
+}
+
 /** The API's own error codes, for the library's exception filter. */
 export const API_ERROR_ANSWERS: Readonly<Record<string, ErrorAnswer>> = {
   ERR_USERNAME_TAKEN: { status: 409 },
   ERR_BAD_CREDENTIALS: { status: 401 },
   ERR_TOO_MANY_ATTEMPTS: { status: 429 },
   ERR_TOO_MANY_REGISTRATIONS: { status: 429 },
+  ERR_SESSION_NOT_FOUND: { status: 404 },
   ERR_ADMIN_KEY_MISSING: { status: 401 },
   ERR_ADMIN_KEY_INVALID: { status: 401, challenge: 'invalid_token' },
 };

@@ -1,14 +1,15 @@
 import { Module } from '@nestjs/common';
 import { ApiKeys } from './api-keys';
+import { SessionsController } from '../sessions/sessions.controller';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { LoginThrottle, RegisterThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
 import { UserRepository } from './user.repository';
 
-/** Accounts and the token lifecycle routes. */
+/** Accounts, sessions and the token lifecycle routes. */
 @Module({
-  controllers: [AuthController],
+  controllers: [AuthController, SessionsController],
   providers: [
     ApiKeys,
     AuthService,
@@ -17,5 +18,6 @@ import { UserRepository } from './user.repository';
     LoginThrottle,
     RegisterThrottle,
   ],
+  exports: [AuthService],
 })
 export class AuthModule {}

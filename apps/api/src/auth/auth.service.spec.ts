@@ -1,6 +1,6 @@
 import { randomBytes, scryptSync } from 'node:crypto';
 import { loadApiConfig } from '@rescind/config';
-import { type IssuedToken, type TokenService } from '@rescind/revocation-nest';
+import { type IssuedSession, type SessionService } from '@rescind/revocation-nest';
 import { AuthService } from './auth.service';
 import { BadCredentialsError } from './auth.errors';
 import { type LoginThrottle, type RegisterThrottle } from './login-throttle';
@@ -23,9 +23,15 @@ function serviceWith(user: User, replace: () => Promise<boolean>) {
   const users = {
     findRecord: jest.fn(async () => record),
     replacePasswordHash: jest.fn(async (_record: UserRecord, _hash: PasswordHash) => replace()),
+    rememberId: jest.fn(async () => {}),
+    usernameOf: jest.fn(async (id: string) => (id === user.id ? user.username : undefined)),
   };
-  const tokens = {
-    issue: jest.fn(async () => ({ token: 't' }) as unknown as IssuedToken),
+  const sessions = {
+    start: jest.fn(async () => ({ sid: 's' }) as unknown as IssuedSession),
+    refresh: jest.fn(
+      async (_token: string, claims: (sub: string) => Promise<Record<string, unknown>>) =>
+        ({ sid: 's', access: await claims(user.id) }) as unknown as IssuedSession,
+    ),
   };
   const throttle = {
     begin: jest.fn(async () => ({ succeeded: async () => {} })),
@@ -35,11 +41,11 @@ function serviceWith(user: User, replace: () => Promise<boolean>) {
   const service = new AuthService(
     users as unknown as UserRepository,
     hasher,
-    tokens as unknown as TokenService,
+    sessions as unknown as SessionService,
     throttle as unknown as LoginThrottle,
     registrations as unknown as RegisterThrottle,
   );
-  return { service, users, tokens, hasher };
+  return { service, users, sessions, hasher };
 }
 
 const legacyUser = (): User => ({
@@ -54,7 +60,7 @@ describe('AuthService.login', () => {
     await expect(
       service.login({ username: 'alice', password: 'correct horse' }, '::1'),
     ).resolves.toEqual({
-      token: 't',
+      sid: 's',
     });
     expect(users.replacePasswordHash).toHaveBeenCalledTimes(1);
     const [, fresh] = users.replacePasswordHash.mock.calls[0] as [UserRecord, PasswordHash];
@@ -72,7 +78,7 @@ describe('AuthService.login', () => {
       const { service, users } = serviceWith(legacyUser(), replace);
       await expect(
         service.login({ username: 'alice', password: 'correct horse' }, '::1'),
-      ).resolves.toEqual({ token: 't' });
+      ).resolves.toEqual({ sid: 's' });
       expect(users.replacePasswordHash).toHaveBeenCalledTimes(1);
     }
   });
@@ -89,5 +95,29 @@ describe('AuthService.login', () => {
     const second = serviceWith(current, async () => true);
     await second.service.login({ username: 'bob', password: 'correct horse' }, '::1');
     expect(second.users.replacePasswordHash).not.toHaveBeenCalled();
+  });
+});
+
+describe('AuthService sessions', () => {
+  it('starts a session at login with the username claim, the client context, and indexes the id', async () => {
+    const { service, users, sessions } = serviceWith(legacyUser(), async () => true);
+    await service.login({ username: 'alice', password: 'correct horse' }, '::1', {
+      userAgent: 'test',
+      ip: '127.0.0.1',
+    });
+    expect(users.rememberId).toHaveBeenCalledWith(expect.objectContaining({ id: 'u1' }));
+    expect(sessions.start).toHaveBeenCalledWith(
+      'u1',
+      { username: 'alice' },
+      { userAgent: 'test', ip: '127.0.0.1' },
+    );
+  });
+
+  it('gives a refreshed access token the username found by the user id', async () => {
+    const { service } = serviceWith(legacyUser(), async () => true);
+    await expect(service.refresh('r'.repeat(43))).resolves.toMatchObject({
+      access: { username: 'alice' },
+    });
+    await expect(service.claimsOf('unknown')).resolves.toEqual({});
   });
 });

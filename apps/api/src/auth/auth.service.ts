@@ -1,12 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type IssuedToken, TokenService } from '@rescind/revocation-nest';
+import { type IssuedSession, SessionService } from '@rescind/revocation-nest';
+import { type ClientContext } from '../sessions/session-context';
 import { BadCredentialsError, UsernameTakenError } from './auth.errors';
 import { type Credentials } from './credentials';
 import { LoginThrottle, RegisterThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
 import { UserRepository, type UserRecord } from './user.repository';
 
-/** Registration and login; revocation itself is the library's job. */
+/** Registration, login and refresh; sessions and revocation themselves are the library's job. */
 @Injectable()
 export class AuthService {
   private readonly logger = new Logger(AuthService.name);
@@ -14,7 +15,7 @@ export class AuthService {
   constructor(
     private readonly users: UserRepository,
     private readonly hasher: PasswordHasher,
-    private readonly tokens: TokenService,
+    private readonly sessions: SessionService,
     private readonly throttle: LoginThrottle,
     private readonly registrations: RegisterThrottle,
   ) {}
@@ -35,10 +36,14 @@ export class AuthService {
   }
 
   /**
-   * Checks credentials and issues an access token.
+   * Checks credentials and starts a session: an access token and a refresh token.
    * @throws BadCredentialsError, or TooManyAttemptsError after repeated failures
    */
-  async login({ username, password }: Credentials, ip: string): Promise<IssuedToken> {
+  async login(
+    { username, password }: Credentials,
+    ip: string,
+    context: ClientContext = {},
+  ): Promise<IssuedSession> {
     // Counted as a failure before the password is checked, so that concurrent guesses cannot all
     // pass the limit; given back only once the password proved right.
     const attempt = await this.throttle.begin(username, ip);
@@ -48,7 +53,24 @@ export class AuthService {
     }
     await attempt.succeeded();
     await this.upgradeHash(record, password);
-    return this.tokens.issue(record.user.id, { username: record.user.username });
+    // Refreshes name only the user's id: they find the username through this index.
+    await this.users.rememberId(record.user);
+    return this.sessions.start(record.user.id, { username: record.user.username }, context);
+  }
+
+  /**
+   * Rotates a refresh token: a new pair for the same session, whose access token carries the
+   * user's current claims.
+   * @throws InvalidGrantError (unknown, expired, revoked, or reused: the session then ends)
+   */
+  refresh(refreshToken: string, context: ClientContext = {}): Promise<IssuedSession> {
+    return this.sessions.refresh(refreshToken, (sub) => this.claimsOf(sub), context);
+  }
+
+  /** The claims an access token of user `sub` carries besides the registered ones. */
+  async claimsOf(sub: string): Promise<Record<string, unknown>> {
+    const username = await this.users.usernameOf(sub);
+    return username === undefined ? {} : { username };
   }
 
   /**

@@ -56,6 +56,19 @@ export class UserRepository {
     return created === 'OK' ? user : null;
   }
 
+  /**
+   * Indexes the user's id to its username (refreshes know only the id). Written at login, before
+   * any session of the user exists, so that accounts registered before sessions get it too.
+   */
+  async rememberId(user: User): Promise<void> {
+    await this.call(() => this.redis.set(this.keys.userId(user.id), user.username, 'NX'));
+  }
+
+  /** The username of the user with id `id`, once it logged in (see {@link rememberId}). */
+  async usernameOf(id: string): Promise<string | undefined> {
+    return (await this.call(() => this.redis.get(this.keys.userId(id)))) ?? undefined;
+  }
+
   /** The user registered under `username`, if any. */
   async findByUsername(username: string): Promise<User | undefined> {
     return (await this.findRecord(username))?.user;

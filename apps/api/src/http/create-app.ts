@@ -47,6 +47,15 @@ async function createFastifyApp(config: AppConfig): Promise<INestApplication> {
     trustProxy: trustedProxies(config),
     // Errors Fastify answers before any hook runs (e.g. a badly encoded path).
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      // A path parameter longer than any id (a 300-character sid) names nothing: 404, as
+      // Express answers it and as the route itself answers any id that is not one of ours.
+      if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+        void reply
+          .code(404)
+          .header('x-instance-id', config.instanceId)
+          .send({ statusCode: 404, error: 'ERR_NOT_FOUND', message: 'Not found' });
+        return;
+      }
       void reply
         .code(400)
         .header('x-instance-id', config.instanceId)

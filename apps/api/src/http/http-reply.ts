@@ -1,5 +1,6 @@
 /** What controllers need of a response; satisfied by both Fastify's reply and Express's response. */
 export interface HttpReply {
-  header(name: string, value: string): unknown;
+  /** A header; an array sends it once per value (`Set-Cookie`). */
+  header(name: string, value: string | readonly string[]): unknown;
   status(code: number): unknown;
 }

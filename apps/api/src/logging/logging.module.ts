@@ -23,7 +23,9 @@ export const REDACTED_PATHS = [
   'res.headers["set-cookie"]',
   'req.body.password',
   'req.body.token',
+  'req.body.refresh_token',
   'req.query.token',
+  'req.query.refresh_token',
 ];
 
 /** Levels at which pino-http writes its one line per request (it logs at `info`). */

@@ -9,6 +9,8 @@ export interface MeResponse {
   sub: string;
   username: unknown;
   jti: string;
+  /** The session; absent from tokens issued before sessions. */
+  sid: string | undefined;
   iat: number;
   exp: number;
   instance: string;
@@ -30,6 +32,7 @@ export class MeController {
       sub: claims.sub,
       username: claims['username'],
       jti: claims.jti,
+      sid: claims.sid,
       iat: claims.iat,
       exp: claims.exp,
       instance: this.config.instanceId,

@@ -21,11 +21,14 @@ import { ERROR, INTROSPECTION, TOKEN_FORM } from '../openapi/openapi-schemas';
 import { RescindError } from '@rescind/revocation-core';
 import {
   type AccessTokenClaims,
+  isRefreshTokenShape,
   Public,
   RevocationService,
+  SessionService,
   TokenService,
 } from '@rescind/revocation-nest';
 import { IntrospectionKeyGuard } from '../admin/admin-key.guard';
+import { AuthService } from '../auth/auth.service';
 
 /** RFC 7662 §2.2 answer. */
 export type IntrospectionResponse =
@@ -38,6 +41,15 @@ export type IntrospectionResponse =
       iat: number;
       exp: number;
       token_type: 'Bearer';
+      sid?: string;
+    }
+  | {
+      active: true;
+      sub: string;
+      username?: unknown;
+      sid: string;
+      exp: number;
+      token_type: 'refresh_token';
     };
 
 function invalidRequest(description: string): BadRequestException {
@@ -83,11 +95,15 @@ export class OAuthController {
   constructor(
     private readonly tokens: TokenService,
     private readonly revocations: RevocationService,
+    private readonly sessions: SessionService,
+    private readonly auth: AuthService,
   ) {}
 
   /**
-   * RFC 7009 §2.2: 200 whether or not the token was valid, so that the answer reveals nothing;
-   * `token_type_hint` is accepted but not trusted (only access tokens exist here). Every caller is
+   * RFC 7009 §2.2: 200 whether or not the token was valid, so that the answer reveals nothing.
+   * A refresh token ends its session (§2.1: the access tokens of the grant go with it); an access
+   * token is revoked by its `jti`. The two shapes cannot be mistaken for each other (a JWT has
+   * dots, a refresh token none), so `token_type_hint` is accepted but not needed. Every caller is
    * a public client (RFC 7009 §2.1): holding the token is the proof, and revoking a token can
    * only harm whoever holds it. The body is empty, or `{}` for a client that asks for JSON by
    * name (RFC 7009 allows either; some clients fail to parse an empty body as JSON).
@@ -114,7 +130,19 @@ export class OAuthController {
     @Body() body: unknown,
     @Headers('accept') accept: string | undefined,
   ): Promise<Record<string, never> | undefined> {
-    const claims = this.verifyQuietly(tokenParameter(body));
+    const token = tokenParameter(body);
+    if (isRefreshTokenShape(token)) {
+      const session = await this.sessions.describe(token);
+      if (session !== undefined) {
+        await this.sessions.end(session.sid, {
+          sub: session.sub,
+          reason: 'oauth-revoke',
+          actor: session.sub,
+        });
+      }
+      return asksForJson(accept) ? {} : undefined;
+    }
+    const claims = this.verifyQuietly(token);
     if (claims !== undefined) {
       await this.revocations.revokeToken(claims.jti, claims.exp * 1000, {
         reason: 'oauth-revoke',
@@ -141,9 +169,12 @@ export class OAuthController {
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
   async introspect(@Body() body: unknown): Promise<IntrospectionResponse> {
-    const claims = this.verifyQuietly(tokenParameter(body));
+    const token = tokenParameter(body);
+    if (isRefreshTokenShape(token)) return this.introspectRefreshToken(token);
+    const claims = this.verifyQuietly(token);
     if (claims === undefined || (await this.revocations.isRevoked(claims)))
       return { active: false };
+    const sid = claims.sid;
     return {
       active: true,
       sub: claims.sub,
@@ -153,6 +184,22 @@ export class OAuthController {
       iat: Math.floor(claims.iat),
       exp: claims.exp,
       token_type: 'Bearer',
+      ...(sid === undefined ? {} : { sid }),
+    };
+  }
+
+  /** A refresh token is active while it is its session's current one, unexpired and unrevoked. */
+  private async introspectRefreshToken(token: string): Promise<IntrospectionResponse> {
+    const session = await this.sessions.describe(token);
+    if (session === undefined) return { active: false };
+    const { username } = await this.auth.claimsOf(session.sub);
+    return {
+      active: true,
+      sub: session.sub,
+      ...(username === undefined ? {} : { username }),
+      sid: session.sid,
+      exp: Math.floor(session.expiresAtMs / 1000),
+      token_type: 'refresh_token',
     };
   }
 

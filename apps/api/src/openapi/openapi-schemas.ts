@@ -21,6 +21,48 @@ export const TOKEN_RESPONSE: SchemaObject = {
     access_token: { type: 'string' },
     token_type: { type: 'string', enum: ['Bearer'] },
     expires_in: { type: 'integer', description: 'seconds' },
+    refresh_token: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9_-]{43}$',
+      description: 'opaque; for POST /auth/refresh, once (each refresh rotates it)',
+    },
+    refresh_expires_in: { type: 'integer', description: 'seconds' },
+  },
+};
+
+export const REFRESH_REQUEST: SchemaObject = {
+  type: 'object',
+  description: 'or no body, with the refresh_token cookie',
+  properties: { refresh_token: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' } },
+};
+
+/** RFC 6749 §5.2 error body. */
+export const OAUTH_ERROR: SchemaObject = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: { type: 'string', example: 'invalid_grant' },
+    error_description: { type: 'string' },
+  },
+};
+
+export const SESSION_LIST: SchemaObject = {
+  type: 'object',
+  properties: {
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          sid: { type: 'string' },
+          created_at: { type: 'string', format: 'date-time' },
+          last_used_at: { type: 'string', format: 'date-time' },
+          user_agent: { type: 'string', nullable: true },
+          ip: { type: 'string', nullable: true },
+          current: { type: 'boolean', description: 'the session of the calling token' },
+        },
+      },
+    },
   },
 };
 
@@ -30,6 +72,7 @@ export const ME: SchemaObject = {
     sub: { type: 'string' },
     username: { type: 'string' },
     jti: { type: 'string' },
+    sid: { type: 'string', description: 'the session (absent from tokens issued before sessions)' },
     iat: { type: 'number', description: 'NumericDate, fractional to the millisecond' },
     exp: { type: 'integer' },
     instance: { type: 'string' },
@@ -48,7 +91,13 @@ export const ERROR: SchemaObject = {
 export const TOKEN_FORM: SchemaObject = {
   type: 'object',
   required: ['token'],
-  properties: { token: { type: 'string' }, token_type_hint: { type: 'string' } },
+  properties: {
+    token: { type: 'string', description: 'an access token (JWT) or a refresh token' },
+    token_type_hint: {
+      type: 'string',
+      description: 'access_token or refresh_token; a hint only, the token’s shape decides',
+    },
+  },
 };
 
 export const INTROSPECTION: SchemaObject = {
@@ -58,10 +107,11 @@ export const INTROSPECTION: SchemaObject = {
     active: { type: 'boolean' },
     sub: { type: 'string' },
     username: { type: 'string' },
-    jti: { type: 'string' },
+    jti: { type: 'string', description: 'access tokens' },
+    sid: { type: 'string' },
     iat: { type: 'integer' },
     exp: { type: 'integer' },
-    token_type: { type: 'string', enum: ['Bearer'] },
+    token_type: { type: 'string', enum: ['Bearer', 'refresh_token'] },
   },
 };
 
@@ -81,13 +131,18 @@ export const ADMIN_REVOCATION: SchemaObject = {
       required: ['sub'],
       properties: { sub: { type: 'string' }, reason: { type: 'string', maxLength: 512 } },
     },
+    {
+      type: 'object',
+      required: ['sid'],
+      properties: { sid: { type: 'string' }, reason: { type: 'string', maxLength: 512 } },
+    },
   ],
 };
 
 export const REVOCATION_RECEIPT: SchemaObject = {
   type: 'object',
   properties: {
-    kind: { type: 'string', enum: ['token', 'user'] },
+    kind: { type: 'string', enum: ['token', 'user', 'session'] },
     id: { type: 'string' },
     at: { type: 'string', format: 'date-time' },
   },
@@ -101,7 +156,7 @@ export const REVOCATION_PAGE: SchemaObject = {
       items: {
         type: 'object',
         properties: {
-          kind: { type: 'string', enum: ['token', 'user'] },
+          kind: { type: 'string', enum: ['token', 'user', 'session'] },
           id: { type: 'string' },
           reason: { type: 'string', nullable: true },
           at: { type: 'string', format: 'date-time' },

@@ -121,6 +121,35 @@ describe('loadApiConfig', () => {
     );
   });
 
+  describe('REFRESH_TOKEN_TTL and REFRESH_REUSE_GRACE_MS', () => {
+    it('default to 14 days and 10 seconds', () => {
+      expect(loadApiConfig({})).toMatchObject({
+        refreshTokenTtlSeconds: 1_209_600,
+        refreshReuseGraceMs: 10_000,
+      });
+    });
+
+    it('read a value, and a grace of 0 (disabled)', () => {
+      expect(
+        loadApiConfig({ REFRESH_TOKEN_TTL: '3600', REFRESH_REUSE_GRACE_MS: '0' }),
+      ).toMatchObject({ refreshTokenTtlSeconds: 3600, refreshReuseGraceMs: 0 });
+    });
+
+    it.each([
+      ['REFRESH_TOKEN_TTL', '0'],
+      ['REFRESH_TOKEN_TTL', '59'],
+      ['REFRESH_TOKEN_TTL', '31536001'],
+      ['REFRESH_TOKEN_TTL', '1h'],
+      ['REFRESH_REUSE_GRACE_MS', '-1'],
+      ['REFRESH_REUSE_GRACE_MS', '300001'],
+      ['REFRESH_REUSE_GRACE_MS', '1.5'],
+    ])('refuse %s=%s by name', (name, value) => {
+      const problems = problemsOf({ [name]: value });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(new RegExp(`^${name} must be an integer from`));
+    });
+  });
+
   describe('REGISTER_IP_LIMIT', () => {
     it('defaults to 20 registrations per address per window and reads a value', () => {
       expect(loadApiConfig({}).registerIpLimit).toBe(20);

@@ -63,6 +63,16 @@ export interface ApiConfig extends RedisConfig {
   readonly jwtPreviousSecrets: readonly string[];
   /** `ACCESS_TOKEN_TTL` */
   readonly accessTokenTtlSeconds: Seconds;
+  /**
+   * `REFRESH_TOKEN_TTL`: lifetime of a refresh token, renewed by each rotation, so also how long
+   * an idle session lives (docs/design.md, "Sessions").
+   */
+  readonly refreshTokenTtlSeconds: Seconds;
+  /**
+   * `REFRESH_REUSE_GRACE_MS`: how long a refresh token rotated out may be presented again and
+   * answered with a fresh pair instead of being taken for theft (two tabs); 0 disables.
+   */
+  readonly refreshReuseGraceMs: Milliseconds;
   /** `PORT` */
   readonly port: number;
   /** `INSTANCE_ID` */
@@ -145,6 +155,21 @@ export function loadApiConfig(env: Env): ApiConfig {
       REVOCATION_DEFAULTS.accessTokenTtlSeconds,
       1,
       86_400,
+    ),
+    // A year at most: a refresh token is a long-lived credential, and the session it keeps
+    // alive is sliding (each rotation starts its lifetime again).
+    refreshTokenTtlSeconds: read.integer(
+      'REFRESH_TOKEN_TTL',
+      REVOCATION_DEFAULTS.refreshTokenTtlSeconds,
+      60,
+      31_536_000,
+    ),
+    // Five minutes at most: the grace is a window in which a stolen token is not yet theft.
+    refreshReuseGraceMs: read.integer(
+      'REFRESH_REUSE_GRACE_MS',
+      REVOCATION_DEFAULTS.refreshReuseGraceMs,
+      0,
+      300_000,
     ),
     port: read.integer('PORT', 3000, 0, 65_535),
     instanceId: read.matching(

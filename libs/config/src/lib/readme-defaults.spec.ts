@@ -34,6 +34,8 @@ describe('the README configuration table', () => {
     ['REDIS_URL', 'redisUrl'],
     ['KEY_PREFIX', 'keyPrefix'],
     ['ACCESS_TOKEN_TTL', 'accessTokenTtlSeconds'],
+    ['REFRESH_TOKEN_TTL', 'refreshTokenTtlSeconds'],
+    ['REFRESH_REUSE_GRACE_MS', 'refreshReuseGraceMs'],
     ['PORT', 'port'],
     ['REVOCATION_CACHE_MAX', 'cacheMaxEntries'],
     ['VERIFIED_TOKEN_CACHE_MAX', 'verifiedTokenCacheMax'],
