@@ -144,7 +144,7 @@ describe('loadApiConfig', () => {
       ['REFRESH_REUSE_GRACE_MS', '300001'],
       ['REFRESH_REUSE_GRACE_MS', '1.5'],
     ])('refuse %s=%s by name', (name, value) => {
-      const problems = problemsOf({ [name]: value });
+      const problems = apiConfigProblems({ [name]: value });
       expect(problems).toHaveLength(1);
       expect(problems[0]).toMatch(new RegExp(`^${name} must be an integer from`));
     });
