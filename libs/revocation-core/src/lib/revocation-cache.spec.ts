@@ -441,6 +441,20 @@ describe('RevocationCache', () => {
       expect(cache.scheduledPurges).toBeLessThanOrEqual(100);
     });
 
+    it('keeps the stale slots of moved and evicted keys bounded', () => {
+      const cache = new RevocationCache({ maxEntries: 100 });
+      for (let round = 0; round < 200; round++) {
+        // Each round moves every key to a later second, and evicts as many with newcomers.
+        for (let i = 0; i < 100; i++) cache.add(token(`k-${i}`, NOW + MINUTE + 1_000 * round), NOW);
+        for (let i = 0; i < 100; i++) cache.add(token(`n-${round}-${i}`, NOW + MINUTE), NOW);
+      }
+      expect(cache.scheduledPurges).toBe(cache.size);
+      expect(cache.purgeSlots).toBeLessThanOrEqual(2 * cache.size + 1024);
+      expect(cache.purgeExpired(NOW + MINUTE + 1_000 * 200)).toBe(100);
+      expect(cache.scheduledPurges).toBe(0);
+      expect(cache.purgeSlots).toBe(0);
+    });
+
     it('still purges what it holds once it expires', () => {
       const cache = new RevocationCache({ maxEntries: 10 });
       for (let i = 0; i < 50; i++) cache.add(token(`t-${i}`, NOW + 1_000 * (i % 3) + 1), NOW);

@@ -35,6 +35,13 @@ const EXPIRY_BASE_S = 1_700_000_000;
 const USER = '\u0001';
 const SESSION = '\u0002';
 const BUCKET_MS = 1000;
+/** Stale purge slots tolerated beyond as many as there are live ones, before compacting. */
+const MIN_SLOTS_TO_COMPACT = 1024;
+
+/** Bucket b is purged once the clock reaches (b + 1) s, the first whole second at or after expiry. */
+function bucketOf(expiresAtMs: Milliseconds): number {
+  return Math.ceil(expiresAtMs / BUCKET_MS) - 1;
+}
 
 function expiryOf(entry: Entry): Milliseconds {
   return typeof entry === 'number' ? (entry + EXPIRY_BASE_S) * 1000 : entry.expiresAtMs;
@@ -55,9 +62,16 @@ function numericEntry(expiresAtMs: Milliseconds): number {
  */
 export class RevocationCache {
   private readonly lru: LRUCache<string, Entry>;
-  /** Keys by the second their entry expires in; only keys the LRU still holds (bounded memory). */
-  private readonly buckets = new Map<number, Set<string>>();
+  /**
+   * Keys by the second their entry expires in. A key that leaves the cache or moves to another
+   * second leaves a stale slot behind rather than being searched for; stale slots are compacted
+   * away once they outnumber the live ones (docs/revocation-model.md, "Memory").
+   */
+  private readonly buckets = new Map<number, string[]>();
+  /** Live slots in {@link buckets}: one per key the cache holds. */
   private scheduled = 0;
+  /** All slots in {@link buckets}, stale ones included. */
+  private slots = 0;
   private lastPurgedBucket = -1;
   private incompleteUntilMs: Milliseconds = 0;
   private evictionCount = 0;
@@ -72,8 +86,8 @@ export class RevocationCache {
       max,
       // Every way out of the LRU (evicted, replaced, deleted) also leaves its purge bucket, so
       // the buckets never hold more keys than the bound (docs/revocation-model.md, "Memory").
-      dispose: (entry, key, reason) => {
-        this.unschedulePurge(key, expiryOf(entry));
+      dispose: (entry, _key, reason) => {
+        this.unschedulePurge(expiryOf(entry));
         if (reason !== 'evict') return;
         this.evictionCount++;
         this.incompleteUntilMs = Math.max(this.incompleteUntilMs, expiryOf(entry));
@@ -94,6 +108,11 @@ export class RevocationCache {
   /** The bound on entries. */
   get maxEntries(): number {
     return this.lru.max;
+  }
+
+  /** Slots in purge buckets, stale ones included: bounded by twice {@link size} plus a constant. */
+  get purgeSlots(): number {
+    return this.slots;
   }
 
   /** Keys waiting in purge buckets; never more than {@link size}. */
@@ -191,16 +210,14 @@ export class RevocationCache {
     const purge = (bucket: number): void => {
       const keys = this.buckets.get(bucket);
       if (keys === undefined) return;
-      // Deleting from the LRU disposes the entry, which takes its key out of this set.
-      for (const key of [...keys]) {
+      // Every live slot here is for an entry that has expired: deleting it disposes the entry,
+      // which counts its slot out (a stale slot's key is either gone or lives on elsewhere).
+      for (const key of keys) {
         const entry = this.lru.peek(key);
         if (entry !== undefined && expiryOf(entry) <= nowMs && this.lru.delete(key)) removed++;
       }
-      const left = this.buckets.get(bucket);
-      if (left !== undefined) {
-        this.scheduled -= left.size;
-        this.buckets.delete(bucket);
-      }
+      this.buckets.delete(bucket);
+      this.slots -= keys.length;
     };
     if (this.lastPurgedBucket < 0 || last - this.lastPurgedBucket > this.buckets.size) {
       for (const bucket of [...this.buckets.keys()]) if (bucket <= last) purge(bucket);
@@ -227,20 +244,38 @@ export class RevocationCache {
   }
 
   private schedulePurge(key: string, expiresAtMs: Milliseconds): void {
-    // Bucket b is purged once the clock reaches (b + 1) s, the first whole second at or after expiry.
-    const bucket = Math.ceil(expiresAtMs / BUCKET_MS) - 1;
+    if (this.slots >= 2 * this.scheduled + MIN_SLOTS_TO_COMPACT) this.compact(key);
+    const bucket = bucketOf(expiresAtMs);
     const keys = this.buckets.get(bucket);
-    if (keys === undefined) this.buckets.set(bucket, new Set([key]));
-    else if (keys.has(key)) return;
-    else keys.add(key);
+    if (keys === undefined) this.buckets.set(bucket, [key]);
+    else keys.push(key);
     this.scheduled++;
+    this.slots++;
   }
 
-  private unschedulePurge(key: string, expiresAtMs: Milliseconds): void {
-    const bucket = Math.ceil(expiresAtMs / BUCKET_MS) - 1;
-    const keys = this.buckets.get(bucket);
-    if (keys === undefined || !keys.delete(key)) return;
-    this.scheduled--;
-    if (keys.size === 0) this.buckets.delete(bucket);
+  private unschedulePurge(expiresAtMs: Milliseconds): void {
+    // The slot stays until its bucket is purged or compacted; only a purged bucket has none.
+    if (this.buckets.has(bucketOf(expiresAtMs))) this.scheduled--;
+  }
+
+  /**
+   * Drops stale slots: keeps one slot per key whose entry expires in that bucket, except
+   * `scheduling`, the key about to get its slot (any slot it has now is stale).
+   */
+  private compact(scheduling: string): void {
+    let slots = 0;
+    for (const [bucket, keys] of this.buckets) {
+      const kept = new Set<string>();
+      for (const key of keys) {
+        if (key === scheduling || kept.has(key)) continue;
+        const entry = this.lru.peek(key);
+        if (entry !== undefined && bucketOf(expiryOf(entry)) === bucket) kept.add(key);
+      }
+      if (kept.size === 0) this.buckets.delete(bucket);
+      else this.buckets.set(bucket, [...kept]);
+      slots += kept.size;
+    }
+    this.slots = slots;
+    this.scheduled = slots;
   }
 }
