@@ -84,8 +84,8 @@ export class RevocationCache {
     }
     this.lru = new LRUCache<string, Entry>({
       max,
-      // Every way out of the LRU (evicted, replaced, deleted) also leaves its purge bucket, so
-      // the buckets never hold more keys than the bound (docs/revocation-model.md, "Memory").
+      // Every way out of the LRU (evicted, replaced, deleted) turns its purge slot stale, which
+      // compaction bounds (docs/revocation-model.md, "Memory").
       dispose: (entry, _key, reason) => {
         this.unschedulePurge(expiryOf(entry));
         if (reason !== 'evict') return;
