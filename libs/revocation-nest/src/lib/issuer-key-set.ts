@@ -44,7 +44,8 @@ export class IssuerKeySet {
   /** Imported keys by `kid` and algorithm: importing is asynchronous and not free. */
   private readonly imported = new Map<string, Promise<VerificationKey>>();
   private inFlight: Promise<void> | undefined;
-  private lastFetchStartMs = Number.NEGATIVE_INFINITY;
+  /** When an unknown `kid` last caused a refetch: the cooldown counts from it, not from warm-up. */
+  private lastMissFetchMs = Number.NEGATIVE_INFINITY;
   private jwksUri: string | undefined;
   private readonly now: () => number;
   private readonly fetch: typeof fetch;
@@ -78,7 +79,8 @@ export class IssuerKeySet {
    */
   async key(kid: string | undefined, alg: ExternalAlgorithm): Promise<VerificationKey | undefined> {
     let jwk = this.find(kid, alg);
-    if (jwk === undefined && this.now() - this.lastFetchStartMs >= this.options.cooldownMs) {
+    if (jwk === undefined && this.now() - this.lastMissFetchMs >= this.options.cooldownMs) {
+      this.lastMissFetchMs = this.now();
       await this.refresh();
       jwk = this.find(kid, alg);
     } else if (jwk === undefined && this.inFlight !== undefined) {
@@ -105,7 +107,6 @@ export class IssuerKeySet {
   }
 
   private async fetchKeys(): Promise<void> {
-    this.lastFetchStartMs = this.now();
     if (this.jwksUri === undefined) {
       const discovery = await this.getJson(
         `${this.options.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`,
