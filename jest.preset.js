@@ -7,7 +7,7 @@ const root = __dirname;
 module.exports = {
   testEnvironment: 'node',
   transform: {
-    '^.+\\.ts$': [
+    '^.+\\.(ts|js)$': [
       '@swc/jest',
       {
         jsc: {
@@ -19,6 +19,8 @@ module.exports = {
       },
     ],
   },
+  // `jose` ships ES modules only; SWC turns them into CommonJS like our sources.
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
     '^@rescind/(.*)$': path.join(root, 'libs/$1/src/index.ts'),

@@ -44,6 +44,19 @@ export class AppModule {
             ...(config.syncIntervalMs === undefined
               ? {}
               : { syncIntervalMs: config.syncIntervalMs }),
+            ...(config.oidc === undefined
+              ? {}
+              : {
+                  externalIssuers: [
+                    {
+                      issuer: config.oidc.issuer,
+                      audience: config.oidc.audience,
+                      ...(config.oidc.clientId === undefined
+                        ? {}
+                        : { clientId: config.oidc.clientId }),
+                    },
+                  ],
+                }),
           },
           {
             registry,

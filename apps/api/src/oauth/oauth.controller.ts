@@ -205,7 +205,7 @@ export class OAuthController {
 
   private verifyQuietly(token: string): AccessTokenClaims | undefined {
     try {
-      return this.tokens.verify(token);
+      return this.tokens.verifyOwn(token);
     } catch (error) {
       if (error instanceof RescindError) return undefined;
       throw error;

@@ -114,6 +114,51 @@ export interface ApiConfig extends RedisConfig {
    * is the client; a hop count, or the proxies' addresses and CIDRs.
    */
   readonly trustProxy: TrustProxy | undefined;
+  /**
+   * `OIDC_ISSUER`, `OIDC_AUDIENCE`, `OIDC_CLIENT_ID`: an OpenID provider whose access tokens are
+   * accepted too (docs/design.md, "External issuers"); unset, only our own tokens are.
+   */
+  readonly oidc: OidcConfig | undefined;
+}
+
+/** The external OpenID provider of `OIDC_*`. */
+export interface OidcConfig {
+  /** `OIDC_ISSUER`: its `iss`, exactly; discovery at `<issuer>/.well-known/openid-configuration`. */
+  readonly issuer: string;
+  /** `OIDC_AUDIENCE`: what its access tokens' `aud` must contain. */
+  readonly audience: string;
+  /** `OIDC_CLIENT_ID`: our client id at the provider (the audience of its logout tokens). */
+  readonly clientId: string | undefined;
+}
+
+/** `OIDC_*`: all or nothing, an `https` issuer in production. */
+function readOidc(read: EnvReader, production: boolean): OidcConfig | undefined {
+  const issuer = read.optional('OIDC_ISSUER');
+  const audience = read.optional('OIDC_AUDIENCE');
+  const clientId = read.optional('OIDC_CLIENT_ID');
+  if (issuer === undefined) {
+    if (audience !== undefined) read.fail('OIDC_AUDIENCE is set without OIDC_ISSUER');
+    if (clientId !== undefined) read.fail('OIDC_CLIENT_ID is set without OIDC_ISSUER');
+    return undefined;
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(issuer);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    read.fail('OIDC_ISSUER must be an http(s) URL');
+  } else if (production && url.protocol === 'http:') {
+    read.fail('OIDC_ISSUER must be an https URL when NODE_ENV=production');
+  } else if (url.search !== '' || url.hash !== '') {
+    read.fail('OIDC_ISSUER must have no query or fragment');
+  }
+  if (audience === undefined) read.fail('OIDC_AUDIENCE must be set with OIDC_ISSUER');
+  if (clientId !== undefined && !/^[\x21-\x7e]{1,256}$/.test(clientId)) {
+    read.fail('OIDC_CLIENT_ID must be 1-256 printable characters');
+  }
+  return { issuer, audience: audience ?? '', clientId };
 }
 
 /**
@@ -212,6 +257,7 @@ export function loadApiConfig(env: Env): ApiConfig {
     loginFailureWindowMs: read.integer('LOGIN_FAILURE_WINDOW_MS', 900_000, 1000, 86_400_000),
     registerIpLimit: read.integer('REGISTER_IP_LIMIT', 20, 1, 1_000_000),
     trustProxy: readTrustProxy(read),
+    oidc: readOidc(read, production),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

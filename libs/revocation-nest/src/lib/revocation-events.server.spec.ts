@@ -96,7 +96,7 @@ describe('RevocationEventsServer (a custom transport over one subscriber connect
     const writer = new Redis(TEST_REDIS_URL);
     try {
       const token = app.app.get(TokenService).sign('someone').token;
-      const { jti } = app.app.get(TokenService).verify(token);
+      const { jti } = app.app.get(TokenService).verifyOwn(token);
       const store = new RevocationStore(writer, new RedisKeys(keyPrefix));
       await store.revoke({
         kind: 'token',

@@ -4,6 +4,7 @@ import { type RedisTopology } from '@rescind/revocation-redis';
 import { RevocationModule } from './revocation.module';
 import {
   type RevocationModuleOptions,
+  externalIdPrefix,
   resolveRevocationOptions,
 } from './revocation-module-options';
 
@@ -220,5 +221,55 @@ describe('resolveRevocationOptions', () => {
     expect(() => RevocationModule.forRoot({ ...REQUIRED, failMode: 'maybe' as 'open' })).toThrow(
       /failMode/,
     );
+  });
+
+  describe('externalIssuers', () => {
+    const issuer = 'https://id.example.com/realms/a';
+
+    it('gives each issuer a stable id prefix of its own, never one our ids can have', () => {
+      const resolved = resolveRevocationOptions(
+        {
+          ...REQUIRED,
+          externalIssuers: [
+            { issuer, audience: 'api' },
+            { issuer: 'https://id.example.com/realms/b', audience: 'api', clientId: 'c' },
+          ],
+        },
+        'host',
+      );
+      const [a, b] = resolved.externalIssuers;
+      expect(a).toMatchObject({ issuer, audience: 'api', jwksCooldownMs: 30_000 });
+      expect(a?.idPrefix).toMatch(/^~[A-Za-z0-9_-]{8}~$/);
+      expect(a?.idPrefix).toBe(externalIdPrefix(issuer));
+      expect(b?.idPrefix).not.toBe(a?.idPrefix);
+    });
+
+    it('defaults to none', () => {
+      expect(resolveRevocationOptions(REQUIRED, 'host').externalIssuers).toEqual([]);
+    });
+
+    it.each<[string, unknown, string]>([
+      ['no URL', { issuer: 'id.example.com', audience: 'api' }, 'externalIssuers[0].issuer'],
+      ['another scheme', { issuer: 'ftp://x', audience: 'api' }, 'externalIssuers[0].issuer'],
+      ['no audience', { issuer, audience: '' }, 'externalIssuers[0].audience'],
+      ['an unknown option', { issuer, audience: 'a', jwks: 'x' }, 'externalIssuers[0].jwks'],
+    ])('rejects %s by name', (_case, entry, name) => {
+      expect(() =>
+        resolveRevocationOptions(
+          { ...REQUIRED, externalIssuers: [entry as { issuer: string; audience: string }] },
+          'host',
+        ),
+      ).toThrow(name);
+    });
+
+    it('rejects an issuer listed twice', () => {
+      const twice = [
+        { issuer, audience: 'a' },
+        { issuer, audience: 'b' },
+      ];
+      expect(() =>
+        resolveRevocationOptions({ ...REQUIRED, externalIssuers: twice }, 'host'),
+      ).toThrow('externalIssuers[1].issuer is listed twice');
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { type KeyObject, createSecretKey } from 'node:crypto';
+import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
 import {
   type Clock,
   defaultSyncIntervalMs,
@@ -19,6 +19,31 @@ export type FailMode = 'closed' | 'open';
 
 /** HMAC algorithms accepted for access tokens. */
 export type JwtAlgorithm = 'HS256' | 'HS384' | 'HS512';
+
+/** An OpenID provider whose access tokens the guard accepts too (docs/design.md, "External issuers"). */
+export interface ExternalIssuerOptions {
+  /** The `iss` its tokens carry, exactly; discovery is at `<issuer>/.well-known/openid-configuration`. */
+  issuer: string;
+  /** What its tokens' `aud` must contain. */
+  audience: string;
+  /** Our client id at the provider (the audience of its logout tokens). */
+  clientId?: string;
+  /** Least time between two JWKS refetches caused by an unknown `kid`. @default 30_000 */
+  jwksCooldownMs?: Milliseconds;
+  /** Longest wait for the discovery document or the JWKS. @default 5_000 */
+  fetchTimeoutMs?: Milliseconds;
+}
+
+/** An external issuer after validation, with its namespace tag. */
+export interface ResolvedExternalIssuer {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly clientId: string | undefined;
+  readonly jwksCooldownMs: Milliseconds;
+  readonly fetchTimeoutMs: Milliseconds;
+  /** The prefix of its tokens' `jti`, `sub` and `sid` in revocations: `~<tag>~`. */
+  readonly idPrefix: string;
+}
 
 /**
  * Options of `RevocationModule.forRoot()`. Defaults are those of `REVOCATION_DEFAULTS`
@@ -89,6 +114,11 @@ export interface RevocationModuleOptions {
    * @default REVOCATION_DEFAULTS.refreshReuseGraceMs
    */
   refreshReuseGraceMs?: Milliseconds;
+  /**
+   * OpenID providers whose access tokens every guarded route accepts too, verified with the keys
+   * of their JWKS; their ids are namespaced (docs/design.md, "External issuers"). @default none
+   */
+  externalIssuers?: readonly ExternalIssuerOptions[];
 }
 
 /** The option names, to reject any other (a typo, or an option this module does not have). */
@@ -109,6 +139,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof RevocationModuleOptions>
   'clock',
   'refreshTokenTtlSeconds',
   'refreshReuseGraceMs',
+  'externalIssuers',
 ]);
 
 /** Options after defaults and validation, as the providers see them. */
@@ -129,6 +160,7 @@ export interface ResolvedRevocationOptions {
   readonly clock: Clock;
   readonly refreshTokenTtlSeconds: Seconds;
   readonly refreshReuseGraceMs: Milliseconds;
+  readonly externalIssuers: readonly ResolvedExternalIssuer[];
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -166,6 +198,66 @@ function secretKey(name: string, secret: string | Buffer | KeyObject): KeyObject
 function clock(value: Clock): Clock {
   if (typeof value?.now !== 'function') throw new RangeError('clock must have a now() method');
   return value;
+}
+
+/**
+ * The namespace of an issuer's ids: `~` and 8 base64url characters of the SHA-256 of its `iss`,
+ * then `~`. Our own ids never start with `~` (`TokenService` refuses them), and the tag has no
+ * `~`, so no external id equals one of ours or another issuer's (docs/design.md, "External issuers").
+ */
+export function externalIdPrefix(issuer: string): string {
+  return `~${createHash('sha256').update(issuer).digest('base64url').slice(0, 8)}~`;
+}
+
+const EXTERNAL_ISSUER_OPTION_NAMES: ReadonlySet<string> = new Set<keyof ExternalIssuerOptions>([
+  'issuer',
+  'audience',
+  'clientId',
+  'jwksCooldownMs',
+  'fetchTimeoutMs',
+]);
+
+function externalIssuers(list: readonly ExternalIssuerOptions[]): ResolvedExternalIssuer[] {
+  const prefixes = new Set<string>();
+  return list.map((options, i) => {
+    const name = `externalIssuers[${i}]`;
+    for (const key of Object.keys(options)) {
+      if (!EXTERNAL_ISSUER_OPTION_NAMES.has(key))
+        throw new RangeError(`${name}.${key} is not an option`);
+    }
+    let url: URL;
+    try {
+      url = new URL(options.issuer);
+    } catch {
+      throw new RangeError(`${name}.issuer must be an http(s) URL`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new RangeError(`${name}.issuer must be an http(s) URL`);
+    }
+    if (typeof options.audience !== 'string' || options.audience.length === 0) {
+      throw new RangeError(`${name}.audience must be a non-empty string`);
+    }
+    if (
+      options.clientId !== undefined &&
+      (typeof options.clientId !== 'string' || options.clientId === '')
+    ) {
+      throw new RangeError(`${name}.clientId must be a non-empty string`);
+    }
+    const idPrefix = externalIdPrefix(options.issuer);
+    if (prefixes.has(idPrefix)) throw new RangeError(`${name}.issuer is listed twice`);
+    prefixes.add(idPrefix);
+    return {
+      issuer: options.issuer,
+      audience: options.audience,
+      clientId: options.clientId,
+      jwksCooldownMs: nonNegativeInteger(
+        `${name}.jwksCooldownMs`,
+        options.jwksCooldownMs ?? 30_000,
+      ),
+      fetchTimeoutMs: positiveInteger(`${name}.fetchTimeoutMs`, options.fetchTimeoutMs ?? 5_000),
+      idPrefix,
+    };
+  });
 }
 
 /** Applies defaults and rejects invalid values with a message naming the option. */
@@ -226,5 +318,6 @@ export function resolveRevocationOptions(
       'refreshReuseGraceMs',
       options.refreshReuseGraceMs ?? defaults.refreshReuseGraceMs,
     ),
+    externalIssuers: externalIssuers(options.externalIssuers ?? []),
   };
 }

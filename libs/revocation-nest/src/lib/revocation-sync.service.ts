@@ -24,11 +24,15 @@ export class RevocationSyncService implements OnApplicationBootstrap, OnApplicat
 
   onApplicationBootstrap(): void {
     // Tick from the first connection on; until then the replica is simply not hydrated.
-    this.redis.once('ready', () => {
+    const start = (): void => {
       void this.sync.tick();
       this.timer = setInterval(() => void this.sync.tick(), this.options.syncIntervalMs);
       this.timer.unref();
-    });
+    };
+    // A slow start-up (the external issuers' keys are fetched first) may find it connected.
+    if (this.redis.status === 'ready') return start();
+    this.redis.once('ready', start);
+    if (this.redis.status !== 'wait') return; // already connecting
     this.redis.connect().catch((error: unknown) => {
       this.log.warn(`Redis not reachable yet (${String(error)}); retrying`);
     });

@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { TokenInvalidError, TokenMissingError } from '@rescind/revocation-core';
-import { type RequestWithClaims } from './access-token-claims';
+import { type AccessTokenClaims, type RequestWithClaims } from './access-token-claims';
 import { extractBearerToken } from './bearer-token';
 import { RevocationChecker } from './revocation.checker';
 import { IS_PUBLIC } from './revocation.constants';
@@ -33,13 +33,30 @@ export class RevocationGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<GuardedRequest>();
     const token = extractBearerToken(request.headers);
     if (token === undefined) throw new TokenMissingError();
+    let claims: AccessTokenClaims | Promise<AccessTokenClaims>;
     try {
       if (token === '') throw new TokenInvalidError('The access token is malformed');
-      request.rescind = this.tokens.verify(token);
+      claims = this.tokens.verify(token);
     } catch (error) {
-      this.metrics.invalid.inc();
-      throw error;
+      return this.invalid(error);
     }
-    return this.checker.check(request.rescind);
+    // Only an external issuer's token, the first time it is seen, is verified asynchronously.
+    if (claims instanceof Promise) {
+      return claims.then(
+        (verified) => this.admit(request, verified),
+        (e) => this.invalid(e),
+      );
+    }
+    return this.admit(request, claims);
+  }
+
+  private admit(request: GuardedRequest, claims: AccessTokenClaims): true | Promise<true> {
+    request.rescind = claims;
+    return this.checker.check(claims);
+  }
+
+  private invalid(error: unknown): never {
+    this.metrics.invalid.inc();
+    throw error;
   }
 }

@@ -74,11 +74,11 @@ describe('TokenService', () => {
     it('signs it and hands it back among the checked claims', () => {
       const { token, claims } = service.sign('user-1', { sid: 'c2Vzc2lvbi1pZC0xMjM0NQ' });
       expect(claims.sid).toBe('c2Vzc2lvbi1pZC0xMjM0NQ');
-      expect(service.verify(token).sid).toBe('c2Vzc2lvbi1pZC0xMjM0NQ');
+      expect(service.verifyOwn(token).sid).toBe('c2Vzc2lvbi1pZC0xMjM0NQ');
     });
 
     it('accepts a token without one (issued before sessions), with no sid in its claims', () => {
-      const claims = service.verify(service.sign('user-1').token);
+      const claims = service.verifyOwn(service.sign('user-1').token);
       expect(claims.sid).toBeUndefined();
       expect('sid' in claims).toBe(false);
     });
@@ -92,14 +92,22 @@ describe('TokenService', () => {
       ['257 characters', 's'.repeat(257)],
       ['an object', { a: 1 }],
     ])('rejects a sid that is %s: the token is invalid', (_what, sid) => {
-      expect(() => service.verify(withSid(sid))).toThrow(
+      expect(() => service.verifyOwn(withSid(sid))).toThrow(
         expect.objectContaining({ message: 'The access token has no valid sid' }),
       );
-      expect(() => service.verify(withSid(sid))).toThrow(TokenInvalidError);
+      expect(() => service.verifyOwn(withSid(sid))).toThrow(TokenInvalidError);
     });
 
     it('accepts a sid of 256 printable characters, the longest revocation id', () => {
-      expect(service.verify(withSid('~'.repeat(256))).sid).toBe('~'.repeat(256));
+      expect(service.verifyOwn(withSid('!'.repeat(256))).sid).toBe('!'.repeat(256));
+    });
+
+    it("rejects a sid starting with ~, the namespace of external issuers' ids", () => {
+      expect(() => service.verifyOwn(withSid('~abcdefgh~s'))).toThrow(
+        expect.objectContaining({
+          message: 'The access token has an id reserved for external issuers',
+        }),
+      );
     });
 
     it('refuses to sign a sid no verifier would accept', () => {
@@ -115,17 +123,17 @@ describe('TokenService', () => {
 
     it('still accepts tokens signed with a previous key', () => {
       const { token, claims } = before.sign('user-1');
-      expect(after.verify(token).jti).toBe(claims.jti);
+      expect(after.verifyOwn(token).jti).toBe(claims.jti);
     });
 
     it('accepts tokens signed with the current key', () => {
       const { token } = after.sign('user-2');
-      expect(after.verify(token).sub).toBe('user-2');
+      expect(after.verifyOwn(token).sub).toBe('user-2');
     });
 
     it('rejects tokens of a key that is no longer listed', () => {
       const { token } = before.sign('user-1');
-      expect(() => afterWithoutOld.verify(token)).toThrow(TokenInvalidError);
+      expect(() => afterWithoutOld.verifyOwn(token)).toThrow(TokenInvalidError);
     });
 
     it('rejects a token whose kid names one key but was signed with another', () => {
@@ -134,7 +142,7 @@ describe('TokenService', () => {
       const forgedHeader = Buffer.from(
         JSON.stringify({ ...header(token), kid: header(after.sign('x').token)['kid'] }),
       ).toString('base64url');
-      expect(() => after.verify(`${forgedHeader}.${payload}.${signature}`)).toThrow(
+      expect(() => after.verifyOwn(`${forgedHeader}.${payload}.${signature}`)).toThrow(
         TokenInvalidError,
       );
     });
@@ -153,7 +161,7 @@ describe('TokenService', () => {
       (username) => {
         const service = tokens({});
         const { token } = service.sign('user-1', { username, profile: { sub: 'x', jti: 'y' } });
-        expect(service.verify(token)).toMatchObject({ sub: 'user-1', username });
+        expect(service.verifyOwn(token)).toMatchObject({ sub: 'user-1', username });
       },
     );
 
@@ -161,13 +169,13 @@ describe('TokenService', () => {
       const now = Date.now() / 1000;
       const claims = `"sub":"user-1","jti":"j-1","iat":${now},"exp":${Math.floor(now) + 30}`;
       const service = tokens({});
-      expect(() => service.verify(signedText(`{${claims}}`))).not.toThrow();
+      expect(() => service.verifyOwn(signedText(`{${claims}}`))).not.toThrow();
       for (const repeat of [
         '"sub":"user-2"',
         '"s\\u0075b":"user-2"',
         '"username":"a","username":"b"',
       ]) {
-        expect(() => service.verify(signedText(`{${claims},${repeat}}`))).toThrow(
+        expect(() => service.verifyOwn(signedText(`{${claims},${repeat}}`))).toThrow(
           TokenInvalidError,
         );
       }
@@ -186,8 +194,8 @@ describe('TokenService', () => {
     it('answers from the verified tokens, with the same frozen claims', () => {
       const service = tokens({});
       const { token } = service.sign('user-1');
-      const first = service.verify(token);
-      expect(service.verify(token)).toBe(first);
+      const first = service.verifyOwn(token);
+      expect(service.verifyOwn(token)).toBe(first);
       expect(Object.isFrozen(first)).toBe(true);
       expect(jsonwebtoken).toHaveBeenCalledTimes(1);
     });
@@ -196,9 +204,9 @@ describe('TokenService', () => {
       let nowMs = Date.now();
       const service = tokens({ clock: { now: () => nowMs } });
       const { token, claims } = service.sign('user-1');
-      service.verify(token);
+      service.verifyOwn(token);
       nowMs = claims.exp * 1000;
-      expect(() => service.verify(token)).toThrow(
+      expect(() => service.verifyOwn(token)).toThrow(
         expect.objectContaining({ message: 'The access token expired' }),
       );
       expect(jsonwebtoken).toHaveBeenCalledTimes(1);
@@ -208,18 +216,18 @@ describe('TokenService', () => {
       const service = tokens({});
       const { token } = service.sign('user-1');
       const forged = `${token.slice(0, -2)}${token.endsWith('AA') ? 'BB' : 'AA'}`;
-      expect(() => service.verify(forged)).toThrow(TokenInvalidError);
-      expect(() => service.verify(forged)).toThrow(TokenInvalidError);
+      expect(() => service.verifyOwn(forged)).toThrow(TokenInvalidError);
+      expect(() => service.verifyOwn(forged)).toThrow(TokenInvalidError);
       expect(jsonwebtoken).toHaveBeenCalledTimes(2);
-      service.verify(token);
-      expect(() => service.verify(forged)).toThrow(TokenInvalidError);
+      service.verifyOwn(token);
+      expect(() => service.verifyOwn(forged)).toThrow(TokenInvalidError);
     });
 
     it('verifies every time with verifiedTokenCacheMax 0', () => {
       const service = tokens({ verifiedTokenCacheMax: 0 });
       const { token } = service.sign('user-1');
-      service.verify(token);
-      service.verify(token);
+      service.verifyOwn(token);
+      service.verifyOwn(token);
       expect(jsonwebtoken).toHaveBeenCalledTimes(2);
     });
 
@@ -230,9 +238,9 @@ describe('TokenService', () => {
         string,
         string,
       ];
-      for (const token of [a, b, c, b, c]) service.verify(token);
+      for (const token of [a, b, c, b, c]) service.verifyOwn(token);
       expect(jsonwebtoken).toHaveBeenCalledTimes(3);
-      service.verify(a);
+      service.verifyOwn(a);
       expect(jsonwebtoken).toHaveBeenCalledTimes(4);
     });
   });

@@ -1,5 +1,5 @@
 import { createHash, type KeyObject, randomBytes } from 'node:crypto';
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit, Optional } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { LRUCache } from 'lru-cache';
 import {
@@ -11,6 +11,7 @@ import {
   TokenInvalidError,
 } from '@rescind/revocation-core';
 import { type AccessTokenClaims } from './access-token-claims';
+import { ExternalTokenVerifier } from './external-token.verifier';
 import { hasDuplicateMember } from './json-member-names';
 import { REVOCATION_CLOCK, REVOCATION_OPTIONS } from './revocation.constants';
 import { type ResolvedRevocationOptions } from './revocation-module-options';
@@ -52,8 +53,10 @@ export function keyId(key: KeyObject): string {
  * tokens they signed, so that keys can be rotated without logging everyone out.
  */
 @Injectable()
-export class TokenService {
+export class TokenService implements OnModuleInit {
   private readonly jwt: JwtService;
+  /** Verifiers of the external issuers' tokens, by `iss` (docs/design.md, "External issuers"). */
+  private readonly external = new Map<string, ExternalTokenVerifier>();
   private readonly kid: string;
   /** Verifiers by `kid`, the current key's included; empty when there is only one key. */
   private readonly verifiers = new Map<string, JwtService>();
@@ -94,6 +97,27 @@ export class TokenService {
       this.verifiers.set(this.kid, this.jwt);
       for (const key of options.jwtPreviousKeys) this.verifiers.set(keyId(key), service(key));
     }
+    for (const issuer of options.externalIssuers) {
+      this.external.set(issuer.issuer, new ExternalTokenVerifier(issuer, clock, options));
+    }
+  }
+
+  /** Fetches every external issuer's keys before the app listens, so no request waits on them. */
+  async onModuleInit(): Promise<void> {
+    await Promise.all([...this.external.values()].map((verifier) => verifier.keys.refresh()));
+  }
+
+  /** The verifier of the external issuer the token names, undefined for any other token. */
+  private externalFor(token: string): ExternalTokenVerifier | undefined {
+    if (this.external.size === 0) return undefined;
+    try {
+      const start = token.indexOf('.') + 1;
+      const json = Buffer.from(token.slice(start, token.indexOf('.', start)), 'base64url');
+      const iss: unknown = (JSON.parse(json.toString()) as { iss?: unknown }).iss;
+      return typeof iss === 'string' ? this.external.get(iss) : undefined;
+    } catch {
+      return undefined; // not a JWT: our own verification fails with the usual message
+    }
   }
 
   /**
@@ -109,6 +133,10 @@ export class TokenService {
     if (sid !== undefined && !isRevocationId(sid)) {
       // A token with it would never verify; refuse it here, where the bug is.
       throw new InvalidInputError('sid must be 1-256 printable characters');
+    }
+    if (sub.startsWith('~') || (typeof sid === 'string' && sid.startsWith('~'))) {
+      // Reserved for external issuers' ids (docs/design.md, "External issuers").
+      throw new InvalidInputError('sub and sid must not start with ~');
     }
     const nowMs = this.clock.now();
     const iat = nowMs / 1000;
@@ -156,12 +184,23 @@ export class TokenService {
 
   /**
    * Verifies signature, algorithm, expiry and the claims revocation depends on; a token that
-   * verified before is only checked for expiry (see {@link verified}).
+   * verified before is only checked for expiry (see {@link verified}). A token whose `iss` is an
+   * external issuer's is verified by that issuer's keys only, asynchronously the first time;
+   * every other token by ours only, so that no token can pass for the other kind.
    * @throws TokenInvalidError with a description fit for `error_description`
    */
-  verify(token: string): AccessTokenClaims {
+  verify(token: string): AccessTokenClaims | Promise<AccessTokenClaims> {
     const known = this.verified?.get(token);
     if (known === undefined) {
+      const external = this.externalFor(token);
+      if (external !== undefined) {
+        if (hasRepeatedClaim(token))
+          throw new TokenInvalidError('The access token repeats a claim');
+        return external.verify(token).then((claims) => {
+          this.verified?.set(token, claims);
+          return claims;
+        });
+      }
       const claims = this.verifyFully(token);
       this.verified?.set(token, claims);
       return claims;
@@ -172,6 +211,17 @@ export class TokenService {
       throw new TokenInvalidError(EXPIRED);
     }
     return known;
+  }
+
+  /**
+   * {@link verify} for our own tokens only, synchronously: an external issuer's token fails.
+   * @throws TokenInvalidError with a description fit for `error_description`
+   */
+  verifyOwn(token: string): AccessTokenClaims {
+    if (this.externalFor(token) !== undefined) {
+      throw new TokenInvalidError('The access token is not one of ours');
+    }
+    return this.verify(token) as AccessTokenClaims; // synchronous for any other token
   }
 
   private verifyFully(token: string): AccessTokenClaims {
@@ -198,6 +248,10 @@ export class TokenService {
     const payload =
       typeof decoded.payload === 'object' && decoded.payload !== null ? decoded.payload : {};
     const { sub, jti, iat, exp, sid } = payload;
+    // An external issuer's ids start with `~` (docs/design.md, "External issuers"); ours never do.
+    if ([sub, jti, sid].some((id) => typeof id === 'string' && id.startsWith('~'))) {
+      throw new TokenInvalidError('The access token has an id reserved for external issuers');
+    }
     if (!isRevocationId(jti)) throw new TokenInvalidError('The access token has no valid jti');
     if (!isRevocationId(sub)) throw new TokenInvalidError('The access token has no valid sub');
     // Optional (tokens issued before sessions have none), but when present it is what the
