@@ -33,17 +33,8 @@ export interface IssuedSession {
   readonly refreshExpiresIn: number;
 }
 
-/** A live session, as its user lists it. */
-export interface SessionInfo {
-  readonly sid: string;
-  readonly sub: string;
-  readonly createdAtMs: Milliseconds;
-  readonly lastUsedAtMs: Milliseconds;
-  readonly userAgent?: string;
-  readonly ip?: string;
-  /** When it ends unless refreshed. */
-  readonly expiresAtMs: Milliseconds;
-}
+/** A live session, as its user lists it: what the store holds of it. */
+export type SessionInfo = StoredSession;
 
 /** What presenting a refresh token came to, as counted in `rescind_refresh_total{outcome}`. */
 export type RefreshOutcome = 'rotated' | 'reused' | 'invalid';
