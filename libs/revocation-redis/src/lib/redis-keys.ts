@@ -58,6 +58,15 @@ export class RedisKeys {
     return `${this.prefix}:rev:${member}`;
   }
 
+  /**
+   * Marks that one message (a logout token's or a security event's `jti`) was seen, so that a
+   * replay is refused on every replica (docs/design.md, "External issuers"). `scope` names the
+   * sender, `digest` is the SHA-256 of its id, so the key's length is bounded.
+   */
+  seen(scope: string, digest: string): string {
+    return `${this.prefix}:seen:${scope}:${digest}`;
+  }
+
   // Sessions (docs/design.md, "Sessions"). Every key starts with the prefix, so that a Redis
   // Cluster prefix's hash tag puts them in the revocation keys' slot: a script that ends a
   // session also records its revocation.

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import {
   type CheckedClaims,
@@ -230,6 +230,19 @@ export class RevocationStore implements RevocationSource {
     if (user === null) return false;
     const record = EventCodec.revocationOfRecord(user);
     return record.kind === 'user' && claims.iatMs <= record.cutoffMs;
+  }
+
+  /**
+   * Claims a message id once: true the first time `id` is claimed in `scope` within `ttlMs`,
+   * false on every later claim, from any replica (one `SET NX PX`). Only a digest of the id is
+   * stored. A store that lost its data forgets the claims; replaying a revocation then only
+   * revokes again, which is harmless.
+   */
+  async claimOnce(scope: string, id: string, ttlMs: Milliseconds): Promise<boolean> {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(scope)) throw new RangeError(`invalid scope "${scope}"`);
+    const digest = createHash('sha256').update(id).digest('base64url');
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    return (await this.redis.set(this.keys.seen(scope, digest), '1', 'PX', ttl, 'NX')) === 'OK';
   }
 
   /** @inheritdoc */
