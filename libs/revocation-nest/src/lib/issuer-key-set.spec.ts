@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { IssuerKeySet } from './issuer-key-set';
+import { IssuerKeySet, openIdConfigurationUrl, ssfConfigurationUrl } from './issuer-key-set';
 
 /** A discovery document and a JWKS on a loopback port, whose keys and health a test changes. */
 class FakeIssuer {
@@ -131,5 +131,50 @@ describe('IssuerKeySet', () => {
     await keys.refresh();
     expect(keys.size).toBe(0);
     expect(errors).toHaveLength(1);
+  });
+
+  it('picks up a key added at the issuer by its periodic refresh, with no token waiting', async () => {
+    const keys = keySet();
+    await keys.refresh();
+    fake.keys = [...fake.keys, await publicJwk('b', 'ES256')];
+    keys.startRefreshing(20);
+    try {
+      const deadline = Date.now() + 5_000;
+      while (keys.size < 2 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const fetches = fake.jwksFetches;
+      expect(await keys.key('b', 'ES256')).toBeDefined();
+      expect(fake.jwksFetches).toBe(fetches);
+    } finally {
+      keys.stop();
+    }
+  });
+
+  it('finds its metadata where it is told to', async () => {
+    const errors: unknown[] = [];
+    const keys = new IssuerKeySet({
+      issuer: fake.issuer,
+      metadataUrl: `${fake.issuer}/.well-known/ssf-configuration`,
+      cooldownMs: 0,
+      fetchTimeoutMs: 5_000,
+      onError: (error) => errors.push(error),
+    });
+    await keys.refresh();
+    // The fake answers that path with its JWKS, which names no issuer: never taken for metadata.
+    expect(keys.size).toBe(0);
+    expect(String(errors[0])).toContain('names another issuer');
+  });
+
+  it('places the metadata documents as their specifications say', () => {
+    expect(openIdConfigurationUrl('https://id.example/realms/a/')).toBe(
+      'https://id.example/realms/a/.well-known/openid-configuration',
+    );
+    expect(ssfConfigurationUrl('https://ssf.example/tenant/1')).toBe(
+      'https://ssf.example/.well-known/ssf-configuration/tenant/1',
+    );
+    expect(ssfConfigurationUrl('https://ssf.example')).toBe(
+      'https://ssf.example/.well-known/ssf-configuration',
+    );
   });
 });

@@ -14,13 +14,33 @@ const KEY_TYPE: Readonly<Record<ExternalAlgorithm, (jwk: JWK) => boolean>> = {
   EdDSA: (jwk) => jwk.kty === 'OKP' && (jwk.crv === 'Ed25519' || jwk.crv === 'Ed448'),
 };
 
+/** OpenID Connect Discovery 1.0 §4: `/.well-known/openid-configuration` appended to the issuer. */
+export function openIdConfigurationUrl(issuer: string): string {
+  return `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+}
+
+/**
+ * The Shared Signals Framework's metadata (SSF 1.0 §7.2, as RFC 8414 §3 does): the well-known
+ * path inserted between the issuer's host and its path.
+ */
+export function ssfConfigurationUrl(issuer: string): string {
+  const url = new URL(issuer);
+  const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
+  return `${url.origin}/.well-known/ssf-configuration${path}`;
+}
+
 /** A verification key as `jose` takes it. */
 export type VerificationKey = CryptoKey;
 
 /** How an {@link IssuerKeySet} reaches the issuer. */
 export interface IssuerKeySetOptions {
-  /** The issuer; discovery is at `<issuer>/.well-known/openid-configuration`. */
+  /** The issuer, as its metadata document must name it. */
   readonly issuer: string;
+  /**
+   * Where its metadata (with `issuer` and `jwks_uri`) is.
+   * @default {@link openIdConfigurationUrl} of the issuer
+   */
+  readonly metadataUrl?: string;
   /** Least time between two refetches caused by an unknown `kid`. */
   readonly cooldownMs: number;
   /** Longest wait for one document. */
@@ -49,10 +69,33 @@ export class IssuerKeySet {
   private jwksUri: string | undefined;
   private readonly now: () => number;
   private readonly fetch: typeof fetch;
+  private readonly metadataUrl: string;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: IssuerKeySetOptions) {
     this.now = options.now ?? Date.now;
     this.fetch = options.fetch ?? globalThis.fetch;
+    this.metadataUrl = options.metadataUrl ?? openIdConfigurationUrl(options.issuer);
+  }
+
+  /**
+   * Refetches the keys every `intervalMs` (and the metadata with them), so that a key the issuer
+   * adds is held before its first token arrives, and one it withdraws stops verifying. The timer
+   * never keeps the process alive; {@link stop} ends it.
+   */
+  startRefreshing(intervalMs: number): void {
+    this.stop();
+    this.timer = setInterval(() => {
+      this.jwksUri = undefined;
+      void this.refresh();
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  /** Ends {@link startRefreshing}. */
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   /** How many keys are held. */
@@ -108,14 +151,13 @@ export class IssuerKeySet {
 
   private async fetchKeys(): Promise<void> {
     if (this.jwksUri === undefined) {
-      const discovery = await this.getJson(
-        `${this.options.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`,
-      );
-      const { issuer, jwks_uri: jwksUri } = discovery as { issuer?: unknown; jwks_uri?: unknown };
-      // OpenID Connect Discovery 1.0 §4.3: the document must name the issuer it was fetched for.
+      const metadata = await this.getJson(this.metadataUrl);
+      const { issuer, jwks_uri: jwksUri } = metadata as { issuer?: unknown; jwks_uri?: unknown };
+      // OpenID Connect Discovery 1.0 §4.3 (and SSF 1.0 §7.2.1): the document must name the
+      // issuer it was fetched for.
       if (issuer !== this.options.issuer)
-        throw new Error('the discovery document names another issuer');
-      if (typeof jwksUri !== 'string') throw new Error('the discovery document has no jwks_uri');
+        throw new Error('the metadata document names another issuer');
+      if (typeof jwksUri !== 'string') throw new Error('the metadata document has no jwks_uri');
       this.jwksUri = jwksUri;
     }
     const { keys } = (await this.getJson(this.jwksUri)) as { keys?: unknown };

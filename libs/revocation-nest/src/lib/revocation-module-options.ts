@@ -30,6 +30,8 @@ export interface ExternalIssuerOptions {
   clientId?: string;
   /** Least time between two JWKS refetches caused by an unknown `kid`. @default 30_000 */
   jwksCooldownMs?: Milliseconds;
+  /** How often its keys are refetched anyway, to hold a new key before its first token. @default 300_000 */
+  jwksRefreshMs?: Milliseconds;
   /** Longest wait for the discovery document or the JWKS. @default 5_000 */
   fetchTimeoutMs?: Milliseconds;
 }
@@ -40,6 +42,7 @@ export interface ResolvedExternalIssuer {
   readonly audience: string;
   readonly clientId: string | undefined;
   readonly jwksCooldownMs: Milliseconds;
+  readonly jwksRefreshMs: Milliseconds;
   readonly fetchTimeoutMs: Milliseconds;
   /** The prefix of its tokens' `jti`, `sub` and `sid` in revocations: `~<tag>~`. */
   readonly idPrefix: string;
@@ -214,6 +217,7 @@ const EXTERNAL_ISSUER_OPTION_NAMES: ReadonlySet<string> = new Set<keyof External
   'audience',
   'clientId',
   'jwksCooldownMs',
+  'jwksRefreshMs',
   'fetchTimeoutMs',
 ]);
 
@@ -254,6 +258,7 @@ function externalIssuers(list: readonly ExternalIssuerOptions[]): ResolvedExtern
         `${name}.jwksCooldownMs`,
         options.jwksCooldownMs ?? 30_000,
       ),
+      jwksRefreshMs: positiveInteger(`${name}.jwksRefreshMs`, options.jwksRefreshMs ?? 300_000),
       fetchTimeoutMs: positiveInteger(`${name}.fetchTimeoutMs`, options.fetchTimeoutMs ?? 5_000),
       idPrefix,
     };

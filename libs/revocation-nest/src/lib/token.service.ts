@@ -1,5 +1,11 @@
 import { createHash, type KeyObject, randomBytes } from 'node:crypto';
-import { Inject, Injectable, type OnModuleInit, Optional } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnModuleDestroy,
+  type OnModuleInit,
+  Optional,
+} from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { LRUCache } from 'lru-cache';
 import {
@@ -53,7 +59,7 @@ export function keyId(key: KeyObject): string {
  * tokens they signed, so that keys can be rotated without logging everyone out.
  */
 @Injectable()
-export class TokenService implements OnModuleInit {
+export class TokenService implements OnModuleInit, OnModuleDestroy {
   private readonly jwt: JwtService;
   /** Verifiers of the external issuers' tokens, by `iss` (docs/design.md, "External issuers"). */
   private readonly external = new Map<string, ExternalTokenVerifier>();
@@ -102,9 +108,27 @@ export class TokenService implements OnModuleInit {
     }
   }
 
-  /** Fetches every external issuer's keys before the app listens, so no request waits on them. */
+  /**
+   * Fetches every external issuer's keys before the app listens, so no request waits on them,
+   * then keeps them fresh.
+   */
   async onModuleInit(): Promise<void> {
     await Promise.all([...this.external.values()].map((verifier) => verifier.keys.refresh()));
+    for (const verifier of this.external.values()) {
+      verifier.keys.startRefreshing(verifier.issuer.jwksRefreshMs);
+    }
+  }
+
+  onModuleDestroy(): void {
+    for (const verifier of this.external.values()) verifier.keys.stop();
+  }
+
+  /**
+   * The verifier of an external issuer by its exact `iss`: its keys (which also sign its logout
+   * tokens) and its id namespace. Undefined for an issuer not configured.
+   */
+  externalIssuer(iss: string): ExternalTokenVerifier | undefined {
+    return this.external.get(iss);
   }
 
   /** The verifier of the external issuer the token names, undefined for any other token. */
