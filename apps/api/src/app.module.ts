@@ -51,6 +51,8 @@ export class AppModule {
                     {
                       issuer: config.oidc.issuer,
                       audience: config.oidc.audience,
+                      tokenIdClaim: config.oidc.tokenIdClaim,
+                      logoutRevokes: config.oidc.logoutRevokes,
                       ...(config.oidc.clientId === undefined
                         ? {}
                         : { clientId: config.oidc.clientId }),
