@@ -83,6 +83,11 @@ export class ExternalTokenVerifier {
     if (typ !== undefined && !ACCEPTED_TYPES.has(typ.toLowerCase())) {
       throw new TokenInvalidError('The access token has an unexpected typ');
     }
+    // RFC 8417 §4.3: an `events` claim makes it a security event token, e.g. a back-channel
+    // logout token (docs/design.md, "Back-channel logout"), never an access token.
+    if (Object.hasOwn(payload, 'events')) {
+      throw new TokenInvalidError('The access token is a security event token');
+    }
     const { sub, iat, exp, sid } = payload as Record<string, number | string | undefined>;
     const jti = payload[this.issuer.tokenIdClaim];
     const room = MAX_ID_LENGTH - this.issuer.idPrefix.length;
