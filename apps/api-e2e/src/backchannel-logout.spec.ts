@@ -436,3 +436,67 @@ describe('back-channel logout and revocation of an external issuer’s tokens', 
     });
   });
 });
+
+/**
+ * `OIDC_LOGOUT_REVOKES=user`, for a provider whose access tokens carry no `sid`: a logout token
+ * naming a session and its user cuts the user off, since revoking the session would reach no
+ * access token (docs/design.md, "External issuers").
+ */
+describe('back-channel logout with OIDC_LOGOUT_REVOKES=user', () => {
+  const provider = new TestIssuer();
+  let cluster: TestCluster;
+  let replica: ApiClient;
+
+  beforeAll(async () => {
+    await provider.start();
+    await provider.addKey('ec', 'ES256');
+    provider.clientId = CLIENT_ID;
+    cluster = new TestCluster({
+      suite: 'e2e',
+      name: 'backchannel-logout-user',
+      replicas: 1,
+      env: {
+        OIDC_ISSUER: provider.issuer,
+        OIDC_AUDIENCE: AUDIENCE,
+        OIDC_CLIENT_ID: CLIENT_ID,
+        OIDC_LOGOUT_REVOKES: 'user',
+      },
+    });
+    await cluster.start();
+    replica = new ApiClient(cluster.urls[0] as string);
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await provider.stop();
+  });
+
+  async function logout(claims: Record<string, unknown>): Promise<void> {
+    const answer = await replica.request('/oidc/backchannel-logout', {
+      method: 'POST',
+      headers: { 'content-type': FORM },
+      body: new URLSearchParams({
+        logout_token: await provider.signLogoutToken('ec', claims),
+      }).toString(),
+    });
+    expect(answer.status).toBe(200);
+  }
+
+  it('a logout token with sid and sub ends every earlier token of the user', async () => {
+    const sub = `u-${randomUUID()}`;
+    const sid = `s-${randomUUID()}`;
+    const withoutSid = await provider.sign('ec', { sub });
+    const bystander = await provider.sign('ec', { sub: `u-${randomUUID()}` });
+    expect(await replica.meStatus(withoutSid)).toBe(200);
+    await logout({ sub, sid });
+    expect(await replica.check(withoutSid)).toBe('revoked');
+    expect(await replica.meStatus(bystander)).toBe(200);
+  });
+
+  it('a logout token with a sid alone still ends that session', async () => {
+    const sid = `s-${randomUUID()}`;
+    const inSession = await provider.sign('ec', { sub: `u-${randomUUID()}`, sid });
+    await logout({ sid, sub: undefined });
+    expect(await replica.check(inSession)).toBe('revoked');
+  });
+});

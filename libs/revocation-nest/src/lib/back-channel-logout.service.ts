@@ -49,7 +49,9 @@ export class BackChannelLogoutService {
 
   /**
    * Validates the logout token (§2.6) and applies it. With both `sid` and `sub` the session
-   * alone ends: §2.4 has `sid` name the session, and `sub` widen a logout only without one.
+   * alone ends: §2.4 has `sid` name the session, and `sub` widen a logout only without one;
+   * unless the issuer's `logoutRevokes` is `user`, whose access tokens carry no `sid`: then the
+   * user's cut-off, whenever the token has a `sub`.
    * @throws LogoutTokenInvalidError (an `InvalidInputError`) with a description fit for
    *   `error_description`, also when no issuer is configured for back-channel logout
    * @throws StoreUnavailableError when the store cannot take the replay check or the revocation
@@ -62,7 +64,9 @@ export class BackChannelLogoutService {
     }
     const { issuer, sid, sub } = await this.verifier.verify(logoutToken);
     const audit: RevocationAudit = { reason: 'backchannel-logout', actor: issuer.issuer };
-    if (sid !== undefined) {
+    // An issuer whose access tokens carry no `sid` (logoutRevokes 'user') cannot have a session
+    // revoked: its user's cut-off is, when the token names one (docs/design.md, "External issuers").
+    if (sid !== undefined && (issuer.logoutRevokes === 'session' || sub === undefined)) {
       const receipt = await this.revocations.revokeSession(issuer.idPrefix + sid, audit);
       return { kind: 'session', providerId: sid, issuer: issuer.issuer, receipt };
     }
