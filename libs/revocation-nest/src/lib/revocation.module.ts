@@ -40,6 +40,7 @@ import {
 } from './revocation-module-options';
 import { RevocationService } from './revocation.service';
 import { RevocationSyncService } from './revocation-sync.service';
+import { SecurityEventReceiver } from './security-event.receiver';
 import { SessionService } from './session.service';
 import { StoreRevocationLookup } from './store-revocation.lookup';
 import { TokenService } from './token.service';
@@ -223,6 +224,7 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
     RevocationGuard,
     RevocationHealth,
     RevocationSyncService,
+    SecurityEventReceiver,
   ];
   if (wiring.globalGuard !== false)
     providers.push({ provide: APP_GUARD, useExisting: RevocationGuard });
@@ -255,6 +257,7 @@ const EXPORTS = [
   SessionService,
   RevocationGuard,
   RevocationHealth,
+  SecurityEventReceiver,
 ];
 
 /**
