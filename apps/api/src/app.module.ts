@@ -13,6 +13,7 @@ import { MeController } from './me/me.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetadataController } from './oauth/metadata.controller';
 import { OAuthController } from './oauth/oauth.controller';
+import { SsfEventsController } from './ssf/ssf-events.controller';
 
 /** The Rescind API: one replica of N behind a load balancer. */
 @Module({})
@@ -57,6 +58,19 @@ export class AppModule {
                     },
                   ],
                 }),
+            ...(config.ssf === undefined
+              ? {}
+              : {
+                  securityEventTransmitters: [
+                    {
+                      issuer: config.ssf.issuer,
+                      audience: config.ssf.audience,
+                      ...(config.ssf.pushToken === undefined
+                        ? {}
+                        : { pushToken: config.ssf.pushToken }),
+                    },
+                  ],
+                }),
           },
           {
             registry,
@@ -74,6 +88,7 @@ export class AppModule {
         OAuthController,
         MetadataController,
         AdminController,
+        SsfEventsController,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }, AdminKeyGuard, IntrospectionKeyGuard],
       exports: [APP_CONFIG],
