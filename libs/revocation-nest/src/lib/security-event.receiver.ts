@@ -165,7 +165,7 @@ export class SecurityEventReceiver implements OnModuleInit, OnModuleDestroy {
     if (actions.length === 0) return;
     const jti = payload['jti'] as string;
     const { replayScope } = transmitter.options;
-    if (!(await this.claim(replayScope, jti))) return; // RFC 8935 §2.2: acknowledged again
+    if (!(await this.claim(replayScope, jti))) return; // a retry (RFC 8935 §4): acknowledged, not applied twice
     try {
       for (const action of actions) {
         const audit = { reason: action.reason, actor: transmitter.options.issuer };
