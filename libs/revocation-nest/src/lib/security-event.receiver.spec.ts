@@ -2,12 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
-import { type CheckedClaims, RevocationCache } from '@rescind/revocation-core';
+import {
+  type CheckedClaims,
+  RevocationCache,
+  StoreUnavailableError,
+} from '@rescind/revocation-core';
 import { deleteKeysWithPrefix, uniqueKeyPrefix, waitFor } from '@rescind/testing';
 import { type RunningTestApp, startTestApp, testModuleOptions, waitUntilReady } from '../testing';
 import { externalIdPrefix } from './revocation-module-options';
 import { RevocationService } from './revocation.service';
 import { SecurityEventError } from './security-event.error';
+import { SessionService } from './session.service';
 import {
   CAEP_CREDENTIAL_CHANGE,
   CAEP_SESSION_REVOKED,
@@ -207,6 +212,24 @@ describe('SecurityEventReceiver (RFC 8935 push of CAEP events, against a real Re
     expect(
       await revocations.isRevoked({ jti: randomUUID(), sub: 'dave', iatMs: afterFirst + 10 }),
     ).toBe(false);
+  });
+
+  it('applies a SET pushed again after its revocation could not be recorded', async () => {
+    const sessions = app.app.get(SessionService);
+    const failing = jest
+      .spyOn(sessions, 'endAll')
+      .mockRejectedValueOnce(new StoreUnavailableError(new Error('down')));
+    try {
+      const set = await transmitter.sign({
+        [CAEP_CREDENTIAL_CHANGE]: { subject: opaque('frank') },
+      });
+      await expect(push(set)).rejects.toThrow(StoreUnavailableError);
+      expect(await revoked('frank')).toBe(false);
+      await push(set);
+      expect(await revoked('frank')).toBe(true);
+    } finally {
+      failing.mockRestore();
+    }
   });
 
   describe('refuses with its RFC 8935 §2.4 code', () => {
