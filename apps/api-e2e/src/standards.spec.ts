@@ -213,6 +213,7 @@ describe('the standards and admin routes', () => {
           'GET /health/ready',
           'GET /metrics',
           'GET /.well-known/oauth-authorization-server',
+          'POST /ssf/events',
         ].sort(),
       );
     });

@@ -14,6 +14,7 @@ import { MetricsController } from './metrics/metrics.controller';
 import { MetadataController } from './oauth/metadata.controller';
 import { OAuthController } from './oauth/oauth.controller';
 import { BackChannelLogoutController } from './oidc/backchannel-logout.controller';
+import { SsfEventsController } from './ssf/ssf-events.controller';
 
 /** The Rescind API: one replica of N behind a load balancer. */
 @Module({})
@@ -60,6 +61,19 @@ export class AppModule {
                     },
                   ],
                 }),
+            ...(config.ssf === undefined
+              ? {}
+              : {
+                  securityEventTransmitters: [
+                    {
+                      issuer: config.ssf.issuer,
+                      audience: config.ssf.audience,
+                      ...(config.ssf.pushToken === undefined
+                        ? {}
+                        : { pushToken: config.ssf.pushToken }),
+                    },
+                  ],
+                }),
           },
           {
             registry,
@@ -78,6 +92,7 @@ export class AppModule {
         MetadataController,
         BackChannelLogoutController,
         AdminController,
+        SsfEventsController,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }, AdminKeyGuard, IntrospectionKeyGuard],
       exports: [APP_CONFIG],

@@ -16,6 +16,8 @@ export * from './lib/revocation-metrics';
 export * from './lib/revocation-module-options';
 export * from './lib/revocation.module';
 export * from './lib/revocation.service';
+export * from './lib/security-event.error';
+export * from './lib/security-event.receiver';
 export * from './lib/session.service';
 export * from './lib/store-revocation.lookup';
 export * from './lib/token.service';

@@ -119,6 +119,21 @@ export interface ApiConfig extends RedisConfig {
    * accepted too (docs/design.md, "External issuers"); unset, only our own tokens are.
    */
   readonly oidc: OidcConfig | undefined;
+  /**
+   * `SSF_ISSUER`, `SSF_AUDIENCE`, `SSF_PUSH_TOKEN`: a Shared Signals transmitter whose CAEP events
+   * `POST /ssf/events` receives (docs/design.md, "Security events (CAEP)"); unset, none.
+   */
+  readonly ssf: SsfConfig | undefined;
+}
+
+/** The Shared Signals transmitter of `SSF_*`. */
+export interface SsfConfig {
+  /** `SSF_ISSUER`: its SETs' `iss`, exactly; metadata at `/.well-known/ssf-configuration`. */
+  readonly issuer: string;
+  /** `SSF_AUDIENCE`: what its SETs' `aud` must contain. */
+  readonly audience: string;
+  /** `SSF_PUSH_TOKEN` or the file `SSF_PUSH_TOKEN_FILE` names: its pushes' Bearer credential. */
+  readonly pushToken: string | undefined;
 }
 
 /** The external OpenID provider of `OIDC_*`. */
@@ -182,6 +197,49 @@ function readOidc(read: EnvReader, production: boolean): OidcConfig | undefined 
     tokenIdClaim: tokenIdClaim ?? 'jti',
     logoutRevokes,
   };
+}
+
+/** An `http(s)` URL without query or fragment, `https` in production; else the problem. */
+function issuerProblem(name: string, value: string, production: boolean): string | undefined {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    return `${name} must be an http(s) URL`;
+  }
+  if (production && url.protocol === 'http:') {
+    return `${name} must be an https URL when NODE_ENV=production`;
+  }
+  if (url.search !== '' || url.hash !== '') return `${name} must have no query or fragment`;
+  return undefined;
+}
+
+/**
+ * `SSF_*`: all or nothing, an `https` issuer in production, and a push token there as strong as
+ * every other secret (it is what lets a caller revoke anyone's sessions).
+ */
+function readSsf(read: EnvReader, production: boolean): SsfConfig | undefined {
+  const issuer = read.optional('SSF_ISSUER');
+  const audience = read.optional('SSF_AUDIENCE');
+  const pushToken = read.secret('SSF_PUSH_TOKEN');
+  if (issuer === undefined) {
+    if (audience !== undefined) read.fail('SSF_AUDIENCE is set without SSF_ISSUER');
+    if (pushToken !== undefined) read.fail('SSF_PUSH_TOKEN is set without SSF_ISSUER');
+    return undefined;
+  }
+  const problem = issuerProblem('SSF_ISSUER', issuer, production);
+  if (problem !== undefined) read.fail(problem);
+  if (audience === undefined) read.fail('SSF_AUDIENCE must be set with SSF_ISSUER');
+  if (pushToken !== undefined && !/^[\x21-\x7e]{1,1024}$/.test(pushToken)) {
+    read.fail('SSF_PUSH_TOKEN must be 1-1024 printable characters');
+  } else if (production && pushToken !== undefined) {
+    const weakness = secretWeakness(pushToken);
+    if (weakness !== undefined) read.fail(`SSF_PUSH_TOKEN ${weakness} when NODE_ENV=production`);
+  }
+  return { issuer, audience: audience ?? '', pushToken };
 }
 
 /**
@@ -281,6 +339,7 @@ export function loadApiConfig(env: Env): ApiConfig {
     registerIpLimit: read.integer('REGISTER_IP_LIMIT', 20, 1, 1_000_000),
     trustProxy: readTrustProxy(read),
     oidc: readOidc(read, production),
+    ssf: readSsf(read, production),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

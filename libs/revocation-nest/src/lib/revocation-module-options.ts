@@ -59,6 +59,37 @@ export interface ResolvedExternalIssuer {
 }
 
 /**
+ * A Shared Signals transmitter whose CAEP events, pushed to the receiver as RFC 8417 Security
+ * Event Tokens (RFC 8935), revoke sessions and users (docs/design.md, "Security events (CAEP)").
+ */
+export interface SecurityEventTransmitterOptions {
+  /** The `iss` its SETs carry, exactly; its metadata is at `/.well-known/ssf-configuration`. */
+  issuer: string;
+  /** What its SETs' `aud` must contain. */
+  audience: string;
+  /** The `Authorization: Bearer` credential its pushes must carry (RFC 8935 §3). @default none */
+  pushToken?: string;
+  /** Least time between two JWKS refetches caused by an unknown `kid`. @default 30_000 */
+  jwksCooldownMs?: Milliseconds;
+  /** How often its keys are refetched anyway. @default 300_000 */
+  jwksRefreshMs?: Milliseconds;
+  /** Longest wait for its metadata or its JWKS. @default 5_000 */
+  fetchTimeoutMs?: Milliseconds;
+}
+
+/** A transmitter after validation, with the scope its SETs' `jti`s are claimed in. */
+export interface ResolvedSecurityEventTransmitter {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly pushToken: string | undefined;
+  readonly jwksCooldownMs: Milliseconds;
+  readonly jwksRefreshMs: Milliseconds;
+  readonly fetchTimeoutMs: Milliseconds;
+  /** `ssf.` and the issuer's tag (as in {@link externalIdPrefix}): one replay scope each. */
+  readonly replayScope: string;
+}
+
+/**
  * Options of `RevocationModule.forRoot()`. Defaults are those of `REVOCATION_DEFAULTS`
  * (`@rescind/revocation-core`), the one place they are written.
  */
@@ -132,6 +163,11 @@ export interface RevocationModuleOptions {
    * of their JWKS; their ids are namespaced (docs/design.md, "External issuers"). @default none
    */
   externalIssuers?: readonly ExternalIssuerOptions[];
+  /**
+   * Shared Signals transmitters whose pushed CAEP events `SecurityEventReceiver` applies
+   * (docs/design.md, "Security events (CAEP)"). @default none
+   */
+  securityEventTransmitters?: readonly SecurityEventTransmitterOptions[];
 }
 
 /** The option names, to reject any other (a typo, or an option this module does not have). */
@@ -153,6 +189,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof RevocationModuleOptions>
   'refreshTokenTtlSeconds',
   'refreshReuseGraceMs',
   'externalIssuers',
+  'securityEventTransmitters',
 ]);
 
 /** Options after defaults and validation, as the providers see them. */
@@ -174,6 +211,7 @@ export interface ResolvedRevocationOptions {
   readonly refreshTokenTtlSeconds: Seconds;
   readonly refreshReuseGraceMs: Milliseconds;
   readonly externalIssuers: readonly ResolvedExternalIssuer[];
+  readonly securityEventTransmitters: readonly ResolvedSecurityEventTransmitter[];
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -286,6 +324,56 @@ function externalIssuers(list: readonly ExternalIssuerOptions[]): ResolvedExtern
   });
 }
 
+const TRANSMITTER_OPTION_NAMES: ReadonlySet<string> = new Set<
+  keyof SecurityEventTransmitterOptions
+>(['issuer', 'audience', 'pushToken', 'jwksCooldownMs', 'jwksRefreshMs', 'fetchTimeoutMs']);
+
+function securityEventTransmitters(
+  list: readonly SecurityEventTransmitterOptions[],
+): ResolvedSecurityEventTransmitter[] {
+  const scopes = new Set<string>();
+  return list.map((options, i) => {
+    const name = `securityEventTransmitters[${i}]`;
+    for (const key of Object.keys(options)) {
+      if (!TRANSMITTER_OPTION_NAMES.has(key))
+        throw new RangeError(`${name}.${key} is not an option`);
+    }
+    let url: URL | undefined;
+    try {
+      url = new URL(options.issuer);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+      throw new RangeError(`${name}.issuer must be an http(s) URL`);
+    }
+    if (typeof options.audience !== 'string' || options.audience.length === 0) {
+      throw new RangeError(`${name}.audience must be a non-empty string`);
+    }
+    if (
+      options.pushToken !== undefined &&
+      (typeof options.pushToken !== 'string' || !/^[\x21-\x7e]{1,1024}$/.test(options.pushToken))
+    ) {
+      throw new RangeError(`${name}.pushToken must be 1-1024 printable characters`);
+    }
+    const replayScope = `ssf.${externalIdPrefix(options.issuer).slice(1, -1)}`;
+    if (scopes.has(replayScope)) throw new RangeError(`${name}.issuer is listed twice`);
+    scopes.add(replayScope);
+    return {
+      issuer: options.issuer,
+      audience: options.audience,
+      pushToken: options.pushToken,
+      jwksCooldownMs: nonNegativeInteger(
+        `${name}.jwksCooldownMs`,
+        options.jwksCooldownMs ?? 30_000,
+      ),
+      jwksRefreshMs: positiveInteger(`${name}.jwksRefreshMs`, options.jwksRefreshMs ?? 300_000),
+      fetchTimeoutMs: positiveInteger(`${name}.fetchTimeoutMs`, options.fetchTimeoutMs ?? 5_000),
+      replayScope,
+    };
+  });
+}
+
 /** Applies defaults and rejects invalid values with a message naming the option. */
 export function resolveRevocationOptions(
   options: RevocationModuleOptions,
@@ -345,5 +433,6 @@ export function resolveRevocationOptions(
       options.refreshReuseGraceMs ?? defaults.refreshReuseGraceMs,
     ),
     externalIssuers: externalIssuers(options.externalIssuers ?? []),
+    securityEventTransmitters: securityEventTransmitters(options.securityEventTransmitters ?? []),
   };
 }

@@ -41,6 +41,7 @@ import {
 } from './revocation-module-options';
 import { RevocationService } from './revocation.service';
 import { RevocationSyncService } from './revocation-sync.service';
+import { SecurityEventReceiver } from './security-event.receiver';
 import { SessionService } from './session.service';
 import { StoreRevocationLookup } from './store-revocation.lookup';
 import { TokenService } from './token.service';
@@ -225,6 +226,7 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
     RevocationGuard,
     RevocationHealth,
     RevocationSyncService,
+    SecurityEventReceiver,
   ];
   if (wiring.globalGuard !== false)
     providers.push({ provide: APP_GUARD, useExisting: RevocationGuard });
@@ -258,6 +260,7 @@ const EXPORTS = [
   BackChannelLogoutService,
   RevocationGuard,
   RevocationHealth,
+  SecurityEventReceiver,
 ];
 
 /**
