@@ -112,6 +112,8 @@ function resolved(issuer: string, clientId: string | undefined): ResolvedExterna
     issuer,
     audience: 'rescind-api',
     clientId,
+    tokenIdClaim: 'jti',
+    logoutRevokes: 'session',
     jwksCooldownMs: 30_000,
     jwksRefreshMs: 300_000,
     fetchTimeoutMs: 5_000,
