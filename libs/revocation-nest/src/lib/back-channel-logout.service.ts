@@ -1,7 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type Clock } from '@rescind/revocation-core';
 import { type RevocationAudit, RevocationStore } from '@rescind/revocation-redis';
-import { LogoutTokenInvalidError, LogoutTokenVerifier } from './logout-token.verifier';
+import {
+  LogoutTokenInvalidError,
+  LogoutTokenVerifier,
+  logoutReplayScope,
+  type VerifiedLogoutToken,
+} from './logout-token.verifier';
 import { REVOCATION_CLOCK, REVOCATION_OPTIONS } from './revocation.constants';
 import { type ResolvedRevocationOptions } from './revocation-module-options';
 import { type RevocationReceipt, RevocationService } from './revocation.service';
@@ -34,7 +39,7 @@ export class BackChannelLogoutService {
   constructor(
     tokens: TokenService,
     private readonly revocations: RevocationService,
-    store: RevocationStore,
+    private readonly store: RevocationStore,
     @Inject(REVOCATION_OPTIONS) options: ResolvedRevocationOptions,
     @Inject(REVOCATION_CLOCK) clock: Clock,
   ) {
@@ -62,7 +67,20 @@ export class BackChannelLogoutService {
         'Back-channel logout is not configured (no OpenID provider with a client id)',
       );
     }
-    const { issuer, sid, sub } = await this.verifier.verify(logoutToken);
+    const verified = await this.verifier.verify(logoutToken);
+    try {
+      return await this.apply(verified);
+    } catch (error) {
+      // Its jti was claimed: give the claim back, so that the provider's retry of this token is
+      // applied rather than refused as a replay (docs/design.md, "Back-channel logout").
+      await this.store
+        .releaseClaim(logoutReplayScope(verified.issuer), verified.jti)
+        .catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async apply({ issuer, sid, sub }: VerifiedLogoutToken): Promise<BackChannelLogoutResult> {
     const audit: RevocationAudit = { reason: 'backchannel-logout', actor: issuer.issuer };
     // An issuer whose access tokens carry no `sid` (logoutRevokes 'user') cannot have a session
     // revoked: its user's cut-off is, when the token names one (docs/design.md, "External issuers").
