@@ -23,6 +23,8 @@ const AUDIENCE = 'https://rescind.example/ssf';
 const PUSH_TOKEN = 'push-token-of-the-unit-tests';
 /** An external issuer whose users and sessions the transmitter's `iss_sub` subjects name. */
 const PROVIDER = 'https://id.example.com/realms/main';
+/** A provider whose access tokens carry no `sid` (`logoutRevokes: 'user'`). */
+const SID_LESS = 'https://id.example.com/realms/no-sid';
 
 /** SSF metadata and a JWKS on a loopback port (SSF 1.0 §7.2), and a key that signs SETs. */
 class FakeTransmitter {
@@ -90,7 +92,10 @@ describe('SecurityEventReceiver (RFC 8935 push of CAEP events, against a real Re
     app = await startTestApp(
       'fastify',
       testModuleOptions(keyPrefix, {
-        externalIssuers: [{ issuer: PROVIDER, audience: 'api' }],
+        externalIssuers: [
+          { issuer: PROVIDER, audience: 'api' },
+          { issuer: SID_LESS, audience: 'api', logoutRevokes: 'user' },
+        ],
         securityEventTransmitters: [
           { issuer: transmitter.issuer, audience: AUDIENCE, pushToken: PUSH_TOKEN },
         ],
@@ -145,6 +150,22 @@ describe('SecurityEventReceiver (RFC 8935 push of CAEP events, against a real Re
     await push(set);
     expect(await revoked(`${ns}u1`, `${ns}s1`)).toBe(true);
     expect(await revoked(`${ns}u1`, `${ns}s2`)).toBe(false);
+  });
+
+  it('session-revoked of a provider whose tokens carry no sid cuts the user off', async () => {
+    const sidLess = externalIdPrefix(SID_LESS);
+    await push(
+      await transmitter.sign({
+        [CAEP_SESSION_REVOKED]: {
+          subject: {
+            format: 'complex',
+            user: issSub('u7', SID_LESS),
+            session: issSub('s7', SID_LESS),
+          },
+        },
+      }),
+    );
+    expect(await revoked(`${sidLess}u7`)).toBe(true);
   });
 
   it('session-revoked naming only a user cuts every earlier token of the user off', async () => {

@@ -95,6 +95,7 @@ export class SecurityEventReceiver implements OnModuleInit, OnModuleDestroy {
   private readonly log = new Logger('SecurityEventReceiver');
   private readonly transmitters: readonly Transmitter[];
   private readonly clockSkewMs: number;
+  private readonly userOnlyPrefixes: readonly string[];
 
   constructor(
     @Inject(REVOCATION_OPTIONS) options: ResolvedRevocationOptions,
@@ -104,6 +105,11 @@ export class SecurityEventReceiver implements OnModuleInit, OnModuleDestroy {
   ) {
     this.clockSkewMs = options.clockSkewMs;
     const prefixes = new Map(options.externalIssuers.map((i) => [i.issuer, i.idPrefix]));
+    // Namespaces whose issuer's access tokens carry no `sid`: a session there is its user's
+    // cut-off (docs/design.md, "External issuers").
+    this.userOnlyPrefixes = options.externalIssuers
+      .filter((issuer) => issuer.logoutRevokes === 'user')
+      .map((issuer) => issuer.idPrefix);
     this.transmitters = options.securityEventTransmitters.map((transmitter) => {
       let lastWarnMs = 0;
       return {
@@ -299,10 +305,15 @@ export class SecurityEventReceiver implements OnModuleInit, OnModuleDestroy {
         continue;
       }
       if (type === CAEP_SESSION_REVOKED) {
+        const { session, user } = subject;
+        const userOnly =
+          session !== undefined &&
+          user !== undefined &&
+          this.userOnlyPrefixes.some((prefix) => session.startsWith(prefix));
         actions.push(
-          subject.session === undefined
-            ? { kind: 'user', id: subject.user as string, reason: 'caep-session-revoked' }
-            : { kind: 'session', id: subject.session, reason: 'caep-session-revoked' },
+          session === undefined || userOnly
+            ? { kind: 'user', id: user as string, reason: 'caep-session-revoked' }
+            : { kind: 'session', id: session, reason: 'caep-session-revoked' },
         );
       } else if (subject.user === undefined) {
         throw invalid('A credential-change event must name a user');
