@@ -171,7 +171,7 @@ describe('POST /ssf/events: CAEP events pushed as RFC 8935 SETs', () => {
         [
           'no push token',
           async () => [await transmitter.sign(SSF_AUDIENCE, event), { authorization: '' }],
-          401,
+          400,
           'authentication_failed',
         ],
         [
@@ -180,7 +180,7 @@ describe('POST /ssf/events: CAEP events pushed as RFC 8935 SETs', () => {
             await transmitter.sign(SSF_AUDIENCE, event),
             { authorization: `Bearer ${PUSH_TOKEN}-not` },
           ],
-          401,
+          400,
           'authentication_failed',
         ],
         [
@@ -293,7 +293,6 @@ describe('POST /ssf/events: CAEP events pushed as RFC 8935 SETs', () => {
           { err, description: expect.any(String) },
         ]);
         expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
-        if (status === 401) expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer/);
       }
     });
 

@@ -23,7 +23,7 @@ const SET_ERROR: SchemaObject = {
   },
 };
 
-/** The RFC 8935 §2.3 answer to a refused push: `{"err", "description"}`, 400 or 401. */
+/** The RFC 8935 §2.3 answer to a refused push: 400 `{"err", "description"}`. */
 function refusal(error: SecurityEventError): HttpException {
   return new HttpException({ err: error.err, description: error.description }, error.status);
 }
@@ -43,7 +43,7 @@ export class SsfEventsController {
   /**
    * RFC 8935 §2.2: 202 with an empty body once the SET's revocations are recorded (or it was
    * received before, or asks nothing of us); §2.3: 400 `{"err", "description"}` for a SET
-   * refused, 401 for a push without the agreed credential (§3, RFC 6750 §3).
+   * refused, `authentication_failed` for a push without the agreed credential (§3).
    */
   @Post('events')
   @HttpCode(202)
@@ -53,10 +53,10 @@ export class SsfEventsController {
   @ApiResponse({ status: 202, description: 'received; empty body' })
   @ApiResponse({
     status: 400,
-    description: 'invalid_request, invalid_key, invalid_issuer or invalid_audience',
+    description:
+      'invalid_request, invalid_key, invalid_issuer, invalid_audience or authentication_failed',
     schema: SET_ERROR,
   })
-  @ApiResponse({ status: 401, description: 'authentication_failed', schema: SET_ERROR })
   @ApiResponse({ status: 404, description: 'no transmitter configured', schema: ERROR })
   @ApiResponse({
     status: 503,

@@ -9,9 +9,8 @@ export type SecurityEventErrorCode =
   | 'authentication_failed';
 
 /**
- * Why a pushed SET was refused, as RFC 8935 §2.3 answers it: `{"err": code, "description": …}`.
- * `authentication_failed` is the push's own credential (RFC 8935 §3), answered 401; every other
- * code is about the SET, answered 400.
+ * Why a pushed SET was refused, as RFC 8935 §2.3 answers it: 400 `{"err": code, "description": …}`;
+ * `authentication_failed` says the push lacked the agreed credential (RFC 8935 §3).
  */
 export class SecurityEventError extends InvalidInputError {
   constructor(
@@ -26,8 +25,11 @@ export class SecurityEventError extends InvalidInputError {
     this.name = 'SecurityEventError';
   }
 
-  /** The HTTP status RFC 8935 gives it: 401 for the push's credential, 400 for the SET. */
-  get status(): 400 | 401 {
-    return this.err === 'authentication_failed' ? 401 : 400;
+  /**
+   * The HTTP status RFC 8935 §2.3 gives every refusal, the push credential's included: 400 with
+   * the `err` code saying why.
+   */
+  get status(): 400 {
+    return 400;
   }
 }

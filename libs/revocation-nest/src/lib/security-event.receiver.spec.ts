@@ -262,13 +262,13 @@ describe('SecurityEventReceiver (RFC 8935 push of CAEP events, against a real Re
         'no push token',
         async () => receiver.receive(await transmitter.sign(event), undefined),
         'authentication_failed',
-        401,
+        400,
       ],
       [
         'a wrong push token',
         async () => push(await transmitter.sign(event), `${PUSH_TOKEN}x`),
         'authentication_failed',
-        401,
+        400,
       ],
       ['no JWT at all', async () => push('not-a-set'), 'invalid_request', 400],
       [
