@@ -219,15 +219,19 @@ describe('a real OpenID provider (oidc-provider) in front of three replicas', ()
 
     it.each<[string, () => Promise<string>]>([
       [
-        'a token of another provider instance (another iss)',
+        'a token of another provider instance with the same keys (another iss)',
         async () => {
           const other = await OidcProviderProcess.start({
             client: { ...CLIENT, backchannelLogoutUri: recorder.url },
             resources: { [AUDIENCE]: { scope: 'api' } },
+            keys: provider.keys,
           });
           try {
             const agent = new OidcUserAgent(other.issuer, CLIENT);
-            return (await agent.signIn('alice', AUDIENCE)).access_token;
+            const token = (await agent.signIn('alice', AUDIENCE)).access_token;
+            // Only the issuer differs: the signature is by a key every replica holds.
+            expect(decodeProtectedHeader(token).kid).toBe(provider.signingKey.kid);
+            return token;
           } finally {
             await other.stop();
           }
