@@ -30,7 +30,7 @@ const FAN_OUT_BUDGET_MS = 100;
 /** What the suite asserts: a bound that holds on a loaded 2-core machine; the figures are printed. */
 const ASSERTED_BOUND_MS = 2_000;
 /** Sessions ended at the provider to measure the back-channel fan-out over. */
-const ROUNDS = 10;
+const ROUNDS = 20;
 
 describe('a real OpenID provider (oidc-provider) in front of three replicas', () => {
   const recorder = new BackChannelRecorder();
