@@ -206,6 +206,7 @@ describe('the standards and admin routes', () => {
           'DELETE /auth/sessions/{sid}',
           'POST /oauth/revoke',
           'POST /oauth/introspect',
+          'POST /oidc/backchannel-logout',
           'POST /admin/revocations',
           'GET /admin/revocations',
           'GET /health/live',

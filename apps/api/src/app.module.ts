@@ -13,6 +13,7 @@ import { MeController } from './me/me.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetadataController } from './oauth/metadata.controller';
 import { OAuthController } from './oauth/oauth.controller';
+import { BackChannelLogoutController } from './oidc/backchannel-logout.controller';
 
 /** The Rescind API: one replica of N behind a load balancer. */
 @Module({})
@@ -51,6 +52,8 @@ export class AppModule {
                     {
                       issuer: config.oidc.issuer,
                       audience: config.oidc.audience,
+                      tokenIdClaim: config.oidc.tokenIdClaim,
+                      logoutRevokes: config.oidc.logoutRevokes,
                       ...(config.oidc.clientId === undefined
                         ? {}
                         : { clientId: config.oidc.clientId }),
@@ -73,6 +76,7 @@ export class AppModule {
         MetricsController,
         OAuthController,
         MetadataController,
+        BackChannelLogoutController,
         AdminController,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }, AdminKeyGuard, IntrospectionKeyGuard],

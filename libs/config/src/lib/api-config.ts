@@ -129,6 +129,14 @@ export interface OidcConfig {
   readonly audience: string;
   /** `OIDC_CLIENT_ID`: our client id at the provider (the audience of its logout tokens). */
   readonly clientId: string | undefined;
+  /** `OIDC_TOKEN_ID_CLAIM`: the claim naming each access token uniquely (`jti`; Entra: `uti`). */
+  readonly tokenIdClaim: string;
+  /**
+   * `OIDC_LOGOUT_REVOKES`: what a logout naming a provider session revokes: `session` (its
+   * tokens carry that `sid`) or `user` (every earlier token of its `sub`, for providers whose
+   * access tokens carry no `sid`).
+   */
+  readonly logoutRevokes: 'session' | 'user';
 }
 
 /** `OIDC_*`: all or nothing, an `https` issuer in production. */
@@ -136,9 +144,15 @@ function readOidc(read: EnvReader, production: boolean): OidcConfig | undefined 
   const issuer = read.optional('OIDC_ISSUER');
   const audience = read.optional('OIDC_AUDIENCE');
   const clientId = read.optional('OIDC_CLIENT_ID');
+  const tokenIdClaim = read.optional('OIDC_TOKEN_ID_CLAIM');
+  const logoutRevokes = read.oneOf('OIDC_LOGOUT_REVOKES', 'session', ['session', 'user'] as const);
   if (issuer === undefined) {
     if (audience !== undefined) read.fail('OIDC_AUDIENCE is set without OIDC_ISSUER');
     if (clientId !== undefined) read.fail('OIDC_CLIENT_ID is set without OIDC_ISSUER');
+    if (tokenIdClaim !== undefined) read.fail('OIDC_TOKEN_ID_CLAIM is set without OIDC_ISSUER');
+    if (read.optional('OIDC_LOGOUT_REVOKES') !== undefined) {
+      read.fail('OIDC_LOGOUT_REVOKES is set without OIDC_ISSUER');
+    }
     return undefined;
   }
   let url: URL | undefined;
@@ -158,7 +172,16 @@ function readOidc(read: EnvReader, production: boolean): OidcConfig | undefined 
   if (clientId !== undefined && !/^[\x21-\x7e]{1,256}$/.test(clientId)) {
     read.fail('OIDC_CLIENT_ID must be 1-256 printable characters');
   }
-  return { issuer, audience: audience ?? '', clientId };
+  if (tokenIdClaim !== undefined && !/^[A-Za-z0-9_.:-]{1,64}$/.test(tokenIdClaim)) {
+    read.fail('OIDC_TOKEN_ID_CLAIM must be a claim name (1-64 of [A-Za-z0-9_.:-])');
+  }
+  return {
+    issuer,
+    audience: audience ?? '',
+    clientId,
+    tokenIdClaim: tokenIdClaim ?? 'jti',
+    logoutRevokes,
+  };
 }
 
 /**

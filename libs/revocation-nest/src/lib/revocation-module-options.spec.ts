@@ -238,7 +238,14 @@ describe('resolveRevocationOptions', () => {
         'host',
       );
       const [a, b] = resolved.externalIssuers;
-      expect(a).toMatchObject({ issuer, audience: 'api', jwksCooldownMs: 30_000 });
+      expect(a).toMatchObject({
+        issuer,
+        audience: 'api',
+        jwksCooldownMs: 30_000,
+        jwksRefreshMs: 300_000,
+        tokenIdClaim: 'jti',
+        logoutRevokes: 'session',
+      });
       expect(a?.idPrefix).toMatch(/^~[A-Za-z0-9_-]{8}~$/);
       expect(a?.idPrefix).toBe(externalIdPrefix(issuer));
       expect(b?.idPrefix).not.toBe(a?.idPrefix);
@@ -253,6 +260,16 @@ describe('resolveRevocationOptions', () => {
       ['another scheme', { issuer: 'ftp://x', audience: 'api' }, 'externalIssuers[0].issuer'],
       ['no audience', { issuer, audience: '' }, 'externalIssuers[0].audience'],
       ['an unknown option', { issuer, audience: 'a', jwks: 'x' }, 'externalIssuers[0].jwks'],
+      [
+        'a token id claim that is no name',
+        { issuer, audience: 'a', tokenIdClaim: 'a b' },
+        'externalIssuers[0].tokenIdClaim',
+      ],
+      [
+        'an unknown logout scope',
+        { issuer, audience: 'a', logoutRevokes: 'everyone' },
+        'externalIssuers[0].logoutRevokes',
+      ],
     ])('rejects %s by name', (_case, entry, name) => {
       expect(() =>
         resolveRevocationOptions(

@@ -28,6 +28,14 @@ export interface ExternalIssuerOptions {
   audience: string;
   /** Our client id at the provider (the audience of its logout tokens). */
   clientId?: string;
+  /** The claim that names each access token uniquely, revoked by it. @default 'jti' (Entra: 'uti') */
+  tokenIdClaim?: string;
+  /**
+   * What a logout naming one of its sessions revokes: `session`, the tokens carrying that `sid`;
+   * `user`, every earlier token of the logout's `sub`, for a provider whose access tokens carry
+   * no `sid` (docs/design.md, "External issuers"). @default 'session'
+   */
+  logoutRevokes?: 'session' | 'user';
   /** Least time between two JWKS refetches caused by an unknown `kid`. @default 30_000 */
   jwksCooldownMs?: Milliseconds;
   /** How often its keys are refetched anyway, to hold a new key before its first token. @default 300_000 */
@@ -41,6 +49,8 @@ export interface ResolvedExternalIssuer {
   readonly issuer: string;
   readonly audience: string;
   readonly clientId: string | undefined;
+  readonly tokenIdClaim: string;
+  readonly logoutRevokes: 'session' | 'user';
   readonly jwksCooldownMs: Milliseconds;
   readonly jwksRefreshMs: Milliseconds;
   readonly fetchTimeoutMs: Milliseconds;
@@ -216,6 +226,8 @@ const EXTERNAL_ISSUER_OPTION_NAMES: ReadonlySet<string> = new Set<keyof External
   'issuer',
   'audience',
   'clientId',
+  'tokenIdClaim',
+  'logoutRevokes',
   'jwksCooldownMs',
   'jwksRefreshMs',
   'fetchTimeoutMs',
@@ -247,6 +259,10 @@ function externalIssuers(list: readonly ExternalIssuerOptions[]): ResolvedExtern
     ) {
       throw new RangeError(`${name}.clientId must be a non-empty string`);
     }
+    const tokenIdClaim = options.tokenIdClaim ?? 'jti';
+    if (typeof tokenIdClaim !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(tokenIdClaim)) {
+      throw new RangeError(`${name}.tokenIdClaim must be a claim name`);
+    }
     const idPrefix = externalIdPrefix(options.issuer);
     if (prefixes.has(idPrefix)) throw new RangeError(`${name}.issuer is listed twice`);
     prefixes.add(idPrefix);
@@ -254,6 +270,11 @@ function externalIssuers(list: readonly ExternalIssuerOptions[]): ResolvedExtern
       issuer: options.issuer,
       audience: options.audience,
       clientId: options.clientId,
+      tokenIdClaim,
+      logoutRevokes: oneOf(`${name}.logoutRevokes`, options.logoutRevokes ?? 'session', [
+        'session',
+        'user',
+      ]),
       jwksCooldownMs: nonNegativeInteger(
         `${name}.jwksCooldownMs`,
         options.jwksCooldownMs ?? 30_000,

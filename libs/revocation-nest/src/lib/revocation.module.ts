@@ -24,6 +24,7 @@ import {
   SessionStore,
 } from '@rescind/revocation-redis';
 import { Registry } from 'prom-client';
+import { BackChannelLogoutService } from './back-channel-logout.service';
 import { LocalRevocationChecker } from './local-revocation.checker';
 import { type ErrorAnswer, RescindExceptionFilter } from './rescind-exception.filter';
 import { RevocationChecker } from './revocation.checker';
@@ -220,6 +221,7 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
     TokenService,
     RevocationService,
     SessionService,
+    BackChannelLogoutService,
     RevocationGuard,
     RevocationHealth,
     RevocationSyncService,
@@ -253,6 +255,7 @@ const EXPORTS = [
   RevocationService,
   SessionStore,
   SessionService,
+  BackChannelLogoutService,
   RevocationGuard,
   RevocationHealth,
 ];
