@@ -31,6 +31,8 @@ describe('LoopbackIssuer', () => {
       expect.objectContaining({ spec_version: '1_0', issuer: ssf.issuer, jwks_uri: ssf.jwksUri }),
     ]);
     expect((await getJson(`${origin}/.well-known/openid-configuration`))[0]).toBe(404);
+    openid.metadataOverrides = { issuer: 'https://evil.example' };
+    expect((await getJson(openid.metadataUrl))[1]['issuer']).toBe('https://evil.example');
   });
 
   it('publishes, unpublishes and fails its JWKS, counting the fetches', async () => {

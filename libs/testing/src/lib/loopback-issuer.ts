@@ -71,6 +71,8 @@ export class LoopbackIssuer {
   failing = false;
   /** JWKS requests received, failed ones included. */
   jwksFetches = 0;
+  /** Fields that replace those of its metadata document, e.g. an `issuer` that is not its own. */
+  metadataOverrides: Record<string, unknown> = {};
 
   constructor(options: LoopbackIssuerOptions = {}) {
     this.metadata = options.metadata ?? 'openid';
@@ -151,12 +153,13 @@ export class LoopbackIssuer {
     this.published.delete(kid);
   }
 
-  /** Forgets every key, answers the JWKS again and zeroes {@link jwksFetches}. */
+  /** Forgets every key and metadata override, answers the JWKS again, zeroes {@link jwksFetches}. */
   reset(): void {
     this.keys.clear();
     this.published.clear();
     this.failing = false;
     this.jwksFetches = 0;
+    this.metadataOverrides = {};
   }
 
   /** Key `kid`; throws if there is none. */
@@ -265,8 +268,10 @@ export class LoopbackIssuer {
 
   private metadataDocument(): Record<string, unknown> {
     const common = { issuer: this.issuer, jwks_uri: this.jwksUri };
-    return this.metadata === 'openid'
-      ? common
-      : { spec_version: '1_0', ...common, delivery_methods_supported: ['urn:ietf:rfc:8935'] };
+    const document =
+      this.metadata === 'openid'
+        ? common
+        : { spec_version: '1_0', ...common, delivery_methods_supported: ['urn:ietf:rfc:8935'] };
+    return { ...document, ...this.metadataOverrides };
   }
 }
