@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo } from 'node:net';
 import {
   CompactSign,
   type CryptoKey,
@@ -16,7 +15,7 @@ import {
 export type LoopbackAlgorithm = 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
 
 /** The event of an OpenID Connect Back-Channel Logout 1.0 §2.4 logout token. */
-const BACKCHANNEL_LOGOUT = 'http://schemas.openid.net/event/backchannel-logout';
+export const BACKCHANNEL_LOGOUT = 'http://schemas.openid.net/event/backchannel-logout';
 
 /** CAEP 1.0 §3.1 session-revoked event type. */
 export const SESSION_REVOKED =
@@ -99,8 +98,10 @@ export class LoopbackIssuer {
   }
 
   private get origin(): string {
-    const address = this.server?.address() as AddressInfo | null | undefined;
-    if (address == null) throw new Error('the loopback issuer is not started');
+    const address = this.server?.address();
+    if (typeof address !== 'object' || address === null) {
+      throw new Error('the loopback issuer is not started');
+    }
     return `http://127.0.0.1:${address.port}`;
   }
 
