@@ -11,6 +11,15 @@ describe('IssuerKeySet', () => {
       fetchTimeoutMs: 5_000,
       now: () => nowMs,
     });
+  /** A key set without cooldown that puts its errors in `errors`, reading `metadataUrl` if given. */
+  const reportingKeySet = (errors: unknown[], metadataUrl?: string): IssuerKeySet =>
+    new IssuerKeySet({
+      issuer: fake.issuer,
+      metadataUrl,
+      cooldownMs: 0,
+      fetchTimeoutMs: 5_000,
+      onError: (error) => errors.push(error),
+    });
 
   beforeAll(() => fake.start());
   afterAll(() => fake.stop());
@@ -49,12 +58,7 @@ describe('IssuerKeySet', () => {
 
   it('keeps the keys it holds when the endpoint fails', async () => {
     const errors: unknown[] = [];
-    const keys = new IssuerKeySet({
-      issuer: fake.issuer,
-      cooldownMs: 0,
-      fetchTimeoutMs: 5_000,
-      onError: (error) => errors.push(error),
-    });
+    const keys = reportingKeySet(errors);
     await keys.refresh();
     fake.failing = true;
     expect(await keys.key('unknown', 'ES256')).toBeUndefined();
@@ -80,12 +84,7 @@ describe('IssuerKeySet', () => {
   it('refuses a discovery document naming another issuer, and never rejects', async () => {
     const errors: unknown[] = [];
     fake.metadataOverrides = { issuer: `${fake.issuer}/other` };
-    const keys = new IssuerKeySet({
-      issuer: fake.issuer,
-      cooldownMs: 0,
-      fetchTimeoutMs: 5_000,
-      onError: (error) => errors.push(error),
-    });
+    const keys = reportingKeySet(errors);
     await keys.refresh();
     expect(keys.size).toBe(0);
     expect(errors).toHaveLength(1);
@@ -111,13 +110,7 @@ describe('IssuerKeySet', () => {
 
   it('finds its metadata where it is told to', async () => {
     const errors: unknown[] = [];
-    const keys = new IssuerKeySet({
-      issuer: fake.issuer,
-      metadataUrl: fake.jwksUri,
-      cooldownMs: 0,
-      fetchTimeoutMs: 5_000,
-      onError: (error) => errors.push(error),
-    });
+    const keys = reportingKeySet(errors, fake.jwksUri);
     await keys.refresh();
     // The JWKS names no issuer: never taken for metadata.
     expect(keys.size).toBe(0);

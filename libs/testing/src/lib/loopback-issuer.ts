@@ -24,6 +24,9 @@ export const SESSION_REVOKED =
 export const CREDENTIAL_CHANGE =
   'https://schemas.openid.net/secevent/caep/event-type/credential-change';
 
+/** Protected header fields that override a token's defaults (`undefined` removes one). */
+type Header = Record<string, unknown>;
+
 /** How a {@link LoopbackIssuer} is reached and what it signs by default. */
 export interface LoopbackIssuerOptions {
   /**
@@ -191,11 +194,7 @@ export class LoopbackIssuer {
   }
 
   /** Signs an access token (RFC 9068) with key `kid`; `claims` and `header` override the defaults. */
-  sign(
-    kid: string,
-    claims: JWTPayload = {},
-    header: Record<string, unknown> = {},
-  ): Promise<string> {
+  sign(kid: string, claims: JWTPayload = {}, header: Header = {}): Promise<string> {
     return this.signJwt(kid, this.accessTokenClaims(claims), { typ: 'at+jwt', ...header });
   }
 
@@ -216,11 +215,7 @@ export class LoopbackIssuer {
   }
 
   /** Signs a logout token with key `kid`; `claims` and `header` override the defaults. */
-  signLogoutToken(
-    kid: string,
-    claims: JWTPayload = {},
-    header: Record<string, unknown> = {},
-  ): Promise<string> {
+  signLogoutToken(kid: string, claims: JWTPayload = {}, header: Header = {}): Promise<string> {
     return this.signJwt(kid, this.logoutTokenClaims(claims), { typ: 'logout+jwt', ...header });
   }
 
@@ -232,7 +227,7 @@ export class LoopbackIssuer {
     kid: string,
     events: Record<string, unknown>,
     claims: JWTPayload = {},
-    header: Record<string, unknown> = {},
+    header: Header = {},
   ): Promise<string> {
     return this.signJwt(
       kid,
@@ -249,18 +244,14 @@ export class LoopbackIssuer {
   }
 
   /** Signs `text` as the payload, as given (e.g. one naming a claim twice), with key `kid`. */
-  signText(kid: string, text: string, header: Record<string, unknown> = {}): Promise<string> {
+  signText(kid: string, text: string, header: Header = {}): Promise<string> {
     const key = this.key(kid);
     return new CompactSign(new TextEncoder().encode(text))
       .setProtectedHeader({ alg: key.alg, kid, ...header })
       .sign(key.privateKey);
   }
 
-  private signJwt(
-    kid: string,
-    claims: JWTPayload,
-    header: Record<string, unknown>,
-  ): Promise<string> {
+  private signJwt(kid: string, claims: JWTPayload, header: Header): Promise<string> {
     const key = this.key(kid);
     return new SignJWT(claims)
       .setProtectedHeader({ alg: key.alg, kid, ...header })
