@@ -1,11 +1,14 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { externalIdPrefix } from '@rescind/revocation-nest';
 import {
   acceptedBeyond,
   type ApiAnswer,
   ApiClient,
+  BACKCHANNEL_LOGOUT,
   elapsed,
   formatSummary,
+  LoopbackIssuer,
   type Rejection,
   summarize,
   TestCluster,
@@ -13,7 +16,6 @@ import {
   waitFor,
 } from '@rescind/testing';
 import { signHmac, unsecuredJwt } from './support/jwt-forge';
-import { TestIssuer } from './support/test-issuer';
 
 const AUDIENCE = 'rescind-api';
 const CLIENT_ID = 'rescind';
@@ -23,7 +25,6 @@ const FAN_OUT_BUDGET_MS = 100;
 /** A probe gives up well after the budget, so that a miss reads as a figure, not a timeout. */
 const PROBE_TIMEOUT_MS = 2_000;
 const FORM = 'application/x-www-form-urlencoded';
-const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
 /**
  * OpenID Connect Back-Channel Logout 1.0 at `POST /oidc/backchannel-logout`, and the provider's
@@ -31,7 +32,7 @@ const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
  * provider (docs/design.md, "External issuers" and "Back-channel logout").
  */
 describe('back-channel logout and revocation of an external issuer’s tokens', () => {
-  const provider = new TestIssuer();
+  const provider = new LoopbackIssuer({ clientId: CLIENT_ID });
   let cluster: TestCluster;
   let replicas: ApiClient[];
   let prefix: string;
@@ -40,8 +41,7 @@ describe('back-channel logout and revocation of an external issuer’s tokens', 
     await provider.start();
     await provider.addKey('ec', 'ES256');
     await provider.addKey('rsa', 'RS256');
-    provider.clientId = CLIENT_ID;
-    prefix = `~${createHash('sha256').update(provider.issuer).digest('base64url').slice(0, 8)}~`;
+    prefix = externalIdPrefix(provider.issuer);
     cluster = new TestCluster({
       suite: 'e2e',
       name: 'backchannel-logout',
@@ -220,29 +220,14 @@ describe('back-channel logout and revocation of an external issuer’s tokens', 
       ],
       [
         'alg none',
-        async () =>
-          unsecuredJwt({
-            iss: provider.issuer,
-            aud: CLIENT_ID,
-            iat: now(),
-            jti: randomUUID(),
-            sid: sid(),
-            events: { [EVENT]: {} },
-          }),
+        async () => unsecuredJwt(provider.logoutTokenClaims({ sid: sid() })),
         /signature/,
       ],
       [
         "HS256 with the provider's public key as the secret",
         async () =>
           signHmac(
-            {
-              iss: provider.issuer,
-              aud: CLIENT_ID,
-              iat: now(),
-              jti: randomUUID(),
-              sid: sid(),
-              events: { [EVENT]: {} },
-            },
+            provider.logoutTokenClaims({ sid: sid() }),
             await provider.publicPem('rsa'),
             'HS256',
             { kid: 'rsa', typ: 'logout+jwt' },
@@ -274,7 +259,8 @@ describe('back-channel logout and revocation of an external issuer’s tokens', 
       ],
       [
         'an event that is no object',
-        () => provider.signLogoutToken('ec', { sid: sid(), events: { [EVENT]: 'yes' } }),
+        () =>
+          provider.signLogoutToken('ec', { sid: sid(), events: { [BACKCHANNEL_LOGOUT]: 'yes' } }),
         /event/,
       ],
       ['neither sid nor sub', () => provider.signLogoutToken('ec', {}), /neither sid nor sub/],
@@ -356,6 +342,26 @@ describe('back-channel logout and revocation of an external issuer’s tokens', 
         headers: admin,
         body: JSON.stringify(body),
       });
+    /** The fields of a listed revocation of the provider's `id`, namespaced, and `fields`. */
+    const entry = (kind: string, id: string, fields: Record<string, unknown> = {}) => ({
+      kind,
+      id: `${prefix}${id}`,
+      provider_id: id,
+      ...fields,
+    });
+    /** `client` lists, among its first 1000 revocations, one with the fields of each entry. */
+    async function expectListed(
+      client: ApiClient,
+      ...entries: Record<string, unknown>[]
+    ): Promise<void> {
+      const page = await client.request<{ items: Record<string, unknown>[] }>(
+        '/admin/revocations?limit=1000',
+        { headers: admin },
+      );
+      expect(page.json?.items).toEqual(
+        expect.arrayContaining(entries.map((fields) => expect.objectContaining(fields))),
+      );
+    }
 
     it('revokes the provider’s jti, sub or sid in its namespace, on every replica', async () => {
       const [a, b, c] = replicas as [ApiClient, ApiClient, ApiClient];
@@ -378,22 +384,11 @@ describe('back-channel logout and revocation of an external issuer’s tokens', 
       for (const token of [byJti, bySub, bySid]) await rejectedEverywhere(token, 'it');
       expect(await statuses(untouched)).toEqual([200, 200, 200]);
 
-      const page = await a.request<{ items: Record<string, unknown>[] }>(
-        '/admin/revocations?limit=1000',
-        { headers: admin },
-      );
-      expect(page.json?.items).toEqual(
-        expect.arrayContaining([
-          expect.objectContaining({
-            kind: 'token',
-            id: `${prefix}${jti}`,
-            iss: provider.issuer,
-            provider_id: jti,
-            reason: 'stolen',
-          }),
-          expect.objectContaining({ kind: 'user', id: `${prefix}${sub}`, provider_id: sub }),
-          expect.objectContaining({ kind: 'session', id: `${prefix}${sid}`, provider_id: sid }),
-        ]),
+      await expectListed(
+        a,
+        entry('token', jti, { iss: provider.issuer, reason: 'stolen' }),
+        entry('user', sub),
+        entry('session', sid),
       );
     });
 
@@ -403,20 +398,9 @@ describe('back-channel logout and revocation of an external issuer’s tokens', 
       expect(
         (await post(a, logoutForm(await provider.signLogoutToken('ec', { sid })))).status,
       ).toBe(200);
-      const page = await a.request<{ items: Record<string, unknown>[] }>(
-        '/admin/revocations?limit=1000',
-        { headers: admin },
-      );
-      expect(page.json?.items).toEqual(
-        expect.arrayContaining([
-          expect.objectContaining({
-            kind: 'session',
-            id: `${prefix}${sid}`,
-            iss: provider.issuer,
-            provider_id: sid,
-            reason: 'backchannel-logout',
-          }),
-        ]),
+      await expectListed(
+        a,
+        entry('session', sid, { iss: provider.issuer, reason: 'backchannel-logout' }),
       );
     });
 
@@ -444,14 +428,13 @@ describe('back-channel logout and revocation of an external issuer’s tokens', 
  * access token (docs/design.md, "External issuers").
  */
 describe('back-channel logout with OIDC_LOGOUT_REVOKES=user', () => {
-  const provider = new TestIssuer();
+  const provider = new LoopbackIssuer({ clientId: CLIENT_ID });
   let cluster: TestCluster;
   let replica: ApiClient;
 
   beforeAll(async () => {
     await provider.start();
     await provider.addKey('ec', 'ES256');
-    provider.clientId = CLIENT_ID;
     cluster = new TestCluster({
       suite: 'e2e',
       name: 'backchannel-logout-user',

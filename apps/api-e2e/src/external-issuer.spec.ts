@@ -1,12 +1,17 @@
-import { createHash } from 'node:crypto';
-import { ApiClient, TestCluster, waitFor } from '@rescind/testing';
+import { externalIdPrefix } from '@rescind/revocation-nest';
+import {
+  ApiClient,
+  BACKCHANNEL_LOGOUT,
+  LoopbackIssuer,
+  TestCluster,
+  waitFor,
+} from '@rescind/testing';
 import { signHmac, unsecuredJwt } from './support/jwt-forge';
-import { TestIssuer } from './support/test-issuer';
 
 const AUDIENCE = 'rescind-api';
 
 describe("an external OpenID issuer's access tokens", () => {
-  const provider = new TestIssuer();
+  const provider = new LoopbackIssuer();
   let cluster: TestCluster;
   let replicas: ApiClient[];
   /** The namespace of the provider's ids (docs/design.md, "External issuers"). */
@@ -17,7 +22,7 @@ describe("an external OpenID issuer's access tokens", () => {
     await provider.addKey('rsa', 'RS256');
     await provider.addKey('ec', 'ES256');
     await provider.addKey('ed', 'EdDSA');
-    prefix = `~${createHash('sha256').update(provider.issuer).digest('base64url').slice(0, 8)}~`;
+    prefix = externalIdPrefix(provider.issuer);
     cluster = new TestCluster({
       suite: 'e2e',
       name: 'external-issuer',
@@ -71,12 +76,7 @@ describe("an external OpenID issuer's access tokens", () => {
       ['of another type (a logout token)', () => provider.sign('ec', {}, { typ: 'logout+jwt' })],
       [
         'a logout token typed JWT (RFC 8417 §4.3: its events claim)',
-        () =>
-          provider.sign(
-            'ec',
-            { events: { 'http://schemas.openid.net/event/backchannel-logout': {} } },
-            { typ: 'JWT' },
-          ),
+        () => provider.sign('ec', { events: { [BACKCHANNEL_LOGOUT]: {} } }, { typ: 'JWT' }),
       ],
       ['without jti', () => provider.sign('ec', { jti: undefined })],
       ['with a sub that is no revocation id', () => provider.sign('ec', { sub: 'a b' })],

@@ -1,18 +1,18 @@
-import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { generateKeyPair } from 'jose';
+import { externalIdPrefix } from '@rescind/revocation-nest';
 import {
   type ApiAnswer,
   ApiClient,
+  CREDENTIAL_CHANGE,
   elapsed,
+  LoopbackIssuer,
   newCredentials,
   type Rejection,
+  SESSION_REVOKED,
   TestCluster,
   timeUntilRejected,
 } from '@rescind/testing';
 import { decodeClaims } from './support/jwt-forge';
-import { TestIssuer } from './support/test-issuer';
-import { CREDENTIAL_CHANGE, SESSION_REVOKED, TestTransmitter } from './support/test-transmitter';
 
 const AUDIENCE = 'rescind-api';
 const SSF_AUDIENCE = 'https://rescind.example/ssf';
@@ -25,8 +25,9 @@ const FAN_OUT_BUDGET_MS = 100;
 const PROBE_TIMEOUT_MS = 2_000;
 
 describe('POST /ssf/events: CAEP events pushed as RFC 8935 SETs', () => {
-  const provider = new TestIssuer();
-  const transmitter = new TestTransmitter();
+  const provider = new LoopbackIssuer();
+  /** Its issuer has a path, so that its metadata URL is the one SSF 1.0 §7.2 builds. */
+  const transmitter = new LoopbackIssuer({ metadata: 'ssf', path: 'ssf', audience: SSF_AUDIENCE });
   let cluster: TestCluster;
   /** a, b on Fastify, c on Express: all receive SETs; d has no transmitter configured. */
   let replicas: [ApiClient, ApiClient, ApiClient, ApiClient];
@@ -37,7 +38,8 @@ describe('POST /ssf/events: CAEP events pushed as RFC 8935 SETs', () => {
     await provider.start();
     await provider.addKey('ec', 'ES256');
     await transmitter.start();
-    prefix = `~${createHash('sha256').update(provider.issuer).digest('base64url').slice(0, 8)}~`;
+    await transmitter.addKey('set-1', 'RS256');
+    prefix = externalIdPrefix(provider.issuer);
     const ssf = {
       SSF_ISSUER: transmitter.issuer,
       SSF_AUDIENCE,
@@ -101,7 +103,7 @@ describe('POST /ssf/events: CAEP events pushed as RFC 8935 SETs', () => {
     const sibling = await provider.sign('ec', { sub: 'alice', sid: 'ps-1' });
     const otherSession = await provider.sign('ec', { sub: 'alice', sid: 'ps-2' });
     expect(await statuses(token)).toEqual([200, 200, 200, 200]);
-    const set = await transmitter.sign(SSF_AUDIENCE, {
+    const set = await transmitter.signSet('set-1', {
       [SESSION_REVOKED]: {
         subject: { format: 'complex', user: issSub('alice'), session: issSub('ps-1') },
         event_timestamp: Math.floor(Date.now() / 1000),
@@ -121,8 +123,8 @@ describe('POST /ssf/events: CAEP events pushed as RFC 8935 SETs', () => {
     const earlier = await provider.sign('ec', { sub: 'bob', sid: 'ps-3' });
     const otherUser = await provider.sign('ec', { sub: 'carol' });
     expect(await statuses(earlier)).toEqual([200, 200, 200, 200]);
-    const set = await transmitter.sign(
-      SSF_AUDIENCE,
+    const set = await transmitter.signSet(
+      'set-1',
       { [CREDENTIAL_CHANGE]: { credential_type: 'password', change_type: 'update' } },
       { sub_id: issSub('bob') },
     );
@@ -141,19 +143,19 @@ describe('POST /ssf/events: CAEP events pushed as RFC 8935 SETs', () => {
     await a.register(credentials);
     const token = await a.login(credentials);
     expect(await statuses(token)).toEqual([200, 200, 200, 200]);
-    const set = await transmitter.sign(SSF_AUDIENCE, {
+    const set = await transmitter.signSet('set-1', {
       [CREDENTIAL_CHANGE]: { subject: { format: 'opaque', id: decodeClaims(token)['sub'] } },
     });
     expect(await pushAndTimeFanOut(set, token)).toBeLessThan(FAN_OUT_BUDGET_MS);
   });
 
   it('acknowledges a SET pushed again (202) and an event type it does not act on', async () => {
-    const set = await transmitter.sign(SSF_AUDIENCE, {
+    const set = await transmitter.signSet('set-1', {
       [SESSION_REVOKED]: { subject: { session: issSub('ps-9') } },
     });
     const [a, b, c] = replicas;
     for (const client of [a, b, c, a]) expect((await push(client, set)).status).toBe(202);
-    const other = await transmitter.sign(SSF_AUDIENCE, {
+    const other = await transmitter.signSet('set-1', {
       'https://schemas.openid.net/secevent/caep/event-type/device-compliance-change': {
         subject: issSub('alice'),
         current_status: 'not-compliant',
@@ -170,14 +172,14 @@ describe('POST /ssf/events: CAEP events pushed as RFC 8935 SETs', () => {
       [
         [
           'no push token',
-          async () => [await transmitter.sign(SSF_AUDIENCE, event), { authorization: '' }],
+          async () => [await transmitter.signSet('set-1', event), { authorization: '' }],
           400,
           'authentication_failed',
         ],
         [
           'a wrong push token',
           async () => [
-            await transmitter.sign(SSF_AUDIENCE, event),
+            await transmitter.signSet('set-1', event),
             { authorization: `Bearer ${PUSH_TOKEN}-not` },
           ],
           400,
@@ -186,23 +188,21 @@ describe('POST /ssf/events: CAEP events pushed as RFC 8935 SETs', () => {
         [
           'a key not in the JWKS',
           async () => {
-            const { privateKey } = await generateKeyPair('RS256');
-            return [await transmitter.sign(SSF_AUDIENCE, event, {}, {}, privateKey)];
+            await transmitter.addKey('unpublished', 'RS256', false);
+            return [await transmitter.signSet('unpublished', event, {}, { kid: 'set-1' })];
           },
           400,
           'invalid_key',
         ],
         [
           'an unknown kid',
-          async () => [await transmitter.sign(SSF_AUDIENCE, event, {}, { kid: 'gone' })],
+          async () => [await transmitter.signSet('set-1', event, {}, { kid: 'gone' })],
           400,
           'invalid_key',
         ],
         [
           'another issuer',
-          async () => [
-            await transmitter.sign(SSF_AUDIENCE, event, { iss: 'https://evil.example' }),
-          ],
+          async () => [await transmitter.signSet('set-1', event, { iss: 'https://evil.example' })],
           400,
           'invalid_issuer',
         ],
@@ -214,38 +214,38 @@ describe('POST /ssf/events: CAEP events pushed as RFC 8935 SETs', () => {
         ],
         [
           'another audience',
-          async () => [await transmitter.sign(AUDIENCE, event)],
+          async () => [await transmitter.signSet('set-1', event, { aud: AUDIENCE })],
           400,
           'invalid_audience',
         ],
         [
           'typ at+jwt',
-          async () => [await transmitter.sign(SSF_AUDIENCE, event, {}, { typ: 'at+jwt' })],
+          async () => [await transmitter.signSet('set-1', event, {}, { typ: 'at+jwt' })],
           400,
           'invalid_request',
         ],
         [
           'no jti',
-          async () => [await transmitter.sign(SSF_AUDIENCE, event, { jti: undefined })],
+          async () => [await transmitter.signSet('set-1', event, { jti: undefined })],
           400,
           'invalid_request',
         ],
         [
           'an exp passed',
-          async () => [await transmitter.sign(SSF_AUDIENCE, event, { exp: now() - 5 })],
+          async () => [await transmitter.signSet('set-1', event, { exp: now() - 5 })],
           400,
           'invalid_request',
         ],
         [
           'no events',
-          async () => [await transmitter.sign(SSF_AUDIENCE, {}, { events: undefined })],
+          async () => [await transmitter.signSet('set-1', {}, { events: undefined })],
           400,
           'invalid_request',
         ],
         [
           'a subject of an unsupported format',
           async () => [
-            await transmitter.sign(SSF_AUDIENCE, {
+            await transmitter.signSet('set-1', {
               [SESSION_REVOKED]: { subject: { format: 'email', email: 'a@example.com' } },
             }),
           ],
@@ -257,7 +257,7 @@ describe('POST /ssf/events: CAEP events pushed as RFC 8935 SETs', () => {
         [
           'the SET as application/json',
           async () => [
-            JSON.stringify({ set: await transmitter.sign(SSF_AUDIENCE, event) }),
+            JSON.stringify({ set: await transmitter.signSet('set-1', event) }),
             { 'content-type': 'application/json' },
           ],
           400,
@@ -265,17 +265,14 @@ describe('POST /ssf/events: CAEP events pushed as RFC 8935 SETs', () => {
         ],
         [
           'the SET as text/plain',
-          async () => [
-            await transmitter.sign(SSF_AUDIENCE, event),
-            { 'content-type': 'text/plain' },
-          ],
+          async () => [await transmitter.signSet('set-1', event), { 'content-type': 'text/plain' }],
           400,
           'invalid_request',
         ],
         [
           'the SET as application/jwt',
           async () => [
-            await transmitter.sign(SSF_AUDIENCE, event),
+            await transmitter.signSet('set-1', event),
             { 'content-type': 'application/jwt' },
           ],
           400,
@@ -303,7 +300,7 @@ describe('POST /ssf/events: CAEP events pushed as RFC 8935 SETs', () => {
     });
 
     it('a replica with no transmitter configured: 404', async () => {
-      const set = await transmitter.sign(SSF_AUDIENCE, event);
+      const set = await transmitter.signSet('set-1', event);
       const answer = await push(replicas[3], set);
       expect(answer.status).toBe(404);
       expect(answer.json).toMatchObject({ statusCode: 404 });

@@ -26,3 +26,4 @@ export * from './lib/rejection-probe';
 export * from './lib/test-cluster';
 export * from './lib/restartable-process';
 export * from './lib/loops';
+export * from './lib/loopback-issuer';

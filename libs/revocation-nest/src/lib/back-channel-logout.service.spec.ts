@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { type AddressInfo } from 'node:net';
-import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { RevocationCache, StoreUnavailableError } from '@rescind/revocation-core';
-import { deleteKeysWithPrefix, uniqueKeyPrefix, waitFor } from '@rescind/testing';
+import { deleteKeysWithPrefix, LoopbackIssuer, uniqueKeyPrefix, waitFor } from '@rescind/testing';
 import { type RunningTestApp, startTestApp, testModuleOptions, waitUntilReady } from '../testing';
 import { BackChannelLogoutService } from './back-channel-logout.service';
 import { LogoutTokenInvalidError } from './logout-token.verifier';
@@ -11,37 +8,21 @@ import { externalIdPrefix } from './revocation-module-options';
 import { RevocationService } from './revocation.service';
 
 const CLIENT_ID = 'rescind';
-const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
 describe('BackChannelLogoutService (against a real Redis)', () => {
   const keyPrefix = uniqueKeyPrefix();
-  let server: Server;
-  let issuer: string;
-  let privateKey: CryptoKey;
+  const provider = new LoopbackIssuer({ clientId: CLIENT_ID });
   let app: RunningTestApp;
   let service: BackChannelLogoutService;
   let revocations: RevocationService;
 
   beforeAll(async () => {
-    const pair = await generateKeyPair('ES256', { extractable: true });
-    privateKey = pair.privateKey;
-    const jwk: JWK = { ...(await exportJWK(pair.publicKey)), kid: 'k', alg: 'ES256' };
-    server = createServer((request, response) => {
-      response.setHeader('content-type', 'application/json');
-      response.end(
-        JSON.stringify(
-          request.url === '/.well-known/openid-configuration'
-            ? { issuer, jwks_uri: `${issuer}/jwks` }
-            : { keys: [jwk] },
-        ),
-      );
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await provider.start();
+    await provider.addKey('k', 'ES256');
     app = await startTestApp(
       'fastify',
       testModuleOptions(keyPrefix, {
-        externalIssuers: [{ issuer, audience: 'api', clientId: CLIENT_ID }],
+        externalIssuers: [{ issuer: provider.issuer, audience: 'api', clientId: CLIENT_ID }],
       }),
     );
     service = app.app.get(BackChannelLogoutService);
@@ -57,15 +38,11 @@ describe('BackChannelLogoutService (against a real Redis)', () => {
 
   afterAll(async () => {
     await app?.app.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await provider.stop();
     await deleteKeysWithPrefix(keyPrefix);
   });
 
-  const logoutToken = (sid: string): Promise<string> =>
-    new SignJWT({ iss: issuer, aud: CLIENT_ID, jti: randomUUID(), sid, events: { [EVENT]: {} } })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k', typ: 'logout+jwt' })
-      .setIssuedAt()
-      .sign(privateKey);
+  const logoutToken = (sid: string): Promise<string> => provider.signLogoutToken('k', { sid });
 
   it('applies a logout token posted again after its revocation could not be recorded', async () => {
     const sid = `s-${randomUUID()}`;
@@ -82,7 +59,7 @@ describe('BackChannelLogoutService (against a real Redis)', () => {
     const inSession = (id: string) => ({
       jti: randomUUID(),
       sub: 'u',
-      sid: `${externalIdPrefix(issuer)}${id}`,
+      sid: `${externalIdPrefix(provider.issuer)}${id}`,
       iatMs: Date.now(),
     });
     expect(await revocations.isRevoked(inSession(sid))).toBe(true);

@@ -1,44 +1,26 @@
-import { createServer, type Server } from 'node:http';
-import { type AddressInfo } from 'node:net';
-import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { TokenInvalidError } from '@rescind/revocation-core';
+import { LoopbackIssuer } from '@rescind/testing';
 import { ExternalTokenVerifier } from './external-token.verifier';
 import { resolveRevocationOptions } from './revocation-module-options';
 
 const AUDIENCE = 'api';
 
 describe('ExternalTokenVerifier', () => {
-  let server: Server;
-  let issuer: string;
-  let privateKey: CryptoKey;
-  let jwk: JWK;
+  const provider = new LoopbackIssuer({ audience: AUDIENCE });
 
   beforeAll(async () => {
-    const pair = await generateKeyPair('ES256', { extractable: true });
-    privateKey = pair.privateKey;
-    jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k', alg: 'ES256' };
-    server = createServer((request, response) => {
-      response.setHeader('content-type', 'application/json');
-      response.end(
-        JSON.stringify(
-          request.url === '/.well-known/openid-configuration'
-            ? { issuer, jwks_uri: `${issuer}/jwks` }
-            : { keys: [jwk] },
-        ),
-      );
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await provider.start();
+    await provider.addKey('k', 'ES256');
   });
 
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => provider.stop());
 
   function verifier(options: { tokenIdClaim?: string } = {}): ExternalTokenVerifier {
     const resolved = resolveRevocationOptions(
       {
         redis: 'redis://127.0.0.1:6379',
         jwtSecret: 'x'.repeat(32),
-        externalIssuers: [{ issuer, audience: AUDIENCE, ...options }],
+        externalIssuers: [{ issuer: provider.issuer, audience: AUDIENCE, ...options }],
       },
       'host',
     );
@@ -49,16 +31,7 @@ describe('ExternalTokenVerifier', () => {
     );
   }
 
-  function sign(claims: Record<string, unknown>): Promise<string> {
-    const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ sub: 'alice', ...claims })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k', typ: 'at+jwt' })
-      .setIssuer(issuer)
-      .setAudience(AUDIENCE)
-      .setIssuedAt(now)
-      .setExpirationTime(now + 300)
-      .sign(privateKey);
-  }
+  const sign = (claims: Record<string, unknown>): Promise<string> => provider.sign('k', claims);
 
   it('revokes by jti, namespaced', async () => {
     const claims = await verifier().verify(await sign({ jti: 'at-1', uti: 'u-1' }));

@@ -1,50 +1,8 @@
-import { createServer, type Server } from 'node:http';
-import { type AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { LoopbackIssuer } from '@rescind/testing';
 import { IssuerKeySet, openIdConfigurationUrl, ssfConfigurationUrl } from './issuer-key-set';
 
-/** A discovery document and a JWKS on a loopback port, whose keys and health a test changes. */
-class FakeIssuer {
-  keys: JWK[] = [];
-  failing = false;
-  jwksFetches = 0;
-  private server: Server | undefined;
-
-  get issuer(): string {
-    return `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
-  }
-
-  async start(): Promise<void> {
-    this.server = createServer((request, response) => {
-      if (request.url === '/.well-known/openid-configuration') {
-        response.setHeader('content-type', 'application/json');
-        response.end(JSON.stringify({ issuer: this.issuer, jwks_uri: `${this.issuer}/jwks` }));
-        return;
-      }
-      this.jwksFetches += 1;
-      if (this.failing) {
-        response.statusCode = 503;
-        response.end();
-        return;
-      }
-      response.setHeader('content-type', 'application/json');
-      response.end(JSON.stringify({ keys: this.keys }));
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => this.server?.close(() => resolve()));
-  }
-}
-
-async function publicJwk(kid: string, alg: 'RS256' | 'ES256' | 'EdDSA'): Promise<JWK> {
-  const { publicKey } = await generateKeyPair(alg, { extractable: true });
-  return { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
-}
-
 describe('IssuerKeySet', () => {
-  const fake = new FakeIssuer();
+  const fake = new LoopbackIssuer();
   let nowMs = 1_000_000;
   const keySet = (cooldownMs = 30_000): IssuerKeySet =>
     new IssuerKeySet({
@@ -53,13 +11,21 @@ describe('IssuerKeySet', () => {
       fetchTimeoutMs: 5_000,
       now: () => nowMs,
     });
+  /** A key set without cooldown that puts its errors in `errors`, reading `metadataUrl` if given. */
+  const reportingKeySet = (errors: unknown[], metadataUrl?: string): IssuerKeySet =>
+    new IssuerKeySet({
+      issuer: fake.issuer,
+      metadataUrl,
+      cooldownMs: 0,
+      fetchTimeoutMs: 5_000,
+      onError: (error) => errors.push(error),
+    });
 
   beforeAll(() => fake.start());
   afterAll(() => fake.stop());
   beforeEach(async () => {
-    fake.keys = [await publicJwk('a', 'ES256')];
-    fake.failing = false;
-    fake.jwksFetches = 0;
+    fake.reset();
+    await fake.addKey('a', 'ES256');
   });
 
   it('finds a held key without fetching', async () => {
@@ -85,19 +51,14 @@ describe('IssuerKeySet', () => {
   it('picks up a rotated-in key without a restart', async () => {
     const keys = keySet();
     await keys.refresh();
-    fake.keys = [...fake.keys, await publicJwk('b', 'RS256')];
+    await fake.addKey('b', 'RS256');
     expect(await keys.key('b', 'RS256')).toBeDefined();
     expect(await keys.key('a', 'ES256')).toBeDefined();
   });
 
   it('keeps the keys it holds when the endpoint fails', async () => {
     const errors: unknown[] = [];
-    const keys = new IssuerKeySet({
-      issuer: fake.issuer,
-      cooldownMs: 0,
-      fetchTimeoutMs: 5_000,
-      onError: (error) => errors.push(error),
-    });
+    const keys = reportingKeySet(errors);
     await keys.refresh();
     fake.failing = true;
     expect(await keys.key('unknown', 'ES256')).toBeUndefined();
@@ -114,7 +75,7 @@ describe('IssuerKeySet', () => {
   });
 
   it('takes the only fitting key for a token without kid', async () => {
-    fake.keys = [await publicJwk('a', 'ES256'), await publicJwk('b', 'EdDSA')];
+    await fake.addKey('b', 'EdDSA');
     const keys = keySet();
     await keys.refresh();
     expect(await keys.key(undefined, 'EdDSA')).toBeDefined();
@@ -122,12 +83,8 @@ describe('IssuerKeySet', () => {
 
   it('refuses a discovery document naming another issuer, and never rejects', async () => {
     const errors: unknown[] = [];
-    const keys = new IssuerKeySet({
-      issuer: `${fake.issuer}/other`,
-      cooldownMs: 0,
-      fetchTimeoutMs: 5_000,
-      onError: (error) => errors.push(error),
-    });
+    fake.metadataOverrides = { issuer: `${fake.issuer}/other` };
+    const keys = reportingKeySet(errors);
     await keys.refresh();
     expect(keys.size).toBe(0);
     expect(errors).toHaveLength(1);
@@ -136,7 +93,7 @@ describe('IssuerKeySet', () => {
   it('picks up a key added at the issuer by its periodic refresh, with no token waiting', async () => {
     const keys = keySet();
     await keys.refresh();
-    fake.keys = [...fake.keys, await publicJwk('b', 'ES256')];
+    await fake.addKey('b', 'ES256');
     keys.startRefreshing(20);
     try {
       const deadline = Date.now() + 5_000;
@@ -153,15 +110,9 @@ describe('IssuerKeySet', () => {
 
   it('finds its metadata where it is told to', async () => {
     const errors: unknown[] = [];
-    const keys = new IssuerKeySet({
-      issuer: fake.issuer,
-      metadataUrl: `${fake.issuer}/.well-known/ssf-configuration`,
-      cooldownMs: 0,
-      fetchTimeoutMs: 5_000,
-      onError: (error) => errors.push(error),
-    });
+    const keys = reportingKeySet(errors, fake.jwksUri);
     await keys.refresh();
-    // The fake answers that path with its JWKS, which names no issuer: never taken for metadata.
+    // The JWKS names no issuer: never taken for metadata.
     expect(keys.size).toBe(0);
     expect(String(errors[0])).toContain('names another issuer');
   });

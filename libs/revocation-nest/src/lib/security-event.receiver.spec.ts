@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { type AddressInfo } from 'node:net';
-import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import {
   type CheckedClaims,
   RevocationCache,
   StoreUnavailableError,
 } from '@rescind/revocation-core';
-import { deleteKeysWithPrefix, uniqueKeyPrefix, waitFor } from '@rescind/testing';
+import { deleteKeysWithPrefix, LoopbackIssuer, uniqueKeyPrefix, waitFor } from '@rescind/testing';
 import { type RunningTestApp, startTestApp, testModuleOptions, waitUntilReady } from '../testing';
 import { externalIdPrefix } from './revocation-module-options';
 import { RevocationService } from './revocation.service';
@@ -26,61 +23,12 @@ const PROVIDER = 'https://id.example.com/realms/main';
 /** A provider whose access tokens carry no `sid` (`logoutRevokes: 'user'`). */
 const SID_LESS = 'https://id.example.com/realms/no-sid';
 
-/** SSF metadata and a JWKS on a loopback port (SSF 1.0 §7.2), and a key that signs SETs. */
-class FakeTransmitter {
-  private server: Server | undefined;
-  private key: { privateKey: CryptoKey; jwk: JWK } | undefined;
-
-  get issuer(): string {
-    return `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}/tenant`;
-  }
-
-  async start(): Promise<void> {
-    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-    this.key = { privateKey, jwk: { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' } };
-    this.server = createServer((request, response) => {
-      response.setHeader('content-type', 'application/json');
-      if (request.url === '/.well-known/ssf-configuration/tenant') {
-        response.end(JSON.stringify({ issuer: this.issuer, jwks_uri: `${this.issuer}/jwks` }));
-      } else if (request.url === '/tenant/jwks') {
-        response.end(JSON.stringify({ keys: [this.key?.jwk] }));
-      } else {
-        response.statusCode = 404;
-        response.end('{}');
-      }
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => this.server?.close(() => resolve()));
-  }
-
-  /** A SET with one event; `claims` and `header` override the defaults. */
-  sign(
-    events: Record<string, unknown>,
-    claims: Record<string, unknown> = {},
-    header: Record<string, unknown> = {},
-    key: CryptoKey = this.key?.privateKey as CryptoKey,
-  ): Promise<string> {
-    return new SignJWT({
-      iss: this.issuer,
-      aud: AUDIENCE,
-      jti: randomUUID(),
-      iat: Math.floor(Date.now() / 1000),
-      events,
-      ...claims,
-    })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'secevent+jwt', ...header })
-      .sign(key);
-  }
-}
-
 const issSub = (sub: string, iss = PROVIDER) => ({ format: 'iss_sub', iss, sub });
 const opaque = (id: string) => ({ format: 'opaque', id });
 
 describe('SecurityEventReceiver (RFC 8935 push of CAEP events, against a real Redis)', () => {
-  const transmitter = new FakeTransmitter();
+  /** SSF metadata and a JWKS on a loopback port (SSF 1.0 §7.2), and a key that signs SETs. */
+  const transmitter = new LoopbackIssuer({ metadata: 'ssf', path: 'tenant', audience: AUDIENCE });
   const keyPrefix = uniqueKeyPrefix();
   const ns = externalIdPrefix(PROVIDER);
   let app: RunningTestApp;
@@ -89,6 +37,7 @@ describe('SecurityEventReceiver (RFC 8935 push of CAEP events, against a real Re
 
   beforeAll(async () => {
     await transmitter.start();
+    await transmitter.addKey('k1', 'ES256');
     app = await startTestApp(
       'fastify',
       testModuleOptions(keyPrefix, {
@@ -142,7 +91,7 @@ describe('SecurityEventReceiver (RFC 8935 push of CAEP events, against a real Re
   }
 
   it('session-revoked with a complex subject revokes that session only', async () => {
-    const set = await transmitter.sign({
+    const set = await transmitter.signSet('k1', {
       [CAEP_SESSION_REVOKED]: {
         subject: { format: 'complex', user: issSub('u1'), session: issSub('s1') },
       },
@@ -155,7 +104,7 @@ describe('SecurityEventReceiver (RFC 8935 push of CAEP events, against a real Re
   it('session-revoked of a provider whose tokens carry no sid cuts the user off', async () => {
     const sidLess = externalIdPrefix(SID_LESS);
     await push(
-      await transmitter.sign({
+      await transmitter.signSet('k1', {
         [CAEP_SESSION_REVOKED]: {
           subject: {
             format: 'complex',
@@ -169,14 +118,17 @@ describe('SecurityEventReceiver (RFC 8935 push of CAEP events, against a real Re
   });
 
   it('session-revoked naming only a user cuts every earlier token of the user off', async () => {
-    await push(await transmitter.sign({ [CAEP_SESSION_REVOKED]: {} }, { sub_id: issSub('u2') }));
+    await push(
+      await transmitter.signSet('k1', { [CAEP_SESSION_REVOKED]: {} }, { sub_id: issSub('u2') }),
+    );
     expect(await revoked(`${ns}u2`)).toBe(true);
     expect(await revoked(`${ns}u3`)).toBe(false);
   });
 
   it('credential-change (iss_sub in sub_id, SSF 1.0) cuts every earlier token off', async () => {
     await push(
-      await transmitter.sign(
+      await transmitter.signSet(
+        'k1',
         { [CAEP_CREDENTIAL_CHANGE]: { change_type: 'update' } },
         {
           sub_id: issSub('u4'),
@@ -191,14 +143,16 @@ describe('SecurityEventReceiver (RFC 8935 push of CAEP events, against a real Re
   });
 
   it('an opaque subject names one of our own users when the transmitter is no issuer of ours', async () => {
-    await push(await transmitter.sign({ [CAEP_CREDENTIAL_CHANGE]: { subject: opaque('alice') } }));
+    await push(
+      await transmitter.signSet('k1', { [CAEP_CREDENTIAL_CHANGE]: { subject: opaque('alice') } }),
+    );
     expect(await revoked('alice')).toBe(true);
     expect(await revoked(`${ns}alice`)).toBe(false);
   });
 
   it('a complex subject without format, with an opaque session, revokes that session', async () => {
     await push(
-      await transmitter.sign({
+      await transmitter.signSet('k1', {
         [CAEP_SESSION_REVOKED]: { subject: { session: opaque('own-session') } },
       }),
     );
@@ -208,14 +162,14 @@ describe('SecurityEventReceiver (RFC 8935 push of CAEP events, against a real Re
 
   it('ignores other event types and the subjects of issuers not configured', async () => {
     await push(
-      await transmitter.sign({
+      await transmitter.signSet('k1', {
         'https://schemas.openid.net/secevent/caep/event-type/token-claims-change': {
           subject: opaque('carol'),
         },
       }),
     );
     await push(
-      await transmitter.sign({
+      await transmitter.signSet('k1', {
         [CAEP_CREDENTIAL_CHANGE]: { subject: issSub('carol', 'https://other.example') },
       }),
     );
@@ -224,7 +178,9 @@ describe('SecurityEventReceiver (RFC 8935 push of CAEP events, against a real Re
   });
 
   it('acknowledges a SET pushed again without applying it twice', async () => {
-    const set = await transmitter.sign({ [CAEP_CREDENTIAL_CHANGE]: { subject: opaque('dave') } });
+    const set = await transmitter.signSet('k1', {
+      [CAEP_CREDENTIAL_CHANGE]: { subject: opaque('dave') },
+    });
     await push(set);
     const afterFirst = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -241,7 +197,7 @@ describe('SecurityEventReceiver (RFC 8935 push of CAEP events, against a real Re
       .spyOn(sessions, 'endAll')
       .mockRejectedValueOnce(new StoreUnavailableError(new Error('down')));
     try {
-      const set = await transmitter.sign({
+      const set = await transmitter.signSet('k1', {
         [CAEP_CREDENTIAL_CHANGE]: { subject: opaque('frank') },
       });
       await expect(push(set)).rejects.toThrow(StoreUnavailableError);
@@ -260,86 +216,91 @@ describe('SecurityEventReceiver (RFC 8935 push of CAEP events, against a real Re
     it.each<[string, () => Promise<void>, string, number]>([
       [
         'no push token',
-        async () => receiver.receive(await transmitter.sign(event), undefined),
+        async () => receiver.receive(await transmitter.signSet('k1', event), undefined),
         'authentication_failed',
         400,
       ],
       [
         'a wrong push token',
-        async () => push(await transmitter.sign(event), `${PUSH_TOKEN}x`),
+        async () => push(await transmitter.signSet('k1', event), `${PUSH_TOKEN}x`),
         'authentication_failed',
         400,
       ],
       ['no JWT at all', async () => push('not-a-set'), 'invalid_request', 400],
       [
         'an unknown kid',
-        async () => push(await transmitter.sign(event, {}, { kid: 'nope' })),
+        async () => push(await transmitter.signSet('k1', event, {}, { kid: 'nope' })),
         'invalid_key',
         400,
       ],
       [
         'a key not of the JWKS',
         async () => {
-          const { privateKey } = await generateKeyPair('ES256');
-          return push(await transmitter.sign(event, {}, {}, privateKey));
+          await transmitter.addKey('unpublished', 'ES256', false);
+          return push(await transmitter.signSet('unpublished', event, {}, { kid: 'k1' }));
         },
         'invalid_key',
         400,
       ],
       [
         'another issuer',
-        async () => push(await transmitter.sign(event, { iss: 'https://evil.example' })),
+        async () => push(await transmitter.signSet('k1', event, { iss: 'https://evil.example' })),
         'invalid_issuer',
         400,
       ],
       [
         'another audience',
-        async () => push(await transmitter.sign(event, { aud: 'someone-else' })),
+        async () => push(await transmitter.signSet('k1', event, { aud: 'someone-else' })),
         'invalid_audience',
         400,
       ],
       [
         'typ at+jwt (an access token)',
-        async () => push(await transmitter.sign(event, {}, { typ: 'at+jwt' })),
+        async () => push(await transmitter.signSet('k1', event, {}, { typ: 'at+jwt' })),
         'invalid_request',
         400,
       ],
       [
         'no jti',
-        async () => push(await transmitter.sign(event, { jti: undefined })),
+        async () => push(await transmitter.signSet('k1', event, { jti: undefined })),
         'invalid_request',
         400,
       ],
       [
         'no iat',
-        async () => push(await transmitter.sign(event, { iat: undefined })),
+        async () => push(await transmitter.signSet('k1', event, { iat: undefined })),
         'invalid_request',
         400,
       ],
       [
         'an exp passed',
-        async () => push(await transmitter.sign(event, { exp: now() - 10 })),
+        async () => push(await transmitter.signSet('k1', event, { exp: now() - 10 })),
         'invalid_request',
         400,
       ],
       [
         'an iat older than a day',
-        async () => push(await transmitter.sign(event, { iat: now() - 2 * 86_400 })),
+        async () => push(await transmitter.signSet('k1', event, { iat: now() - 2 * 86_400 })),
         'invalid_request',
         400,
       ],
       [
         'no events',
-        async () => push(await transmitter.sign({}, { events: undefined, sub: 'x' })),
+        async () => push(await transmitter.signSet('k1', {}, { events: undefined, sub: 'x' })),
         'invalid_request',
         400,
       ],
-      ['empty events', async () => push(await transmitter.sign({})), 'invalid_request', 400],
+      [
+        'empty events',
+        async () => push(await transmitter.signSet('k1', {})),
+        'invalid_request',
+        400,
+      ],
       [
         'a subject of an unsupported format',
         async () =>
           push(
-            await transmitter.sign({
+            await transmitter.signSet('k1', {
               [CAEP_CREDENTIAL_CHANGE]: { subject: { format: 'email', email: 'e@example.com' } },
             }),
           ),
@@ -350,7 +311,9 @@ describe('SecurityEventReceiver (RFC 8935 push of CAEP events, against a real Re
         'a malformed subject',
         async () =>
           push(
-            await transmitter.sign({ [CAEP_SESSION_REVOKED]: { subject: { format: 'opaque' } } }),
+            await transmitter.signSet('k1', {
+              [CAEP_SESSION_REVOKED]: { subject: { format: 'opaque' } },
+            }),
           ),
         'invalid_request',
         400,
@@ -359,7 +322,7 @@ describe('SecurityEventReceiver (RFC 8935 push of CAEP events, against a real Re
         'a credential-change naming only a session',
         async () =>
           push(
-            await transmitter.sign({
+            await transmitter.signSet('k1', {
               [CAEP_CREDENTIAL_CHANGE]: { subject: { session: opaque('s') } },
             }),
           ),
@@ -369,7 +332,7 @@ describe('SecurityEventReceiver (RFC 8935 push of CAEP events, against a real Re
       [
         'a claim named twice',
         async () => {
-          const set = await transmitter.sign(event);
+          const set = await transmitter.signSet('k1', event);
           const [h, , s] = set.split('.');
           const json = `{"iss":"x","iss":"y","events":{}}`;
           return push(`${h}.${Buffer.from(json).toString('base64url')}.${s}`);
