@@ -57,3 +57,15 @@ export async function startApiReplica(
   void replica.exited.then(remove);
   return replica;
 }
+
+/**
+ * Fails unless the replica's cache holds at least the loaded revocations
+ * (`rescind_cache_entries`): the revocations measured against are real, not an empty cache.
+ */
+export async function assertHydrated(bench: BenchEnvironment, replica: ApiReplica): Promise<void> {
+  const metrics = await (await fetch(`${replica.url}/metrics`)).text();
+  const held = Number(/^rescind_cache_entries(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1]);
+  if (!(held >= bench.options.liveRevocations)) {
+    throw new Error(`${replica.name} holds ${held} revocations, not the loaded ones`);
+  }
+}

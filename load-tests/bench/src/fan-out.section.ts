@@ -14,6 +14,7 @@ import {
   readPropagationBuckets,
   subtractBuckets,
 } from './propagation-histogram';
+import { pollUntilRejected } from './rejection-poll';
 import { formatFixed, formatInt, summarize } from './stats';
 
 /** Fan-out latencies of one phase, in ms. */
@@ -45,11 +46,6 @@ export interface FanOutReport {
 }
 
 const REPLICAS = 3;
-/**
- * A poll that never sees the revocation fails the run after this long; the fan-out bound itself is
- * 100 ms (README, "Guarantees and their limits").
- */
-const GIVE_UP_MS = 2_000;
 
 /**
  * Revoke on one of three replicas (local strategy, Fastify), poll the other two until they answer
@@ -186,18 +182,4 @@ async function measurePhase(
     );
   }
   return phase;
-}
-
-/** Polls `GET /me` back to back; resolves with the time the first 401 arrived. */
-async function pollUntilRejected(poller: ApiClient, token: string): Promise<number> {
-  const deadline = performance.now() + GIVE_UP_MS;
-  for (;;) {
-    const status = await poller.meStatus(token);
-    const now = performance.now();
-    if (status === 401) return now;
-    if (status !== 200) throw new Error(`poll answered ${status}`);
-    if (now > deadline) {
-      throw new Error(`${poller.baseUrl} still accepts a revoked token after ${GIVE_UP_MS} ms`);
-    }
-  }
 }

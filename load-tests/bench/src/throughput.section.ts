@@ -5,6 +5,7 @@ import { freePort, ManagedProcess, waitFor } from '@rescind/testing';
 import jwt from 'jsonwebtoken';
 import { ApiClient } from './api-client';
 import {
+  assertHydrated,
   type BenchEnvironment,
   type HttpAdapter,
   startApiReplica,
@@ -18,7 +19,7 @@ import { TEXTBOOK_LISTENING } from './textbook/textbook.constants';
 import { randomJti } from './revocation-loader';
 
 /** One server under test. */
-interface Target {
+export interface Target {
   readonly label: string;
   readonly url: string;
   readonly process: ManagedProcess;
@@ -111,49 +112,94 @@ async function measureTargets(
   targets: Target[],
   startedAt: number,
 ): Promise<ThroughputReport> {
-  const { options } = bench;
   console.log(
     `   ${targets.length} servers ready in ${formatFixed((performance.now() - startedAt) / 1000, 1)} s`,
   );
-
-  for (const target of targets) {
-    await runHttpLoad({
-      url: `${target.url}/me`,
-      tokens: target.tokens,
-      connections: options.connections,
-      durationSeconds: options.initialWarmupSeconds,
-      recordLatency: false,
-    });
-  }
-
-  const idle = await RedisCommandWindow.open(bench.redis);
-  await sleep(2_000);
-  const idleWindow = await idle.close();
-  const idleRate = idleWindow.commands / (idleWindow.elapsedMs / 1000);
-  console.log(
-    `   Redis background with every server idle: ${formatFixed(idleRate, 1)} commands/s (anti-entropy ticks); subtracted below`,
-  );
-  console.log(
-    `   ${'round'.padEnd(6)}${'configuration'.padEnd(16)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'CPU µs/req'.padStart(12)}${'Redis cmd/req'.padStart(15)}${'failed'.padStart(8)}`,
-  );
-
-  const rounds: RoundMeasurement[] = [];
+  await warmUpTargets(bench, targets);
+  const idleRate = await measureIdleRedisRate(bench, 2_000);
   const cycle = MEASUREMENT_ORDER.map((label) => {
     const target = targets.find((t) => t.label === label);
     if (target === undefined) throw new Error(`no configuration ${label}`);
     return target;
   });
-  for (let round = 1; round <= options.rounds; round++) {
+  const rounds = await runAlternatingRounds(bench, cycle, idleRate);
+  const medians = mediansOfRounds(bench, cycle, rounds);
+  return { rounds, medians, idleRedisCommandsPerSecond: idleRate };
+}
+
+/** The unmeasured warm-up of every configuration before its first round (JIT, pools, memos). */
+export async function warmUpTargets(
+  bench: BenchEnvironment,
+  targets: readonly Target[],
+): Promise<void> {
+  for (const target of targets) {
+    await runHttpLoad({
+      url: `${target.url}/me`,
+      tokens: target.tokens,
+      connections: bench.options.connections,
+      durationSeconds: bench.options.initialWarmupSeconds,
+      recordLatency: false,
+    });
+  }
+}
+
+/**
+ * Commands per second Redis executes with every server idle (their anti-entropy ticks),
+ * subtracted from each round's count.
+ */
+export async function measureIdleRedisRate(
+  bench: BenchEnvironment,
+  windowMs: number,
+): Promise<number> {
+  const idle = await RedisCommandWindow.open(bench.redis);
+  await sleep(windowMs);
+  const idleWindow = await idle.close();
+  const idleRate = idleWindow.commands / (idleWindow.elapsedMs / 1000);
+  console.log(
+    `   Redis background with every server idle: ${formatFixed(idleRate, 1)} commands/s (anti-entropy ticks); subtracted below`,
+  );
+  return idleRate;
+}
+
+/**
+ * `options.rounds` rounds over `cycle`, in its order in odd rounds and reversed in even ones, so
+ * that neighbours in `cycle` are measured back to back both ways round; prints every round.
+ */
+export async function runAlternatingRounds(
+  bench: BenchEnvironment,
+  cycle: readonly Target[],
+  idleRedisCommandsPerSecond: number,
+  roundSeconds = bench.options.roundSeconds,
+): Promise<RoundMeasurement[]> {
+  console.log(
+    `   ${'round'.padEnd(6)}${'configuration'.padEnd(16)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'CPU µs/req'.padStart(12)}${'Redis cmd/req'.padStart(15)}${'failed'.padStart(8)}`,
+  );
+  const rounds: RoundMeasurement[] = [];
+  for (let round = 1; round <= bench.options.rounds; round++) {
     // Every compared pair is measured back to back, first one way round, then the other.
     for (const target of round % 2 === 1 ? cycle : [...cycle].reverse()) {
-      const measured = await measureRound(bench, target, round, idleRate);
+      const measured = await measureRound(
+        bench,
+        target,
+        round,
+        idleRedisCommandsPerSecond,
+        roundSeconds,
+      );
       rounds.push(measured);
       console.log(
         `   ${String(round).padEnd(6)}${measured.label.padEnd(16)}${formatInt(measured.requestsPerSecond).padStart(9)}${formatFixed(measured.p50Ms, 2).padStart(9)}${formatFixed(measured.p99Ms, 2).padStart(9)}${formatFixed(measured.cpuMicrosPerRequest, 1).padStart(12)}${formatFixed(measured.redisCommandsPerRequest, 3).padStart(15)}${String(measured.failures).padStart(8)}`,
       );
     }
   }
+  return rounds;
+}
 
+/** Each configuration's medians over its rounds, printed. */
+export function mediansOfRounds(
+  bench: BenchEnvironment,
+  targets: readonly Target[],
+  rounds: readonly RoundMeasurement[],
+): Map<string, ConfigurationMedians> {
   const medians = new Map<string, ConfigurationMedians>();
   for (const target of targets) {
     const own = rounds.filter((r) => r.label === target.label);
@@ -167,13 +213,13 @@ async function measureTargets(
       failures: own.reduce((sum, r) => sum + r.failures, 0),
     });
   }
-  console.log(`\n   medians over ${options.rounds} rounds:`);
+  console.log(`\n   medians over ${bench.options.rounds} rounds:`);
   for (const m of medians.values()) {
     console.log(
       `   ${''.padEnd(6)}${m.label.padEnd(16)}${formatInt(m.requestsPerSecond).padStart(9)}${formatFixed(m.p50Ms, 2).padStart(9)}${formatFixed(m.p99Ms, 2).padStart(9)}${formatFixed(m.cpuMicrosPerRequest, 1).padStart(12)}${formatFixed(m.redisCommandsPerRequest, 3).padStart(15)}${String(m.failures).padStart(8)}`,
     );
   }
-  return { rounds, medians, idleRedisCommandsPerSecond: idleRate };
+  return medians;
 }
 
 async function measureRound(
@@ -181,13 +227,14 @@ async function measureRound(
   target: Target,
   round: number,
   idleRedisCommandsPerSecond: number,
+  roundSeconds: number,
 ): Promise<RoundMeasurement> {
   const { options } = bench;
   const load = { url: `${target.url}/me`, tokens: target.tokens, connections: options.connections };
   await runHttpLoad({ ...load, durationSeconds: options.warmupSeconds, recordLatency: false });
   const cpuBefore = serverCpuMicros(target);
   const commands = await RedisCommandWindow.open(bench.redis);
-  const result = await runHttpLoad({ ...load, durationSeconds: options.roundSeconds });
+  const result = await runHttpLoad({ ...load, durationSeconds: roundSeconds });
   const window = await commands.close();
   const cpuMicros = serverCpuMicros(target) - cpuBefore;
   const background = (idleRedisCommandsPerSecond * window.elapsedMs) / 1000;
@@ -242,13 +289,7 @@ async function startTargets(
   await Promise.all(replicas.map((replica) => replica.ready(60_000)));
 
   // The revocations are real: every replica must have hydrated all of them.
-  for (const replica of replicas) {
-    const metrics = await (await fetch(`${replica.url}/metrics`)).text();
-    const held = Number(/^rescind_cache_entries(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1]);
-    if (!(held >= bench.options.liveRevocations)) {
-      throw new Error(`${replica.name} holds ${held} revocations, not the loaded ones`);
-    }
-  }
+  for (const replica of replicas) await assertHydrated(bench, replica);
 
   const first = new ApiClient((replicas[0] as (typeof replicas)[number]).url);
   await first.register(bench.user.username, bench.user.password);
@@ -268,19 +309,25 @@ async function startTargets(
     };
   });
   targets.push(await textbook);
+  await assertTokensAccepted(targets);
+  return targets;
+}
 
+/** Fails unless every target answers `GET /me` with 200 for each of its tokens. */
+export async function assertTokensAccepted(targets: readonly Target[]): Promise<void> {
   for (const target of targets) {
     const client = new ApiClient(target.url);
-    for (const token of target.tokens) {
-      const answer = await client.request('GET', '/me', { token });
-      if (answer.status !== 200) {
-        client.close();
-        throw new Error(`${target.label}: GET /me answered ${answer.status} ${answer.body}`);
+    try {
+      for (const token of target.tokens) {
+        const answer = await client.request('GET', '/me', { token });
+        if (answer.status !== 200) {
+          throw new Error(`${target.label}: GET /me answered ${answer.status} ${answer.body}`);
+        }
       }
+    } finally {
+      client.close();
     }
-    client.close();
   }
-  return targets;
 }
 
 async function startTextbook(
