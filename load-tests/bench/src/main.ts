@@ -4,6 +4,7 @@ import { type BenchEnvironment } from './bench-environment';
 import { parseBenchOptions } from './bench-options';
 import { printSummary } from './bench-summary';
 import { CleanupStack } from './cleanup-stack';
+import { runExternalSection } from './external.section';
 import { runFanOutSection } from './fan-out.section';
 import { runHydrationSection } from './hydration.section';
 import { runMicroSection } from './micro.section';
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
     );
 
     const throughput = await section('throughput', options.skip, () => runThroughputSection(bench));
+    const external = await section('external', options.skip, () => runExternalSection(bench));
     const capacity =
       throughput?.medians.get(configLabel('fastify', 'local'))?.requestsPerSecond ??
       FALLBACK_CAPACITY;
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
     printSummary({
       options,
       throughput,
+      external,
       fanOut,
       hydration,
       micro,
