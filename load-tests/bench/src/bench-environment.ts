@@ -1,4 +1,5 @@
 import { ApiReplica, type RedisServer } from '@rescind/testing';
+import { type BenchIssuer } from './bench-issuer';
 import { type BenchOptions } from './bench-options';
 import { type CleanupStack } from './cleanup-stack';
 
@@ -18,6 +19,12 @@ export interface BenchEnvironment {
   readonly jwtSecret: string;
   readonly cleanup: CleanupStack;
   readonly user: { readonly username: string; readonly password: string };
+  /**
+   * The loopback OpenID provider of the external issuer's parts (absent with `--skip=external`):
+   * the Fastify `none` and `local` servers of the throughput section and the fan-out replicas
+   * accept its tokens.
+   */
+  readonly issuer?: BenchIssuer;
 }
 
 /** Options of {@link startApiReplica}. */
@@ -28,7 +35,7 @@ export interface StartApiReplicaOptions {
   /** @default the environment's */
   keyPrefix?: string;
   /** Further variables. */
-  env?: Record<string, string>;
+  env?: Record<string, string> | undefined;
 }
 
 /** Spawns a real API replica (`dist/apps/api/src/main.js`) registered for clean-up; not awaited ready. */

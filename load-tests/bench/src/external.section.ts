@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { type ApiReplica } from '@rescind/testing';
-import { ApiClient } from './api-client';
-import { assertHydrated, type BenchEnvironment, startApiReplica } from './bench-environment';
-import { BenchIssuer, type ProviderAlgorithm } from './bench-issuer';
+import { type ApiClient } from './api-client';
+import { type BenchEnvironment } from './bench-environment';
+import { type BenchIssuer, type ProviderAlgorithm } from './bench-issuer';
 import {
   addBuckets,
   bucketQuantileMs,
@@ -11,21 +10,25 @@ import {
   subtractBuckets,
 } from './propagation-histogram';
 import { pollUntilRejected } from './rejection-poll';
-import { formatFixed, summarize } from './stats';
 import {
   assertTokensAccepted,
-  measureIdleRedisRate,
   mediansOfRounds,
   runAlternatingRounds,
   type Target,
   type ThroughputReport,
   warmUpTargets,
-} from './throughput.section';
+} from './rounds';
+import { formatFixed, summarize } from './stats';
+
+// The external issuer's parts (`--skip=external` leaves them out; docs/design.md, "External
+// issuers"): rounds run by the throughput section on its Fastify `local` and `none` servers,
+// and back-channel logouts timed by the fan-out section on its three replicas. Both reuse the
+// servers already running, so the part costs no start-up.
 
 /** Where a provider posts its logout tokens (OpenID Connect Back-Channel Logout 1.0, §2.5). */
 export const BACKCHANNEL_LOGOUT_PATH = '/oidc/backchannel-logout';
 
-/** Label of a configuration of this section: the token's algorithm and the strategy. */
+/** Label of an external issuer configuration: the token's algorithm and the strategy. */
 export function externalLabel(
   alg: ProviderAlgorithm | 'HS256',
   strategy: 'local' | 'none',
@@ -70,123 +73,73 @@ export interface BackChannelReport {
   readonly appliedEvents: number;
 }
 
-/** What the external section measured; `backChannel` says why it was not measured, if it was not. */
+/**
+ * What the external issuer's parts measured (each absent when its section was skipped);
+ * `backChannel` says why it was not measured, if the build has no route.
+ */
 export interface ExternalReport {
-  readonly throughput: ThroughputReport;
-  readonly backChannel: BackChannelReport | { readonly unavailable: string };
+  readonly throughput?: ThroughputReport;
+  readonly backChannel?: BackChannelReport | { readonly unavailable: string };
 }
 
-/** Replicas sharing the back-channel part: the measured `local` one and two more. */
+/** Replicas the back-channel part polls (the fan-out section's). */
 const REPLICAS = 3;
 
 /**
- * A provider's access tokens (docs/design.md, "External issuers") on Fastify: `local` vs `none`
- * per algorithm (ES256, RS256), and vs our own HS256 token on the same `local` server, in
- * alternating rounds as the throughput section runs them; then back-channel logouts
- * (OpenID Connect Back-Channel Logout 1.0) and how soon all three replicas reject the session.
+ * A provider's access tokens (each with its own `sid`) on Fastify: `local` vs `none` per
+ * algorithm (ES256, RS256), and vs our own HS256 token on the same `local` server, in alternating
+ * rounds as the throughput section runs its own.
+ * @param local the throughput section's `fastify/local` server (its tokens are our own)
+ * @param none its `fastify/none` server
  */
-export async function runExternalSection(bench: BenchEnvironment): Promise<ExternalReport> {
-  const { options } = bench;
-  console.log(
-    `\n== External issuer (loopback OpenID provider, ES256 + RS256 keys; Fastify): GET /me with provider tokens (each with a sid), ${options.connections} connections, ${options.rounds} alternating rounds of ${options.externalRoundSeconds} s (+${options.warmupSeconds} s warm-up each)`,
-  );
-  const startedAt = performance.now();
-  const issuer = await BenchIssuer.start();
-  const removeIssuer = bench.cleanup.add('bench issuer', () => issuer.stop());
-  const replicas: ApiReplica[] = [];
-  try {
-    const start = (name: string, strategy: 'local' | 'none'): Promise<ApiReplica> =>
-      startApiReplica(bench, { adapter: 'fastify', strategy, name, env: issuer.replicaEnv() });
-    replicas.push(
-      ...(await Promise.all([
-        start('external-local', 'local'),
-        start('external-none', 'none'),
-        ...Array.from({ length: REPLICAS - 1 }, (_, i) => start(`external-${i + 2}`, 'local')),
-      ])),
-    );
-    await Promise.all(replicas.map((replica) => replica.ready(60_000)));
-    for (const replica of replicas) await assertHydrated(bench, replica);
-    console.log(
-      `   ${replicas.length} replicas ready in ${formatFixed((performance.now() - startedAt) / 1000, 1)} s (one local and one none measured; the two other local ones join the back-channel part)`,
-    );
-    const [local, none, ...more] = replicas as [ApiReplica, ApiReplica, ...ApiReplica[]];
-
-    const throughput = await measureThroughput(bench, issuer, local, none);
-    await none.stop('SIGTERM', 5_000);
-    const backChannel = await measureBackChannel(bench, issuer, [local, ...more]);
-    return { throughput, backChannel };
-  } finally {
-    await Promise.all(replicas.map((replica) => replica.stop('SIGTERM', 5_000)));
-    await issuer.stop();
-    removeIssuer();
-  }
-}
-
-async function measureThroughput(
+export async function runExternalRounds(
   bench: BenchEnvironment,
   issuer: BenchIssuer,
-  local: ApiReplica,
-  none: ApiReplica,
+  local: Target,
+  none: Target,
+  idleRedisCommandsPerSecond: number,
 ): Promise<ThroughputReport> {
-  const { connections } = bench.options;
+  const { options } = bench;
+  const startedAt = performance.now();
+  console.log(
+    `\n== External issuer (loopback OpenID provider, ES256 + RS256 keys), on the same fastify/local and fastify/none: GET /me, each connection with its own provider token and sid; ${options.rounds} alternating rounds of ${options.externalRoundSeconds} s (+${options.warmupSeconds} s warm-up each)`,
+  );
   const run = randomBytes(4).toString('hex');
-  const providerTokens = async (alg: ProviderAlgorithm): Promise<string[]> =>
-    Promise.all(
-      Array.from({ length: connections }, (_, i) =>
+  const targets: Target[] = [];
+  for (const alg of ['ES256', 'RS256'] as const) {
+    const tokens = await Promise.all(
+      Array.from({ length: options.connections }, (_, i) =>
         issuer.accessToken(alg, `bench-${i}`, `sid-${run}-${alg}-${i}`),
       ),
     );
-  const ownClient = new ApiClient(local.url);
-  const ownTokens: string[] = [];
-  try {
-    await ownClient.register(bench.user.username, bench.user.password);
-    for (let i = 0; i < connections; i++) {
-      ownTokens.push(await ownClient.login(bench.user.username, bench.user.password));
-    }
-  } finally {
-    ownClient.close();
-  }
-  const targets: Target[] = [];
-  for (const alg of ['ES256', 'RS256'] as const) {
-    const tokens = await providerTokens(alg);
-    for (const [replica, strategy] of [
+    for (const [server, strategy] of [
       [local, 'local'],
       [none, 'none'],
     ] as const) {
-      targets.push({
-        label: externalLabel(alg, strategy),
-        url: replica.url,
-        process: replica.process,
-        tokens,
-      });
+      targets.push({ ...server, label: externalLabel(alg, strategy), tokens });
     }
   }
-  targets.push({
-    label: externalLabel('HS256', 'local'),
-    url: local.url,
-    process: local.process,
-    tokens: ownTokens,
-  });
+  targets.push({ ...local, label: externalLabel('HS256', 'local') });
   await assertTokensAccepted(targets);
-  // Once per server (JIT, pools); each round's own warm-up then shows every token once more.
-  await warmUpTargets(
-    bench,
-    targets.filter((target, i) => targets.findIndex((t) => t.url === target.url) === i),
-  );
-  const idleRate = await measureIdleRedisRate(bench, bench.options.quick ? 1_000 : 2_000);
+  // Both servers are warm from the throughput rounds; a short warm-up shows them the new tokens
+  // (their first sight is verified asynchronously) and each round has its own.
   const cycle = MEASUREMENT_ORDER.map((label) => {
     const target = targets.find((t) => t.label === label);
     if (target === undefined) throw new Error(`no configuration ${label}`);
     return target;
   });
+  await warmUpTargets(bench, cycle.slice(0, 2), options.warmupSeconds);
   const rounds = await runAlternatingRounds(
     bench,
     cycle,
-    idleRate,
-    bench.options.externalRoundSeconds,
+    idleRedisCommandsPerSecond,
+    options.externalRoundSeconds,
   );
   const medians = mediansOfRounds(bench, cycle, rounds);
-  return { rounds, medians, idleRedisCommandsPerSecond: idleRate };
+  console.log(
+    `   (external issuer rounds: ${formatFixed((performance.now() - startedAt) / 1000, 1)} s)`,
+  );
+  return { rounds, medians, idleRedisCommandsPerSecond };
 }
 
 /** One provider session ended through the back channel, timed from the call's return. */
@@ -197,22 +150,29 @@ interface SessionSample {
   readonly rejectedAfterMs: readonly number[];
 }
 
-async function measureBackChannel(
+/**
+ * Back-channel logouts (OpenID Connect Back-Channel Logout 1.0), idle: for each session, a
+ * provider token with a fresh `sid` that every replica accepts, then a logout token for that
+ * `sid` posted to replica _i mod 3_, then every replica polled until it answers 401.
+ * @param clients one per replica, for the back-channel calls
+ * @param pollers one per replica, for `GET /me` polls only (their sockets stay warm)
+ */
+export async function runBackChannelPhase(
   bench: BenchEnvironment,
   issuer: BenchIssuer,
-  replicas: readonly ApiReplica[],
+  clients: readonly ApiClient[],
+  pollers: readonly ApiClient[],
 ): Promise<BackChannelReport | { unavailable: string }> {
   const count = bench.options.backChannelSessions;
+  const startedAt = performance.now();
   console.log(
-    `\n   back-channel logout: ${count} provider sessions, each accepted by all ${REPLICAS} replicas, then POST ${BACKCHANNEL_LOGOUT_PATH} (logout token with its sid) to replica i mod ${REPLICAS}; poll all ${REPLICAS} with GET /me until 401; idle`,
+    `   back-channel logout (external issuer): ${count} provider sessions, each accepted by all ${REPLICAS} replicas, then POST ${BACKCHANNEL_LOGOUT_PATH} (logout token with its sid) to replica i mod ${REPLICAS}; poll all ${REPLICAS} with GET /me until 401; idle`,
   );
-  const clients = replicas.map((replica) => new ApiClient(replica.url));
-  const pollers = replicas.map((replica) => new ApiClient(replica.url));
   const run = randomBytes(4).toString('hex');
   let next = 0;
   const endSession = async (): Promise<SessionSample | { unavailable: string }> => {
     const i = next++;
-    const origin = i % replicas.length;
+    const origin = i % clients.length;
     const sid = `bcl-${run}-${i}`;
     const token = await issuer.accessToken('ES256', `bcl-user-${i}`, sid);
     // Every replica accepts the session first (and the poll sockets are warm).
@@ -239,43 +199,40 @@ async function measureBackChannel(
       rejectedAfterMs: seen.map((at) => at - returnedAt),
     };
   };
-  try {
-    // Warm-up (JIT, sockets, the route's first verify), which also finds out whether the build
-    // has the route at all.
-    for (let i = 0; i < (bench.options.quick ? 5 : 20); i++) {
-      const sample = await endSession();
-      if ('unavailable' in sample) {
-        console.log(`   not measured: ${sample.unavailable}`);
-        return sample;
-      }
+  // Warm-up (JIT, sockets, the route's first verify), which also finds out whether the build
+  // has the route at all.
+  for (let i = 0; i < (bench.options.quick ? 5 : 20); i++) {
+    const sample = await endSession();
+    if ('unavailable' in sample) {
+      console.log(`   not measured: ${sample.unavailable}`);
+      return sample;
     }
-    const readApplied = async () =>
-      addBuckets(
-        await Promise.all(clients.map((client) => readPropagationBuckets(client.baseUrl))),
-      );
-    const appliedBefore = await readApplied();
-    const samples: SessionSample[] = [];
-    for (let i = 0; i < count; i++) {
-      const sample = await endSession();
-      if ('unavailable' in sample) throw new Error(sample.unavailable);
-      samples.push(sample);
-    }
-    const applied = subtractBuckets(await readApplied(), appliedBefore);
-    const report: BackChannelReport = {
-      sessions: count,
-      lastReplica: latencies(samples.map((s) => Math.max(...s.rejectedAfterMs))),
-      receiving: latencies(samples.map((s) => s.rejectedAfterMs[s.origin] as number)),
-      others: latencies(samples.flatMap((s) => s.rejectedAfterMs.filter((_, j) => j !== s.origin))),
-      call: latencies(samples.map((s) => s.callMs)),
-      appliedP50BucketMs: bucketQuantileMs(applied, 0.5),
-      appliedP99BucketMs: bucketQuantileMs(applied, 0.99),
-      appliedEvents: bucketTotal(applied),
-    };
-    printBackChannel(report);
-    return report;
-  } finally {
-    for (const client of [...clients, ...pollers]) client.close();
   }
+  const readApplied = async () =>
+    addBuckets(await Promise.all(clients.map((client) => readPropagationBuckets(client.baseUrl))));
+  const appliedBefore = await readApplied();
+  const samples: SessionSample[] = [];
+  for (let i = 0; i < count; i++) {
+    const sample = await endSession();
+    if ('unavailable' in sample) throw new Error(sample.unavailable);
+    samples.push(sample);
+  }
+  const applied = subtractBuckets(await readApplied(), appliedBefore);
+  const report: BackChannelReport = {
+    sessions: count,
+    lastReplica: latencies(samples.map((s) => Math.max(...s.rejectedAfterMs))),
+    receiving: latencies(samples.map((s) => s.rejectedAfterMs[s.origin] as number)),
+    others: latencies(samples.flatMap((s) => s.rejectedAfterMs.filter((_, j) => j !== s.origin))),
+    call: latencies(samples.map((s) => s.callMs)),
+    appliedP50BucketMs: bucketQuantileMs(applied, 0.5),
+    appliedP99BucketMs: bucketQuantileMs(applied, 0.99),
+    appliedEvents: bucketTotal(applied),
+  };
+  printBackChannel(report);
+  console.log(
+    `   (back-channel logout: ${formatFixed((performance.now() - startedAt) / 1000, 1)} s)`,
+  );
+  return report;
 }
 
 function latencies(samples: readonly number[]): LatencySummary {

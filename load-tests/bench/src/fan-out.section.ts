@@ -7,6 +7,7 @@ import {
   type BackgroundLoadSpec,
 } from './background-load.protocol';
 import { type BenchEnvironment, startApiReplica } from './bench-environment';
+import { type BackChannelReport, runBackChannelPhase } from './external.section';
 import {
   addBuckets,
   bucketQuantileMs,
@@ -38,11 +39,13 @@ export interface FanOutPhase {
   readonly backgroundFailures?: number;
 }
 
-/** Both phases. */
+/** Both phases, and the external issuer's back-channel logouts between them. */
 export interface FanOutReport {
   readonly idle: FanOutPhase;
   readonly loaded: FanOutPhase;
   readonly targetBackgroundRate: number;
+  /** Absent with `--skip=external`. */
+  readonly backChannel?: BackChannelReport | { readonly unavailable: string };
 }
 
 const REPLICAS = 3;
@@ -63,7 +66,12 @@ export async function runFanOutSection(
   );
   const replicas = await Promise.all(
     Array.from({ length: REPLICAS }, (_, i) =>
-      startApiReplica(bench, { adapter: 'fastify', strategy: 'local', name: `fanout-${i + 1}` }),
+      startApiReplica(bench, {
+        adapter: 'fastify',
+        strategy: 'local',
+        name: `fanout-${i + 1}`,
+        env: bench.issuer?.replicaEnv(),
+      }),
     ),
   );
   await Promise.all(replicas.map((replica) => replica.ready(60_000)));
@@ -74,6 +82,10 @@ export async function runFanOutSection(
     // Warm-up: JIT and sockets of every path used below.
     await measurePhase(bench, clients, pollers, 'idle', bench.options.quick ? 5 : 20, false);
     const idle = await measurePhase(bench, clients, pollers, 'idle', count, true);
+    const backChannel =
+      bench.issuer === undefined
+        ? undefined
+        : await runBackChannelPhase(bench, bench.issuer, clients, pollers);
 
     const backgroundToken = await clients[0]!.login(bench.user.username, bench.user.password);
     const spec: BackgroundLoadSpec = {
@@ -116,7 +128,7 @@ export async function runFanOutSection(
     console.log(
       `   background load: target ${formatInt(targetBackgroundRate)} req/s (half of fastify/local capacity ${formatInt(capacity)}), spread over the ${REPLICAS} replicas; achieved ${achieved ? formatInt(achieved.requestsPerSecond) : 'n/a'} req/s, ${achieved?.failures ?? 'n/a'} failed`,
     );
-    return { idle, loaded, targetBackgroundRate };
+    return { idle, loaded, targetBackgroundRate, ...(backChannel ? { backChannel } : {}) };
   } finally {
     for (const client of [...clients, ...pollers]) client.close();
     await Promise.all(replicas.map((replica) => replica.stop('SIGTERM', 5_000)));

@@ -4,7 +4,7 @@ import { type BenchEnvironment } from './bench-environment';
 import { parseBenchOptions } from './bench-options';
 import { printSummary } from './bench-summary';
 import { CleanupStack } from './cleanup-stack';
-import { runExternalSection } from './external.section';
+import { BenchIssuer } from './bench-issuer';
 import { runFanOutSection } from './fan-out.section';
 import { runHydrationSection } from './hydration.section';
 import { runMicroSection } from './micro.section';
@@ -47,6 +47,10 @@ async function main(): Promise<void> {
 
     const redis = await RedisServer.start({ appendonly: false });
     cleanup.add('redis-server', () => redis.dispose());
+    // The external issuer's parts run inside the throughput and fan-out sections, on their servers.
+    const issuer = options.skip.has('external') ? undefined : await BenchIssuer.start();
+    if (issuer) cleanup.add('bench issuer', () => issuer.stop());
+    else console.log('\n(external: skipped)');
     const bench: BenchEnvironment = {
       options,
       redis,
@@ -54,6 +58,7 @@ async function main(): Promise<void> {
       jwtSecret: `bench-${randomBytes(24).toString('hex')}`,
       cleanup,
       user: { username: 'bench_user', password: 'correct horse battery staple' },
+      ...(issuer ? { issuer } : {}),
     };
     const loadMs = await loadRevocations({
       redisUrl: redis.url,
@@ -67,7 +72,6 @@ async function main(): Promise<void> {
     );
 
     const throughput = await section('throughput', options.skip, () => runThroughputSection(bench));
-    const external = await section('external', options.skip, () => runExternalSection(bench));
     const capacity =
       throughput?.medians.get(configLabel('fastify', 'local'))?.requestsPerSecond ??
       FALLBACK_CAPACITY;
@@ -77,7 +81,7 @@ async function main(): Promise<void> {
     printSummary({
       options,
       throughput,
-      external,
+      external: issuer && { throughput: throughput?.external, backChannel: fanOut?.backChannel },
       fanOut,
       hydration,
       micro,
