@@ -421,6 +421,29 @@ const OTHER_CASES: BadInput[] = [
     }).then(fromFetch),
   ),
   {
+    // This cluster has no OIDC_ISSUER: the route is there and says it takes no logout token.
+    name: '/oidc/backchannel-logout: no provider configured',
+    send: postRaw(
+      '/oidc/backchannel-logout',
+      'logout_token=a.b.c',
+      'application/x-www-form-urlencoded',
+    ),
+    status: 400,
+  },
+  {
+    name: '/oidc/backchannel-logout: no logout_token',
+    send: postRaw('/oidc/backchannel-logout', 'x=1', 'application/x-www-form-urlencoded'),
+    status: 400,
+  },
+  {
+    name: '/admin/revocations: an iss that is not configured',
+    send: postAsAdmin(
+      '/admin/revocations',
+      JSON.stringify({ jti: 'x', iss: 'https://idp.example' }),
+    ),
+    status: 400,
+  },
+  {
     name: '/admin/revocations: neither jti nor sub',
     send: postAsAdmin('/admin/revocations', JSON.stringify({ reason: 'x' })),
     status: 400,

@@ -69,6 +69,15 @@ describe("an external OpenID issuer's access tokens", () => {
       ['issued in the future', () => provider.sign('ec', { iat: now() + 600, exp: now() + 900 })],
       ['outliving ACCESS_TOKEN_TTL', () => provider.sign('ec', { exp: now() + 86_400 })],
       ['of another type (a logout token)', () => provider.sign('ec', {}, { typ: 'logout+jwt' })],
+      [
+        'a logout token typed JWT (RFC 8417 §4.3: its events claim)',
+        () =>
+          provider.sign(
+            'ec',
+            { events: { 'http://schemas.openid.net/event/backchannel-logout': {} } },
+            { typ: 'JWT' },
+          ),
+      ],
       ['without jti', () => provider.sign('ec', { jti: undefined })],
       ['with a sub that is no revocation id', () => provider.sign('ec', { sub: 'a b' })],
       [

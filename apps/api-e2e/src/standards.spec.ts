@@ -206,12 +206,14 @@ describe('the standards and admin routes', () => {
           'DELETE /auth/sessions/{sid}',
           'POST /oauth/revoke',
           'POST /oauth/introspect',
+          'POST /oidc/backchannel-logout',
           'POST /admin/revocations',
           'GET /admin/revocations',
           'GET /health/live',
           'GET /health/ready',
           'GET /metrics',
           'GET /.well-known/oauth-authorization-server',
+          'POST /ssf/events',
         ].sort(),
       );
     });

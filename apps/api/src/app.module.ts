@@ -13,6 +13,8 @@ import { MeController } from './me/me.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetadataController } from './oauth/metadata.controller';
 import { OAuthController } from './oauth/oauth.controller';
+import { BackChannelLogoutController } from './oidc/backchannel-logout.controller';
+import { SsfEventsController } from './ssf/ssf-events.controller';
 
 /** The Rescind API: one replica of N behind a load balancer. */
 @Module({})
@@ -51,9 +53,24 @@ export class AppModule {
                     {
                       issuer: config.oidc.issuer,
                       audience: config.oidc.audience,
+                      tokenIdClaim: config.oidc.tokenIdClaim,
+                      logoutRevokes: config.oidc.logoutRevokes,
                       ...(config.oidc.clientId === undefined
                         ? {}
                         : { clientId: config.oidc.clientId }),
+                    },
+                  ],
+                }),
+            ...(config.ssf === undefined
+              ? {}
+              : {
+                  securityEventTransmitters: [
+                    {
+                      issuer: config.ssf.issuer,
+                      audience: config.ssf.audience,
+                      ...(config.ssf.pushToken === undefined
+                        ? {}
+                        : { pushToken: config.ssf.pushToken }),
                     },
                   ],
                 }),
@@ -73,7 +90,9 @@ export class AppModule {
         MetricsController,
         OAuthController,
         MetadataController,
+        BackChannelLogoutController,
         AdminController,
+        SsfEventsController,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }, AdminKeyGuard, IntrospectionKeyGuard],
       exports: [APP_CONFIG],

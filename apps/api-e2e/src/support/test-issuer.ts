@@ -29,6 +29,8 @@ interface SigningKey {
 export class TestIssuer {
   private readonly keys = new Map<string, SigningKey>();
   private readonly published = new Set<string>();
+  /** Our client id at this provider (`OIDC_CLIENT_ID`), the audience of its logout tokens. */
+  clientId = 'rescind';
   /** Answer 503 to every JWKS request. */
   failing = false;
   private server: Server | undefined;
@@ -95,6 +97,29 @@ export class TestIssuer {
       ...claims,
     })
       .setProtectedHeader({ alg: key.alg, kid, typ: 'at+jwt', ...header })
+      .sign(key.privateKey);
+  }
+
+  /**
+   * Signs an OpenID Connect Back-Channel Logout 1.0 §2.4 logout token with key `kid`, for
+   * `clientId`, with a fresh `jti` and the back-channel logout event; `claims` and `header`
+   * override the defaults (`undefined` removes one). Give it a `sid` or a `sub`.
+   */
+  signLogoutToken(
+    kid: string,
+    claims: JWTPayload = {},
+    header: Record<string, unknown> = {},
+  ): Promise<string> {
+    const key = this.key(kid);
+    return new SignJWT({
+      iss: this.issuer,
+      aud: this.clientId,
+      iat: Math.floor(Date.now() / 1000),
+      jti: `lt-${Math.random().toString(36).slice(2)}`,
+      events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+      ...claims,
+    })
+      .setProtectedHeader({ alg: key.alg, kid, typ: 'logout+jwt', ...header })
       .sign(key.privateKey);
   }
 

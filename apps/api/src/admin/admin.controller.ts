@@ -6,13 +6,19 @@ import {
   REVOCATION_PAGE,
   REVOCATION_RECEIPT,
 } from '../openapi/openapi-schemas';
-import { InvalidInputError, isRevocationId } from '@rescind/revocation-core';
+import { InvalidInputError, isRevocationId, MAX_ID_LENGTH } from '@rescind/revocation-core';
 import {
   formatListPosition,
   type ListPosition,
   parseListPosition,
 } from '@rescind/revocation-redis';
-import { Public, RevocationService, SessionService } from '@rescind/revocation-nest';
+import {
+  Public,
+  type ResolvedExternalIssuer,
+  RevocationService,
+  SessionService,
+  TokenService,
+} from '@rescind/revocation-nest';
 import { AdminKeyGuard } from './admin-key.guard';
 
 /** The kinds of revocation: a token (`jti`), a user's cut-off (`sub`), a session (`sid`). */
@@ -21,14 +27,22 @@ export type RevocationKindName = 'token' | 'user' | 'session';
 /** What `POST /admin/revocations` answers. */
 export interface RevocationReceiptBody {
   kind: RevocationKindName;
+  /** The id given: with `iss`, the provider's own. */
   id: string;
+  /** The external issuer the id belongs to, when the request named one. */
+  iss?: string;
   at: string;
 }
 
 /** One revocation as listed to administrators. */
 export interface RevocationItem {
   kind: RevocationKindName;
+  /** As stored, also the cursor's: namespaced for an external issuer's ids. */
   id: string;
+  /** The external issuer in whose namespace `id` is (docs/design.md, "External issuers"). */
+  iss?: string;
+  /** With `iss`: the id as the issuer wrote it, the namespace removed. */
+  provider_id?: string;
   reason: string | null;
   at: string;
   expiresAt: string;
@@ -67,6 +81,14 @@ function parseCursor(value: unknown): ListPosition | undefined {
   return position;
 }
 
+/** The id a revocation is recorded under: as given, or in the namespace of the issuer named. */
+interface Namespace {
+  readonly issuer: ResolvedExternalIssuer | undefined;
+  /** Longest id accepted (the namespace takes some of the 256 characters). */
+  readonly maxLength: number;
+  stored(id: string): string;
+}
+
 /** `/admin/revocations`: revoke a token, a user or a session by id, and list live revocations. */
 @Public()
 @ApiTags('admin')
@@ -79,7 +101,26 @@ export class AdminController {
   constructor(
     private readonly revocations: RevocationService,
     private readonly sessions: SessionService,
+    private readonly tokens: TokenService,
   ) {}
+
+  /**
+   * The namespace `iss` names: none without it; a configured external issuer's with it, whose
+   * ids (`jti`, `sub`, `sid`) are then the provider's own (docs/design.md, "External issuers").
+   * @throws InvalidInputError for an `iss` that is no configured external issuer
+   */
+  private namespace(iss: unknown): Namespace {
+    if (iss === undefined) {
+      return { issuer: undefined, maxLength: MAX_ID_LENGTH, stored: (id) => id };
+    }
+    const issuer = typeof iss === 'string' ? this.tokens.externalIssuer(iss)?.issuer : undefined;
+    if (issuer === undefined) {
+      const named = typeof iss === 'string' ? JSON.stringify(iss.slice(0, 200)) : 'given';
+      throw new InvalidInputError(`iss ${named} is not a configured external issuer`);
+    }
+    const prefix = issuer.idPrefix;
+    return { issuer, maxLength: MAX_ID_LENGTH - prefix.length, stored: (id) => prefix + id };
+  }
 
   @Post()
   @HttpCode(201)
@@ -89,39 +130,47 @@ export class AdminController {
   async revoke(@Body() body: unknown): Promise<RevocationReceiptBody> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new InvalidInputError(
-        'Expected a JSON object {jti, exp?, reason?}, {sub, reason?} or {sid, reason?}',
+        'Expected a JSON object {jti, exp?, reason?, iss?}, {sub, reason?, iss?} or {sid, reason?, iss?}',
       );
     }
-    const { jti, sub, sid, exp, reason: rawReason } = body as Record<string, unknown>;
+    const { jti, sub, sid, exp, iss, reason: rawReason } = body as Record<string, unknown>;
     const reason = parseReason(rawReason);
+    const namespace = this.namespace(iss);
+    const chars = `1-${namespace.maxLength} printable characters`;
+    const valid = (id: unknown): id is string =>
+      isRevocationId(id) && id.length <= namespace.maxLength;
+    const answer = (kind: RevocationKindName, id: string, atMs: number): RevocationReceiptBody => ({
+      kind,
+      id,
+      ...(namespace.issuer === undefined ? {} : { iss: namespace.issuer.issuer }),
+      at: new Date(atMs).toISOString(),
+    });
     const audit = { actor: 'admin', ...(reason === undefined ? {} : { reason }) };
     if ([jti, sub, sid].filter((id) => id !== undefined).length !== 1) {
       throw new InvalidInputError('Give exactly one of jti, sub or sid');
     }
     if (sid !== undefined) {
       if (exp !== undefined) throw new InvalidInputError('exp applies to a jti, not to a sid');
-      if (!isRevocationId(sid)) {
-        throw new InvalidInputError('sid must be 1-256 printable characters');
-      }
-      return this.revokeSession(sid, audit);
+      if (!valid(sid)) throw new InvalidInputError(`sid must be ${chars}`);
+      const receipt = await this.revokeSession(namespace.stored(sid), audit);
+      return answer('session', sid, receipt.atMs);
     }
     if (jti !== undefined) {
-      if (!isRevocationId(jti))
-        throw new InvalidInputError('jti must be 1-256 printable characters');
+      if (!valid(jti)) throw new InvalidInputError(`jti must be ${chars}`);
       if (exp !== undefined && (typeof exp !== 'number' || !Number.isFinite(exp) || exp < 0)) {
         throw new InvalidInputError('exp must be a NumericDate (seconds since the epoch)');
       }
       const receipt = await this.revocations.revokeToken(
-        jti,
+        namespace.stored(jti),
         exp === undefined ? undefined : Math.ceil(exp * 1000),
         audit,
       );
-      return { kind: 'token', id: jti, at: new Date(receipt.atMs).toISOString() };
+      return answer('token', jti, receipt.atMs);
     }
     if (exp !== undefined) throw new InvalidInputError('exp applies to a jti, not to a sub');
-    if (!isRevocationId(sub)) throw new InvalidInputError('sub must be 1-256 printable characters');
-    const receipt = await this.revocations.revokeAllForUser(sub, audit);
-    return { kind: 'user', id: sub, at: new Date(receipt.atMs).toISOString() };
+    if (!valid(sub)) throw new InvalidInputError(`sub must be ${chars}`);
+    const receipt = await this.revocations.revokeAllForUser(namespace.stored(sub), audit);
+    return answer('user', sub, receipt.atMs);
   }
 
   /**
@@ -129,12 +178,11 @@ export class AdminController {
    * access tokens everywhere, in one script; a session the store does not know (ended, tidied,
    * or from before a store loss) is still revoked by its id, as an unknown `jti` is.
    */
-  private async revokeSession(
+  private revokeSession(
     sid: string,
     audit: { actor: string; reason?: string },
-  ): Promise<RevocationReceiptBody> {
-    const receipt = await this.sessions.revoke(sid, audit);
-    return { kind: 'session', id: sid, at: new Date(receipt.atMs).toISOString() };
+  ): Promise<{ atMs: number }> {
+    return this.sessions.revoke(sid, audit);
   }
 
   @Get()
@@ -154,6 +202,7 @@ export class AdminController {
       items: page.items.map((record) => ({
         kind: record.kind,
         id: record.id,
+        ...this.providerIds(record.id),
         reason: record.reason ?? null,
         at: new Date(record.createdAtMs).toISOString(),
         expiresAt: new Date(record.expiresAtMs).toISOString(),
@@ -163,5 +212,12 @@ export class AdminController {
           ? null
           : Buffer.from(formatListPosition(page.next)).toString('base64url'),
     };
+  }
+
+  /** For an id in an external issuer's namespace: the issuer and the id as it wrote it. */
+  private providerIds(id: string): { iss?: string; provider_id?: string } {
+    const issuer = this.tokens.externalIssuerOfId(id);
+    if (issuer === undefined) return {};
+    return { iss: issuer.issuer, provider_id: id.slice(issuer.idPrefix.length) };
   }
 }

@@ -4,10 +4,17 @@ import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-ex
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Logger } from 'nestjs-pino';
-import { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import {
+  errorCodes,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { AppModule } from '../app.module';
 import { type AppConfig } from '../config/app-config';
 import { requestId } from '../logging/logging.module';
+import { SET_MEDIA_TYPE, SSF_EVENTS_PATH } from '../ssf/set-media-type';
 import { clientErrorHandler } from './client-error-handler';
 
 /** A request with the id its log lines and its `x-request-id` header carry. */
@@ -36,6 +43,33 @@ function trustedProxies(config: AppConfig): number | string[] | false {
   return typeof trustProxy === 'number' ? trustProxy : [...trustProxy];
 }
 
+/**
+ * RFC 8935 §2: `POST /ssf/events` takes a Security Event Token as `application/secevent+jwt`
+ * text. On that route only, the body of any other media type is left unread, so that the
+ * controller answers it RFC 8935's way (400 `invalid_request`); everywhere else both stay the
+ * 415 Fastify gives a media type it has no parser for.
+ */
+function addSecurityEventParsers(instance: FastifyInstance): void {
+  const elsewhere = (request: FastifyRequest): boolean =>
+    request.routeOptions.url !== SSF_EVENTS_PATH;
+  instance.addContentTypeParser(
+    SET_MEDIA_TYPE,
+    { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
+    (request, body, done) => {
+      if (elsewhere(request)) done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(), undefined);
+      else done(null, body);
+    },
+  );
+  instance.addContentTypeParser('*', (request, payload, done) => {
+    if (elsewhere(request)) {
+      done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(), undefined);
+      return;
+    }
+    payload.resume(); // drained, never held
+    done(null, undefined);
+  });
+}
+
 /** The API on Fastify (the default, for speed). */
 async function createFastifyApp(config: AppConfig): Promise<INestApplication> {
   const adapter = new FastifyAdapter({
@@ -62,6 +96,7 @@ async function createFastifyApp(config: AppConfig): Promise<INestApplication> {
         .send({ statusCode: 400, error: 'ERR_BAD_REQUEST', message: error.message });
     },
   });
+  addSecurityEventParsers(adapter.getInstance());
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     // The raw request carries the id too, for the request logger (logging.module.ts).
     (request.raw as IdentifiedRequest).id = request.id;
@@ -90,6 +125,8 @@ async function createExpressApp(config: AppConfig): Promise<INestApplication> {
   });
   app.useBodyParser('json', { limit: BODY_LIMIT_BYTES });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT_BYTES, extended: false });
+  // RFC 8935 §2: a Security Event Token as text (`POST /ssf/events`).
+  app.useBodyParser('text', { type: SET_MEDIA_TYPE, limit: BODY_LIMIT_BYTES });
   const server = app.getHttpServer() as Server;
   server.removeAllListeners('clientError');
   server.on('clientError', clientErrorHandler(config.instanceId));

@@ -42,6 +42,8 @@ export type IntrospectionResponse =
       exp: number;
       token_type: 'Bearer';
       sid?: string;
+      /** An external issuer's token: its `iss` (its ids stay namespaced). */
+      iss?: string;
     }
   | {
       active: true;
@@ -102,7 +104,8 @@ export class OAuthController {
   /**
    * RFC 7009 §2.2: 200 whether or not the token was valid, so that the answer reveals nothing.
    * A refresh token ends its session (§2.1: the access tokens of the grant go with it); an access
-   * token is revoked by its `jti`. The two shapes cannot be mistaken for each other (a JWT has
+   * token is revoked by its `jti`, an external issuer's one by its namespaced `jti`
+   * (docs/design.md, "External issuers"). The two shapes cannot be mistaken for each other (a JWT has
    * dots, a refresh token none), so `token_type_hint` is accepted but not needed. Every caller is
    * a public client (RFC 7009 §2.1): holding the token is the proof, and revoking a token can
    * only harm whoever holds it. The body is empty, or `{}` for a client that asks for JSON by
@@ -142,7 +145,7 @@ export class OAuthController {
       }
       return asksForJson(accept) ? {} : undefined;
     }
-    const claims = this.verifyQuietly(token);
+    const claims = await this.verifyQuietly(token);
     if (claims !== undefined) {
       await this.revocations.revokeToken(claims.jti, claims.exp * 1000, {
         reason: 'oauth-revoke',
@@ -171,10 +174,10 @@ export class OAuthController {
   async introspect(@Body() body: unknown): Promise<IntrospectionResponse> {
     const token = tokenParameter(body);
     if (isRefreshTokenShape(token)) return this.introspectRefreshToken(token);
-    const claims = this.verifyQuietly(token);
+    const claims = await this.verifyQuietly(token);
     if (claims === undefined || (await this.revocations.isRevoked(claims)))
       return { active: false };
-    const sid = claims.sid;
+    const { sid, iss } = claims as AccessTokenClaims & { iss?: unknown };
     return {
       active: true,
       sub: claims.sub,
@@ -185,6 +188,8 @@ export class OAuthController {
       exp: claims.exp,
       token_type: 'Bearer',
       ...(sid === undefined ? {} : { sid }),
+      // Only an external issuer's tokens carry an `iss` (ours have none).
+      ...(typeof iss === 'string' ? { iss } : {}),
     };
   }
 
@@ -203,9 +208,10 @@ export class OAuthController {
     };
   }
 
-  private verifyQuietly(token: string): AccessTokenClaims | undefined {
+  /** Our tokens and the external issuers' alike; undefined for any token that does not verify. */
+  private async verifyQuietly(token: string): Promise<AccessTokenClaims | undefined> {
     try {
-      return this.tokens.verifyOwn(token);
+      return await this.tokens.verify(token);
     } catch (error) {
       if (error instanceof RescindError) return undefined;
       throw error;

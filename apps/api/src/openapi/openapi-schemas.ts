@@ -100,6 +100,17 @@ export const TOKEN_FORM: SchemaObject = {
   },
 };
 
+export const LOGOUT_TOKEN_FORM: SchemaObject = {
+  type: 'object',
+  required: ['logout_token'],
+  properties: {
+    logout_token: {
+      type: 'string',
+      description: 'OpenID Connect Back-Channel Logout 1.0 §2.4 logout token (a signed JWT)',
+    },
+  },
+};
+
 export const INTROSPECTION: SchemaObject = {
   type: 'object',
   required: ['active'],
@@ -112,8 +123,15 @@ export const INTROSPECTION: SchemaObject = {
     iat: { type: 'integer' },
     exp: { type: 'integer' },
     token_type: { type: 'string', enum: ['Bearer', 'refresh_token'] },
+    iss: {
+      type: 'string',
+      description: 'an external issuer’s access token: its issuer (sub, jti, sid namespaced)',
+    },
   },
 };
+
+const ISS_DESCRIPTION =
+  'a configured external issuer: the id is its own, revoked in its namespace (docs/design.md, "External issuers")';
 
 export const ADMIN_REVOCATION: SchemaObject = {
   oneOf: [
@@ -124,17 +142,26 @@ export const ADMIN_REVOCATION: SchemaObject = {
         jti: { type: 'string' },
         exp: { type: 'number', description: 'the token’s exp (NumericDate)' },
         reason: { type: 'string', maxLength: 512 },
+        iss: { type: 'string', description: ISS_DESCRIPTION },
       },
     },
     {
       type: 'object',
       required: ['sub'],
-      properties: { sub: { type: 'string' }, reason: { type: 'string', maxLength: 512 } },
+      properties: {
+        sub: { type: 'string' },
+        reason: { type: 'string', maxLength: 512 },
+        iss: { type: 'string', description: ISS_DESCRIPTION },
+      },
     },
     {
       type: 'object',
       required: ['sid'],
-      properties: { sid: { type: 'string' }, reason: { type: 'string', maxLength: 512 } },
+      properties: {
+        sid: { type: 'string' },
+        reason: { type: 'string', maxLength: 512 },
+        iss: { type: 'string', description: ISS_DESCRIPTION },
+      },
     },
   ],
 };
@@ -143,7 +170,8 @@ export const REVOCATION_RECEIPT: SchemaObject = {
   type: 'object',
   properties: {
     kind: { type: 'string', enum: ['token', 'user', 'session'] },
-    id: { type: 'string' },
+    id: { type: 'string', description: 'the id given (the provider’s own with iss)' },
+    iss: { type: 'string', description: 'the external issuer, when one was given' },
     at: { type: 'string', format: 'date-time' },
   },
 };
@@ -157,7 +185,9 @@ export const REVOCATION_PAGE: SchemaObject = {
         type: 'object',
         properties: {
           kind: { type: 'string', enum: ['token', 'user', 'session'] },
-          id: { type: 'string' },
+          id: { type: 'string', description: 'as stored: namespaced for an external issuer' },
+          iss: { type: 'string', description: 'the external issuer whose namespace id is in' },
+          provider_id: { type: 'string', description: 'with iss: the id as the issuer wrote it' },
           reason: { type: 'string', nullable: true },
           at: { type: 'string', format: 'date-time' },
           expiresAt: { type: 'string', format: 'date-time' },

@@ -15,6 +15,10 @@ export function setupOpenApi(app: INestApplication): void {
       { type: 'http', scheme: 'basic', description: 'any client id, ADMIN_API_KEY as password' },
       'admin-key-basic',
     )
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: 'SSF_PUSH_TOKEN' },
+      'ssf-push-token',
+    )
     .addCookieAuth('access_token', { type: 'apiKey', in: 'cookie', name: 'access_token' })
     .build();
   const document = SwaggerModule.createDocument(app, config);

@@ -119,6 +119,21 @@ export interface ApiConfig extends RedisConfig {
    * accepted too (docs/design.md, "External issuers"); unset, only our own tokens are.
    */
   readonly oidc: OidcConfig | undefined;
+  /**
+   * `SSF_ISSUER`, `SSF_AUDIENCE`, `SSF_PUSH_TOKEN`: a Shared Signals transmitter whose CAEP events
+   * `POST /ssf/events` receives (docs/design.md, "Security events (CAEP)"); unset, none.
+   */
+  readonly ssf: SsfConfig | undefined;
+}
+
+/** The Shared Signals transmitter of `SSF_*`. */
+export interface SsfConfig {
+  /** `SSF_ISSUER`: its SETs' `iss`, exactly; metadata at `/.well-known/ssf-configuration`. */
+  readonly issuer: string;
+  /** `SSF_AUDIENCE`: what its SETs' `aud` must contain. */
+  readonly audience: string;
+  /** `SSF_PUSH_TOKEN` or the file `SSF_PUSH_TOKEN_FILE` names: its pushes' Bearer credential. */
+  readonly pushToken: string | undefined;
 }
 
 /** The external OpenID provider of `OIDC_*`. */
@@ -129,6 +144,14 @@ export interface OidcConfig {
   readonly audience: string;
   /** `OIDC_CLIENT_ID`: our client id at the provider (the audience of its logout tokens). */
   readonly clientId: string | undefined;
+  /** `OIDC_TOKEN_ID_CLAIM`: the claim naming each access token uniquely (`jti`; Entra: `uti`). */
+  readonly tokenIdClaim: string;
+  /**
+   * `OIDC_LOGOUT_REVOKES`: what a logout naming a provider session revokes: `session` (its
+   * tokens carry that `sid`) or `user` (every earlier token of its `sub`, for providers whose
+   * access tokens carry no `sid`).
+   */
+  readonly logoutRevokes: 'session' | 'user';
 }
 
 /** `OIDC_*`: all or nothing, an `https` issuer in production. */
@@ -136,9 +159,15 @@ function readOidc(read: EnvReader, production: boolean): OidcConfig | undefined 
   const issuer = read.optional('OIDC_ISSUER');
   const audience = read.optional('OIDC_AUDIENCE');
   const clientId = read.optional('OIDC_CLIENT_ID');
+  const tokenIdClaim = read.optional('OIDC_TOKEN_ID_CLAIM');
+  const logoutRevokes = read.oneOf('OIDC_LOGOUT_REVOKES', 'session', ['session', 'user'] as const);
   if (issuer === undefined) {
     if (audience !== undefined) read.fail('OIDC_AUDIENCE is set without OIDC_ISSUER');
     if (clientId !== undefined) read.fail('OIDC_CLIENT_ID is set without OIDC_ISSUER');
+    if (tokenIdClaim !== undefined) read.fail('OIDC_TOKEN_ID_CLAIM is set without OIDC_ISSUER');
+    if (read.optional('OIDC_LOGOUT_REVOKES') !== undefined) {
+      read.fail('OIDC_LOGOUT_REVOKES is set without OIDC_ISSUER');
+    }
     return undefined;
   }
   let url: URL | undefined;
@@ -158,7 +187,59 @@ function readOidc(read: EnvReader, production: boolean): OidcConfig | undefined 
   if (clientId !== undefined && !/^[\x21-\x7e]{1,256}$/.test(clientId)) {
     read.fail('OIDC_CLIENT_ID must be 1-256 printable characters');
   }
-  return { issuer, audience: audience ?? '', clientId };
+  if (tokenIdClaim !== undefined && !/^[A-Za-z0-9_.:-]{1,64}$/.test(tokenIdClaim)) {
+    read.fail('OIDC_TOKEN_ID_CLAIM must be a claim name (1-64 of [A-Za-z0-9_.:-])');
+  }
+  return {
+    issuer,
+    audience: audience ?? '',
+    clientId,
+    tokenIdClaim: tokenIdClaim ?? 'jti',
+    logoutRevokes,
+  };
+}
+
+/** An `http(s)` URL without query or fragment, `https` in production; else the problem. */
+function issuerProblem(name: string, value: string, production: boolean): string | undefined {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    return `${name} must be an http(s) URL`;
+  }
+  if (production && url.protocol === 'http:') {
+    return `${name} must be an https URL when NODE_ENV=production`;
+  }
+  if (url.search !== '' || url.hash !== '') return `${name} must have no query or fragment`;
+  return undefined;
+}
+
+/**
+ * `SSF_*`: all or nothing, an `https` issuer in production, and a push token there as strong as
+ * every other secret (it is what lets a caller revoke anyone's sessions).
+ */
+function readSsf(read: EnvReader, production: boolean): SsfConfig | undefined {
+  const issuer = read.optional('SSF_ISSUER');
+  const audience = read.optional('SSF_AUDIENCE');
+  const pushToken = read.secret('SSF_PUSH_TOKEN');
+  if (issuer === undefined) {
+    if (audience !== undefined) read.fail('SSF_AUDIENCE is set without SSF_ISSUER');
+    if (pushToken !== undefined) read.fail('SSF_PUSH_TOKEN is set without SSF_ISSUER');
+    return undefined;
+  }
+  const problem = issuerProblem('SSF_ISSUER', issuer, production);
+  if (problem !== undefined) read.fail(problem);
+  if (audience === undefined) read.fail('SSF_AUDIENCE must be set with SSF_ISSUER');
+  if (pushToken !== undefined && !/^[\x21-\x7e]{1,1024}$/.test(pushToken)) {
+    read.fail('SSF_PUSH_TOKEN must be 1-1024 printable characters');
+  } else if (production && pushToken !== undefined) {
+    const weakness = secretWeakness(pushToken);
+    if (weakness !== undefined) read.fail(`SSF_PUSH_TOKEN ${weakness} when NODE_ENV=production`);
+  }
+  return { issuer, audience: audience ?? '', pushToken };
 }
 
 /**
@@ -258,6 +339,7 @@ export function loadApiConfig(env: Env): ApiConfig {
     registerIpLimit: read.integer('REGISTER_IP_LIMIT', 20, 1, 1_000_000),
     trustProxy: readTrustProxy(read),
     oidc: readOidc(read, production),
+    ssf: readSsf(read, production),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

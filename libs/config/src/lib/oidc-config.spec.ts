@@ -13,7 +13,24 @@ describe('OIDC_* (an external issuer)', () => {
   it('reads the issuer, the audience and the client id', () => {
     expect(
       loadApiConfig({ OIDC_ISSUER: ISSUER, OIDC_AUDIENCE: 'api', OIDC_CLIENT_ID: 'rescind' }).oidc,
-    ).toEqual({ issuer: ISSUER, audience: 'api', clientId: 'rescind' });
+    ).toEqual({
+      issuer: ISSUER,
+      audience: 'api',
+      clientId: 'rescind',
+      tokenIdClaim: 'jti',
+      logoutRevokes: 'session',
+    });
+  });
+
+  it('reads the token id claim and what a logout revokes', () => {
+    expect(
+      loadApiConfig({
+        OIDC_ISSUER: ISSUER,
+        OIDC_AUDIENCE: 'api',
+        OIDC_TOKEN_ID_CLAIM: 'uti',
+        OIDC_LOGOUT_REVOKES: 'user',
+      }).oidc,
+    ).toMatchObject({ tokenIdClaim: 'uti', logoutRevokes: 'user' });
   });
 
   it('accepts an http issuer outside production (a loopback provider)', () => {
@@ -45,6 +62,21 @@ describe('OIDC_* (an external issuer)', () => {
       'a client id with a space',
       { OIDC_ISSUER: ISSUER, OIDC_AUDIENCE: 'api', OIDC_CLIENT_ID: 'a b' },
       'OIDC_CLIENT_ID must be 1-256 printable characters',
+    ],
+    [
+      'a token id claim alone',
+      { OIDC_TOKEN_ID_CLAIM: 'uti' },
+      'OIDC_TOKEN_ID_CLAIM is set without OIDC_ISSUER',
+    ],
+    [
+      'a token id claim that is no name',
+      { OIDC_ISSUER: ISSUER, OIDC_AUDIENCE: 'api', OIDC_TOKEN_ID_CLAIM: 'a b' },
+      'OIDC_TOKEN_ID_CLAIM must be a claim name (1-64 of [A-Za-z0-9_.:-])',
+    ],
+    [
+      'a logout scope alone',
+      { OIDC_LOGOUT_REVOKES: 'user' },
+      'OIDC_LOGOUT_REVOKES is set without OIDC_ISSUER',
     ],
   ])('refuses %s, naming the variable', (_what, env, problem) => {
     expect(apiConfigProblems(env)).toEqual([problem]);

@@ -83,10 +83,18 @@ export class ExternalTokenVerifier {
     if (typ !== undefined && !ACCEPTED_TYPES.has(typ.toLowerCase())) {
       throw new TokenInvalidError('The access token has an unexpected typ');
     }
-    const { sub, jti, iat, exp, sid } = payload as Record<string, number | string | undefined>;
+    // RFC 8417 §4.3: an `events` claim makes it a security event token, e.g. a back-channel
+    // logout token (docs/design.md, "Back-channel logout"), never an access token.
+    if (Object.hasOwn(payload, 'events')) {
+      throw new TokenInvalidError('The access token is a security event token');
+    }
+    const { sub, iat, exp, sid } = payload as Record<string, number | string | undefined>;
+    const jti = payload[this.issuer.tokenIdClaim];
     const room = MAX_ID_LENGTH - this.issuer.idPrefix.length;
     const id = (value: unknown): value is string => isRevocationId(value) && value.length <= room;
-    if (!id(jti)) throw new TokenInvalidError('The access token has no valid jti');
+    if (!id(jti)) {
+      throw new TokenInvalidError(`The access token has no valid ${this.issuer.tokenIdClaim}`);
+    }
     if (!id(sub)) throw new TokenInvalidError('The access token has no valid sub');
     if (sid !== undefined && !id(sid))
       throw new TokenInvalidError('The access token has no valid sid');

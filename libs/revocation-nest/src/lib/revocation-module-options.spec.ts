@@ -238,7 +238,14 @@ describe('resolveRevocationOptions', () => {
         'host',
       );
       const [a, b] = resolved.externalIssuers;
-      expect(a).toMatchObject({ issuer, audience: 'api', jwksCooldownMs: 30_000 });
+      expect(a).toMatchObject({
+        issuer,
+        audience: 'api',
+        jwksCooldownMs: 30_000,
+        jwksRefreshMs: 300_000,
+        tokenIdClaim: 'jti',
+        logoutRevokes: 'session',
+      });
       expect(a?.idPrefix).toMatch(/^~[A-Za-z0-9_-]{8}~$/);
       expect(a?.idPrefix).toBe(externalIdPrefix(issuer));
       expect(b?.idPrefix).not.toBe(a?.idPrefix);
@@ -253,6 +260,16 @@ describe('resolveRevocationOptions', () => {
       ['another scheme', { issuer: 'ftp://x', audience: 'api' }, 'externalIssuers[0].issuer'],
       ['no audience', { issuer, audience: '' }, 'externalIssuers[0].audience'],
       ['an unknown option', { issuer, audience: 'a', jwks: 'x' }, 'externalIssuers[0].jwks'],
+      [
+        'a token id claim that is no name',
+        { issuer, audience: 'a', tokenIdClaim: 'a b' },
+        'externalIssuers[0].tokenIdClaim',
+      ],
+      [
+        'an unknown logout scope',
+        { issuer, audience: 'a', logoutRevokes: 'everyone' },
+        'externalIssuers[0].logoutRevokes',
+      ],
     ])('rejects %s by name', (_case, entry, name) => {
       expect(() =>
         resolveRevocationOptions(
@@ -270,6 +287,79 @@ describe('resolveRevocationOptions', () => {
       expect(() =>
         resolveRevocationOptions({ ...REQUIRED, externalIssuers: twice }, 'host'),
       ).toThrow('externalIssuers[1].issuer is listed twice');
+    });
+  });
+  describe('securityEventTransmitters', () => {
+    const issuer = 'https://ssf.example.com/t';
+
+    it('resolves each transmitter with its defaults and a replay scope of its own', () => {
+      const resolved = resolveRevocationOptions(
+        {
+          ...REQUIRED,
+          securityEventTransmitters: [
+            { issuer, audience: 'api', pushToken: 'push-token' },
+            { issuer: 'https://ssf.example.com/u', audience: 'api' },
+          ],
+        },
+        'host',
+      );
+      const [a, b] = resolved.securityEventTransmitters;
+      expect(a).toEqual({
+        issuer,
+        audience: 'api',
+        pushToken: 'push-token',
+        jwksCooldownMs: 30_000,
+        jwksRefreshMs: 300_000,
+        fetchTimeoutMs: 5_000,
+        replayScope: `ssf.${externalIdPrefix(issuer).slice(1, -1)}`,
+      });
+      expect(a?.replayScope).toMatch(/^ssf\.[A-Za-z0-9_-]{8}$/);
+      expect(b?.pushToken).toBeUndefined();
+      expect(b?.replayScope).not.toBe(a?.replayScope);
+    });
+
+    it('defaults to none', () => {
+      expect(resolveRevocationOptions(REQUIRED, 'host').securityEventTransmitters).toEqual([]);
+    });
+
+    it.each<[string, unknown, string]>([
+      ['no URL', { issuer: 'ssf', audience: 'api' }, 'securityEventTransmitters[0].issuer'],
+      [
+        'another scheme',
+        { issuer: 'ftp://x', audience: 'api' },
+        'securityEventTransmitters[0].issuer',
+      ],
+      ['no audience', { issuer, audience: '' }, 'securityEventTransmitters[0].audience'],
+      [
+        'a push token with a space',
+        { issuer, audience: 'a', pushToken: 'a b' },
+        'securityEventTransmitters[0].pushToken',
+      ],
+      [
+        'an unknown option',
+        { issuer, audience: 'a', clientId: 'x' },
+        'securityEventTransmitters[0].clientId',
+      ],
+    ])('rejects %s by name', (_case, entry, name) => {
+      expect(() =>
+        resolveRevocationOptions(
+          {
+            ...REQUIRED,
+            securityEventTransmitters: [entry as { issuer: string; audience: string }],
+          },
+          'host',
+        ),
+      ).toThrow(name);
+    });
+
+    it('rejects a transmitter listed twice', () => {
+      const twice = [
+        { issuer, audience: 'a' },
+        { issuer, audience: 'b' },
+      ];
+      expect(() =>
+        resolveRevocationOptions({ ...REQUIRED, securityEventTransmitters: twice }, 'host'),
+      ).toThrow('securityEventTransmitters[1].issuer is listed twice');
     });
   });
 });

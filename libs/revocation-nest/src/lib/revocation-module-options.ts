@@ -28,6 +28,14 @@ export interface ExternalIssuerOptions {
   audience: string;
   /** Our client id at the provider (the audience of its logout tokens). */
   clientId?: string;
+  /** The claim that names each access token uniquely, revoked by it. @default 'jti' (Entra: 'uti') */
+  tokenIdClaim?: string;
+  /**
+   * What a logout naming one of its sessions revokes: `session`, the tokens carrying that `sid`;
+   * `user`, every earlier token of the logout's `sub`, for a provider whose access tokens carry
+   * no `sid` (docs/design.md, "External issuers"). @default 'session'
+   */
+  logoutRevokes?: 'session' | 'user';
   /** Least time between two JWKS refetches caused by an unknown `kid`. @default 30_000 */
   jwksCooldownMs?: Milliseconds;
   /** How often its keys are refetched anyway, to hold a new key before its first token. @default 300_000 */
@@ -41,11 +49,44 @@ export interface ResolvedExternalIssuer {
   readonly issuer: string;
   readonly audience: string;
   readonly clientId: string | undefined;
+  readonly tokenIdClaim: string;
+  readonly logoutRevokes: 'session' | 'user';
   readonly jwksCooldownMs: Milliseconds;
   readonly jwksRefreshMs: Milliseconds;
   readonly fetchTimeoutMs: Milliseconds;
   /** The prefix of its tokens' `jti`, `sub` and `sid` in revocations: `~<tag>~`. */
   readonly idPrefix: string;
+}
+
+/**
+ * A Shared Signals transmitter whose CAEP events, pushed to the receiver as RFC 8417 Security
+ * Event Tokens (RFC 8935), revoke sessions and users (docs/design.md, "Security events (CAEP)").
+ */
+export interface SecurityEventTransmitterOptions {
+  /** The `iss` its SETs carry, exactly; its metadata is at `/.well-known/ssf-configuration`. */
+  issuer: string;
+  /** What its SETs' `aud` must contain. */
+  audience: string;
+  /** The `Authorization: Bearer` credential its pushes must carry (RFC 8935 §3). @default none */
+  pushToken?: string;
+  /** Least time between two JWKS refetches caused by an unknown `kid`. @default 30_000 */
+  jwksCooldownMs?: Milliseconds;
+  /** How often its keys are refetched anyway. @default 300_000 */
+  jwksRefreshMs?: Milliseconds;
+  /** Longest wait for its metadata or its JWKS. @default 5_000 */
+  fetchTimeoutMs?: Milliseconds;
+}
+
+/** A transmitter after validation, with the scope its SETs' `jti`s are claimed in. */
+export interface ResolvedSecurityEventTransmitter {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly pushToken: string | undefined;
+  readonly jwksCooldownMs: Milliseconds;
+  readonly jwksRefreshMs: Milliseconds;
+  readonly fetchTimeoutMs: Milliseconds;
+  /** `ssf.` and the issuer's tag (as in {@link externalIdPrefix}): one replay scope each. */
+  readonly replayScope: string;
 }
 
 /**
@@ -122,6 +163,11 @@ export interface RevocationModuleOptions {
    * of their JWKS; their ids are namespaced (docs/design.md, "External issuers"). @default none
    */
   externalIssuers?: readonly ExternalIssuerOptions[];
+  /**
+   * Shared Signals transmitters whose pushed CAEP events `SecurityEventReceiver` applies
+   * (docs/design.md, "Security events (CAEP)"). @default none
+   */
+  securityEventTransmitters?: readonly SecurityEventTransmitterOptions[];
 }
 
 /** The option names, to reject any other (a typo, or an option this module does not have). */
@@ -143,6 +189,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof RevocationModuleOptions>
   'refreshTokenTtlSeconds',
   'refreshReuseGraceMs',
   'externalIssuers',
+  'securityEventTransmitters',
 ]);
 
 /** Options after defaults and validation, as the providers see them. */
@@ -164,6 +211,7 @@ export interface ResolvedRevocationOptions {
   readonly refreshTokenTtlSeconds: Seconds;
   readonly refreshReuseGraceMs: Milliseconds;
   readonly externalIssuers: readonly ResolvedExternalIssuer[];
+  readonly securityEventTransmitters: readonly ResolvedSecurityEventTransmitter[];
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -216,6 +264,8 @@ const EXTERNAL_ISSUER_OPTION_NAMES: ReadonlySet<string> = new Set<keyof External
   'issuer',
   'audience',
   'clientId',
+  'tokenIdClaim',
+  'logoutRevokes',
   'jwksCooldownMs',
   'jwksRefreshMs',
   'fetchTimeoutMs',
@@ -247,6 +297,10 @@ function externalIssuers(list: readonly ExternalIssuerOptions[]): ResolvedExtern
     ) {
       throw new RangeError(`${name}.clientId must be a non-empty string`);
     }
+    const tokenIdClaim = options.tokenIdClaim ?? 'jti';
+    if (typeof tokenIdClaim !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(tokenIdClaim)) {
+      throw new RangeError(`${name}.tokenIdClaim must be a claim name`);
+    }
     const idPrefix = externalIdPrefix(options.issuer);
     if (prefixes.has(idPrefix)) throw new RangeError(`${name}.issuer is listed twice`);
     prefixes.add(idPrefix);
@@ -254,6 +308,11 @@ function externalIssuers(list: readonly ExternalIssuerOptions[]): ResolvedExtern
       issuer: options.issuer,
       audience: options.audience,
       clientId: options.clientId,
+      tokenIdClaim,
+      logoutRevokes: oneOf(`${name}.logoutRevokes`, options.logoutRevokes ?? 'session', [
+        'session',
+        'user',
+      ]),
       jwksCooldownMs: nonNegativeInteger(
         `${name}.jwksCooldownMs`,
         options.jwksCooldownMs ?? 30_000,
@@ -261,6 +320,56 @@ function externalIssuers(list: readonly ExternalIssuerOptions[]): ResolvedExtern
       jwksRefreshMs: positiveInteger(`${name}.jwksRefreshMs`, options.jwksRefreshMs ?? 300_000),
       fetchTimeoutMs: positiveInteger(`${name}.fetchTimeoutMs`, options.fetchTimeoutMs ?? 5_000),
       idPrefix,
+    };
+  });
+}
+
+const TRANSMITTER_OPTION_NAMES: ReadonlySet<string> = new Set<
+  keyof SecurityEventTransmitterOptions
+>(['issuer', 'audience', 'pushToken', 'jwksCooldownMs', 'jwksRefreshMs', 'fetchTimeoutMs']);
+
+function securityEventTransmitters(
+  list: readonly SecurityEventTransmitterOptions[],
+): ResolvedSecurityEventTransmitter[] {
+  const scopes = new Set<string>();
+  return list.map((options, i) => {
+    const name = `securityEventTransmitters[${i}]`;
+    for (const key of Object.keys(options)) {
+      if (!TRANSMITTER_OPTION_NAMES.has(key))
+        throw new RangeError(`${name}.${key} is not an option`);
+    }
+    let url: URL | undefined;
+    try {
+      url = new URL(options.issuer);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+      throw new RangeError(`${name}.issuer must be an http(s) URL`);
+    }
+    if (typeof options.audience !== 'string' || options.audience.length === 0) {
+      throw new RangeError(`${name}.audience must be a non-empty string`);
+    }
+    if (
+      options.pushToken !== undefined &&
+      (typeof options.pushToken !== 'string' || !/^[\x21-\x7e]{1,1024}$/.test(options.pushToken))
+    ) {
+      throw new RangeError(`${name}.pushToken must be 1-1024 printable characters`);
+    }
+    const replayScope = `ssf.${externalIdPrefix(options.issuer).slice(1, -1)}`;
+    if (scopes.has(replayScope)) throw new RangeError(`${name}.issuer is listed twice`);
+    scopes.add(replayScope);
+    return {
+      issuer: options.issuer,
+      audience: options.audience,
+      pushToken: options.pushToken,
+      jwksCooldownMs: nonNegativeInteger(
+        `${name}.jwksCooldownMs`,
+        options.jwksCooldownMs ?? 30_000,
+      ),
+      jwksRefreshMs: positiveInteger(`${name}.jwksRefreshMs`, options.jwksRefreshMs ?? 300_000),
+      fetchTimeoutMs: positiveInteger(`${name}.fetchTimeoutMs`, options.fetchTimeoutMs ?? 5_000),
+      replayScope,
     };
   });
 }
@@ -324,5 +433,6 @@ export function resolveRevocationOptions(
       options.refreshReuseGraceMs ?? defaults.refreshReuseGraceMs,
     ),
     externalIssuers: externalIssuers(options.externalIssuers ?? []),
+    securityEventTransmitters: securityEventTransmitters(options.securityEventTransmitters ?? []),
   };
 }

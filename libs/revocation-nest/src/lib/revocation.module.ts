@@ -24,6 +24,7 @@ import {
   SessionStore,
 } from '@rescind/revocation-redis';
 import { Registry } from 'prom-client';
+import { BackChannelLogoutService } from './back-channel-logout.service';
 import { LocalRevocationChecker } from './local-revocation.checker';
 import { type ErrorAnswer, RescindExceptionFilter } from './rescind-exception.filter';
 import { RevocationChecker } from './revocation.checker';
@@ -40,6 +41,7 @@ import {
 } from './revocation-module-options';
 import { RevocationService } from './revocation.service';
 import { RevocationSyncService } from './revocation-sync.service';
+import { SecurityEventReceiver } from './security-event.receiver';
 import { SessionService } from './session.service';
 import { StoreRevocationLookup } from './store-revocation.lookup';
 import { TokenService } from './token.service';
@@ -220,9 +222,11 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
     TokenService,
     RevocationService,
     SessionService,
+    BackChannelLogoutService,
     RevocationGuard,
     RevocationHealth,
     RevocationSyncService,
+    SecurityEventReceiver,
   ];
   if (wiring.globalGuard !== false)
     providers.push({ provide: APP_GUARD, useExisting: RevocationGuard });
@@ -253,8 +257,10 @@ const EXPORTS = [
   RevocationService,
   SessionStore,
   SessionService,
+  BackChannelLogoutService,
   RevocationGuard,
   RevocationHealth,
+  SecurityEventReceiver,
 ];
 
 /**

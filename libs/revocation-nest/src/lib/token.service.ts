@@ -20,7 +20,10 @@ import { type AccessTokenClaims } from './access-token-claims';
 import { ExternalTokenVerifier } from './external-token.verifier';
 import { hasDuplicateMember } from './json-member-names';
 import { REVOCATION_CLOCK, REVOCATION_OPTIONS } from './revocation.constants';
-import { type ResolvedRevocationOptions } from './revocation-module-options';
+import {
+  type ResolvedExternalIssuer,
+  type ResolvedRevocationOptions,
+} from './revocation-module-options';
 
 /** An issued access token. */
 export interface IssuedToken {
@@ -129,6 +132,18 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
    */
   externalIssuer(iss: string): ExternalTokenVerifier | undefined {
     return this.external.get(iss);
+  }
+
+  /**
+   * The external issuer in whose namespace a revocation id is (`~<tag>~…`, docs/design.md,
+   * "External issuers"); undefined for our own ids and for a tag no configured issuer has.
+   */
+  externalIssuerOfId(id: string): ResolvedExternalIssuer | undefined {
+    if (!id.startsWith('~')) return undefined;
+    for (const { issuer } of this.external.values()) {
+      if (id.startsWith(issuer.idPrefix)) return issuer;
+    }
+    return undefined;
   }
 
   /** The verifier of the external issuer the token names, undefined for any other token. */

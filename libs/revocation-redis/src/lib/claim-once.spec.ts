@@ -43,6 +43,14 @@ describe('RevocationStore.claimOnce (against a real Redis)', () => {
     expect(ttl).toBeLessThanOrEqual(60_000);
   });
 
+  it('can be given back, after which the next claim is the first again', async () => {
+    expect(await store.claimOnce('release', 'jti-r', 60_000)).toBe(true);
+    expect(await store.claimOnce('release', 'jti-r', 60_000)).toBe(false);
+    await store.releaseClaim('release', 'jti-r');
+    expect(await store.claimOnce('release', 'jti-r', 60_000)).toBe(true);
+    await expect(store.releaseClaim('a:b', 'x')).rejects.toThrow(RangeError);
+  });
+
   it('refuses a scope that could name another key', async () => {
     await expect(store.claimOnce('a:b', 'x', 1000)).rejects.toThrow(RangeError);
     await expect(store.claimOnce('', 'x', 1000)).rejects.toThrow(RangeError);

@@ -245,6 +245,16 @@ export class RevocationStore implements RevocationSource {
     return (await this.redis.set(this.keys.seen(scope, digest), '1', 'PX', ttl, 'NX')) === 'OK';
   }
 
+  /**
+   * Gives back a claim {@link claimOnce} granted, for a message whose effect could not be
+   * recorded: its sender's retry is then taken as the first sight it is, not as a replay.
+   */
+  async releaseClaim(scope: string, id: string): Promise<void> {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(scope)) throw new RangeError(`invalid scope "${scope}"`);
+    const digest = createHash('sha256').update(id).digest('base64url');
+    await this.redis.del(this.keys.seen(scope, digest));
+  }
+
   /** @inheritdoc */
   async readHead(): Promise<StoreHead> {
     const [epoch, seq, logId, notBefore] = (await this.run(
