@@ -21,17 +21,26 @@ export class ApiClient {
     this.port = Number(url.port);
   }
 
-  /** Sends one request; `json` is serialised as the body. */
+  /**
+   * Sends one request; `json` is serialised as a JSON body, `form` as an
+   * `application/x-www-form-urlencoded` one.
+   */
   request(
     method: string,
     path: string,
-    options: { token?: string; json?: unknown } = {},
+    options: { token?: string; json?: unknown; form?: Record<string, string> } = {},
   ): Promise<ApiAnswer> {
-    const body = options.json === undefined ? undefined : JSON.stringify(options.json);
+    const body =
+      options.form !== undefined
+        ? new URLSearchParams(options.form).toString()
+        : options.json === undefined
+          ? undefined
+          : JSON.stringify(options.json);
     const headers: http.OutgoingHttpHeaders = {};
     if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`;
     if (body !== undefined) {
-      headers['content-type'] = 'application/json';
+      headers['content-type'] =
+        options.form !== undefined ? 'application/x-www-form-urlencoded' : 'application/json';
       headers['content-length'] = Buffer.byteLength(body);
     }
     return new Promise((resolve, reject) => {

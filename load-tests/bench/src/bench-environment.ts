@@ -1,4 +1,5 @@
 import { ApiReplica, type RedisServer } from '@rescind/testing';
+import { type BenchIssuer } from './bench-issuer';
 import { type BenchOptions } from './bench-options';
 import { type CleanupStack } from './cleanup-stack';
 
@@ -18,6 +19,12 @@ export interface BenchEnvironment {
   readonly jwtSecret: string;
   readonly cleanup: CleanupStack;
   readonly user: { readonly username: string; readonly password: string };
+  /**
+   * The loopback OpenID provider of the external issuer's parts (absent with `--skip=external`):
+   * the Fastify `none` and `local` servers of the throughput section and the fan-out replicas
+   * accept its tokens.
+   */
+  readonly issuer?: BenchIssuer;
 }
 
 /** Options of {@link startApiReplica}. */
@@ -28,7 +35,7 @@ export interface StartApiReplicaOptions {
   /** @default the environment's */
   keyPrefix?: string;
   /** Further variables. */
-  env?: Record<string, string>;
+  env?: Record<string, string> | undefined;
 }
 
 /** Spawns a real API replica (`dist/apps/api/src/main.js`) registered for clean-up; not awaited ready. */
@@ -56,4 +63,16 @@ export async function startApiReplica(
   const remove = bench.cleanup.add(options.name, () => replica.stop('SIGTERM', 5_000));
   void replica.exited.then(remove);
   return replica;
+}
+
+/**
+ * Fails unless the replica's cache holds at least the loaded revocations
+ * (`rescind_cache_entries`): the revocations measured against are real, not an empty cache.
+ */
+export async function assertHydrated(bench: BenchEnvironment, replica: ApiReplica): Promise<void> {
+  const metrics = await (await fetch(`${replica.url}/metrics`)).text();
+  const held = Number(/^rescind_cache_entries(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1]);
+  if (!(held >= bench.options.liveRevocations)) {
+    throw new Error(`${replica.name} holds ${held} revocations, not the loaded ones`);
+  }
 }

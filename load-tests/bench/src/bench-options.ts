@@ -11,6 +11,8 @@ export interface BenchOptions {
   readonly connections: number;
   /** Measured seconds per round. */
   readonly roundSeconds: number;
+  /** Measured seconds per round of the external section (shorter when quick, to fit its budget). */
+  readonly externalRoundSeconds: number;
   /** Unmeasured seconds of load before each round. */
   readonly warmupSeconds: number;
   /** Unmeasured seconds of load per configuration before the first round (JIT, pools). */
@@ -19,6 +21,8 @@ export interface BenchOptions {
   readonly rounds: number;
   /** Revocations timed by the fan-out section, idle and again under load. */
   readonly fanOutRevocations: number;
+  /** Provider sessions ended by a back-channel logout in the external section. */
+  readonly backChannelSessions: number;
   /** Sizes of the hydration section. */
   readonly hydrationSizes: readonly number[];
   /** Time spent measuring each micro-benchmark, in ms. */
@@ -33,7 +37,7 @@ export interface BenchOptions {
 }
 
 /** Sections `--skip` accepts. */
-const SECTIONS = ['micro', 'throughput', 'fan-out', 'hydration'];
+const SECTIONS = ['micro', 'throughput', 'external', 'fan-out', 'hydration'];
 
 /** Parses `--quick`, `--access-logs`, `--load=store|direct` and `--skip=a,b`; anything else is an error. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
@@ -67,10 +71,12 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         accessLogs,
         connections: 50,
         roundSeconds: 2,
+        externalRoundSeconds: 1.5,
         warmupSeconds: 0.25,
         initialWarmupSeconds: 0.5,
         rounds: 3,
         fanOutRevocations: 100,
+        backChannelSessions: 60,
         hydrationSizes: [100_000],
         microBudgetMs: 150,
         skip,
@@ -84,10 +90,12 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         // Many short rounds: on a shared machine the speed drifts, and the checked ratios are
         // medians of per-round pairs, which more pairs make steadier.
         roundSeconds: 4,
+        externalRoundSeconds: 4,
         warmupSeconds: 0.5,
         initialWarmupSeconds: 3,
         rounds: 9,
         fanOutRevocations: 500,
+        backChannelSessions: 300,
         hydrationSizes: [100_000, 1_000_000],
         microBudgetMs: 600,
         skip,

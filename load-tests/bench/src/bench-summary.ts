@@ -1,15 +1,18 @@
 import { type BenchOptions } from './bench-options';
 import { type HttpAdapter } from './bench-environment';
+import { externalLabel, type ExternalReport, formatLatencies } from './external.section';
 import { type FanOutReport } from './fan-out.section';
 import { type HydrationMeasurement } from './hydration.section';
 import { type MicroResult } from './micro.section';
 import { formatFixed, formatInt, median } from './stats';
-import { configLabel, TEXTBOOK_LABEL, type ThroughputReport } from './throughput.section';
+import { type ThroughputReport } from './rounds';
+import { configLabel, TEXTBOOK_LABEL } from './throughput.section';
 
 /** Everything one run measured; sections skipped with `--skip` are absent. */
 export interface BenchReport {
   readonly options: BenchOptions;
   readonly throughput?: ThroughputReport;
+  readonly external?: ExternalReport;
   readonly fanOut?: FanOutReport;
   readonly hydration?: readonly HydrationMeasurement[];
   readonly micro?: readonly MicroResult[];
@@ -122,6 +125,9 @@ export function printSummary(report: BenchReport): void {
     });
   }
 
+  const e = report.external;
+  if (e) summarizeExternal(e, lines, checks);
+
   const f = report.fanOut;
   if (f) {
     lines.push(
@@ -192,4 +198,46 @@ export function printSummary(report: BenchReport): void {
     console.log(`  ${check.verdict.padEnd(5)} ${check.target.padEnd(width)} ${check.measured}`);
   }
   console.log('='.repeat(100));
+}
+
+/** The external issuer's ratios (printed, not checked: the targets are our own tokens'). */
+function summarizeExternal(e: ExternalReport, lines: string[], checks: TargetCheck[]): void {
+  const t = e.throughput;
+  if (t) {
+    console.log(
+      '\n== External issuer ratios (fastify; median of the per-round ratios of back-to-back pairs; ratio of medians in brackets)',
+    );
+    const parts: string[] = [];
+    for (const alg of ['ES256', 'RS256'] as const) {
+      const local = externalLabel(alg, 'local');
+      const rps = ratio(t, local, externalLabel(alg, 'none'), 'requestsPerSecond');
+      const cpu = ratio(t, local, externalLabel(alg, 'none'), 'cpuMicrosPerRequest');
+      const own = ratio(t, local, externalLabel('HS256', 'local'), 'requestsPerSecond');
+      const ownCpu = ratio(t, local, externalLabel('HS256', 'local'), 'cpuMicrosPerRequest');
+      console.log(
+        `   ${alg.padEnd(8)} local/none req/s ${formatFixed(rps.paired, 3)}× [${formatFixed(rps.ofMedians, 3)}×]   CPU/req ${formatFixed(cpu.paired, 3)}× [${formatFixed(cpu.ofMedians, 3)}×]   vs own HS256 local: req/s ${formatFixed(own.paired, 3)}× [${formatFixed(own.ofMedians, 3)}×], CPU/req ${formatFixed(ownCpu.paired, 3)}× [${formatFixed(ownCpu.ofMedians, 3)}×]`,
+      );
+      parts.push(
+        `${alg} local/none ${formatFixed(rps.paired, 2)}× req/s, ${formatFixed(cpu.paired, 2)}× CPU/req (${formatFixed(own.paired, 2)}× own HS256 local req/s)`,
+      );
+    }
+    lines.push(`external issuer (fastify): ${parts.join('; ')}`);
+    const commands = Math.max(
+      t.medians.get(externalLabel('ES256', 'local'))?.redisCommandsPerRequest ?? NaN,
+      t.medians.get(externalLabel('RS256', 'local'))?.redisCommandsPerRequest ?? NaN,
+    );
+    checks.push({
+      target: 'local: 0 Redis commands/request, provider',
+      measured: `${formatFixed(commands, 4)} (net of idle background)`,
+      verdict: verdict(commands < 0.001),
+    });
+  }
+  const b = e.backChannel;
+  if (b) {
+    lines.push(
+      'unavailable' in b
+        ? `back-channel logout: not measured (${b.unavailable})`
+        : `back-channel logout → last of 3 replicas rejects: ${formatLatencies(b.lastReplica)} (${b.sessions} sessions, idle)`,
+    );
+  }
 }

@@ -7,6 +7,7 @@ import {
   type BackgroundLoadSpec,
 } from './background-load.protocol';
 import { type BenchEnvironment, startApiReplica } from './bench-environment';
+import { type BackChannelReport, runBackChannelPhase } from './external.section';
 import {
   addBuckets,
   bucketQuantileMs,
@@ -14,6 +15,7 @@ import {
   readPropagationBuckets,
   subtractBuckets,
 } from './propagation-histogram';
+import { pollUntilRejected } from './rejection-poll';
 import { formatFixed, formatInt, summarize } from './stats';
 
 /** Fan-out latencies of one phase, in ms. */
@@ -37,19 +39,16 @@ export interface FanOutPhase {
   readonly backgroundFailures?: number;
 }
 
-/** Both phases. */
+/** Both phases, and the external issuer's back-channel logouts between them. */
 export interface FanOutReport {
   readonly idle: FanOutPhase;
   readonly loaded: FanOutPhase;
   readonly targetBackgroundRate: number;
+  /** Absent with `--skip=external`. */
+  readonly backChannel?: BackChannelReport | { readonly unavailable: string };
 }
 
 const REPLICAS = 3;
-/**
- * A poll that never sees the revocation fails the run after this long; the fan-out bound itself is
- * 100 ms (README, "Guarantees and their limits").
- */
-const GIVE_UP_MS = 2_000;
 
 /**
  * Revoke on one of three replicas (local strategy, Fastify), poll the other two until they answer
@@ -67,7 +66,12 @@ export async function runFanOutSection(
   );
   const replicas = await Promise.all(
     Array.from({ length: REPLICAS }, (_, i) =>
-      startApiReplica(bench, { adapter: 'fastify', strategy: 'local', name: `fanout-${i + 1}` }),
+      startApiReplica(bench, {
+        adapter: 'fastify',
+        strategy: 'local',
+        name: `fanout-${i + 1}`,
+        env: bench.issuer?.replicaEnv(),
+      }),
     ),
   );
   await Promise.all(replicas.map((replica) => replica.ready(60_000)));
@@ -78,6 +82,10 @@ export async function runFanOutSection(
     // Warm-up: JIT and sockets of every path used below.
     await measurePhase(bench, clients, pollers, 'idle', bench.options.quick ? 5 : 20, false);
     const idle = await measurePhase(bench, clients, pollers, 'idle', count, true);
+    const backChannel =
+      bench.issuer === undefined
+        ? undefined
+        : await runBackChannelPhase(bench, bench.issuer, clients, pollers);
 
     const backgroundToken = await clients[0]!.login(bench.user.username, bench.user.password);
     const spec: BackgroundLoadSpec = {
@@ -120,7 +128,7 @@ export async function runFanOutSection(
     console.log(
       `   background load: target ${formatInt(targetBackgroundRate)} req/s (half of fastify/local capacity ${formatInt(capacity)}), spread over the ${REPLICAS} replicas; achieved ${achieved ? formatInt(achieved.requestsPerSecond) : 'n/a'} req/s, ${achieved?.failures ?? 'n/a'} failed`,
     );
-    return { idle, loaded, targetBackgroundRate };
+    return { idle, loaded, targetBackgroundRate, ...(backChannel ? { backChannel } : {}) };
   } finally {
     for (const client of [...clients, ...pollers]) client.close();
     await Promise.all(replicas.map((replica) => replica.stop('SIGTERM', 5_000)));
@@ -186,18 +194,4 @@ async function measurePhase(
     );
   }
   return phase;
-}
-
-/** Polls `GET /me` back to back; resolves with the time the first 401 arrived. */
-async function pollUntilRejected(poller: ApiClient, token: string): Promise<number> {
-  const deadline = performance.now() + GIVE_UP_MS;
-  for (;;) {
-    const status = await poller.meStatus(token);
-    const now = performance.now();
-    if (status === 401) return now;
-    if (status !== 200) throw new Error(`poll answered ${status}`);
-    if (now > deadline) {
-      throw new Error(`${poller.baseUrl} still accepts a revoked token after ${GIVE_UP_MS} ms`);
-    }
-  }
 }

@@ -4,6 +4,7 @@ import { type BenchEnvironment } from './bench-environment';
 import { parseBenchOptions } from './bench-options';
 import { printSummary } from './bench-summary';
 import { CleanupStack } from './cleanup-stack';
+import { BenchIssuer } from './bench-issuer';
 import { runFanOutSection } from './fan-out.section';
 import { runHydrationSection } from './hydration.section';
 import { runMicroSection } from './micro.section';
@@ -46,6 +47,10 @@ async function main(): Promise<void> {
 
     const redis = await RedisServer.start({ appendonly: false });
     cleanup.add('redis-server', () => redis.dispose());
+    // The external issuer's parts run inside the throughput and fan-out sections, on their servers.
+    const issuer = options.skip.has('external') ? undefined : await BenchIssuer.start();
+    if (issuer) cleanup.add('bench issuer', () => issuer.stop());
+    else console.log('\n(external: skipped)');
     const bench: BenchEnvironment = {
       options,
       redis,
@@ -53,6 +58,7 @@ async function main(): Promise<void> {
       jwtSecret: `bench-${randomBytes(24).toString('hex')}`,
       cleanup,
       user: { username: 'bench_user', password: 'correct horse battery staple' },
+      ...(issuer ? { issuer } : {}),
     };
     const loadMs = await loadRevocations({
       redisUrl: redis.url,
@@ -75,6 +81,7 @@ async function main(): Promise<void> {
     printSummary({
       options,
       throughput,
+      external: issuer && { throughput: throughput?.external, backChannel: fanOut?.backChannel },
       fanOut,
       hydration,
       micro,

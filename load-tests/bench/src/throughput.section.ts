@@ -1,62 +1,33 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { freePort, ManagedProcess, waitFor } from '@rescind/testing';
 import jwt from 'jsonwebtoken';
 import { ApiClient } from './api-client';
 import {
+  assertHydrated,
   type BenchEnvironment,
   type HttpAdapter,
   startApiReplica,
   type Strategy,
 } from './bench-environment';
-import { runHttpLoad } from './http-load';
-import { processCpuMicros } from './process-cpu';
-import { RedisCommandWindow } from './redis-command-counter';
-import { formatFixed, formatInt, median } from './stats';
-import { TEXTBOOK_LISTENING } from './textbook/textbook.constants';
+import { runExternalRounds } from './external.section';
 import { randomJti } from './revocation-loader';
+import {
+  assertTokensAccepted,
+  measureIdleRedisRate,
+  mediansOfRounds,
+  runAlternatingRounds,
+  type Target,
+  type ThroughputReport,
+  warmUpTargets,
+} from './rounds';
+import { formatFixed } from './stats';
+import { TEXTBOOK_LISTENING } from './textbook/textbook.constants';
 
-/** One server under test. */
-interface Target {
-  readonly label: string;
-  readonly url: string;
-  readonly process: ManagedProcess;
-  /** One per connection, as distinct clients hold distinct tokens. */
-  readonly tokens: readonly string[];
-}
-
-/** One measured round of one configuration. */
-export interface RoundMeasurement {
-  readonly label: string;
-  readonly round: number;
-  readonly requestsPerSecond: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly cpuMicrosPerRequest: number;
-  /** Net of the idle background rate (anti-entropy ticks of every running replica). */
-  readonly redisCommandsPerRequest: number;
-  readonly requests: number;
-  readonly failures: number;
-}
-
-/** Medians of one configuration over its rounds. */
-export interface ConfigurationMedians {
-  readonly label: string;
-  readonly requestsPerSecond: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly cpuMicrosPerRequest: number;
-  readonly redisCommandsPerRequest: number;
-  readonly failures: number;
-}
-
-/** What the throughput section hands to the others and to the summary. */
-export interface ThroughputReport {
-  readonly rounds: readonly RoundMeasurement[];
-  readonly medians: ReadonlyMap<string, ConfigurationMedians>;
-  /** Commands per second Redis executed with every server idle. */
-  readonly idleRedisCommandsPerSecond: number;
+/** The throughput rounds, and the external issuer's on the same Fastify servers. */
+export interface ThroughputSectionReport extends ThroughputReport {
+  /** Absent with `--skip=external`. */
+  readonly external?: ThroughputReport;
 }
 
 const ADAPTERS: readonly HttpAdapter[] = ['fastify', 'express'];
@@ -91,7 +62,9 @@ export function configLabel(adapter: HttpAdapter, strategy: Strategy): string {
  * `GET /me` with a valid token on every configuration, in alternating rounds so that drift of a
  * shared, noisy machine spreads over all of them. Only the configuration being loaded is busy.
  */
-export async function runThroughputSection(bench: BenchEnvironment): Promise<ThroughputReport> {
+export async function runThroughputSection(
+  bench: BenchEnvironment,
+): Promise<ThroughputSectionReport> {
   const { options } = bench;
   console.log(
     `\n== Throughput: GET /me, ${options.connections} connections, ${options.rounds} alternating rounds of ${options.roundSeconds} s (+${options.warmupSeconds} s warm-up each)`,
@@ -99,7 +72,18 @@ export async function runThroughputSection(bench: BenchEnvironment): Promise<Thr
   const startedAt = performance.now();
   const stops: (() => Promise<unknown>)[] = [];
   try {
-    return await measureTargets(bench, await startTargets(bench, stops), startedAt);
+    const targets = await startTargets(bench, stops);
+    const report = await measureTargets(bench, targets, startedAt);
+    if (bench.issuer === undefined) return report;
+    const find = (label: string): Target => targets.find((t) => t.label === label) as Target;
+    const external = await runExternalRounds(
+      bench,
+      bench.issuer,
+      find(configLabel('fastify', 'local')),
+      find(configLabel('fastify', 'none')),
+      report.idleRedisCommandsPerSecond,
+    );
+    return { ...report, external };
   } finally {
     // Idle servers would still tick and hold memory during the next sections.
     await Promise.all(stops.map((stop) => stop()));
@@ -111,113 +95,19 @@ async function measureTargets(
   targets: Target[],
   startedAt: number,
 ): Promise<ThroughputReport> {
-  const { options } = bench;
   console.log(
     `   ${targets.length} servers ready in ${formatFixed((performance.now() - startedAt) / 1000, 1)} s`,
   );
-
-  for (const target of targets) {
-    await runHttpLoad({
-      url: `${target.url}/me`,
-      tokens: target.tokens,
-      connections: options.connections,
-      durationSeconds: options.initialWarmupSeconds,
-      recordLatency: false,
-    });
-  }
-
-  const idle = await RedisCommandWindow.open(bench.redis);
-  await sleep(2_000);
-  const idleWindow = await idle.close();
-  const idleRate = idleWindow.commands / (idleWindow.elapsedMs / 1000);
-  console.log(
-    `   Redis background with every server idle: ${formatFixed(idleRate, 1)} commands/s (anti-entropy ticks); subtracted below`,
-  );
-  console.log(
-    `   ${'round'.padEnd(6)}${'configuration'.padEnd(16)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'CPU µs/req'.padStart(12)}${'Redis cmd/req'.padStart(15)}${'failed'.padStart(8)}`,
-  );
-
-  const rounds: RoundMeasurement[] = [];
+  await warmUpTargets(bench, targets);
+  const idleRate = await measureIdleRedisRate(bench, 2_000);
   const cycle = MEASUREMENT_ORDER.map((label) => {
     const target = targets.find((t) => t.label === label);
     if (target === undefined) throw new Error(`no configuration ${label}`);
     return target;
   });
-  for (let round = 1; round <= options.rounds; round++) {
-    // Every compared pair is measured back to back, first one way round, then the other.
-    for (const target of round % 2 === 1 ? cycle : [...cycle].reverse()) {
-      const measured = await measureRound(bench, target, round, idleRate);
-      rounds.push(measured);
-      console.log(
-        `   ${String(round).padEnd(6)}${measured.label.padEnd(16)}${formatInt(measured.requestsPerSecond).padStart(9)}${formatFixed(measured.p50Ms, 2).padStart(9)}${formatFixed(measured.p99Ms, 2).padStart(9)}${formatFixed(measured.cpuMicrosPerRequest, 1).padStart(12)}${formatFixed(measured.redisCommandsPerRequest, 3).padStart(15)}${String(measured.failures).padStart(8)}`,
-      );
-    }
-  }
-
-  const medians = new Map<string, ConfigurationMedians>();
-  for (const target of targets) {
-    const own = rounds.filter((r) => r.label === target.label);
-    medians.set(target.label, {
-      label: target.label,
-      requestsPerSecond: median(own.map((r) => r.requestsPerSecond)),
-      p50Ms: median(own.map((r) => r.p50Ms)),
-      p99Ms: median(own.map((r) => r.p99Ms)),
-      cpuMicrosPerRequest: median(own.map((r) => r.cpuMicrosPerRequest)),
-      redisCommandsPerRequest: median(own.map((r) => r.redisCommandsPerRequest)),
-      failures: own.reduce((sum, r) => sum + r.failures, 0),
-    });
-  }
-  console.log(`\n   medians over ${options.rounds} rounds:`);
-  for (const m of medians.values()) {
-    console.log(
-      `   ${''.padEnd(6)}${m.label.padEnd(16)}${formatInt(m.requestsPerSecond).padStart(9)}${formatFixed(m.p50Ms, 2).padStart(9)}${formatFixed(m.p99Ms, 2).padStart(9)}${formatFixed(m.cpuMicrosPerRequest, 1).padStart(12)}${formatFixed(m.redisCommandsPerRequest, 3).padStart(15)}${String(m.failures).padStart(8)}`,
-    );
-  }
+  const rounds = await runAlternatingRounds(bench, cycle, idleRate);
+  const medians = mediansOfRounds(bench, cycle, rounds);
   return { rounds, medians, idleRedisCommandsPerSecond: idleRate };
-}
-
-async function measureRound(
-  bench: BenchEnvironment,
-  target: Target,
-  round: number,
-  idleRedisCommandsPerSecond: number,
-): Promise<RoundMeasurement> {
-  const { options } = bench;
-  const load = { url: `${target.url}/me`, tokens: target.tokens, connections: options.connections };
-  await runHttpLoad({ ...load, durationSeconds: options.warmupSeconds, recordLatency: false });
-  const cpuBefore = serverCpuMicros(target);
-  const commands = await RedisCommandWindow.open(bench.redis);
-  const result = await runHttpLoad({ ...load, durationSeconds: options.roundSeconds });
-  const window = await commands.close();
-  const cpuMicros = serverCpuMicros(target) - cpuBefore;
-  const background = (idleRedisCommandsPerSecond * window.elapsedMs) / 1000;
-  return {
-    label: target.label,
-    round,
-    requestsPerSecond: result.requestsPerSecond,
-    p50Ms: result.p50Ms,
-    p99Ms: result.p99Ms,
-    cpuMicrosPerRequest: cpuMicros / result.requests,
-    redisCommandsPerRequest: Math.max(0, window.commands - background) / result.requests,
-    requests: result.requests,
-    failures: result.non2xx + result.errors,
-  };
-}
-
-/** CPU time of a target's process; fails with its exit and last output if it is gone. */
-function serverCpuMicros(target: Target): number {
-  const { process: server } = target;
-  if (server.running) {
-    try {
-      return processCpuMicros(server.pid);
-    } catch {
-      // Exited meanwhile: reported below.
-    }
-  }
-  const exit = server.exitInfo;
-  throw new Error(
-    `${target.label} (pid ${server.pid}) is no longer running (code ${exit?.code}, signal ${exit?.signal}); last output:\n${server.tail()}`,
-  );
 }
 
 async function startTargets(
@@ -233,6 +123,9 @@ async function startTargets(
         adapter,
         strategy,
         name: `bench-${adapter}-${strategy}`,
+        // The external issuer's rounds reuse these two (a token seen before skips the issuer
+        // lookup, so our own tokens cost the same with it: docs/design.md, "External issuers").
+        env: adapter === 'fastify' && strategy !== 'redis' ? bench.issuer?.replicaEnv() : undefined,
       }),
     ),
   );
@@ -242,13 +135,7 @@ async function startTargets(
   await Promise.all(replicas.map((replica) => replica.ready(60_000)));
 
   // The revocations are real: every replica must have hydrated all of them.
-  for (const replica of replicas) {
-    const metrics = await (await fetch(`${replica.url}/metrics`)).text();
-    const held = Number(/^rescind_cache_entries(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1]);
-    if (!(held >= bench.options.liveRevocations)) {
-      throw new Error(`${replica.name} holds ${held} revocations, not the loaded ones`);
-    }
-  }
+  for (const replica of replicas) await assertHydrated(bench, replica);
 
   const first = new ApiClient((replicas[0] as (typeof replicas)[number]).url);
   await first.register(bench.user.username, bench.user.password);
@@ -268,18 +155,7 @@ async function startTargets(
     };
   });
   targets.push(await textbook);
-
-  for (const target of targets) {
-    const client = new ApiClient(target.url);
-    for (const token of target.tokens) {
-      const answer = await client.request('GET', '/me', { token });
-      if (answer.status !== 200) {
-        client.close();
-        throw new Error(`${target.label}: GET /me answered ${answer.status} ${answer.body}`);
-      }
-    }
-    client.close();
-  }
+  await assertTokensAccepted(targets);
   return targets;
 }
 
