@@ -75,7 +75,11 @@ const depConstraints = [
   },
   { sourceTag: 'type:app', onlyDependOnLibsWithTags: PRODUCT_LIBS },
   { sourceTag: 'type:test-suite', onlyDependOnLibsWithTags: [...PRODUCT_LIBS, 'type:testing'] },
-  { sourceTag: 'type:load-test', onlyDependOnLibsWithTags: [...PRODUCT_LIBS, 'type:testing'] },
+  {
+    sourceTag: 'type:load-test',
+    onlyDependOnLibsWithTags: [...PRODUCT_LIBS, 'type:testing', 'type:charts'],
+  },
+  { sourceTag: 'type:charts', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'type:launcher', onlyDependOnLibsWithTags: ['type:testing'] },
 ];
 
