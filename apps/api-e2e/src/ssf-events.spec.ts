@@ -4,7 +4,7 @@ import {
   type ApiAnswer,
   ApiClient,
   CREDENTIAL_CHANGE,
-  elapsed,
+  acceptedBeyond,
   LoopbackIssuer,
   newCredentials,
   type Rejection,
@@ -83,7 +83,11 @@ describe('POST /ssf/events: CAEP events pushed as RFC 8935 SETs', () => {
    * Pushes `set` to replica a, expects 202 with an empty body, and returns when the other replicas
    * rejected `token` (ms after the 202): a rejects it at once (read your revocation).
    */
-  async function pushAndTimeFanOut(set: string, token: string): Promise<number> {
+  /**
+   * Pushes `set` to A and returns the requests the other replicas still accepted once the fan-out
+   * budget had run out (empty when the promise holds), judged by when each request was sent.
+   */
+  async function pushAndProbeFanOut(set: string, token: string): Promise<Rejection[]> {
     const [a, ...others] = replicas;
     const answer = await push(a, set);
     const returnedAt = performance.now();
@@ -95,7 +99,7 @@ describe('POST /ssf/events: CAEP events pushed as RFC 8935 SETs', () => {
       ),
     ]);
     expect(onA).toBe('revoked');
-    return Math.max(...elapsed(elsewhere as Rejection[]));
+    return acceptedBeyond(elsewhere as Rejection[], FAN_OUT_BUDGET_MS);
   }
 
   it('session-revoked (complex: user and session) ends that provider session on every replica', async () => {
@@ -109,7 +113,7 @@ describe('POST /ssf/events: CAEP events pushed as RFC 8935 SETs', () => {
         event_timestamp: Math.floor(Date.now() / 1000),
       },
     });
-    expect(await pushAndTimeFanOut(set, token)).toBeLessThan(FAN_OUT_BUDGET_MS);
+    expect(await pushAndProbeFanOut(set, token)).toEqual([]);
     expect(await Promise.all(replicas.map((client) => client.check(sibling)))).toEqual([
       'revoked',
       'revoked',
@@ -128,7 +132,7 @@ describe('POST /ssf/events: CAEP events pushed as RFC 8935 SETs', () => {
       { [CREDENTIAL_CHANGE]: { credential_type: 'password', change_type: 'update' } },
       { sub_id: issSub('bob') },
     );
-    expect(await pushAndTimeFanOut(set, earlier)).toBeLessThan(FAN_OUT_BUDGET_MS);
+    expect(await pushAndProbeFanOut(set, earlier)).toEqual([]);
     // Issued once the 202 came (to the millisecond, as the cut-off is): after the cut-off.
     const later = await provider.sign('ec', { sub: 'bob', iat: Date.now() / 1000 });
     expect(await statuses(later)).toEqual([200, 200, 200, 200]);
@@ -146,7 +150,7 @@ describe('POST /ssf/events: CAEP events pushed as RFC 8935 SETs', () => {
     const set = await transmitter.signSet('set-1', {
       [CREDENTIAL_CHANGE]: { subject: { format: 'opaque', id: decodeClaims(token)['sub'] } },
     });
-    expect(await pushAndTimeFanOut(set, token)).toBeLessThan(FAN_OUT_BUDGET_MS);
+    expect(await pushAndProbeFanOut(set, token)).toEqual([]);
   });
 
   it('acknowledges a SET pushed again (202) and an event type it does not act on', async () => {

@@ -46,7 +46,7 @@ export class ApiReplica extends RestartableProcess {
   }
 
   /** Waits until `GET /health/ready` answers 200; fails at once if the process exits. */
-  async ready(timeoutMs = 30_000): Promise<void> {
+  async ready(timeoutMs = 60_000): Promise<void> {
     const replica = this.current;
     const aborted = new AbortController();
     void replica.exited.then((exit) =>

@@ -56,7 +56,7 @@ export interface TestClusterOptions {
    * processes while someone may be rebuilding `dist/`. @default false
    */
   snapshot?: boolean;
-  /** How long every replica may take to be ready. @default 30000 */
+  /** How long every replica may take to be ready (a loaded CI machine starts Nest slowly). @default 60000 */
   readyTimeoutMs?: number;
   /** Echo every child's output (debugging). @default false */
   echo?: boolean;
@@ -93,7 +93,7 @@ export class TestCluster {
 
   /** Starts Redis, the proxies, the replicas (in parallel) and the worker; resolves once all are ready. */
   async start(): Promise<void> {
-    const { replicas = 3, echo = false, redis = {}, readyTimeoutMs = 30_000 } = this.options;
+    const { replicas = 3, echo = false, redis = {}, readyTimeoutMs = 60_000 } = this.options;
     const specs: readonly ClusterReplica[] =
       typeof replicas === 'number' ? Array.from({ length: replicas }, () => ({})) : replicas;
     if (this.options.snapshot) this.build = await (sharedSnapshot ??= BuildSnapshot.take());
