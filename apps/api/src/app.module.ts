@@ -13,6 +13,7 @@ import { MeController } from './me/me.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetadataController } from './oauth/metadata.controller';
 import { OAuthController } from './oauth/oauth.controller';
+import { FloorController } from './floor/floor.controller';
 import { BackChannelLogoutController } from './oidc/backchannel-logout.controller';
 import { SsfEventsController } from './ssf/ssf-events.controller';
 
@@ -86,6 +87,7 @@ export class AppModule {
       ],
       controllers: [
         MeController,
+        FloorController,
         HealthController,
         MetricsController,
         OAuthController,
