@@ -16,7 +16,13 @@ describe('the structured logs', () => {
     suite: 'e2e',
     name: 'logging',
     env: { LOG_LEVEL: 'trace', ADMIN_API_KEY: ADMIN_KEY },
-    replicas: [{}, { env: { HTTP_ADAPTER: 'express' } }, { env: { LOG_LEVEL: 'warn' } }],
+    replicas: [
+      {},
+      { env: { HTTP_ADAPTER: 'express' } },
+      { env: { LOG_LEVEL: 'warn' } },
+      // The default level, stopped by the last test.
+      { env: { LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '0' } },
+    ],
   });
   const output = (replica: number): string =>
     (cluster.replicas[replica] as { process: { tail(): string } }).process.tail();
@@ -124,7 +130,16 @@ describe('the structured logs', () => {
           description: `the request line of ${meId}\n${output(replica).slice(-2000)}`,
         },
       );
-      expect(JSON.parse(line)).toMatchObject({ req: { id: meId, url: '/me' } });
+      // The access line's fields, and nothing of the request beyond them.
+      expect(JSON.parse(line)).toEqual({
+        level: 30,
+        time: expect.any(Number),
+        instance: expect.stringMatching(/^api-/),
+        req: { id: meId, method: 'GET', url: '/me' },
+        res: { statusCode: 401 },
+        responseTime: expect.any(Number),
+        msg: 'request completed',
+      });
     });
   });
 
@@ -137,6 +152,26 @@ describe('the structured logs', () => {
       expect(fresh.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
       expect(output(2)).not.toContain('request completed');
       expect(output(2)).not.toContain('quiet-1');
+    });
+  });
+
+  describe('when a replica at the default level (info) receives SIGTERM', () => {
+    it('writes every line up to its exit: the last requests answered and its own stop', async () => {
+      const replica = cluster.replicas[3] as { stop(signal: 'SIGTERM'): Promise<number | null> };
+      const url = cluster.urls[3] as string;
+      const ids = Array.from({ length: 20 }, (_, i) => `last-line-${i}`);
+      for (const id of ids) {
+        const answer = await send(`${url}/bench/floor`, { headers: { 'x-request-id': id } });
+        expect(answer.status).toBe(200);
+      }
+      // At once: the log is buffered, and these lines are still in the buffer.
+      expect(await replica.stop('SIGTERM')).toBe(0);
+
+      const lines = output(3).split('\n');
+      for (const id of ids) {
+        expect(lines.filter((l) => l.includes(`"id":"${id}"`))).toHaveLength(1);
+      }
+      expect(lines.filter((l) => l.includes('"msg":"stopped"'))).toHaveLength(1);
     });
   });
 });

@@ -185,6 +185,24 @@ describe('the standards and admin routes', () => {
     });
   });
 
+  describe('when a benchmark asks for the floor', () => {
+    it("answers GET /me's shape without reading any credential, and reveals nothing", async () => {
+      const { tokens } = await userWithTokens(a, [a], 1, 'floor');
+      const me = await send<Record<string, unknown>>(`${aUrl}/me`, {
+        headers: bearer(tokens[0] as string),
+      });
+      for (const headers of [{}, bearer(tokens[0] as string), bearer('not.a.token')]) {
+        const floor = await send<Record<string, unknown>>(`${aUrl}/bench/floor`, { headers });
+        expect(floor.status).toBe(200);
+        expect(floor.headers.get('x-request-id')).toBeTruthy();
+        expect(Object.keys(floor.json ?? {}).sort()).toEqual(Object.keys(me.json ?? {}).sort());
+        // Fixed claims: nothing of the caller's token or of any user.
+        expect(floor.json).toMatchObject({ username: 'floor', instance: 'api-a' });
+        expect(JSON.stringify(floor.json)).not.toContain(String(me.json?.['sub']));
+      }
+    });
+  });
+
   describe('when a client asks for the API description', () => {
     it('serves an OpenAPI document naming every route of the API', async () => {
       const response = await send<{ paths: Record<string, Record<string, unknown>> }>(
@@ -199,6 +217,7 @@ describe('the standards and admin routes', () => {
           'POST /auth/register',
           'POST /auth/login',
           'GET /me',
+          'GET /bench/floor',
           'POST /auth/logout',
           'POST /auth/logout-all',
           'POST /auth/refresh',

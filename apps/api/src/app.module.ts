@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { RevocationModule } from '@rescind/revocation-nest';
+import { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { AdminController } from './admin/admin.controller';
 import { AdminKeyGuard, IntrospectionKeyGuard } from './admin/admin-key.guard';
@@ -13,13 +14,15 @@ import { MeController } from './me/me.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetadataController } from './oauth/metadata.controller';
 import { OAuthController } from './oauth/oauth.controller';
+import { FloorController } from './floor/floor.controller';
 import { BackChannelLogoutController } from './oidc/backchannel-logout.controller';
 import { SsfEventsController } from './ssf/ssf-events.controller';
 
 /** The Rescind API: one replica of N behind a load balancer. */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** `logger`: the replica's pino logger (`createLogger`), which Nest's `Logger` writes through. */
+  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
     const registry = new Registry();
     registry.setDefaultLabels({ instance: config.instanceId });
     collectDefaultMetrics({ register: registry });
@@ -27,7 +30,7 @@ export class AppModule {
       module: AppModule,
       global: true,
       imports: [
-        LoggingModule.forRoot(config),
+        LoggingModule.forRoot(logger),
         RevocationModule.forRoot(
           {
             redis: config.redisTopology,
@@ -86,6 +89,7 @@ export class AppModule {
       ],
       controllers: [
         MeController,
+        FloorController,
         HealthController,
         MetricsController,
         OAuthController,

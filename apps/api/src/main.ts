@@ -20,9 +20,14 @@ async function bootstrap(config: AppConfig): Promise<void> {
     health.drain();
     // Keep serving while load balancers notice the 503 on /health/ready, then stop accepting,
     // let in-flight requests finish, and close the Redis connections (app.close()).
+    // The log is buffered (logging/logging.module.ts): its exit flush writes what is left, this
+    // last line included.
     setTimeout(() => {
       void app.close().then(
-        () => process.exit(0),
+        () => {
+          Logger.log('stopped', 'Main');
+          process.exit(0);
+        },
         () => process.exit(1),
       );
     }, config.shutdownGraceMs);

@@ -27,11 +27,6 @@ export interface BenchOptions {
   readonly hydrationSizes: readonly number[];
   /** Time spent measuring each micro-benchmark, in ms. */
   readonly microBudgetMs: number;
-  /**
-   * Keep the API's per-request access log (`LOG_LEVEL=info`, its default) with `--access-logs`;
-   * by default replicas run with `LOG_LEVEL=warn`, since logging is not what is compared.
-   */
-  readonly accessLogs: boolean;
   /** Sections to skip, e.g. `--skip=fan-out,hydration` while developing. */
   readonly skip: ReadonlySet<string>;
 }
@@ -39,15 +34,13 @@ export interface BenchOptions {
 /** Sections `--skip` accepts. */
 const SECTIONS = ['micro', 'throughput', 'external', 'fan-out', 'hydration'];
 
-/** Parses `--quick`, `--access-logs`, `--load=store|direct` and `--skip=a,b`; anything else is an error. */
+/** Parses `--quick`, `--load=store|direct` and `--skip=a,b`; anything else is an error. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   let quick = false;
-  let accessLogs = false;
   let loadMethod: LoadMethod = 'direct';
   const skip = new Set<string>();
   for (const arg of argv) {
     if (arg === '--quick') quick = true;
-    else if (arg === '--access-logs') accessLogs = true;
     else if (arg === '--load=store' || arg === '--load=direct') {
       loadMethod = arg === '--load=store' ? 'store' : 'direct';
     } else if (arg.startsWith('--skip=')) {
@@ -59,7 +52,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       }
     } else {
       throw new RangeError(
-        `unknown argument "${arg}" (expected --quick, --access-logs, --load=store|direct, --skip=${SECTIONS.join(',')})`,
+        `unknown argument "${arg}" (expected --quick, --load=store|direct, --skip=${SECTIONS.join(',')})`,
       );
     }
   }
@@ -68,7 +61,6 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         quick,
         liveRevocations: 100_000,
         loadMethod,
-        accessLogs,
         connections: 50,
         roundSeconds: 2,
         externalRoundSeconds: 1.5,
@@ -85,7 +77,6 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         quick,
         liveRevocations: 100_000,
         loadMethod,
-        accessLogs,
         connections: 50,
         // Many short rounds: on a shared machine the speed drifts, and the checked ratios are
         // medians of per-round pairs, which more pairs make steadier.

@@ -6,7 +6,13 @@ import { type HydrationMeasurement } from './hydration.section';
 import { type MicroResult } from './micro.section';
 import { formatFixed, formatInt, median } from './stats';
 import { type ThroughputReport } from './rounds';
-import { configLabel, TEXTBOOK_LABEL } from './throughput.section';
+import {
+  configLabel,
+  FLOOR_AT_INFO_LABEL,
+  FLOOR_LABEL,
+  LOCAL_AT_INFO_LABEL,
+  TEXTBOOK_LABEL,
+} from './throughput.section';
 
 /** Everything one run measured; sections skipped with `--skip` are absent. */
 export interface BenchReport {
@@ -123,6 +129,7 @@ export function printSummary(report: BenchReport): void {
       measured: `${formatFixed(vsTextbook.paired, 2)}× [of medians ${formatFixed(vsTextbook.ofMedians, 2)}×]`,
       verdict: verdict(vsTextbook.paired >= 10),
     });
+    summarizeDefaultLevel(t, lines, checks);
   }
 
   const e = report.external;
@@ -198,6 +205,52 @@ export function printSummary(report: BenchReport): void {
     console.log(`  ${check.verdict.padEnd(5)} ${check.target.padEnd(width)} ${check.measured}`);
   }
   console.log('='.repeat(100));
+}
+
+/**
+ * The default configuration (`LOG_LEVEL=info`, one access line per request) against the quiet one
+ * and the textbook guard, and the guard's whole cost against the floor (`GET /bench/floor`, the
+ * same work without the guard, on the same server) at both levels.
+ */
+function summarizeDefaultLevel(t: ThroughputReport, lines: string[], checks: TargetCheck[]): void {
+  const local = configLabel('fastify', 'local');
+  const both = (a: string, b: string): string => {
+    const rps = ratio(t, a, b, 'requestsPerSecond');
+    const cpu = ratio(t, a, b, 'cpuMicrosPerRequest');
+    return `req/s ${formatFixed(rps.paired, 3)}× [${formatFixed(rps.ofMedians, 3)}×], CPU/req ${formatFixed(cpu.paired, 3)}× [${formatFixed(cpu.ofMedians, 3)}×]`;
+  };
+  const cpuOf = (label: string): number => t.medians.get(label)?.cpuMicrosPerRequest ?? NaN;
+  console.log(
+    '\n== The default level and the floor (fastify; @info: LOG_LEVEL=info, the default, one access line per request; the rest at warn)',
+  );
+  console.log(`   local@info vs local@warn:  ${both(LOCAL_AT_INFO_LABEL, local)}`);
+  console.log(`   local@info vs textbook:    ${both(LOCAL_AT_INFO_LABEL, TEXTBOOK_LABEL)}`);
+  console.log(
+    `   guard's whole cost, local vs floor (GET /bench/floor, same server): at warn ${both(local, FLOOR_LABEL)}; at info ${both(LOCAL_AT_INFO_LABEL, FLOOR_AT_INFO_LABEL)}`,
+  );
+  console.log(
+    `   CPU µs/request (medians): floor ${formatFixed(cpuOf(FLOOR_LABEL), 1)}, local ${formatFixed(cpuOf(local), 1)} (guard ${formatFixed(cpuOf(local) - cpuOf(FLOOR_LABEL), 1)}); floor@info ${formatFixed(cpuOf(FLOOR_AT_INFO_LABEL), 1)}, local@info ${formatFixed(cpuOf(LOCAL_AT_INFO_LABEL), 1)} (access line ${formatFixed(cpuOf(LOCAL_AT_INFO_LABEL) - cpuOf(local), 1)})`,
+  );
+  const infoVsWarn = ratio(t, LOCAL_AT_INFO_LABEL, local, 'requestsPerSecond');
+  const infoVsTextbook = ratio(t, LOCAL_AT_INFO_LABEL, TEXTBOOK_LABEL, 'requestsPerSecond');
+  const guard = ratio(t, local, FLOOR_LABEL, 'requestsPerSecond');
+  const guardCpu = ratio(t, local, FLOOR_LABEL, 'cpuMicrosPerRequest');
+  lines.push(
+    `fastify+local@info (the default level): ${formatFixed(infoVsWarn.paired, 2)}× local@warn req/s, ${formatFixed(infoVsTextbook.paired, 1)}× textbook (medians ${formatInt(t.medians.get(LOCAL_AT_INFO_LABEL)?.requestsPerSecond ?? NaN)} vs ${formatInt(t.medians.get(TEXTBOOK_LABEL)?.requestsPerSecond ?? NaN)})`,
+    `guard's whole cost (local vs floor, warn): ${formatFixed(guard.paired, 2)}× req/s, ${formatFixed(guardCpu.paired, 2)}× CPU/req (floor ${formatInt(t.medians.get(FLOOR_LABEL)?.requestsPerSecond ?? NaN)} req/s)`,
+  );
+  checks.push(
+    {
+      target: 'fastify+local@info ≥ 0.8× local@warn req/s',
+      measured: `${formatFixed(infoVsWarn.paired, 3)}× [of medians ${formatFixed(infoVsWarn.ofMedians, 3)}×]`,
+      verdict: verdict(infoVsWarn.paired >= 0.8),
+    },
+    {
+      target: 'fastify+local@info ≥ 10× textbook req/s',
+      measured: `${formatFixed(infoVsTextbook.paired, 2)}× [of medians ${formatFixed(infoVsTextbook.ofMedians, 2)}×]`,
+      verdict: verdict(infoVsTextbook.paired >= 10),
+    },
+  );
 }
 
 /** The external issuer's ratios (printed, not checked: the targets are our own tokens'). */

@@ -61,6 +61,8 @@ export interface BackChannelReport {
   readonly sessions: number;
   /** Back-channel call returned → the last of the three replicas answers 401. */
   readonly lastReplica: LatencySummary;
+  /** Every "call returned → last replica rejects" time, in ms (for the chart). */
+  readonly lastReplicaSamplesMs: readonly number[];
   /** … → the replica that took the call answers 401 (read your revocation). */
   readonly receiving: LatencySummary;
   /** … → each of the other two answers 401. */
@@ -221,6 +223,7 @@ export async function runBackChannelPhase(
   const report: BackChannelReport = {
     sessions: count,
     lastReplica: latencies(samples.map((s) => Math.max(...s.rejectedAfterMs))),
+    lastReplicaSamplesMs: samples.map((s) => Math.max(...s.rejectedAfterMs)),
     receiving: latencies(samples.map((s) => s.rejectedAfterMs[s.origin] as number)),
     others: latencies(samples.flatMap((s) => s.rejectedAfterMs.filter((_, j) => j !== s.origin))),
     call: latencies(samples.map((s) => s.callMs)),

@@ -25,6 +25,8 @@ export interface FanOutPhase {
   readonly p99Ms: number;
   readonly maxMs: number;
   readonly samples: number;
+  /** Every "logout returned → 401 seen" time, in ms (for the chart). */
+  readonly samplesMs: readonly number[];
   /** Per observing replica (index in the set). */
   readonly perReplica: readonly { p50Ms: number; p99Ms: number; maxMs: number }[];
   /**
@@ -174,6 +176,7 @@ async function measurePhase(
     p99Ms: total.p99,
     maxMs: total.max,
     samples: total.n,
+    samplesMs: all,
     perReplica: perReplica.map((samples) => {
       const s = summarize(samples);
       return { p50Ms: s.p50, p99Ms: s.p99, maxMs: s.max };

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
 import { RedisServer } from '@rescind/testing';
+import { writeBenchCharts } from './bench-charts';
 import { type BenchEnvironment } from './bench-environment';
 import { parseBenchOptions } from './bench-options';
-import { printSummary } from './bench-summary';
+import { type BenchReport, printSummary } from './bench-summary';
 import { CleanupStack } from './cleanup-stack';
 import { BenchIssuer } from './bench-issuer';
 import { runFanOutSection } from './fan-out.section';
@@ -39,7 +41,7 @@ async function main(): Promise<void> {
   const cleanup = new CleanupStack();
   cleanup.installSignalHandlers();
   console.log(
-    `Rescind benchmark (${options.quick ? 'quick' : 'full'}): node ${process.version}, ${formatInt(options.liveRevocations)} live revocations, API access logs ${options.accessLogs ? 'on (LOG_LEVEL=info)' : 'off (LOG_LEVEL=warn; --access-logs to keep them)'}`,
+    `Rescind benchmark (${options.quick ? 'quick' : 'full'}): node ${process.version}, ${formatInt(options.liveRevocations)} live revocations; API replicas at LOG_LEVEL=warn (no access log) except the configurations marked @info (the default level)`,
   );
   try {
     // First, while nothing else of ours runs.
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
     const fanOut = await section('fan-out', options.skip, () => runFanOutSection(bench, capacity));
     const hydration = await section('hydration', options.skip, () => runHydrationSection(bench));
 
-    printSummary({
+    const report: BenchReport = {
       options,
       throughput,
       external: issuer && { throughput: throughput?.external, backChannel: fanOut?.backChannel },
@@ -86,7 +88,12 @@ async function main(): Promise<void> {
       hydration,
       micro,
       elapsedSeconds: (performance.now() - startedAt) / 1000,
-    });
+    };
+    printSummary(report);
+    const charts = await writeBenchCharts(report);
+    console.log(
+      `charts: ${charts.length === 0 ? 'none (their sections were skipped)' : charts.map((chart) => path.relative(process.cwd(), chart)).join(', ')}`,
+    );
   } finally {
     await cleanup.runAll();
   }

@@ -15,6 +15,8 @@ export interface Target {
   readonly label: string;
   readonly url: string;
   readonly process: ManagedProcess;
+  /** Path loaded. @default `/me` */
+  readonly path?: string;
   /** One per connection, as distinct clients hold distinct tokens. */
   readonly tokens: readonly string[];
 }
@@ -60,7 +62,7 @@ export async function warmUpTargets(
 ): Promise<void> {
   for (const target of targets) {
     await runHttpLoad({
-      url: `${target.url}/me`,
+      url: targetUrl(target),
       tokens: target.tokens,
       connections: bench.options.connections,
       durationSeconds: seconds,
@@ -156,7 +158,7 @@ async function measureRound(
   roundSeconds: number,
 ): Promise<RoundMeasurement> {
   const { options } = bench;
-  const load = { url: `${target.url}/me`, tokens: target.tokens, connections: options.connections };
+  const load = { url: targetUrl(target), tokens: target.tokens, connections: options.connections };
   await runHttpLoad({ ...load, durationSeconds: options.warmupSeconds, recordLatency: false });
   const cpuBefore = serverCpuMicros(target);
   const commands = await RedisCommandWindow.open(bench.redis);
@@ -177,6 +179,11 @@ async function measureRound(
   };
 }
 
+/** The URL a target is loaded on. */
+function targetUrl(target: Target): string {
+  return `${target.url}${target.path ?? '/me'}`;
+}
+
 /** CPU time of a target's process; fails with its exit and last output if it is gone. */
 function serverCpuMicros(target: Target): number {
   const { process: server } = target;
@@ -193,15 +200,17 @@ function serverCpuMicros(target: Target): number {
   );
 }
 
-/** Fails unless every target answers `GET /me` with 200 for each of its tokens. */
+/** Fails unless every target answers `GET <path>` with 200 for each of its tokens. */
 export async function assertTokensAccepted(targets: readonly Target[]): Promise<void> {
   for (const target of targets) {
     const client = new ApiClient(target.url);
     try {
       for (const token of target.tokens) {
-        const answer = await client.request('GET', '/me', { token });
+        const answer = await client.request('GET', target.path ?? '/me', { token });
         if (answer.status !== 200) {
-          throw new Error(`${target.label}: GET /me answered ${answer.status} ${answer.body}`);
+          throw new Error(
+            `${target.label}: GET ${target.path ?? '/me'} answered ${answer.status} ${answer.body}`,
+          );
         }
       }
     } finally {

@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
 import { freePort, ManagedProcess, waitFor } from '@rescind/testing';
 import jwt from 'jsonwebtoken';
 import { ApiClient } from './api-client';
@@ -21,7 +25,7 @@ import {
   type ThroughputReport,
   warmUpTargets,
 } from './rounds';
-import { formatFixed } from './stats';
+import { formatFixed, formatInt } from './stats';
 import { TEXTBOOK_LISTENING } from './textbook/textbook.constants';
 
 /** The throughput rounds, and the external issuer's on the same Fastify servers. */
@@ -32,22 +36,34 @@ export interface ThroughputSectionReport extends ThroughputReport {
 
 const ADAPTERS: readonly HttpAdapter[] = ['fastify', 'express'];
 const STRATEGIES: readonly Strategy[] = ['none', 'redis', 'local'];
-/** Label of the fourth configuration. */
+/** Label of the textbook configuration. */
 export const TEXTBOOK_LABEL = 'textbook';
+/** `fastify/local` at the API's default `LOG_LEVEL=info` (every other server runs at `warn`). */
+export const LOCAL_AT_INFO_LABEL = 'fastify/local@info';
+/** `GET /bench/floor` (no guard) on the `fastify/local` server, at `warn`. */
+export const FLOOR_LABEL = 'floor';
+/** `GET /bench/floor` on the `fastify/local@info` server. */
+export const FLOOR_AT_INFO_LABEL = 'floor@info';
+/** The route that does `GET /me`'s work without the guard (apps/api/src/floor). */
+const FLOOR_PATH = '/bench/floor';
 /** Textbook deny-list entries: raw tokens, as the textbook guard stores them. */
 const TEXTBOOK_DENY_LIST_SIZE = 100_000;
 
 /**
  * The order configurations are measured in within a round (reversed every other round). Every
- * pair that a ratio compares is adjacent, so that it is measured seconds apart: the speed of a
- * shared machine drifts by tens of percent over a minute (see the README), and a ratio of
- * configurations measured a minute apart would report the drift.
+ * pair that a checked ratio compares is adjacent, so that it is measured seconds apart (the others
+ * are one configuration apart): the speed of a shared machine drifts by tens of percent over a
+ * minute (see the README), and a ratio of configurations measured a minute apart would report the
+ * drift.
  */
 const MEASUREMENT_ORDER: readonly string[] = [
   'fastify/redis',
+  FLOOR_LABEL,
   'fastify/none',
   'fastify/local',
+  LOCAL_AT_INFO_LABEL,
   TEXTBOOK_LABEL,
+  FLOOR_AT_INFO_LABEL,
   'express/local',
   'express/none',
   'express/redis',
@@ -71,8 +87,11 @@ export async function runThroughputSection(
   );
   const startedAt = performance.now();
   const stops: (() => Promise<unknown>)[] = [];
+  // The access log of `fastify/local@info` goes to a file, not through a pipe into this process,
+  // whose event loop is the load generator's (as a deployment's log shipper is not the client's).
+  const accessLog = path.join(tmpdir(), `rescind-bench-${bench.keyPrefix}-info.log`);
   try {
-    const targets = await startTargets(bench, stops);
+    const targets = await startTargets(bench, stops, accessLog);
     const report = await measureTargets(bench, targets, startedAt);
     if (bench.issuer === undefined) return report;
     const find = (label: string): Target => targets.find((t) => t.label === label) as Target;
@@ -87,7 +106,23 @@ export async function runThroughputSection(
   } finally {
     // Idle servers would still tick and hold memory during the next sections.
     await Promise.all(stops.map((stop) => stop()));
+    await reportAccessLog(accessLog).catch((error: unknown) => console.log(`   ${String(error)}`));
+    await rm(accessLog, { force: true });
   }
+}
+
+/** Counts the access lines the `@info` server wrote (every one flushed by its exit). */
+async function reportAccessLog(file: string): Promise<void> {
+  let lines = 0;
+  let requests = 0;
+  const input = readline.createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const line of input) {
+    lines++;
+    if (line.includes('"msg":"request completed"')) requests++;
+  }
+  console.log(
+    `   ${LOCAL_AT_INFO_LABEL} wrote ${formatInt(requests)} access lines (${formatInt(lines)} lines in all) to its stdout (a file)`,
+  );
 }
 
 async function measureTargets(
@@ -96,7 +131,7 @@ async function measureTargets(
   startedAt: number,
 ): Promise<ThroughputReport> {
   console.log(
-    `   ${targets.length} servers ready in ${formatFixed((performance.now() - startedAt) / 1000, 1)} s`,
+    `   ${new Set(targets.map((t) => t.process)).size} servers (${targets.length} configurations) ready in ${formatFixed((performance.now() - startedAt) / 1000, 1)} s`,
   );
   await warmUpTargets(bench, targets);
   const idleRate = await measureIdleRedisRate(bench, 2_000);
@@ -113,16 +148,22 @@ async function measureTargets(
 async function startTargets(
   bench: BenchEnvironment,
   stops: (() => Promise<unknown>)[],
+  accessLog: string,
 ): Promise<Target[]> {
-  const configs = ADAPTERS.flatMap((adapter) =>
-    STRATEGIES.map((strategy) => ({ adapter, strategy })),
-  );
+  const configs: { adapter: HttpAdapter; strategy: Strategy; logLevel: 'warn' | 'info' }[] = [
+    ...ADAPTERS.flatMap((adapter) =>
+      STRATEGIES.map((strategy) => ({ adapter, strategy, logLevel: 'warn' as const })),
+    ),
+    { adapter: 'fastify', strategy: 'local', logLevel: 'info' },
+  ];
   const replicas = await Promise.all(
-    configs.map(({ adapter, strategy }) =>
+    configs.map(({ adapter, strategy, logLevel }) =>
       startApiReplica(bench, {
         adapter,
         strategy,
-        name: `bench-${adapter}-${strategy}`,
+        logLevel,
+        ...(logLevel === 'info' ? { stdoutFile: accessLog } : {}),
+        name: `bench-${adapter}-${strategy}${logLevel === 'info' ? '-info' : ''}`,
         // The external issuer's rounds reuse these two (a token seen before skips the issuer
         // lookup, so our own tokens cost the same with it: docs/design.md, "External issuers").
         env: adapter === 'fastify' && strategy !== 'redis' ? bench.issuer?.replicaEnv() : undefined,
@@ -145,15 +186,23 @@ async function startTargets(
   }
   first.close();
 
-  const targets: Target[] = configs.map(({ adapter, strategy }, i) => {
+  const targets: Target[] = configs.map(({ adapter, strategy, logLevel }, i) => {
     const replica = replicas[i] as (typeof replicas)[number];
     return {
-      label: configLabel(adapter, strategy),
+      label: logLevel === 'info' ? LOCAL_AT_INFO_LABEL : configLabel(adapter, strategy),
       url: replica.url,
       process: replica.process,
       tokens,
     };
   });
+  // The floor: the same servers, the same work without the guard (its tokens are ignored).
+  for (const [label, on] of [
+    [FLOOR_LABEL, configLabel('fastify', 'local')],
+    [FLOOR_AT_INFO_LABEL, LOCAL_AT_INFO_LABEL],
+  ] as const) {
+    const server = targets.find((t) => t.label === on) as Target;
+    targets.push({ ...server, label, path: FLOOR_PATH });
+  }
   targets.push(await textbook);
   await assertTokensAccepted(targets);
   return targets;

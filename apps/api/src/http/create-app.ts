@@ -4,6 +4,7 @@ import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-ex
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Logger } from 'nestjs-pino';
+import { type Logger as PinoLogger } from 'pino';
 import {
   errorCodes,
   type FastifyError,
@@ -13,11 +14,12 @@ import {
 } from 'fastify';
 import { AppModule } from '../app.module';
 import { type AppConfig } from '../config/app-config';
-import { requestId } from '../logging/logging.module';
+import { accessLogEnabled, expressAccessLog, fastifyAccessLog } from '../logging/access-log';
+import { createLogger, requestId } from '../logging/logging.module';
 import { SET_MEDIA_TYPE, SSF_EVENTS_PATH } from '../ssf/set-media-type';
 import { clientErrorHandler } from './client-error-handler';
 
-/** A request with the id its log lines and its `x-request-id` header carry. */
+/** A request with the id its access line and its `x-request-id` header carry. */
 type IdentifiedRequest = IncomingMessage & { id?: string };
 
 /** Largest request body accepted (JSON or form); larger ones get 413. */
@@ -71,7 +73,7 @@ function addSecurityEventParsers(instance: FastifyInstance): void {
 }
 
 /** The API on Fastify (the default, for speed). */
-async function createFastifyApp(config: AppConfig): Promise<INestApplication> {
+async function createFastifyApp(config: AppConfig, logger: PinoLogger): Promise<INestApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     clientErrorHandler: clientErrorHandler(config.instanceId),
@@ -98,21 +100,26 @@ async function createFastifyApp(config: AppConfig): Promise<INestApplication> {
   });
   addSecurityEventParsers(adapter.getInstance());
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
-    // The raw request carries the id too, for the request logger (logging.module.ts).
-    (request.raw as IdentifiedRequest).id = request.id;
     reply.header('x-instance-id', config.instanceId);
     reply.header('x-request-id', request.id);
     done();
   });
+  // The access log (logging/access-log.ts) only where a line would be written.
+  if (accessLogEnabled(logger))
+    adapter.getInstance().addHook('onResponse', fastifyAccessLog(logger));
   return withPino(
-    await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, OPTIONS),
+    await NestFactory.create<NestFastifyApplication>(
+      AppModule.forRoot(config, logger),
+      adapter,
+      OPTIONS,
+    ),
   );
 }
 
 /** The API on Express (`HTTP_ADAPTER=express`, for side-by-side benchmarks). */
-async function createExpressApp(config: AppConfig): Promise<INestApplication> {
+async function createExpressApp(config: AppConfig, logger: PinoLogger): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot(config),
+    AppModule.forRoot(config, logger),
     new ExpressAdapter(),
     { ...OPTIONS, bodyParser: false },
   );
@@ -123,6 +130,7 @@ async function createExpressApp(config: AppConfig): Promise<INestApplication> {
     response.setHeader('x-request-id', request.id);
     next();
   });
+  if (accessLogEnabled(logger)) app.use(expressAccessLog(logger));
   app.useBodyParser('json', { limit: BODY_LIMIT_BYTES });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT_BYTES, extended: false });
   // RFC 8935 §2: a Security Event Token as text (`POST /ssf/events`).
@@ -135,5 +143,8 @@ async function createExpressApp(config: AppConfig): Promise<INestApplication> {
 
 /** Creates the Nest application on the configured HTTP adapter. */
 export function createApp(config: AppConfig): Promise<INestApplication> {
-  return config.httpAdapter === 'express' ? createExpressApp(config) : createFastifyApp(config);
+  const logger = createLogger(config);
+  return config.httpAdapter === 'express'
+    ? createExpressApp(config, logger)
+    : createFastifyApp(config, logger);
 }

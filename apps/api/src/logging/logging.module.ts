@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage } from 'node:http';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import { type AppConfig } from '../config/app-config';
 
 /** Request ids callers may pass through (`x-request-id`); anything else is replaced. */
@@ -28,53 +29,57 @@ export const REDACTED_PATHS = [
   'req.query.refresh_token',
 ];
 
-/** Levels at which pino-http writes its one line per request (it logs at `info`). */
-const ACCESS_LOG_LEVELS = new Set(['info', 'debug', 'trace']);
-
-/** Probes and scrapes: logging each would drown the log. */
-const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
+/**
+ * Log output is written in chunks of at least this many bytes, asynchronously, rather than one
+ * `write(2)` per line: the buffer is flushed when it fills, every {@link LOG_FLUSH_INTERVAL_MS},
+ * and synchronously when the process exits (pino's destination registers that flush, for a normal
+ * exit, `process.exit()` after SIGTERM, and an uncaught error alike).
+ */
+const LOG_BUFFER_BYTES = 4096;
+/** A quiet replica's lines wait at most this long in the buffer. */
+const LOG_FLUSH_INTERVAL_MS = 250;
 
 /**
- * Structured JSON logs (pino via nestjs-pino), one line per request with its request id.
+ * The replica's one pino logger, on stdout. Its destination buffers (see {@link LOG_BUFFER_BYTES}),
+ * so the access log costs a formatted line per request and a write per few kilobytes.
+ */
+export function createLogger(
+  config: Pick<AppConfig, 'logLevel' | 'instanceId'>,
+  destination: DestinationStream = pino.destination({
+    dest: 1,
+    sync: false,
+    minLength: LOG_BUFFER_BYTES,
+    periodicFlush: LOG_FLUSH_INTERVAL_MS,
+  }),
+): Logger {
+  return pino(
+    {
+      level: config.logLevel,
+      base: { instance: config.instanceId },
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    },
+    destination,
+  );
+}
+
+/**
+ * Structured JSON logs (pino, through nestjs-pino for Nest's own `Logger`).
  *
- * Above `info` (`LOG_LEVEL=warn` and quieter) no request line would be written, so the request
- * middleware is not installed at all: it costs about a quarter of a guarded request's CPU
- * (a child logger and an AsyncLocalStorage scope per request, and AsyncLocalStorage's promise
- * hooks on every promise of the process). Log lines then carry the request id only where the
- * code writes it (`RescindExceptionFilter` does).
+ * No request middleware is installed at any level: nestjs-pino's (pino-http through
+ * `@fastify/middie`, a child logger and an `AsyncLocalStorage` scope per request, whose promise
+ * hooks then tax every promise of the process) cost about a quarter of a guarded request. The
+ * access log is instead one hook per adapter (`access-log.ts`, installed by `create-app.ts` only
+ * when `info` is enabled). Log lines written while handling a request carry its id only where the
+ * code writes it (`RescindExceptionFilter` does; the access line always does).
  */
 @Module({})
 export class LoggingModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(logger: Logger): DynamicModule {
     return {
       module: LoggingModule,
-      imports: [
-        LoggerModule.forRoot({
-          ...(ACCESS_LOG_LEVELS.has(config.logLevel) ? {} : { forRoutes: [] }),
-          pinoHttp: {
-            level: config.logLevel,
-            base: { instance: config.instanceId },
-            redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-            // create-app.ts assigns the id (and its response header) before this runs.
-            genReqId: (request: IncomingMessage & { id?: unknown }) =>
-              typeof request.id === 'string' ? request.id : requestId(request),
-            // Probes and scrapes would drown the log.
-            autoLogging: {
-              ignore: (request: IncomingMessage & { originalUrl?: string }) =>
-                QUIET_PATHS.has((request.originalUrl ?? request.url ?? '').split('?')[0] ?? ''),
-            },
-            serializers: {
-              req: (request: { id: string; method: string; url: string }) => ({
-                id: request.id,
-                method: request.method,
-                // Drop the query string: it is the one place a careless client puts a token.
-                url: request.url.split('?')[0],
-              }),
-              res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
-            },
-          },
-        }),
-      ],
+      // nestjs-pino makes a child of `logger` its root (`PinoLogger.root`); `forRoutes: []`
+      // keeps its request middleware out.
+      imports: [LoggerModule.forRoot({ forRoutes: [], pinoHttp: { logger } })],
     };
   }
 }

@@ -16,6 +16,19 @@ export interface MeResponse {
   instance: string;
 }
 
+/** What `GET /me` answers for `claims` on replica `instance` (also the floor's answer). */
+export function meResponse(claims: AccessTokenClaims, instance: string): MeResponse {
+  return {
+    sub: claims.sub,
+    username: claims['username'],
+    jti: claims.jti,
+    sid: claims.sid,
+    iat: claims.iat,
+    exp: claims.exp,
+    instance,
+  };
+}
+
 /** `GET /me`: the caller's verified claims and the replica that answered. */
 @ApiTags('me')
 @ApiBearerAuth('access-token')
@@ -28,14 +41,6 @@ export class MeController {
   @ApiResponse({ status: 401, schema: ERROR })
   @ApiResponse({ status: 503, description: 'FAIL_MODE=closed and out of sync', schema: ERROR })
   me(@AuthClaims() claims: AccessTokenClaims): MeResponse {
-    return {
-      sub: claims.sub,
-      username: claims['username'],
-      jti: claims.jti,
-      sid: claims.sid,
-      iat: claims.iat,
-      exp: claims.exp,
-      instance: this.config.instanceId,
-    };
+    return meResponse(claims, this.config.instanceId);
   }
 }

@@ -20,6 +20,8 @@ export interface ApiReplicaOptions {
   detached?: boolean;
   /** Script to run. @default `<repo>/dist/apps/api/src/main.js` */
   entry?: string;
+  /** Append stdout (the JSON logs) to this file instead of capturing it. @default captured */
+  stdoutFile?: string;
 }
 
 /** One API replica process (`dist/apps/api/src/main.js`) on a known port. */
@@ -90,5 +92,6 @@ function spawnReplica(
     env: { ...options.env, PORT: String(port), INSTANCE_ID: name },
     echo: options.echo,
     detached: options.detached,
+    ...(options.stdoutFile === undefined ? {} : { stdoutFile: options.stdoutFile }),
   });
 }

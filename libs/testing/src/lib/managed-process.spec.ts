@@ -38,6 +38,19 @@ describe('ManagedProcess', () => {
     }
   });
 
+  it('appends stdout to stdoutFile instead of capturing it, and still captures stderr', async () => {
+    const file = path.join(scripts, 'stdout.log');
+    fs.writeFileSync(file, 'earlier\n');
+    const child = await spawnNode(
+      script('split', `console.log('to the file'); console.error('to the tail');`),
+      { stdoutFile: file },
+    );
+    expect((await child.exited).code).toBe(0);
+    expect(fs.readFileSync(file, 'utf8')).toBe('earlier\nto the file\n');
+    expect(child.tail()).toContain('to the tail');
+    expect(child.tail()).not.toContain('to the file');
+  });
+
   it('stops with SIGTERM and resolves with the exit code', async () => {
     const child = await spawnNode(
       script(

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { HarnessError } from './harness.error';
@@ -21,6 +22,12 @@ export interface ManagedProcessOptions {
   detached?: boolean;
   /** Output lines kept for error messages. @default 200 */
   tailLines?: number;
+  /**
+   * Append stdout to this file instead of capturing it (stderr is still captured): for output
+   * too voluminous to read through a pipe without slowing this process, e.g. a benchmarked
+   * replica's access log. Lines written there are not seen by {@link ManagedProcess.waitForLine}.
+   */
+  stdoutFile?: string;
 }
 
 /** Wait before closing the pipes of an exited child whose grandchildren still hold them. */
@@ -76,12 +83,19 @@ export class ManagedProcess {
     args: readonly string[] = [],
     options: ManagedProcessOptions = {},
   ): Promise<ManagedProcess> {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: buildEnv(options),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: options.detached ?? false,
-    });
+    const stdout = options.stdoutFile === undefined ? 'pipe' : openSync(options.stdoutFile, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(command, args, {
+        cwd: options.cwd,
+        env: buildEnv(options),
+        stdio: ['ignore', stdout, 'pipe'],
+        detached: options.detached ?? false,
+      });
+    } finally {
+      // The child holds its own copy.
+      if (typeof stdout === 'number') closeSync(stdout);
+    }
     const managed = new ManagedProcess(options.name ?? path.basename(command), child, options);
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
