@@ -31,7 +31,7 @@ export const REVOCATION_DEFAULTS = {
   catchUpPageSize: 1000,
   /** While the subscription is down, how often the log is polled instead. */
   unsubscribedPollMs: 25 as Milliseconds,
-  /** Members read per `ZSCAN` while hydrating. */
+  /** Index members read per page while hydrating. */
   snapshotPageSize: 10_000,
   /**
    * Lifetime of a refresh token, renewed by every rotation, so also how long an idle session
