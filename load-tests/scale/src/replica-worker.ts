@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type Revocation } from '@rescind/revocation-core';
 import { type RedisTopology } from '@rescind/revocation-redis';
 import { LatencyHistogram } from './latency-histogram';
@@ -21,6 +22,11 @@ class ReplicaWorker {
   private idPrefix = '\u0000';
   private histogram = new LatencyHistogram();
   private cpuAtCell = process.cpuUsage();
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 5 });
+
+  constructor() {
+    this.loopDelay.enable();
+  }
 
   start(request: Extract<WorkerRequest, { type: 'start' }>): void {
     const topology: RedisTopology = { kind: 'standalone', url: request.redisUrl };
@@ -51,6 +57,7 @@ class ReplicaWorker {
     this.applied = this.applied.map(() => 0);
     this.histogram = new LatencyHistogram();
     this.cpuAtCell = process.cpuUsage();
+    this.loopDelay.reset();
   }
 
   status(): WorkerStatus {
@@ -82,6 +89,8 @@ class ReplicaWorker {
       syncErrors,
       cpuMs: (cpu.user + cpu.system) / 1000,
       maxCacheSize,
+      eventLoopDelayMaxMs: this.loopDelay.max / 1e6,
+      eventLoopDelayP99Ms: this.loopDelay.percentile(99) / 1e6,
       heapUsedBytes: process.memoryUsage().heapUsed,
     };
   }

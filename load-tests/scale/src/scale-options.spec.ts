@@ -43,6 +43,7 @@ describe('cellSeconds', () => {
   });
   it('shortens a cell that would exceed the budget, down to the minimum', () => {
     expect(cellSeconds(options, 1000, 1000)).toBe(2);
-    expect(cellSeconds(options, 1000, 10_000)).toBe(1);
+    expect(cellSeconds(options, 1000, 10_000)).toBe(0.2);
+    expect(cellSeconds(options, 10_000, 10_000)).toBe(0.2);
   });
 });

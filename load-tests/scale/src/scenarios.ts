@@ -21,8 +21,14 @@ export interface ScaleContext {
   readonly log: (line: string) => void;
 }
 
-/** How long after the last write every replica must have applied everything; then it is lost. */
-const SETTLE_TIMEOUT_MS = 30_000;
+/**
+ * How long after the last write every replica must have applied everything, or it counts as
+ * lost: 30 s (six times the staleness bound), plus 50 µs per delivery, so that a cell whose
+ * deliveries outrun the simulator's own CPU is not mistaken for one that lost messages.
+ */
+function settleTimeoutMs(deliveries: number): number {
+  return 30_000 + deliveries * 0.05;
+}
 const STATUS_POLL_MS = 20;
 
 /** The figures of one cell of the matrix (replicas × revocations/s). */
@@ -50,6 +56,8 @@ export interface FanOutCell {
   readonly subscriberDisconnects: number;
   /** Cores' worth of CPU the replica workers used. */
   readonly simulatorCores: number;
+  /** The workers' largest event-loop delay p99 (ms): a simulator that lags delays fan-out too. */
+  readonly simulatorLoopDelayP99Ms: number;
 }
 
 export async function startPool(
@@ -83,7 +91,7 @@ export async function startPool(
 async function settle(
   pool: WorkerPool,
   expected: number,
-  timeoutMs = SETTLE_TIMEOUT_MS,
+  timeoutMs = settleTimeoutMs(expected * pool.replicas),
 ): Promise<{ status: PoolStatus; settleMs: number }> {
   const startedAt = performance.now();
   let status = await pool.status();
@@ -143,6 +151,7 @@ export async function runFanOutCell(
     peakPubsubOmemBytes: watch.peakPubsubOmem,
     subscriberDisconnects: status.subscriberCloses - closesBefore,
     simulatorCores: status.cpuMs / 1000 / redis.seconds,
+    simulatorLoopDelayP99Ms: status.eventLoopDelayP99Ms,
   };
 }
 

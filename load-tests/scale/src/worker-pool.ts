@@ -157,6 +157,8 @@ export function combine(statuses: readonly WorkerStatus[]): WorkerStatus {
     syncErrors: sum((s) => s.syncErrors),
     cpuMs: sum((s) => s.cpuMs),
     maxCacheSize: Math.max(...statuses.map((s) => s.maxCacheSize)),
+    eventLoopDelayMaxMs: Math.max(...statuses.map((s) => s.eventLoopDelayMaxMs)),
+    eventLoopDelayP99Ms: Math.max(...statuses.map((s) => s.eventLoopDelayP99Ms)),
     heapUsedBytes: sum((s) => s.heapUsedBytes),
   };
 }

@@ -40,6 +40,10 @@ export interface WorkerStatus {
   readonly cpuMs: number;
   /** Entries held by the largest cache. */
   readonly maxCacheSize: number;
+  /** Largest event-loop delay of a worker since the cell began, ms: the simulator's own lag. */
+  readonly eventLoopDelayMaxMs: number;
+  /** Its 99th percentile, ms. */
+  readonly eventLoopDelayP99Ms: number;
   /** Heap used by this worker, in bytes. */
   readonly heapUsedBytes: number;
 }
