@@ -4,9 +4,9 @@ describe('fitCapacity', () => {
   const sample = (replicas: number, rate: number, cpuUs: number, lost = 0) => ({
     replicas,
     rate,
-    written: rate * 10,
-    redisCpuSeconds: (cpuUs * rate * 10 * replicas) / 1e6,
-    netOutputBytes: 300 * rate * 10 * replicas,
+    written: rate * 1000,
+    redisCpuSeconds: (cpuUs * rate * 1000 * replicas) / 1e6,
+    netOutputBytes: 300 * rate * 1000 * replicas,
     lost,
   });
 
@@ -16,7 +16,7 @@ describe('fitCapacity', () => {
       sample(1000, 100, 1),
       sample(100, 1000, 1.5),
       sample(1000, 1000, 50, 7), // lost messages: left out
-      sample(1, 1, 100), // too few deliveries: left out
+      sample(1, 100, 100), // too few deliveries (100,000): left out
     ]);
     expect(model?.cpuUsPerDelivery).toBeCloseTo(1.5, 6);
     expect(model?.bytesPerDelivery).toBeCloseTo(300, 6);

@@ -22,8 +22,9 @@ export interface CapacityModel {
 }
 
 /**
- * Fits `cost = deliveries × per-delivery cost` to the cells that moved enough messages to weigh
- * (≥ `minDeliveries`) and lost nothing: the median of their ratios, robust to one noisy cell.
+ * Fits `cost = deliveries × per-delivery cost` to the cells that moved enough messages for the
+ * replicas' fixed costs (anti-entropy ticks, the probes) to weigh little (≥ `minDeliveries`) and
+ * lost nothing: the median of their ratios, robust to one noisy cell.
  * Redis runs commands on one thread, so one core is the budget; `utilisation` leaves headroom
  * for writes, catch-ups and bursts.
  */
@@ -31,7 +32,7 @@ export function fitCapacity(
   samples: readonly CapacitySample[],
   options: { utilisation?: number; networkBytesPerSecond?: number; minDeliveries?: number } = {},
 ): CapacityModel | undefined {
-  const { utilisation = 0.7, networkBytesPerSecond = 1.25e9, minDeliveries = 10_000 } = options;
+  const { utilisation = 0.7, networkBytesPerSecond = 1.25e9, minDeliveries = 500_000 } = options;
   const usable = samples.filter((s) => s.lost === 0 && s.written * s.replicas >= minDeliveries);
   if (usable.length === 0) return undefined;
   const cpu = median(usable.map((s) => (s.redisCpuSeconds * 1e6) / (s.written * s.replicas)));

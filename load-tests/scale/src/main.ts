@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RedisKeys, RevocationStore } from '@rescind/revocation-redis';
@@ -35,7 +35,8 @@ async function runMatrix(context: ScaleContext, options: ScaleOptions): Promise<
         cells.push(cell);
         log(
           `  ${replicas} × ${rate}/s for ${cell.seconds.toFixed(1)} s: fan-out p99 ` +
-            `${cell.fanOut.p99Ms ?? '-'} ms, lost ${cell.lost}, Redis ${cell.redis.cores.toFixed(2)} cores`,
+            `${cell.fanOut.p99Ms?.toFixed(1) ?? '-'} ms, lost ${cell.lost}, ` +
+            `Redis ${cell.redis.cores.toFixed(2)} cores`,
         );
       }
     } finally {
@@ -66,9 +67,23 @@ async function runStorms(context: ScaleContext, options: ScaleOptions): Promise<
   return storms;
 }
 
+/** `--report <results.json>`: prints the report of a recorded run and redraws its charts. */
+async function report(file: string): Promise<void> {
+  const results = JSON.parse(await readFile(file, 'utf8')) as ScaleResults;
+  log(formatReport(results));
+  const quick = path.basename(file).includes('quick');
+  const charts = await writeScaleCharts(path.dirname(file), results, quick ? '-quick' : '');
+  log(`wrote ${charts.join(', ')}`);
+}
+
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--report') {
+    if (argv[1] === undefined) throw new Error('usage: --report <results.json>');
+    return report(argv[1]);
+  }
   const root = repoRoot();
-  const options = parseScaleOptions(process.argv.slice(2), path.join(root, 'load-tests/scale'));
+  const options = parseScaleOptions(argv, path.join(root, 'load-tests/scale'));
   const startedAt = new Date();
   // No persistence: Redis CPU is then the work of serving replicas and writes, nothing else.
   const server = await RedisServer.start({

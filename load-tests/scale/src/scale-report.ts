@@ -51,6 +51,17 @@ export function capacityOf(results: ScaleResults): CapacityModel | undefined {
   );
 }
 
+/**
+ * What limited a cell's fan-out latency: `simulator` when the worker processes' event loops lagged
+ * more than the target (their messages waited on the simulator's CPU, not on the product),
+ * `redis` when Redis used most of its one command thread, otherwise `-`.
+ */
+export function boundBy(cell: FanOutCell): string {
+  if (cell.redis.cores > 0.8) return 'redis';
+  if (cell.simulatorLoopDelayP99Ms > FAN_OUT_P99_TARGET_MS) return 'simulator';
+  return '-';
+}
+
 /** The report printed at the end of a run (Markdown tables, pasted into the README). */
 export function formatReport(results: ScaleResults): string {
   const parts: string[] = [];
@@ -76,6 +87,7 @@ export function formatReport(results: ScaleResults): string {
           'disconnects',
           'sim cores',
           'sim loop p99 ms',
+          'bound by',
         ],
         results.matrix.map((c) => [
           `${c.replicas} × ${c.rate}`,
@@ -94,6 +106,7 @@ export function formatReport(results: ScaleResults): string {
           String(c.subscriberDisconnects),
           c.simulatorCores.toFixed(2),
           ms(c.simulatorLoopDelayP99Ms),
+          boundBy(c),
         ]),
       ),
       '',
