@@ -29,7 +29,7 @@ export const REVOCATION_DEFAULTS = {
   clockSkewMs: 500 as Milliseconds,
   /** Log entries read per round trip while catching up. */
   catchUpPageSize: 1000,
-  /** While the subscription is down, how often the log is polled instead. */
+  /** While the subscription is down, how often the log is polled instead, at first. */
   unsubscribedPollMs: 25 as Milliseconds,
   /** Index members read per page while hydrating. */
   snapshotPageSize: 10_000,

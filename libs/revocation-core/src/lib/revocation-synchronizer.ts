@@ -24,7 +24,8 @@ export interface RevocationSynchronizerOptions {
   catchUpPageSize?: number;
   /**
    * While the subscription is down, catch up from the log this often, so that revocations keep
-   * arriving within the fan-out budget until it is back.
+   * arriving within the fan-out budget until it is back; after four polls the period doubles
+   * up to the default anti-entropy period (docs/design.md, "Pub/sub is at-most-once").
    * @default REVOCATION_DEFAULTS.unsubscribedPollMs
    */
   unsubscribedPollMs?: Milliseconds;
