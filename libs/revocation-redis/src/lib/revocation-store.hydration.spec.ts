@@ -136,9 +136,9 @@ describe('RevocationStore snapshot (docs/design.md, "Cheap hydration")', () => {
         });
         ratios.push(snapshot / scan);
       }
-      // Measured on an idle machine: about a quarter. Half leaves room for a busy one.
+      // Measured: about 0.25 on an idle machine, 0.4 with both cores busy; 1.0 read with ZSCAN.
       ratios.sort((a, b) => a - b);
-      expect(ratios[1]).toBeLessThan(0.5);
+      expect(ratios[1]).toBeLessThan(0.7);
     }, 120_000);
   });
 });
