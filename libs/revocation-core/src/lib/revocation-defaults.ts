@@ -29,9 +29,9 @@ export const REVOCATION_DEFAULTS = {
   clockSkewMs: 500 as Milliseconds,
   /** Log entries read per round trip while catching up. */
   catchUpPageSize: 1000,
-  /** While the subscription is down, how often the log is polled instead. */
+  /** While the subscription is down, how often the log is polled instead, at first. */
   unsubscribedPollMs: 25 as Milliseconds,
-  /** Members read per `ZSCAN` while hydrating. */
+  /** Index members read per page while hydrating. */
   snapshotPageSize: 10_000,
   /**
    * Lifetime of a refresh token, renewed by every rotation, so also how long an idle session

@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from './clock';
-import { REVOCATION_DEFAULTS } from './revocation-defaults';
+import { defaultSyncIntervalMs, REVOCATION_DEFAULTS } from './revocation-defaults';
 import { RescindError } from './errors/rescind.error';
 import {
   type LogEntry,
@@ -24,7 +24,8 @@ export interface RevocationSynchronizerOptions {
   catchUpPageSize?: number;
   /**
    * While the subscription is down, catch up from the log this often, so that revocations keep
-   * arriving within the fan-out budget until it is back.
+   * arriving within the fan-out budget until it is back; after four polls the period doubles
+   * up to the default anti-entropy period (docs/design.md, "Pub/sub is at-most-once").
    * @default REVOCATION_DEFAULTS.unsubscribedPollMs
    */
   unsubscribedPollMs?: Milliseconds;
@@ -40,6 +41,9 @@ export interface RevocationSynchronizerOptions {
   schedule?: (callback: () => void, delayMs: Milliseconds) => void;
   observer?: SyncObserver;
 }
+
+/** Polls at `unsubscribedPollMs` after a subscription drops, before they back off. */
+const FAST_UNSUBSCRIBED_POLLS = 4;
 
 /** The granularity of a NumericDate written in whole seconds, as most issuers write `iat`. */
 const WHOLE_SECOND_MS = 1000;
@@ -165,14 +169,29 @@ export class RevocationSynchronizer {
     this.subscribed = false;
     if (this.polling || this.stopped || this.position === null) return;
     this.polling = true;
+    let polls = 0;
     const poll = (): void => {
       if (this.subscribed || this.stopped) {
         this.polling = false;
         return;
       }
-      void this.sync('anti-entropy').finally(() => this.schedule(poll, this.unsubscribedPollMs));
+      polls++;
+      void this.sync('anti-entropy').finally(() => this.schedule(poll, this.pollDelay(polls)));
     };
     this.schedule(poll, 0);
+  }
+
+  /**
+   * Delay before the next poll while unsubscribed, after `polls` of them: `unsubscribedPollMs`
+   * while a quick reconnection is still likely, then doubling up to the default anti-entropy
+   * period, so that a fleet whose subscriptions all dropped at once does not keep every replica
+   * polling Redis 40 times a second while it reconnects (docs/design.md, "Pub/sub is
+   * at-most-once").
+   */
+  private pollDelay(polls: number): Milliseconds {
+    const doublings = Math.max(0, polls - FAST_UNSUBSCRIBED_POLLS);
+    const cap = Math.max(this.unsubscribedPollMs, defaultSyncIntervalMs(this.maxStalenessMs));
+    return Math.min(cap, this.unsubscribedPollMs * 2 ** Math.min(doublings, 16));
   }
 
   /** Stops background polling (shutdown). */
