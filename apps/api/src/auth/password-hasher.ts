@@ -2,6 +2,7 @@ import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Algorithm, hash, parseOptions, verify, Version } from '@node-rs/argon2';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { HashBulkhead, type HashOperation } from './hash-bulkhead';
 
 /** A stored password hash: an Argon2id PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`). */
 export interface Argon2PasswordHash {
@@ -58,7 +59,8 @@ async function verifyScrypt(password: string, stored: LegacyScryptPasswordHash):
 
 /**
  * Password hashing with Argon2id (`@node-rs/argon2`, off the event loop) at `PASSWORD_HASH_COST`
- * KiB, t = 2, p = 1: OWASP's minimum configuration at the default cost.
+ * KiB, t = 2, p = 1: OWASP's minimum configuration at the default cost. Every hash and every
+ * verification passes the login bulkhead ({@link HashBulkhead}).
  */
 @Injectable()
 export class PasswordHasher {
@@ -66,13 +68,25 @@ export class PasswordHasher {
   readonly memoryCost: number;
   private readonly dummy: Promise<Argon2PasswordHash>;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly bulkhead: HashBulkhead,
+  ) {
     this.memoryCost = config.passwordHashCost;
-    this.dummy = this.hash(randomBytes(16).toString('hex'));
+    // Once per process, at start-up: outside the bulkhead.
+    this.dummy = this.argon2(randomBytes(16).toString('hex'));
   }
 
-  /** Hashes with a fresh 16-byte salt. */
-  async hash(password: string): Promise<Argon2PasswordHash> {
+  /**
+   * Hashes with a fresh 16-byte salt.
+   * @param operation what the hash is for (`rescind_login_shed_total` counts refusals by it)
+   * @throws LoginOverloadedError when the bulkhead refused it
+   */
+  hash(password: string, operation: HashOperation = 'register'): Promise<Argon2PasswordHash> {
+    return this.bulkhead.run(operation, () => this.argon2(password));
+  }
+
+  private async argon2(password: string): Promise<Argon2PasswordHash> {
     const passwordHash = await hash(password, {
       algorithm: Algorithm.Argon2id,
       version: Version.V0x13,
@@ -86,18 +100,20 @@ export class PasswordHasher {
   /**
    * Constant-time check (the comparison happens inside the hash libraries); with no stored hash
    * it still spends the work of a current one, so that answers do not tell which users exist.
+   * @throws LoginOverloadedError when the bulkhead refused it (known and unknown users alike)
    */
   async verify(password: string, stored: PasswordHash | undefined): Promise<boolean> {
     const reference = stored ?? (await this.dummy);
-    let valid: boolean;
-    try {
-      valid = isArgon2(reference)
-        ? await verify(reference.passwordHash, password)
-        : await verifyScrypt(password, reference);
-    } catch {
-      // An unparseable stored hash matches no password.
-      valid = false;
-    }
+    const valid = await this.bulkhead.run('login', async () => {
+      try {
+        return isArgon2(reference)
+          ? await verify(reference.passwordHash, password)
+          : await verifyScrypt(password, reference);
+      } catch {
+        // An unparseable stored hash matches no password.
+        return false;
+      }
+    });
     return stored !== undefined && valid;
   }
 
