@@ -130,7 +130,7 @@ describe('AuthService sessions', () => {
 });
 
 describe('AuthService when the login bulkhead refuses the hash', () => {
-  function refusingService() {
+  function refusingService(full = false) {
     const overloaded = async (): Promise<never> => {
       throw new LoginOverloadedError(1);
     };
@@ -141,7 +141,13 @@ describe('AuthService when the login bulkhead refuses the hash', () => {
       findRecord: jest.fn(async () => ({ user: legacyUser(), stored: '' })),
       create: jest.fn(),
     };
-    const hasher = { verify: jest.fn(overloaded), hash: jest.fn(overloaded) };
+    const hasher = {
+      verify: jest.fn(overloaded),
+      hash: jest.fn(overloaded),
+      ensureRoom: jest.fn(() => {
+        if (full) throw new LoginOverloadedError(1);
+      }),
+    };
     const service = new AuthService(
       users as unknown as UserRepository,
       hasher as unknown as PasswordHasher,
@@ -149,8 +155,21 @@ describe('AuthService when the login bulkhead refuses the hash', () => {
       throttle as unknown as LoginThrottle,
       registrations as unknown as RegisterThrottle,
     );
-    return { service, attempt, registrations, users };
+    return { service, attempt, throttle, registrations, users };
   }
+
+  it('refuses before asking the throttle or the store anything when no slot is free', async () => {
+    const { service, throttle, registrations, users } = refusingService(true);
+    await expect(
+      service.login({ username: 'alice', password: 'correct horse' }, '::1'),
+    ).rejects.toThrow(LoginOverloadedError);
+    await expect(
+      service.register({ username: 'alice', password: 'correct horse' }, '::1'),
+    ).rejects.toThrow(LoginOverloadedError);
+    expect(throttle.begin).not.toHaveBeenCalled();
+    expect(registrations.take).not.toHaveBeenCalled();
+    expect(users.findRecord).not.toHaveBeenCalled();
+  });
 
   it('answers the refusal, and the login counts as no failure', async () => {
     const { service, attempt } = refusingService();

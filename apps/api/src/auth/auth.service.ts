@@ -28,6 +28,7 @@ export class AuthService {
     { username, password }: Credentials,
     ip: string,
   ): Promise<{ id: string; username: string }> {
+    this.hasher.ensureRoom('register');
     // Counted before the password is hashed: the hash is what an address could make us spend.
     await this.registrations.take(ip);
     let hashed;
@@ -52,6 +53,8 @@ export class AuthService {
     ip: string,
     context: ClientContext = {},
   ): Promise<IssuedSession> {
+    // Every hashing slot busy: refused before the throttle and the store are asked anything.
+    this.hasher.ensureRoom('login');
     // Counted as a failure before the password is checked, so that concurrent guesses cannot all
     // pass the limit; given back only once the password proved right.
     const attempt = await this.throttle.begin(username, ip);

@@ -62,12 +62,14 @@ describe('Bulkhead', () => {
     const gates = Array.from({ length: 3 }, gate);
     const runs = gates.map((g) => limit.run(g.task));
     const late = gate();
+    expect(limit.refusalNow()).toBe('queue-full');
     await expect(limit.run(late.task)).rejects.toEqual(refusal('queue-full'));
     await expect(limit.run(late.task)).rejects.toThrow(BulkheadRefusedError);
     expect(late.started()).toBe(false);
     // The refusals took nothing: the queued tasks still run, and then new ones are admitted.
     for (const g of gates) g.finish();
     await Promise.all(runs);
+    expect(limit.refusalNow()).toBeUndefined();
     await expect(limit.run(async () => 'again')).resolves.toBe('again');
   });
 
@@ -128,6 +130,7 @@ describe('Bulkhead', () => {
       const runs = gates.map((g) => limit.run(g.task));
       expect([limit.running, limit.waiting]).toEqual([1, 2]);
       const third = gate();
+      expect(limit.refusalNow()).toBe('wait-too-long');
       await expect(limit.run(third.task)).rejects.toEqual(refusal('wait-too-long'));
       expect(limit.waiting).toBe(2);
       for (const g of gates) g.finish();

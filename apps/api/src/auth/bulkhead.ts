@@ -75,20 +75,30 @@ export class Bulkhead {
     }
   }
 
-  private acquire(): Promise<void> {
+  /**
+   * Why a task submitted now would be refused at once, or `undefined` when it would run or
+   * wait: lets a caller refuse before spending anything on work that would lead to the task.
+   */
+  refusalNow(): BulkheadRefusal | undefined {
     const { maxConcurrent, maxQueue, maxWaitMs } = this.options;
+    if (this.active < maxConcurrent && this.queue.length === 0) return undefined;
+    if (this.queue.length >= maxQueue) return 'queue-full';
+    // Ahead of this task: the queue, then a slot: the rounds of `maxConcurrent` tasks it waits.
+    const rounds = Math.floor(this.queue.length / maxConcurrent) + 1;
+    if (this.averageMs !== undefined && rounds * this.averageMs > maxWaitMs) {
+      return 'wait-too-long';
+    }
+    return undefined;
+  }
+
+  private acquire(): Promise<void> {
+    const { maxConcurrent, maxWaitMs } = this.options;
     if (this.active < maxConcurrent && this.queue.length === 0) {
       this.active++;
       return Promise.resolve();
     }
-    if (this.queue.length >= maxQueue) {
-      return Promise.reject(new BulkheadRefusedError('queue-full'));
-    }
-    // Ahead of this task: the queue, then a slot: the rounds of `maxConcurrent` tasks it waits.
-    const rounds = Math.floor(this.queue.length / maxConcurrent) + 1;
-    if (this.averageMs !== undefined && rounds * this.averageMs > maxWaitMs) {
-      return Promise.reject(new BulkheadRefusedError('wait-too-long'));
-    }
+    const refusal = this.refusalNow();
+    if (refusal !== undefined) return Promise.reject(new BulkheadRefusedError(refusal));
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         start: resolve,

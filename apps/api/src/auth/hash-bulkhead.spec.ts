@@ -23,6 +23,8 @@ describe('HashBulkhead', () => {
     );
     expect(bulkhead.running).toBe(2);
 
+    expect(() => bulkhead.ensureRoom('login')).toThrow(LoginOverloadedError);
+    expect(await shedCount(registry, 'login')).toBe(1);
     const refused = bulkhead.run('register', async () => 'never');
     await expect(refused).rejects.toThrow(LoginOverloadedError);
     await expect(refused).rejects.toMatchObject({
@@ -32,11 +34,12 @@ describe('HashBulkhead', () => {
     await expect(bulkhead.run('rehash', async () => 'never')).rejects.toThrow(LoginOverloadedError);
     expect(await shedCount(registry, 'register')).toBe(1);
     expect(await shedCount(registry, 'rehash')).toBe(1);
-    expect(await shedCount(registry, 'login')).toBe(0);
+    expect(await shedCount(registry, 'login')).toBe(1);
 
     release();
     await Promise.all(admitted);
     expect(bulkhead.running).toBe(0);
+    expect(() => bulkhead.ensureRoom('login')).not.toThrow();
     await expect(bulkhead.run('login', async () => 'again')).resolves.toBe('again');
   });
 

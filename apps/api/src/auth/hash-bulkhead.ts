@@ -61,6 +61,15 @@ export class HashBulkhead {
   }
 
   /**
+   * Refuses now, before any other work of the request (throttles, store reads), when a hash
+   * submitted now would be refused: a flood of logins is then answered for almost nothing.
+   * @throws LoginOverloadedError
+   */
+  ensureRoom(operation: HashOperation): void {
+    if (this.bulkhead.refusalNow() !== undefined) throw this.refuse(operation);
+  }
+
+  /**
    * Runs one password hash (or verification) within the bound.
    * @throws LoginOverloadedError when the bulkhead refused it; `hash` was then not called
    */
@@ -69,8 +78,12 @@ export class HashBulkhead {
       return await this.bulkhead.run(hash);
     } catch (error) {
       if (!(error instanceof BulkheadRefusedError)) throw error;
-      this.shed.inc({ operation });
-      throw new LoginOverloadedError(HASH_RETRY_AFTER_SECONDS);
+      throw this.refuse(operation);
     }
+  }
+
+  private refuse(operation: HashOperation): LoginOverloadedError {
+    this.shed.inc({ operation });
+    return new LoginOverloadedError(HASH_RETRY_AFTER_SECONDS);
   }
 }

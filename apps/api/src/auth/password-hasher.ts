@@ -78,6 +78,15 @@ export class PasswordHasher {
   }
 
   /**
+   * Refuses at once when the login bulkhead would refuse a hash now: called before a login or a
+   * registration spends anything else (docs/design.md, "Login bulkhead").
+   * @throws LoginOverloadedError
+   */
+  ensureRoom(operation: HashOperation): void {
+    this.bulkhead.ensureRoom(operation);
+  }
+
+  /**
    * Hashes with a fresh 16-byte salt.
    * @param operation what the hash is for (`rescind_login_shed_total` counts refusals by it)
    * @throws LoginOverloadedError when the bulkhead refused it
