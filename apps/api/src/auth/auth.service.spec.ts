@@ -20,9 +20,15 @@ function legacyScryptHash(password: string): LegacyScryptPasswordHash {
   return { salt: salt.toString('base64'), hash: key.toString('base64'), cost: 1024 };
 }
 
+/** Every hasher made, so that their hashing threads stop with the suite. */
+const hashers: PasswordHasher[] = [];
+afterAll(() => Promise.all(hashers.map((hasher) => hasher.onModuleDestroy())));
+
 function hasherWith(env: Record<string, string>): PasswordHasher {
   const config = loadApiConfig(env);
-  return new PasswordHasher(config, new HashBulkhead(config, new Registry()));
+  const hasher = new PasswordHasher(config, new HashBulkhead(config, new Registry()));
+  hashers.push(hasher);
+  return hasher;
 }
 
 function serviceWith(user: User, replace: () => Promise<boolean>) {

@@ -12,9 +12,15 @@ function legacyScryptHash(password: string, cost = 1024): LegacyScryptPasswordHa
   return { salt: salt.toString('base64'), hash: key.toString('base64'), cost };
 }
 
+/** Every hasher made, so that their hashing threads stop with the suite. */
+const hashers: PasswordHasher[] = [];
+afterAll(() => Promise.all(hashers.map((hasher) => hasher.onModuleDestroy())));
+
 function hasherWith(env: Record<string, string>): PasswordHasher {
   const config = loadApiConfig(env);
-  return new PasswordHasher(config, new HashBulkhead(config, new Registry()));
+  const hasher = new PasswordHasher(config, new HashBulkhead(config, new Registry()));
+  hashers.push(hasher);
+  return hasher;
 }
 
 const hasherAt = (cost: number): PasswordHasher => hasherWith({ PASSWORD_HASH_COST: String(cost) });

@@ -1,8 +1,9 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
-import { Algorithm, hash, parseOptions, verify, Version } from '@node-rs/argon2';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Algorithm, parseOptions, Version } from '@node-rs/argon2';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { HashBulkhead, type HashOperation } from './hash-bulkhead';
+import { HashThreads } from './hash-threads';
 
 /** A stored password hash: an Argon2id PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`). */
 export interface Argon2PasswordHash {
@@ -58,23 +59,28 @@ async function verifyScrypt(password: string, stored: LegacyScryptPasswordHash):
 }
 
 /**
- * Password hashing with Argon2id (`@node-rs/argon2`, off the event loop) at `PASSWORD_HASH_COST`
- * KiB, t = 2, p = 1: OWASP's minimum configuration at the default cost. Every hash and every
- * verification passes the login bulkhead ({@link HashBulkhead}).
+ * Password hashing with Argon2id (`@node-rs/argon2`) at `PASSWORD_HASH_COST` KiB, t = 2, p = 1:
+ * OWASP's minimum configuration at the default cost. Every hash and every verification passes
+ * the login bulkhead ({@link HashBulkhead}) and runs on one of its hashing threads, off the event
+ * loop and, on Linux, at the lowest priority ({@link HashThreads}).
  */
 @Injectable()
-export class PasswordHasher {
+export class PasswordHasher implements OnModuleDestroy {
   /** Argon2id memory in KiB of new hashes. */
   readonly memoryCost: number;
   private readonly dummy: Promise<Argon2PasswordHash>;
+  private readonly threads: HashThreads;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly bulkhead: HashBulkhead,
   ) {
     this.memoryCost = config.passwordHashCost;
+    this.threads = new HashThreads(config.loginMaxConcurrentHashes);
     // Once per process, at start-up: outside the bulkhead.
     this.dummy = this.argon2(randomBytes(16).toString('hex'));
+    // Awaited by the first login of an unknown user; unobserved until then.
+    this.dummy.catch(() => undefined);
   }
 
   /**
@@ -95,8 +101,13 @@ export class PasswordHasher {
     return this.bulkhead.run(operation, () => this.argon2(password));
   }
 
+  /** Stops the hashing threads. */
+  async onModuleDestroy(): Promise<void> {
+    await this.threads.stop();
+  }
+
   private async argon2(password: string): Promise<Argon2PasswordHash> {
-    const passwordHash = await hash(password, {
+    const passwordHash = await this.threads.hash(password, {
       algorithm: Algorithm.Argon2id,
       version: Version.V0x13,
       memoryCost: this.memoryCost,
@@ -116,7 +127,7 @@ export class PasswordHasher {
     const valid = await this.bulkhead.run('login', async () => {
       try {
         return isArgon2(reference)
-          ? await verify(reference.passwordHash, password)
+          ? await this.threads.verify(reference.passwordHash, password)
           : await verifyScrypt(password, reference);
       } catch {
         // An unparseable stored hash matches no password.
