@@ -32,7 +32,7 @@ describe('HashThreads', () => {
   });
 
   (process.platform === 'linux' ? it : it.skip)(
-    'runs its threads at the lowest priority, and nothing else',
+    'runs its threads at a low priority, and nothing else',
     async () => {
       // Both threads busy at once: both started.
       await Promise.all([threads.hash('a', OPTIONS), threads.hash('b', OPTIONS)]);

@@ -2,11 +2,13 @@ import { Worker } from 'node:worker_threads';
 import { type Options } from '@node-rs/argon2';
 
 /**
- * Niceness of the hashing threads on Linux: the lowest priority, so that the scheduler always
- * runs the event loop, which serves reads, before a password hash (docs/design.md, "Login
- * bulkhead"). Raising one's own niceness needs no privilege.
+ * Niceness of the hashing threads on Linux: a low priority, so that the scheduler runs the event
+ * loop, which serves reads, before a password hash: against it a thread of niceness 10 weighs
+ * about a tenth (docs/design.md, "Login bulkhead"). Not the lowest (19, a sixty-eighth): on a
+ * machine whose cores are busy with other work, logins would then all but stop. Raising one's
+ * own niceness needs no privilege.
  */
-export const HASH_THREAD_NICENESS = 19;
+export const HASH_THREAD_NICENESS = 10;
 
 /** One job for a hashing thread. */
 type Job =
@@ -98,7 +100,7 @@ class HashThread {
 }
 
 /**
- * `size` threads of lowest priority that run Argon2id synchronously, each job on the least
+ * `size` threads of low priority that run Argon2id synchronously, each job on the least
  * loaded thread: the work of the login bulkhead's slots, kept off libuv's pool so that it can be
  * given a lower priority than the event loop (docs/design.md, "Login bulkhead").
  */

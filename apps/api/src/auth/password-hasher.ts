@@ -62,7 +62,7 @@ async function verifyScrypt(password: string, stored: LegacyScryptPasswordHash):
  * Password hashing with Argon2id (`@node-rs/argon2`) at `PASSWORD_HASH_COST` KiB, t = 2, p = 1:
  * OWASP's minimum configuration at the default cost. Every hash and every verification passes
  * the login bulkhead ({@link HashBulkhead}) and runs on one of its hashing threads, off the event
- * loop and, on Linux, at the lowest priority ({@link HashThreads}).
+ * loop and, on Linux, at a low priority ({@link HashThreads}).
  */
 @Injectable()
 export class PasswordHasher implements OnModuleDestroy {
