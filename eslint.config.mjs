@@ -23,7 +23,8 @@ const TSCONFIG = fileURLToPath(new URL('./tsconfig.base.json', import.meta.url))
  *   app         core, redis, nest, config (the product: api, worker)
  *   test-suite  libs + testing (api-e2e, api-faults, api-scale-out, the package test)
  *   load-test   libs + testing (bench, soak, nemesis, k6)
- *   launcher    testing (stack: starts Redis, the worker and the replicas as processes)
+ *   launcher    testing, config (stack: starts Redis, the worker and the replicas as processes,
+ *               with the config defaults it derives for them)
  *
  * Specs (`*.spec.ts`) of any project may also import `testing`; what a project ships may not.
  *
@@ -80,7 +81,7 @@ const depConstraints = [
     onlyDependOnLibsWithTags: [...PRODUCT_LIBS, 'type:testing', 'type:charts'],
   },
   { sourceTag: 'type:charts', onlyDependOnLibsWithTags: [] },
-  { sourceTag: 'type:launcher', onlyDependOnLibsWithTags: ['type:testing'] },
+  { sourceTag: 'type:launcher', onlyDependOnLibsWithTags: ['type:testing', 'type:config'] },
 ];
 
 /** Specs of every project may also use the test support library; shipped code may not. */

@@ -8,16 +8,17 @@
  * revoked tokens still accepted after the bound (threshold: none at all).
  *
  * Run: `k6 run load-tests/k6/revoke-propagation.ts`
- * (env: BASE_URLS, ITERATIONS (default 500), BOUND_MS (default 100)).
+ * (env: BASE_URLS, ITERATIONS (default 500; short 60), BOUND_MS (default 100), K6_PROFILE=short
+ * (seconds, same thresholds: what `npm run k6` and CI run)).
  */
 import { check, fail } from 'k6';
 import exec from 'k6/execution';
 import http from 'k6/http';
 import { Counter, Trend } from 'k6/metrics';
 import { type Options } from 'k6/options';
-import { BASE_URLS, bearer, loginAs, replica } from './lib/targets.ts';
+import { BASE_URLS, bearer, byProfile, loginAs, positiveNumber, replica } from './lib/targets.ts';
 
-const BOUND_MS = Number(__ENV.BOUND_MS || 100);
+const BOUND_MS = positiveNumber('BOUND_MS', 100);
 
 const propagation = new Trend('revocation_propagation_ms', true);
 const acceptedAfterBound = new Counter('revoked_token_accepted');
@@ -27,7 +28,7 @@ export const options: Options = {
     propagation: {
       executor: 'shared-iterations',
       vus: 4,
-      iterations: Number(__ENV.ITERATIONS || 500),
+      iterations: positiveNumber('ITERATIONS', byProfile(500, 60)),
       maxDuration: '5m',
     },
   },

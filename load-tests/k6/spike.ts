@@ -3,15 +3,22 @@
  *
  * Proves that a sudden burst neither fails requests nor lets latency run away, and that the
  * replicas stay ready through it (the revocation check does no I/O, so there is no Redis queue
- * to back up). Run: `k6 run load-tests/k6/spike.ts` (env: BASE_URLS, SPIKE_RATE (default 5000)).
+ * to back up). Run: `k6 run load-tests/k6/spike.ts` (env: BASE_URLS, SPIKE_RATE (default 5000;
+ * short 1500), K6_PROFILE=short (seconds instead of 90 s, same thresholds: what `npm run k6` and
+ * CI run)).
  */
 import { check } from 'k6';
 import exec from 'k6/execution';
 import http from 'k6/http';
 import { type Options } from 'k6/options';
-import { BASE_URLS, bearer, loginAs, replica } from './lib/targets.ts';
+import { BASE_URLS, bearer, byProfile, loginAs, positiveNumber, replica } from './lib/targets.ts';
 
-const SPIKE = Number(__ENV.SPIKE_RATE || 5000);
+const SPIKE = positiveNumber('SPIKE_RATE', byProfile(5000, 1500));
+/** Trickle, rise, hold, fall, trickle. */
+const [TRICKLE, RISE, HOLD, FALL, AFTER] = byProfile(
+  ['20s', '10s', '30s', '10s', '20s'],
+  ['5s', '3s', '10s', '3s', '5s'],
+);
 
 export const options: Options = {
   scenarios: {
@@ -22,11 +29,11 @@ export const options: Options = {
       preAllocatedVUs: 100,
       maxVUs: 1000,
       stages: [
-        { target: 100, duration: '20s' },
-        { target: SPIKE, duration: '10s' },
-        { target: SPIKE, duration: '30s' },
-        { target: 100, duration: '10s' },
-        { target: 100, duration: '20s' },
+        { target: 100, duration: TRICKLE },
+        { target: SPIKE, duration: RISE },
+        { target: SPIKE, duration: HOLD },
+        { target: 100, duration: FALL },
+        { target: 100, duration: AFTER },
       ],
     },
   },

@@ -2,20 +2,22 @@
  * steady-read: valid tokens read `GET /me` across every replica at a constant rate.
  *
  * Proves that the revocation check adds no visible latency: thresholds on p95/p99 and on the
- * failure rate. Run: `k6 run load-tests/k6/steady-read.ts` (env: BASE_URLS, RATE, DURATION).
+ * failure rate. Run: `k6 run load-tests/k6/steady-read.ts` (env: BASE_URLS, RATE (default 1000;
+ * short 300), DURATION (default 1m; short 15s), K6_PROFILE=short (seconds instead of minutes,
+ * same thresholds: what `npm run k6` and CI run)).
  */
 import { check } from 'k6';
 import http from 'k6/http';
 import { type Options } from 'k6/options';
-import { BASE_URLS, bearer, loginAs, replica } from './lib/targets.ts';
+import { BASE_URLS, bearer, byProfile, loginAs, positiveNumber, replica } from './lib/targets.ts';
 
 export const options: Options = {
   scenarios: {
     reads: {
       executor: 'constant-arrival-rate',
-      rate: Number(__ENV.RATE || 1000),
+      rate: positiveNumber('RATE', byProfile(1000, 300)),
       timeUnit: '1s',
-      duration: __ENV.DURATION || '1m',
+      duration: __ENV.DURATION || byProfile('1m', '15s'),
       preAllocatedVUs: 50,
       maxVUs: 200,
     },

@@ -1,4 +1,6 @@
 import * as net from 'node:net';
+import { availableParallelism } from 'node:os';
+import { defaultLoginMaxConcurrentHashes } from '@rescind/config';
 import {
   ApiReplica,
   RedisServer,
@@ -111,6 +113,13 @@ export class Stack {
     this.throwIfStopping();
 
     const env = { REDIS_URL: this.redisUrl };
+    // The replicas share this machine's cores: each gets its share of the hashing slots
+    // (README, "Login capacity"), unless LOGIN_MAX_CONCURRENT_HASHES says otherwise.
+    const loginHashesPerReplica = defaultLoginMaxConcurrentHashes(
+      availableParallelism(),
+      process.env['UV_THREADPOOL_SIZE'],
+      config.apiPorts.length,
+    );
     const worker = WorkerProcess.spawn({ env, echo, detached: true, entry: workerEntry }).then(
       (started) => {
         this.worker = started;
@@ -123,6 +132,8 @@ export class Stack {
         env: {
           ...env,
           REGISTER_IP_LIMIT: process.env['REGISTER_IP_LIMIT'] ?? LOCAL_REGISTER_IP_LIMIT,
+          LOGIN_MAX_CONCURRENT_HASHES:
+            process.env['LOGIN_MAX_CONCURRENT_HASHES'] ?? String(loginHashesPerReplica),
         },
         echo,
         detached: true,

@@ -44,6 +44,9 @@ export interface TokenResponse {
   refresh_expires_in: number;
 }
 
+/** The login bulkhead's answer (docs/design.md, "Login bulkhead"). */
+const OVERLOADED = 'every password-hashing slot of this replica busy (Retry-After)';
+
 type RequestHeaders = Record<string, string | string[] | undefined>;
 
 /** The answer to a login or a refresh, with both cookies set on `reply`. */
@@ -110,6 +113,7 @@ export class AuthController {
     description: 'too many registrations from this address (Retry-After)',
     schema: ERROR,
   })
+  @ApiResponse({ status: 503, description: OVERLOADED, schema: ERROR })
   @Post('register')
   @HttpCode(201)
   register(@Body() body: unknown, @Ip() ip: string): Promise<{ id: string; username: string }> {
@@ -128,6 +132,7 @@ export class AuthController {
     description: 'too many failed attempts (Retry-After)',
     schema: ERROR,
   })
+  @ApiResponse({ status: 503, description: OVERLOADED, schema: ERROR })
   @Post('login')
   @HttpCode(200)
   // Sets the cookies: JSON from this site only, so that no other site signs a browser in.

@@ -32,6 +32,16 @@ export class TooManyRegistrationsError extends RescindError {
   }
 }
 
+/**
+ * Every password-hashing slot of this replica is busy and its short queue full (answered 503 with
+ * `Retry-After`; docs/design.md, "Login bulkhead").
+ */
+export class LoginOverloadedError extends RescindError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('ERR_LOGIN_OVERLOADED', 'Too many logins in progress; try again shortly');
+  }
+}
+
 /** Not a live session of the caller: unknown, ended, another user's, or not a session id at all. */
 export class SessionNotFoundError extends RescindError {
   constructor() {
@@ -45,6 +55,7 @@ export const API_ERROR_ANSWERS: Readonly<Record<string, ErrorAnswer>> = {
   ERR_BAD_CREDENTIALS: { status: 401 },
   ERR_TOO_MANY_ATTEMPTS: { status: 429 },
   ERR_TOO_MANY_REGISTRATIONS: { status: 429 },
+  ERR_LOGIN_OVERLOADED: { status: 503 },
   ERR_SESSION_NOT_FOUND: { status: 404 },
   ERR_ADMIN_KEY_MISSING: { status: 401 },
   ERR_ADMIN_KEY_INVALID: { status: 401, challenge: 'invalid_token' },

@@ -3,6 +3,7 @@ import { ApiKeys } from './api-keys';
 import { SessionsController } from '../sessions/sessions.controller';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { HashBulkhead } from './hash-bulkhead';
 import { LoginThrottle, RegisterThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
 import { UserRepository } from './user.repository';
@@ -13,6 +14,7 @@ import { UserRepository } from './user.repository';
   providers: [
     ApiKeys,
     AuthService,
+    HashBulkhead,
     PasswordHasher,
     UserRepository,
     LoginThrottle,

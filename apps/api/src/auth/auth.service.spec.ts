@@ -2,7 +2,9 @@ import { randomBytes, scryptSync } from 'node:crypto';
 import { loadApiConfig } from '@rescind/config';
 import { type IssuedSession, type SessionService } from '@rescind/revocation-nest';
 import { AuthService } from './auth.service';
-import { BadCredentialsError } from './auth.errors';
+import { Registry } from 'prom-client';
+import { BadCredentialsError, LoginOverloadedError } from './auth.errors';
+import { HashBulkhead } from './hash-bulkhead';
 import { type LoginThrottle, type RegisterThrottle } from './login-throttle';
 import {
   type LegacyScryptPasswordHash,
@@ -16,6 +18,17 @@ function legacyScryptHash(password: string): LegacyScryptPasswordHash {
   const salt = randomBytes(16);
   const key = scryptSync(password, salt, 32, { N: 1024, r: 8, p: 1 });
   return { salt: salt.toString('base64'), hash: key.toString('base64'), cost: 1024 };
+}
+
+/** Every hasher made, so that their hashing threads stop with the suite. */
+const hashers: PasswordHasher[] = [];
+afterAll(() => Promise.all(hashers.map((hasher) => hasher.onModuleDestroy())));
+
+function hasherWith(env: Record<string, string>): PasswordHasher {
+  const config = loadApiConfig(env);
+  const hasher = new PasswordHasher(config, new HashBulkhead(config, new Registry()));
+  hashers.push(hasher);
+  return hasher;
 }
 
 function serviceWith(user: User, replace: () => Promise<boolean>) {
@@ -37,7 +50,7 @@ function serviceWith(user: User, replace: () => Promise<boolean>) {
     begin: jest.fn(async () => ({ succeeded: async () => {} })),
   };
   const registrations = { take: jest.fn(async () => {}) };
-  const hasher = new PasswordHasher(loadApiConfig({ PASSWORD_HASH_COST: '1024' }));
+  const hasher = hasherWith({ PASSWORD_HASH_COST: '1024' });
   const service = new AuthService(
     users as unknown as UserRepository,
     hasher,
@@ -90,7 +103,7 @@ describe('AuthService.login', () => {
     ).rejects.toThrow(BadCredentialsError);
     expect(users.replacePasswordHash).not.toHaveBeenCalled();
 
-    const hasher = new PasswordHasher(loadApiConfig({ PASSWORD_HASH_COST: '1024' }));
+    const hasher = hasherWith({ PASSWORD_HASH_COST: '1024' });
     const current: User = { id: 'u2', username: 'bob', ...(await hasher.hash('correct horse')) };
     const second = serviceWith(current, async () => true);
     await second.service.login({ username: 'bob', password: 'correct horse' }, '::1');
@@ -119,5 +132,66 @@ describe('AuthService sessions', () => {
       access: { username: 'alice' },
     });
     await expect(service.claimsOf('unknown')).resolves.toEqual({});
+  });
+});
+
+describe('AuthService when the login bulkhead refuses the hash', () => {
+  function refusingService(full = false) {
+    const overloaded = async (): Promise<never> => {
+      throw new LoginOverloadedError(1);
+    };
+    const attempt = { succeeded: jest.fn(async () => {}), unchecked: jest.fn(async () => {}) };
+    const throttle = { begin: jest.fn(async () => attempt) };
+    const registrations = { take: jest.fn(async () => {}), giveBack: jest.fn(async () => {}) };
+    const users = {
+      findRecord: jest.fn(async () => ({ user: legacyUser(), stored: '' })),
+      create: jest.fn(),
+    };
+    const hasher = {
+      verify: jest.fn(overloaded),
+      hash: jest.fn(overloaded),
+      ensureRoom: jest.fn(() => {
+        if (full) throw new LoginOverloadedError(1);
+      }),
+    };
+    const service = new AuthService(
+      users as unknown as UserRepository,
+      hasher as unknown as PasswordHasher,
+      {} as SessionService,
+      throttle as unknown as LoginThrottle,
+      registrations as unknown as RegisterThrottle,
+    );
+    return { service, attempt, throttle, registrations, users };
+  }
+
+  it('refuses before asking the throttle or the store anything when no slot is free', async () => {
+    const { service, throttle, registrations, users } = refusingService(true);
+    await expect(
+      service.login({ username: 'alice', password: 'correct horse' }, '::1'),
+    ).rejects.toThrow(LoginOverloadedError);
+    await expect(
+      service.register({ username: 'alice', password: 'correct horse' }, '::1'),
+    ).rejects.toThrow(LoginOverloadedError);
+    expect(throttle.begin).not.toHaveBeenCalled();
+    expect(registrations.take).not.toHaveBeenCalled();
+    expect(users.findRecord).not.toHaveBeenCalled();
+  });
+
+  it('answers the refusal, and the login counts as no failure', async () => {
+    const { service, attempt } = refusingService();
+    await expect(
+      service.login({ username: 'alice', password: 'correct horse' }, '::1'),
+    ).rejects.toThrow(LoginOverloadedError);
+    expect(attempt.unchecked).toHaveBeenCalledTimes(1);
+    expect(attempt.succeeded).not.toHaveBeenCalled();
+  });
+
+  it('answers the refusal, and the registration counts against no limit', async () => {
+    const { service, registrations, users } = refusingService();
+    await expect(
+      service.register({ username: 'alice', password: 'correct horse' }, '::1'),
+    ).rejects.toThrow(LoginOverloadedError);
+    expect(registrations.giveBack).toHaveBeenCalledWith('::1');
+    expect(users.create).not.toHaveBeenCalled();
   });
 });

@@ -31,6 +31,8 @@ function tracker(...parts: string[]): string {
 export interface LoginAttempt {
   /** The password was right: the attempt does not count, and the pair's failures are forgotten. */
   succeeded(): Promise<void>;
+  /** The password was never checked (the login bulkhead refused it): the attempt does not count. */
+  unchecked(): Promise<void>;
 }
 
 /**
@@ -89,6 +91,9 @@ export class LoginThrottle {
       succeeded: async () => {
         await Promise.all([this.byPair.reset(pair), this.byAddress.giveBack(addressKey)]);
       },
+      unchecked: async () => {
+        await Promise.all([this.byPair.giveBack(pair), this.byAddress.giveBack(addressKey)]);
+      },
     };
   }
 }
@@ -118,5 +123,10 @@ export class RegisterThrottle {
   async take(ip: string): Promise<void> {
     const wait = await this.byAddress.take(tracker(clientAddress(ip)));
     if (wait > 0) throw new TooManyRegistrationsError(wait);
+  }
+
+  /** Returns what {@link take} counted, for a registration that hashed nothing. */
+  async giveBack(ip: string): Promise<void> {
+    await this.byAddress.giveBack(tracker(clientAddress(ip)));
   }
 }

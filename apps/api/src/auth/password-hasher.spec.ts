@@ -1,6 +1,8 @@
 import { randomBytes, scryptSync } from 'node:crypto';
 import { Algorithm, hash as argon2Hash } from '@node-rs/argon2';
 import { loadApiConfig } from '@rescind/config';
+import { Registry } from 'prom-client';
+import { HashBulkhead } from './hash-bulkhead';
 import { type LegacyScryptPasswordHash, PasswordHasher } from './password-hasher';
 
 /** A record as the scrypt hasher stored it before Argon2id (N, r = 8, p = 1, 32-byte key). */
@@ -10,8 +12,18 @@ function legacyScryptHash(password: string, cost = 1024): LegacyScryptPasswordHa
   return { salt: salt.toString('base64'), hash: key.toString('base64'), cost };
 }
 
-const hasherAt = (cost: number): PasswordHasher =>
-  new PasswordHasher(loadApiConfig({ PASSWORD_HASH_COST: String(cost) }));
+/** Every hasher made, so that their hashing threads stop with the suite. */
+const hashers: PasswordHasher[] = [];
+afterAll(() => Promise.all(hashers.map((hasher) => hasher.onModuleDestroy())));
+
+function hasherWith(env: Record<string, string>): PasswordHasher {
+  const config = loadApiConfig(env);
+  const hasher = new PasswordHasher(config, new HashBulkhead(config, new Registry()));
+  hashers.push(hasher);
+  return hasher;
+}
+
+const hasherAt = (cost: number): PasswordHasher => hasherWith({ PASSWORD_HASH_COST: String(cost) });
 
 describe('PasswordHasher', () => {
   const hasher = hasherAt(1024);
@@ -26,7 +38,7 @@ describe('PasswordHasher', () => {
   });
 
   it('uses OWASP’s minimum (m = 19456 KiB) by default', async () => {
-    const stored = await new PasswordHasher(loadApiConfig({})).hash('correct horse');
+    const stored = await hasherWith({}).hash('correct horse');
     expect(stored.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
   });
 

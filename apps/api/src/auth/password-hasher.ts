@@ -1,7 +1,9 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
-import { Algorithm, hash, parseOptions, verify, Version } from '@node-rs/argon2';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Algorithm, parseOptions, Version } from '@node-rs/argon2';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { HashBulkhead, type HashOperation } from './hash-bulkhead';
+import { HashThreads } from './hash-threads';
 
 /** A stored password hash: an Argon2id PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`). */
 export interface Argon2PasswordHash {
@@ -57,23 +59,55 @@ async function verifyScrypt(password: string, stored: LegacyScryptPasswordHash):
 }
 
 /**
- * Password hashing with Argon2id (`@node-rs/argon2`, off the event loop) at `PASSWORD_HASH_COST`
- * KiB, t = 2, p = 1: OWASP's minimum configuration at the default cost.
+ * Password hashing with Argon2id (`@node-rs/argon2`) at `PASSWORD_HASH_COST` KiB, t = 2, p = 1:
+ * OWASP's minimum configuration at the default cost. Every hash and every verification passes
+ * the login bulkhead ({@link HashBulkhead}) and runs on one of its hashing threads, off the event
+ * loop and, on Linux, at a low priority ({@link HashThreads}).
  */
 @Injectable()
-export class PasswordHasher {
+export class PasswordHasher implements OnModuleDestroy {
   /** Argon2id memory in KiB of new hashes. */
   readonly memoryCost: number;
   private readonly dummy: Promise<Argon2PasswordHash>;
+  private readonly threads: HashThreads;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly bulkhead: HashBulkhead,
+  ) {
     this.memoryCost = config.passwordHashCost;
-    this.dummy = this.hash(randomBytes(16).toString('hex'));
+    this.threads = new HashThreads(config.loginMaxConcurrentHashes);
+    // Once per process, at start-up: outside the bulkhead.
+    this.dummy = this.argon2(randomBytes(16).toString('hex'));
+    // Awaited by the first login of an unknown user; unobserved until then.
+    this.dummy.catch(() => undefined);
   }
 
-  /** Hashes with a fresh 16-byte salt. */
-  async hash(password: string): Promise<Argon2PasswordHash> {
-    const passwordHash = await hash(password, {
+  /**
+   * Refuses at once when the login bulkhead would refuse a hash now: called before a login or a
+   * registration spends anything else (docs/design.md, "Login bulkhead").
+   * @throws LoginOverloadedError
+   */
+  ensureRoom(operation: HashOperation): void {
+    this.bulkhead.ensureRoom(operation);
+  }
+
+  /**
+   * Hashes with a fresh 16-byte salt.
+   * @param operation what the hash is for (`rescind_login_shed_total` counts refusals by it)
+   * @throws LoginOverloadedError when the bulkhead refused it
+   */
+  hash(password: string, operation: HashOperation = 'register'): Promise<Argon2PasswordHash> {
+    return this.bulkhead.run(operation, () => this.argon2(password));
+  }
+
+  /** Stops the hashing threads. */
+  async onModuleDestroy(): Promise<void> {
+    await this.threads.stop();
+  }
+
+  private async argon2(password: string): Promise<Argon2PasswordHash> {
+    const passwordHash = await this.threads.hash(password, {
       algorithm: Algorithm.Argon2id,
       version: Version.V0x13,
       memoryCost: this.memoryCost,
@@ -86,18 +120,20 @@ export class PasswordHasher {
   /**
    * Constant-time check (the comparison happens inside the hash libraries); with no stored hash
    * it still spends the work of a current one, so that answers do not tell which users exist.
+   * @throws LoginOverloadedError when the bulkhead refused it (known and unknown users alike)
    */
   async verify(password: string, stored: PasswordHash | undefined): Promise<boolean> {
     const reference = stored ?? (await this.dummy);
-    let valid: boolean;
-    try {
-      valid = isArgon2(reference)
-        ? await verify(reference.passwordHash, password)
-        : await verifyScrypt(password, reference);
-    } catch {
-      // An unparseable stored hash matches no password.
-      valid = false;
-    }
+    const valid = await this.bulkhead.run('login', async () => {
+      try {
+        return isArgon2(reference)
+          ? await this.threads.verify(reference.passwordHash, password)
+          : await verifyScrypt(password, reference);
+      } catch {
+        // An unparseable stored hash matches no password.
+        return false;
+      }
+    });
     return stored !== undefined && valid;
   }
 

@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { DEVELOPMENT_JWT_SECRET, loadApiConfig } from './api-config';
+import { availableParallelism } from 'node:os';
+import {
+  DEVELOPMENT_JWT_SECRET,
+  defaultLoginMaxConcurrentHashes,
+  loadApiConfig,
+} from './api-config';
 import { apiConfigProblems } from '../testing/api-config-problems';
 
 /** 32 random bytes: what production needs (`x` × 32 is refused now, see api-config-secrets.spec). */
@@ -155,6 +160,36 @@ describe('loadApiConfig', () => {
       expect(loadApiConfig({}).registerIpLimit).toBe(20);
       expect(loadApiConfig({ REGISTER_IP_LIMIT: '500' }).registerIpLimit).toBe(500);
       expect(apiConfigProblems({ REGISTER_IP_LIMIT: '0' })).toHaveLength(1);
+    });
+  });
+
+  describe('LOGIN_MAX_CONCURRENT_HASHES', () => {
+    it('defaults to every core but one, at least one, below the libuv thread pool', () => {
+      expect(defaultLoginMaxConcurrentHashes(1)).toBe(1);
+      expect(defaultLoginMaxConcurrentHashes(2)).toBe(1);
+      expect(defaultLoginMaxConcurrentHashes(3)).toBe(2);
+      expect(defaultLoginMaxConcurrentHashes(16)).toBe(3);
+      expect(defaultLoginMaxConcurrentHashes(16, '9')).toBe(8);
+      expect(defaultLoginMaxConcurrentHashes(16, 'many')).toBe(3);
+      // Replicas on one machine share its cores.
+      expect(defaultLoginMaxConcurrentHashes(2, undefined, 3)).toBe(1);
+      expect(defaultLoginMaxConcurrentHashes(16, '16', 3)).toBe(5);
+      expect(loadApiConfig({}).loginMaxConcurrentHashes).toBe(
+        defaultLoginMaxConcurrentHashes(availableParallelism()),
+      );
+      expect(loadApiConfig({ UV_THREADPOOL_SIZE: '64' }).loginMaxConcurrentHashes).toBe(
+        Math.max(1, availableParallelism() - 1),
+      );
+    });
+
+    it('reads a value', () => {
+      expect(loadApiConfig({ LOGIN_MAX_CONCURRENT_HASHES: '6' }).loginMaxConcurrentHashes).toBe(6);
+    });
+
+    it.each(['0', '-1', '1.5', 'two', '1025'])('refuses %j by name', (value) => {
+      expect(apiConfigProblems({ LOGIN_MAX_CONCURRENT_HASHES: value })).toEqual([
+        `LOGIN_MAX_CONCURRENT_HASHES must be an integer from 1 to 1024, got "${value}"`,
+      ]);
     });
   });
 

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { type Milliseconds, REVOCATION_DEFAULTS, type Seconds } from '@rescind/revocation-core';
 import { ConfigError } from './config.error';
 import { type Env, EnvReader } from './env-reader';
@@ -13,6 +13,23 @@ export { DEVELOPMENT_JWT_SECRET } from './secret-strength';
  * OWASP's minimum configuration (m = 19 MiB, t = 2, p = 1).
  */
 export const PASSWORD_HASH_MIN_PRODUCTION_COST = 19_456;
+
+/**
+ * `LOGIN_MAX_CONCURRENT_HASHES` when unset: every core but one, so that one core is always left
+ * to the event loop that serves reads, and at least one; and at most one less than libuv's thread
+ * pool (`UV_THREADPOOL_SIZE`, 4 by default), where the hashes run, so that a thread is always left
+ * for the pool's other work (DNS lookups, file reads). `replicas` sharing the machine split the
+ * cores (what `npm start` gives each of its replicas). README, "Configuration"; docs/design.md,
+ * "Login bulkhead".
+ */
+export function defaultLoginMaxConcurrentHashes(
+  cores: number = availableParallelism(),
+  threadPoolSize?: string,
+  replicas = 1,
+): number {
+  const pool = /^\d+$/.test(threadPoolSize?.trim() ?? '') ? Number(threadPoolSize) : 4;
+  return Math.max(1, Math.min(Math.floor((cores - 1) / Math.max(1, replicas)), pool - 1));
+}
 
 /** How an API replica checks revocation (`REVOCATION_STRATEGY`). */
 export type RevocationStrategy = 'local' | 'redis' | 'none';
@@ -99,6 +116,11 @@ export interface ApiConfig extends RedisConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** `PASSWORD_HASH_COST`: Argon2id memory in KiB (t = 2, p = 1). */
   readonly passwordHashCost: number;
+  /**
+   * `LOGIN_MAX_CONCURRENT_HASHES`: password hashes in flight per replica; beyond a short queue,
+   * logins and registrations answer 503 with `Retry-After` (docs/design.md, "Login bulkhead").
+   */
+  readonly loginMaxConcurrentHashes: number;
   /** `HTTP_ADAPTER`: `fastify` (default) or `express`, for side-by-side benchmarks. */
   readonly httpAdapter: 'fastify' | 'express';
   /** `LOGIN_FAILURE_LIMIT`: failed logins per username and client address per window before 429. */
@@ -332,6 +354,12 @@ export function loadApiConfig(env: Env): ApiConfig {
     ] as const),
     shutdownGraceMs: read.integer('SHUTDOWN_GRACE_MS', 500, 0, 60_000),
     passwordHashCost,
+    loginMaxConcurrentHashes: read.integer(
+      'LOGIN_MAX_CONCURRENT_HASHES',
+      defaultLoginMaxConcurrentHashes(availableParallelism(), env['UV_THREADPOOL_SIZE']),
+      1,
+      1024,
+    ),
     httpAdapter: read.oneOf('HTTP_ADAPTER', 'fastify', ['fastify', 'express'] as const),
     loginFailureLimit: read.integer('LOGIN_FAILURE_LIMIT', 10, 1, 1_000_000),
     loginIpFailureLimit: read.integer('LOGIN_IP_FAILURE_LIMIT', 100, 1, 1_000_000),

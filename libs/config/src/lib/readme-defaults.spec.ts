@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { defaultSyncIntervalMs } from '@rescind/revocation-core';
 import { type ApiConfig, loadApiConfig } from './api-config';
@@ -60,6 +61,15 @@ describe('the README configuration table', () => {
     ['WORKER_METRICS_PORT', 'workerMetricsPort'],
   ])('gives the worker default of %s', (name, field) => {
     expect(value(documented.get(name))).toBe(String(worker[field]));
+  });
+
+  it('gives the rule LOGIN_MAX_CONCURRENT_HASHES is derived by', () => {
+    expect(value(documented.get('LOGIN_MAX_CONCURRENT_HASHES'))).toBe(
+      'max(1, min(cores − 1, UV_THREADPOOL_SIZE − 1))',
+    );
+    expect(api.loginMaxConcurrentHashes).toBe(
+      Math.max(1, Math.min(availableParallelism() - 1, 4 - 1)),
+    );
   });
 
   it('gives the rule the module derives SYNC_INTERVAL_MS by', () => {
