@@ -3,7 +3,7 @@ import { type HttpAdapter } from './bench-environment';
 import { externalLabel, type ExternalReport, formatLatencies } from './external.section';
 import { type FanOutReport } from './fan-out.section';
 import { type HydrationMeasurement } from './hydration.section';
-import { type MicroResult } from './micro.section';
+import { LOGIN_VERIFY, type MicroResult } from './micro.section';
 import { formatFixed, formatInt, median } from './stats';
 import { type ThroughputReport } from './rounds';
 import {
@@ -191,6 +191,10 @@ export function printSummary(report: BenchReport): void {
       micro.find((r) => r.name.startsWith(prefix))?.nsPerOp ?? NaN;
     lines.push(
       `micro: cache.check hit ${formatFixed(find('RevocationCache.check, hit'), 0)} ns, miss ${formatFixed(find('RevocationCache.check, miss'), 0)} ns; jsonwebtoken verify string ${formatFixed(find('jsonwebtoken.verify, HS256, string') / 1000, 1)} µs vs KeyObject ${formatFixed(find('jsonwebtoken.verify, HS256, crypto') / 1000, 1)} µs`,
+    );
+    const login = find(LOGIN_VERIFY);
+    lines.push(
+      `login: Argon2id verify ${formatFixed(login / 1e6, 1)} ms of one core → ${formatFixed(1e9 / login, 0)} logins/s per core`,
     );
   }
 

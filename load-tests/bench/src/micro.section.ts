@@ -1,4 +1,6 @@
 import { createSecretKey } from 'node:crypto';
+import { Algorithm, hashSync, verifySync } from '@node-rs/argon2';
+import { PASSWORD_HASH_MIN_PRODUCTION_COST } from '@rescind/config';
 import { type CheckedClaims, RevocationCache } from '@rescind/revocation-core';
 import {
   extractBearerToken,
@@ -15,6 +17,9 @@ export interface MicroResult {
   readonly name: string;
   readonly nsPerOp: number;
 }
+
+/** The micro-benchmark of a login's password verification (its inverse: logins/s per core). */
+export const LOGIN_VERIFY = `Argon2id verify, m = ${PASSWORD_HASH_MIN_PRODUCTION_COST} KiB, t = 2, p = 1 (a login)`;
 
 /** Entries in the cache under test, as in the HTTP rounds. */
 const CACHE_ENTRIES = 100_000;
@@ -86,6 +91,16 @@ export async function runMicroSection(options: BenchOptions): Promise<MicroResul
     const claims = tokens.verify(extractBearerToken(headers) as string) as CheckedClaims;
     return cache.check({ ...claims, jti: (valid[i % valid.length] as CheckedClaims).jti }, now);
   });
+  // A login's cost: one Argon2id verification at the default PASSWORD_HASH_COST, with the API's
+  // t = 2, p = 1 (README, "Login capacity"), on this thread: its inverse is logins/s per core.
+  const argon2 = {
+    algorithm: Algorithm.Argon2id,
+    memoryCost: PASSWORD_HASH_MIN_PRODUCTION_COST,
+    timeCost: 2,
+    parallelism: 1,
+  };
+  const stored = hashSync('bench-password-1', argon2);
+  run(LOGIN_VERIFY, () => verifySync(stored, 'bench-password-1'));
   if (sink < 0) console.log(sink);
   return results;
 }
