@@ -85,8 +85,16 @@ describe('the structured logs', () => {
       }
       await client.logout(token);
 
-      const log = output(0);
-      expect(log).toContain('"id":"trace-me-1"');
+      // Access lines are written through a buffer: wait for the last request's line.
+      const log = await waitFor(
+        () => {
+          const text = output(0);
+          return text.includes('"id":"trace-me-1"') && text.includes('"url":"/auth/logout"')
+            ? text
+            : undefined;
+        },
+        { timeoutMs: 5_000, description: 'the access lines of trace-me-1 and of the logout' },
+      );
       expect(log).toContain('request completed');
       for (const secret of [
         token,
