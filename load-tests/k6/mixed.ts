@@ -21,6 +21,7 @@ import {
   BASE_URLS,
   bearer,
   byProfile,
+  latencySlo,
   isShed,
   loginAs,
   positiveNumber,
@@ -75,7 +76,7 @@ export const options: Options = {
     logouts: { ...rate(0.01), exec: 'logout' },
   },
   thresholds: {
-    'http_req_duration{scenario:reads}': ['p(95)<25', 'p(99)<100'],
+    'http_req_duration{scenario:reads}': latencySlo(['p(95)<25', 'p(99)<100']),
     'http_req_failed{scenario:reads}': ['rate<0.001'],
     // A login answers 200 or, shed, 503: never anything else.
     'checks{scenario:logins}': ['rate>0.99'],

@@ -28,6 +28,7 @@ import {
   BASE_URLS,
   bearer,
   byProfile,
+  latencySlo,
   isShed,
   loginAs,
   positiveNumber,
@@ -73,7 +74,7 @@ export const options: Options = {
   },
   thresholds: {
     revoked_token_accepted: ['count==0'],
-    'http_req_duration{scenario:reads}': ['p(95)<50', 'p(99)<250'],
+    'http_req_duration{scenario:reads}': latencySlo(['p(95)<50', 'p(99)<250']),
     // Reads never need Redis: no failures at all, through every fault.
     'http_req_failed{scenario:reads}': ['rate<0.0001'],
     'checks{scenario:reads}': ['rate>0.9999'],

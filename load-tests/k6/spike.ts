@@ -11,7 +11,15 @@ import { check } from 'k6';
 import exec from 'k6/execution';
 import http from 'k6/http';
 import { type Options } from 'k6/options';
-import { BASE_URLS, bearer, byProfile, loginAs, positiveNumber, replica } from './lib/targets.ts';
+import {
+  BASE_URLS,
+  bearer,
+  byProfile,
+  latencySlo,
+  loginAs,
+  positiveNumber,
+  replica,
+} from './lib/targets.ts';
 
 const SPIKE = positiveNumber('SPIKE_RATE', byProfile(5000, 1500));
 /** Trickle, rise, hold, fall, trickle. */
@@ -39,7 +47,7 @@ export const options: Options = {
   },
   thresholds: {
     http_req_failed: ['rate<0.01'],
-    'http_req_duration{name:me}': ['p(99)<250'],
+    'http_req_duration{name:me}': latencySlo(['p(99)<250']),
     'checks{check:ready}': ['rate==1'],
   },
 };

@@ -9,7 +9,15 @@
 import { check } from 'k6';
 import http from 'k6/http';
 import { type Options } from 'k6/options';
-import { BASE_URLS, bearer, byProfile, loginAs, positiveNumber, replica } from './lib/targets.ts';
+import {
+  BASE_URLS,
+  bearer,
+  byProfile,
+  latencySlo,
+  loginAs,
+  positiveNumber,
+  replica,
+} from './lib/targets.ts';
 
 export const options: Options = {
   scenarios: {
@@ -24,7 +32,7 @@ export const options: Options = {
   },
   thresholds: {
     http_req_failed: ['rate<0.001'],
-    'http_req_duration{name:me}': ['p(95)<20', 'p(99)<50'],
+    'http_req_duration{name:me}': latencySlo(['p(95)<20', 'p(99)<50']),
   },
 };
 

@@ -26,6 +26,26 @@ export const PROFILE: 'full' | 'short' = ((): 'full' | 'short' => {
   return profile;
 })();
 
+/**
+ * `K6_LATENCY`: `enforce` (default) makes the latency thresholds (request duration percentiles)
+ * fail the run; `report` only reports them. CI sets `report`: its machine is shared with other
+ * work holding both cores busy, where no 2-core stack keeps a millisecond SLO (measured in
+ * load-tests/README.md, "k6 scenarios"); every correctness threshold (failures, checks, revoked
+ * tokens accepted, propagation) still fails the run there.
+ */
+const LATENCY: 'enforce' | 'report' = ((): 'enforce' | 'report' => {
+  const mode = __ENV.K6_LATENCY || 'enforce';
+  if (mode !== 'enforce' && mode !== 'report') {
+    throw new Error(`K6_LATENCY must be "enforce" or "report", got "${mode}"`);
+  }
+  return mode;
+})();
+
+/** Latency thresholds, enforced unless `K6_LATENCY=report` (then the figures are only printed). */
+export function latencySlo(thresholds: string[]): string[] {
+  return LATENCY === 'enforce' ? thresholds : [];
+}
+
 /** `full` in the full profile, `short` in the short one. */
 export function byProfile<T>(full: T, short: T): T {
   return PROFILE === 'short' ? short : full;
