@@ -77,6 +77,13 @@ async function replicaInfo(url: string): Promise<ReplicaInfo> {
   return (await (await fetch(url)).json()) as ReplicaInfo;
 }
 
+/** The session a process belongs to (Linux, `/proc/<pid>/stat`): what the CPU is first shared by. */
+function sessionOf(pid: number | 'self'): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // After "pid (comm)": state, ppid, pgrp, session.
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -104,6 +111,21 @@ describe('Stack', () => {
         });
       }
     });
+
+    // The replicas' hashing threads run at a lower priority than every replica's reads only if
+    // the replicas share one session: Linux divides the CPU between sessions (autogroups) before
+    // niceness counts (docs/design.md, "Login bulkhead").
+    (fs.existsSync('/proc/self/stat') ? it : it.skip)(
+      "keeps the replicas in the launcher's session, so that their niceness is weighed together",
+      async () => {
+        const { stack } = await makeStack();
+        const running = await stack.start();
+
+        for (const url of running.apiUrls) {
+          expect(sessionOf((await replicaInfo(url)).pid)).toBe(sessionOf('self'));
+        }
+      },
+    );
 
     it('stops every child, then Redis, and removes its data dir', async () => {
       const { stack, logs } = await makeStack();

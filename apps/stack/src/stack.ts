@@ -136,7 +136,11 @@ export class Stack {
             process.env['LOGIN_MAX_CONCURRENT_HASHES'] ?? String(loginHashesPerReplica),
         },
         echo,
-        detached: true,
+        // Not in a session of their own: Linux shares the CPU between sessions (autogroups) before
+        // it weighs niceness, so a replica alone in its session would hash at full weight against
+        // the others' reads (docs/design.md, "Login bulkhead"). A Ctrl-C reaches them with the
+        // stack, and each drains as on SIGTERM.
+        detached: false,
         entry: apiEntry,
       });
       this.replicas.push(replica);

@@ -1,7 +1,7 @@
 import { type Revocation } from '@rescind/revocation-core';
 import { RedisServer } from '@rescind/testing';
 import { Redis } from 'ioredis';
-import { connectRedis, deleteKeys, freshKeys, HOUR } from '../testing/store-fixtures';
+import { HOUR, sharedRedisSuite } from '../testing/store-fixtures';
 import { RedisKeys } from './redis-keys';
 import { RevocationStore } from './revocation-store';
 
@@ -21,21 +21,11 @@ async function snapshotIds(
 
 describe('RevocationStore snapshot (docs/design.md, "Cheap hydration")', () => {
   describe('while the index changes under it', () => {
-    let redis: Redis;
-    const prefixes: string[] = [];
-
-    beforeAll(() => {
-      redis = connectRedis();
-    });
-    afterAll(async () => {
-      for (const prefix of prefixes) await deleteKeys(redis, prefix);
-      await redis.quit();
-    });
+    const db = sharedRedisSuite('all');
 
     it('hands out every member present throughout, whatever the tidying and raising between pages', async () => {
-      const keys = freshKeys();
-      prefixes.push(keys.prefix);
-      const store = new RevocationStore(redis, keys, { snapshotPageSize: 10 });
+      const keys = db.keys();
+      const store = new RevocationStore(db.redis, keys, { snapshotPageSize: 10 });
       const now = Date.now();
       // 60 live tokens, ties of four per expiry (expiries in whole seconds have many), and 20
       // expired members that the worker will tidy away mid-snapshot.
@@ -43,19 +33,19 @@ describe('RevocationStore snapshot (docs/design.md, "Cheap hydration")', () => {
       const args: (string | number)[] = [];
       live.forEach((id, i) => args.push(now + HOUR + Math.floor(i / 4) * 1000, `t:${id}`));
       for (let i = 0; i < 20; i++) args.push(now - 1000 - i, `t:expired-${i}`);
-      await redis.zadd(keys.index, ...args);
+      await db.redis.zadd(keys.index, ...args);
 
       const seen = await snapshotIds(store, (page) => {
         if (page === 1) {
           // Tidy: every expired member goes (ranks shift down by 20) …
-          void redis.zremrangebyscore(keys.index, '-inf', now - 1);
+          void db.redis.zremrangebyscore(keys.index, '-inf', now - 1);
           // … and a session's expiry is raised past everything (ZADD GT moves it up).
-          void redis.zadd(keys.index, 'GT', now + 2 * HOUR, 't:live-01');
+          void db.redis.zadd(keys.index, 'GT', now + 2 * HOUR, 't:live-01');
         }
         if (page === 3) {
-          void redis.zadd(keys.index, 'GT', now + 3 * HOUR, 't:live-40');
+          void db.redis.zadd(keys.index, 'GT', now + 3 * HOUR, 't:live-40');
           // An early member leaves (revoked in error and removed by hand): ranks shift again.
-          void redis.zrem(keys.index, 't:live-00');
+          void db.redis.zrem(keys.index, 't:live-00');
           live.shift();
         }
       });
@@ -65,17 +55,16 @@ describe('RevocationStore snapshot (docs/design.md, "Cheap hydration")', () => {
     });
 
     it('pages through a tie of one expiry larger than a page', async () => {
-      const keys = freshKeys();
-      prefixes.push(keys.prefix);
-      const store = new RevocationStore(redis, keys, { snapshotPageSize: 7 });
+      const keys = db.keys();
+      const store = new RevocationStore(db.redis, keys, { snapshotPageSize: 7 });
       const expiresAtMs = Date.now() + HOUR;
       const args: (string | number)[] = [];
       for (let i = 0; i < 50; i++) args.push(expiresAtMs, `s:sid-${i}`);
-      await redis.zadd(keys.index, ...args);
+      await db.redis.zadd(keys.index, ...args);
 
       const seen = await snapshotIds(store, (page) => {
         // A member sorting before the position leaves: ranks shift under the next page.
-        if (page === 2) void redis.zrem(keys.index, 's:sid-0');
+        if (page === 2) void db.redis.zrem(keys.index, 's:sid-0');
       });
 
       for (let i = 1; i < 50; i++) expect(seen.has(`session:sid-${i}`)).toBe(true);

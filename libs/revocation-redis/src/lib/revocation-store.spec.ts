@@ -4,11 +4,10 @@ import {
   type RevocationEvent,
   type TokenRevocation,
 } from '@rescind/revocation-core';
-import { type Redis } from 'ioredis';
 import {
   connectRedis,
   deleteKeys,
-  freshKeys,
+  sharedRedisSuite,
   HOUR,
   keysUnder,
   session,
@@ -35,16 +34,14 @@ function logged(event: RevocationEvent | null): RevocationEvent {
 }
 
 describe('RevocationStore (against a real Redis)', () => {
-  let redis: Redis;
-  const prefixes: string[] = [];
+  const db = sharedRedisSuite();
 
   function newStore(options: RevocationStoreOptions = {}): {
     keys: RedisKeys;
     store: RevocationStore;
   } {
-    const keys = freshKeys();
-    prefixes.push(keys.prefix);
-    return { keys, store: new RevocationStore(redis, keys, options) };
+    const keys = db.keys();
+    return { keys, store: new RevocationStore(db.redis, keys, options) };
   }
 
   async function subscribe(
@@ -58,18 +55,6 @@ describe('RevocationStore (against a real Redis)', () => {
     await subscriber.subscribe(channel);
     return { messages, close: async () => void (await subscriber.quit()) };
   }
-
-  beforeAll(() => {
-    redis = connectRedis();
-  });
-
-  afterEach(async () => {
-    for (const prefix of prefixes.splice(0)) await deleteKeys(redis, prefix);
-  });
-
-  afterAll(async () => {
-    await redis.quit();
-  });
 
   describe('when a token is revoked', () => {
     it('records it with a TTL equal to its remaining life, indexes and logs it', async () => {
@@ -86,21 +71,21 @@ describe('RevocationStore (against a real Redis)', () => {
         prevLogId: '0-0',
       });
       const record = keys.record('token', 'jti-1');
-      expect(JSON.parse((await redis.get(record)) ?? 'null')).toEqual({
+      expect(JSON.parse((await db.redis.get(record)) ?? 'null')).toEqual({
         ...revocation,
         reason: 'logout',
         actor: 'self',
       });
-      const pttl = await redis.pttl(record);
+      const pttl = await db.redis.pttl(record);
       const remaining = revocation.expiresAtMs - Date.now();
       expect(pttl).toBeGreaterThan(remaining - 1_000);
       expect(pttl).toBeLessThanOrEqual(60_000);
-      expect(Number(await redis.zscore(keys.index, 't:jti-1'))).toBe(revocation.expiresAtMs);
-      expect(await redis.zcard(keys.index)).toBe(1);
-      expect(await redis.get(keys.seq)).toBe('1');
-      expect(await redis.get(keys.epoch)).toBe(event?.epoch);
+      expect(Number(await db.redis.zscore(keys.index, 't:jti-1'))).toBe(revocation.expiresAtMs);
+      expect(await db.redis.zcard(keys.index)).toBe(1);
+      expect(await db.redis.get(keys.seq)).toBe('1');
+      expect(await db.redis.get(keys.epoch)).toBe(event?.epoch);
 
-      const log = await redis.xrange(keys.log, '-', '+');
+      const log = await db.redis.xrange(keys.log, '-', '+');
       expect(log).toHaveLength(1);
       const [[logId, fields]] = log as [[string, string[]]];
       expect(logId).toBe(event?.logId);
@@ -130,12 +115,12 @@ describe('RevocationStore (against a real Redis)', () => {
       const { keys, store } = newStore();
       const first = await store.revoke(token('jti-1', 60_000));
       const second = await store.revoke(token('jti-2', 60_000));
-      await redis.xtrim(keys.log, 'MAXLEN', 0);
+      await db.redis.xtrim(keys.log, 'MAXLEN', 0);
       const third = await store.revoke(token('jti-3', 60_000));
 
       expect(second?.prevLogId).toBe(first?.logId);
       expect(third?.prevLogId).toBe(second?.logId);
-      const [[id, fields]] = (await redis.xrange(keys.log, '-', '+')) as [[string, string[]]];
+      const [[id, fields]] = (await db.redis.xrange(keys.log, '-', '+')) as [[string, string[]]];
       expect(EventCodec.logEntry(id, fields)).toMatchObject({ seq: 3, prevLogId: second?.logId });
     });
 
@@ -197,10 +182,10 @@ describe('RevocationStore (against a real Redis)', () => {
         expect(await store.revoke(token('jti-1', 2 * HOUR))).toBeNull();
         await waitFor(() => subscriber.messages.length === 1, 'the first event was published');
 
-        expect(await redis.xlen(keys.log)).toBe(1);
-        expect(await redis.get(keys.seq)).toBe('1');
+        expect(await db.redis.xlen(keys.log)).toBe(1);
+        expect(await db.redis.get(keys.seq)).toBe('1');
         // A PING on the same connection comes back after any message of the second call.
-        await redis.ping();
+        await db.redis.ping();
         expect(subscriber.messages).toHaveLength(1);
       } finally {
         await subscriber.close();
@@ -218,7 +203,7 @@ describe('RevocationStore (against a real Redis)', () => {
       };
       expect(await store.revoke(expired)).toBeNull();
       expect(await store.revoke(user('someone', now - HOUR, -1))).toBeNull();
-      expect(await keysUnder(redis, `${keys.prefix}:*`)).toEqual([]);
+      expect(await keysUnder(db.redis, `${keys.prefix}:*`)).toEqual([]);
     });
 
     it('carries ids with quotes and backslashes intact through record, log and channel', async () => {
@@ -230,7 +215,7 @@ describe('RevocationStore (against a real Redis)', () => {
         await waitFor(() => subscriber.messages.length > 0, 'the event was published');
 
         expect(event.id).toBe(id);
-        expect(await redis.exists(keys.record('token', id))).toBe(1);
+        expect(await db.redis.exists(keys.record('token', id))).toBe(1);
         expect(await store.readAfter('0-0', 10)).toEqual([event]);
         const message = EventCodec.decodeMessage(subscriber.messages[0] ?? '');
         expect(parseRevocationEvent(message)).toEqual(event);
@@ -253,10 +238,10 @@ describe('RevocationStore (against a real Redis)', () => {
       const event = logged(await store.revoke(revocation, { reason: 'logout-all' }));
 
       expect(event).toMatchObject({ kind: 'user', id: 'alice', cutoffMs: revocation.cutoffMs });
-      const record = JSON.parse((await redis.get(keys.record('user', 'alice'))) ?? 'null');
+      const record = JSON.parse((await db.redis.get(keys.record('user', 'alice'))) ?? 'null');
       expect(record).toMatchObject({ cutoffMs: revocation.cutoffMs, reason: 'logout-all' });
-      expect(await redis.pttl(keys.record('user', 'alice'))).toBeGreaterThan(55_000);
-      expect(Number(await redis.zscore(keys.index, 'u:alice'))).toBe(revocation.expiresAtMs);
+      expect(await db.redis.pttl(keys.record('user', 'alice'))).toBeGreaterThan(55_000);
+      expect(Number(await db.redis.zscore(keys.index, 'u:alice'))).toBe(revocation.expiresAtMs);
     });
 
     it('keeps the later cut-off: an earlier or equal one records nothing', async () => {
@@ -265,11 +250,11 @@ describe('RevocationStore (against a real Redis)', () => {
       logged(await store.revoke(user('alice', now)));
       expect(await store.revoke(user('alice', now - 1_000))).toBeNull();
       expect(await store.revoke(user('alice', now))).toBeNull();
-      expect(await redis.xlen(keys.log)).toBe(1);
+      expect(await db.redis.xlen(keys.log)).toBe(1);
 
       const later = logged(await store.revoke(user('alice', now + 1_000)));
       expect(later.seq).toBe(2);
-      const record = JSON.parse((await redis.get(keys.record('user', 'alice'))) ?? 'null');
+      const record = JSON.parse((await db.redis.get(keys.record('user', 'alice'))) ?? 'null');
       expect(record.cutoffMs).toBe(now + 1_000);
     });
   });
@@ -284,10 +269,10 @@ describe('RevocationStore (against a real Redis)', () => {
 
         expect(event).toMatchObject({ kind: 'session', id: 'sid-1', seq: 1 });
         expect(event).not.toHaveProperty('cutoffMs');
-        const record = JSON.parse((await redis.get(keys.record('session', 'sid-1'))) ?? 'null');
+        const record = JSON.parse((await db.redis.get(keys.record('session', 'sid-1'))) ?? 'null');
         expect(record).toMatchObject({ kind: 'session', id: 'sid-1', reason: 'logout' });
-        expect(await redis.pttl(keys.record('session', 'sid-1'))).toBeGreaterThan(55_000);
-        expect(Number(await redis.zscore(keys.index, 's:sid-1'))).toBe(revocation.expiresAtMs);
+        expect(await db.redis.pttl(keys.record('session', 'sid-1'))).toBeGreaterThan(55_000);
+        expect(Number(await db.redis.zscore(keys.index, 's:sid-1'))).toBe(revocation.expiresAtMs);
         expect(await store.readAfter('0-0', 10)).toEqual([event]);
         await waitFor(() => channel.messages.length === 1, 'the event was published');
         expect(parseRevocationEvent(EventCodec.decodeMessage(channel.messages[0] ?? ''))).toEqual(
@@ -304,8 +289,8 @@ describe('RevocationStore (against a real Redis)', () => {
       logged(await store.revoke(first));
       expect(await store.revoke(first)).toBeNull();
       expect(await store.revoke({ ...first, expiresAtMs: first.expiresAtMs - 1_000 })).toBeNull();
-      expect(await redis.xlen(keys.log)).toBe(1);
-      expect(Number(await redis.zscore(keys.index, 's:sid-1'))).toBe(first.expiresAtMs);
+      expect(await db.redis.xlen(keys.log)).toBe(1);
+      expect(Number(await db.redis.zscore(keys.index, 's:sid-1'))).toBe(first.expiresAtMs);
     });
 
     it('extends it when a later expiry comes, logging that', async () => {
@@ -314,8 +299,8 @@ describe('RevocationStore (against a real Redis)', () => {
       logged(await store.revoke(first));
       const later = logged(await store.revoke({ ...first, expiresAtMs: first.expiresAtMs + HOUR }));
       expect(later.seq).toBe(2);
-      expect(Number(await redis.zscore(keys.index, 's:sid-1'))).toBe(first.expiresAtMs + HOUR);
-      expect(await redis.pttl(keys.record('session', 'sid-1'))).toBeGreaterThan(HOUR);
+      expect(Number(await db.redis.zscore(keys.index, 's:sid-1'))).toBe(first.expiresAtMs + HOUR);
+      expect(await db.redis.pttl(keys.record('session', 'sid-1'))).toBeGreaterThan(HOUR);
     });
 
     it('keeps the session, the token and the user of one id apart', async () => {
@@ -323,7 +308,7 @@ describe('RevocationStore (against a real Redis)', () => {
       logged(await store.revoke(session('x')));
       logged(await store.revoke(token('x')));
       logged(await store.revoke(user('x', Date.now())));
-      expect((await redis.zrange(keys.index, 0, -1)).sort()).toEqual(['s:x', 't:x', 'u:x']);
+      expect((await db.redis.zrange(keys.index, 0, -1)).sort()).toEqual(['s:x', 't:x', 'u:x']);
     });
   });
 
@@ -334,7 +319,7 @@ describe('RevocationStore (against a real Redis)', () => {
     beforeEach(async () => {
       let keys: RedisKeys;
       ({ keys, store } = newStore());
-      await redis.set(keys.epoch, 'created-before-these-tokens'); // no not-before
+      await db.redis.set(keys.epoch, 'created-before-these-tokens'); // no not-before
       await store.revoke(token('revoked-jti'));
       await store.revoke(user('alice', cutoffMs));
       await store.revoke(session('ended-sid'));
@@ -391,14 +376,14 @@ describe('RevocationStore (against a real Redis)', () => {
 
     it('answers true for every token while the store has lost its data set (no epoch yet)', async () => {
       const { keys, store: lost } = newStore();
-      await redis.set(keys.epoch, 'about-to-be-lost');
+      await db.redis.set(keys.epoch, 'about-to-be-lost');
       expect(await lost.isRevoked({ jti: 'a', sub: 'b', iatMs: cutoffMs })).toBe(false);
-      await deleteKeys(redis, keys.prefix);
+      await deleteKeys(db.redis, keys.prefix);
       expect(await lost.isRevoked({ jti: 'a', sub: 'b', iatMs: cutoffMs })).toBe(true);
     });
 
     it('does so with exactly one Redis command (an MGET)', async () => {
-      const sendCommand = jest.spyOn(redis, 'sendCommand');
+      const sendCommand = jest.spyOn(db.redis, 'sendCommand');
       try {
         for (const claims of [
           { jti: 'revoked-jti', sub: 'bob', iatMs: cutoffMs },
@@ -433,7 +418,7 @@ describe('RevocationStore (against a real Redis)', () => {
       expect(first.notBeforeMs).toBeGreaterThanOrEqual(before + 500);
       expect(first.notBeforeMs).toBeLessThanOrEqual(Date.now() + 500);
       expect(await store.readHead()).toEqual(first);
-      expect(await redis.get(keys.epoch)).toBe(first.epoch);
+      expect(await db.redis.get(keys.epoch)).toBe(first.epoch);
 
       const event = logged(await store.revoke(token('a')));
       expect(event.epoch).toBe(first.epoch);
@@ -453,7 +438,7 @@ describe('RevocationStore (against a real Redis)', () => {
     it('reports a new epoch once the data is gone', async () => {
       const { keys, store } = newStore();
       const before = await store.readHead();
-      await deleteKeys(redis, keys.prefix);
+      await deleteKeys(db.redis, keys.prefix);
       const after = await store.readHead();
       expect(after.epoch).not.toBe(before.epoch);
       expect(after).toMatchObject({ seq: 0, logId: '0-0' });
@@ -464,13 +449,13 @@ describe('RevocationStore (against a real Redis)', () => {
       const { keys, store } = newStore({ clockSkewMs: 0 });
       const before = Date.now();
       await store.revoke(token('a'));
-      expect(Number(await redis.get(keys.notBefore))).toBeGreaterThanOrEqual(before);
-      expect((await store.readHead()).notBeforeMs).toBe(Number(await redis.get(keys.notBefore)));
+      expect(Number(await db.redis.get(keys.notBefore))).toBeGreaterThanOrEqual(before);
+      expect((await store.readHead()).notBeforeMs).toBe(Number(await db.redis.get(keys.notBefore)));
     });
 
     it('reads a data set of an older build, which has no not-before, as 0', async () => {
       const { keys, store } = newStore();
-      await redis.set(keys.epoch, 'older-build');
+      await db.redis.set(keys.epoch, 'older-build');
       expect(await store.readHead()).toMatchObject({ epoch: 'older-build', notBeforeMs: 0 });
     });
   });
@@ -483,7 +468,7 @@ describe('RevocationStore (against a real Redis)', () => {
       expect((await store.readHead()).notBeforeMs).toBe(notBeforeMs + 5_001);
       await store.raiseNotBefore(notBeforeMs);
       expect((await store.readHead()).notBeforeMs).toBe(notBeforeMs + 5_001);
-      expect(await redis.get(keys.epoch)).not.toBeNull();
+      expect(await db.redis.get(keys.epoch)).not.toBeNull();
     });
   });
 
@@ -513,11 +498,11 @@ describe('RevocationStore (against a real Redis)', () => {
       const sessions = Array.from({ length: 20 }, (_, i) => session(`sid-${i}`));
       await Promise.all([...tokens, ...users, ...sessions].map((r) => store.revoke(r)));
       // Left behind by revocations that expired and were not tidied yet.
-      await redis.zadd(keys.index, now - 1, 't:expired-1', now - 1_000, 'u:expired-2');
-      await redis.zadd(keys.index, now - 1, 's:expired-3');
+      await db.redis.zadd(keys.index, now - 1, 't:expired-1', now - 1_000, 'u:expired-2');
+      await db.redis.zadd(keys.index, now - 1, 's:expired-3');
       // A member of a kind a newer build writes: left alone.
-      await redis.zadd(keys.index, now + HOUR, 'z:from-the-future');
-      await redis.set(keys.record('user', 'expired-2'), JSON.stringify(user('expired-2', now)));
+      await db.redis.zadd(keys.index, now + HOUR, 'z:from-the-future');
+      await db.redis.set(keys.record('user', 'expired-2'), JSON.stringify(user('expired-2', now)));
 
       const pages: (readonly Revocation[])[] = [];
       await store.snapshot((page) => pages.push(page));
@@ -575,20 +560,22 @@ describe('RevocationStore (against a real Redis)', () => {
         ]);
 
         expect(
-          await redis.exists(
+          await db.redis.exists(
             keys.record('token', 'a'),
             keys.record('user', 'alice'),
             keys.record('session', 'sid-1'),
           ),
         ).toBe(3);
-        expect(await redis.pttl(keys.record('token', 'a'))).toBeGreaterThan(55_000);
-        expect(await redis.pttl(keys.record('session', 'sid-1'))).toBeGreaterThan(55_000);
-        expect(await redis.zcard(keys.index)).toBe(3);
-        expect(await redis.xlen(keys.log)).toBe(3);
-        expect(await redis.get(keys.seq)).toBe('3');
-        expect(JSON.parse((await redis.get(keys.record('token', 'a'))) ?? 'null')).toMatchObject({
-          reason: 'restored',
-        });
+        expect(await db.redis.pttl(keys.record('token', 'a'))).toBeGreaterThan(55_000);
+        expect(await db.redis.pttl(keys.record('session', 'sid-1'))).toBeGreaterThan(55_000);
+        expect(await db.redis.zcard(keys.index)).toBe(3);
+        expect(await db.redis.xlen(keys.log)).toBe(3);
+        expect(await db.redis.get(keys.seq)).toBe('3');
+        expect(JSON.parse((await db.redis.get(keys.record('token', 'a'))) ?? 'null')).toMatchObject(
+          {
+            reason: 'restored',
+          },
+        );
         await waitFor(() => messages.length === 3, 'all were published');
       } finally {
         await subscriber.quit();
@@ -599,7 +586,7 @@ describe('RevocationStore (against a real Redis)', () => {
       const { keys, store } = newStore();
       await store.revoke(token('a'));
       await store.restore([token('a'), token('b')]);
-      expect(await redis.get(keys.seq)).toBe('2');
+      expect(await db.redis.get(keys.seq)).toBe('2');
       expect((await store.readHead()).seq).toBe(2);
     });
 
@@ -609,7 +596,7 @@ describe('RevocationStore (against a real Redis)', () => {
       await store.revoke(user('alice', now));
       await store.restore([user('alice', now - 5_000)]);
       const recordOf = async () =>
-        JSON.parse((await redis.get(keys.record('user', 'alice'))) ?? 'null') as {
+        JSON.parse((await db.redis.get(keys.record('user', 'alice'))) ?? 'null') as {
           cutoffMs: number;
         };
       expect((await recordOf()).cutoffMs).toBe(now);
@@ -623,7 +610,7 @@ describe('RevocationStore (against a real Redis)', () => {
       const revocation = token('a');
       await store.revoke(revocation, { reason: 'stolen', actor: 'admin' });
       await store.restore([revocation]);
-      expect(JSON.parse((await redis.get(keys.record('token', 'a'))) ?? 'null')).toMatchObject({
+      expect(JSON.parse((await db.redis.get(keys.record('token', 'a'))) ?? 'null')).toMatchObject({
         reason: 'stolen',
         actor: 'admin',
       });
@@ -634,14 +621,14 @@ describe('RevocationStore (against a real Redis)', () => {
       const revocation = token('a', 2 * HOUR);
       await store.revoke(revocation);
       await store.restore([{ ...revocation, expiresAtMs: revocation.expiresAtMs - HOUR }]);
-      expect(Number(await redis.zscore(keys.index, 't:a'))).toBe(revocation.expiresAtMs);
+      expect(Number(await db.redis.zscore(keys.index, 't:a'))).toBe(revocation.expiresAtMs);
     });
 
     it('skips revocations that have expired', async () => {
       const { keys, store } = newStore();
       const now = Date.now();
       await store.restore([{ kind: 'token', id: 'old', expiresAtMs: now - 1, createdAtMs: 0 }]);
-      expect(await keysUnder(redis, `${keys.prefix}:*`)).toEqual([]);
+      expect(await keysUnder(db.redis, `${keys.prefix}:*`)).toEqual([]);
     });
   });
 
@@ -657,14 +644,14 @@ describe('RevocationStore (against a real Redis)', () => {
       });
       expect(event).toMatchObject({ expiresAtMs: expSeconds * 1000 + 1 });
       expect(Number.isSafeInteger(event?.createdAtMs)).toBe(true);
-      expect(await redis.pttl(keys.record('token', 'fractional'))).toBeGreaterThan(59_000);
+      expect(await db.redis.pttl(keys.record('token', 'fractional'))).toBeGreaterThan(59_000);
     });
 
     it('records a fractional user cut-off, rounded up', async () => {
       const { keys, store } = newStore();
       const cutoffMs = Date.now() + 0.5;
       await store.revoke(user('alice', cutoffMs));
-      const record = JSON.parse((await redis.get(keys.record('user', 'alice'))) ?? 'null') as {
+      const record = JSON.parse((await db.redis.get(keys.record('user', 'alice'))) ?? 'null') as {
         cutoffMs: number;
       };
       expect(record.cutoffMs).toBe(Math.ceil(cutoffMs));
@@ -675,9 +662,9 @@ describe('RevocationStore (against a real Redis)', () => {
     it('reads it as unreadable instead of failing the whole page', async () => {
       const { keys, store } = newStore();
       await store.revoke(token('a'));
-      const garbage = await redis.xadd(keys.log, '*', 'e', '{not json');
-      const newer = await redis.xadd(keys.log, '*', 'e', '{"v":2,"seq":2,"kind":"session"}');
-      const other = await redis.xadd(keys.log, '*', 'x', 'no e field');
+      const garbage = await db.redis.xadd(keys.log, '*', 'e', '{not json');
+      const newer = await db.redis.xadd(keys.log, '*', 'e', '{"v":2,"seq":2,"kind":"session"}');
+      const other = await db.redis.xadd(keys.log, '*', 'x', 'no e field');
       await store.revoke(token('b'));
 
       const entries = await store.readAfter('0-0', 10);
@@ -747,7 +734,7 @@ describe('RevocationStore (against a real Redis)', () => {
       const removed: string[] = [];
       const listed = await pageThrough(store, 2, async (next) => {
         // What the worker does to an expired revocation: the cursor's member is gone.
-        await redis.zrem(keys.index, next.member);
+        await db.redis.zrem(keys.index, next.member);
         removed.push(next.member.slice(2));
       });
       expect(removed.length).toBeGreaterThan(1);
@@ -801,12 +788,12 @@ describe('RevocationStore (against a real Redis)', () => {
       expect(results.slice(0, -1).every((r) => r.more)).toBe(true);
       expect(results.reduce((sum, r) => sum + r.indexRemoved, 0)).toBe(23);
       expect(results.reduce((sum, r) => sum + r.logTrimmed, 0)).toBe(23);
-      expect(await redis.zcard(keys.index)).toBe(0);
-      expect(await redis.xlen(keys.log)).toBe(0);
+      expect(await db.redis.zcard(keys.index)).toBe(0);
+      expect(await db.redis.xlen(keys.log)).toBe(0);
       await waitFor(
         async () =>
-          (await keysUnder(redis, `${keys.prefix}:rev:t:*`)).length === 0 &&
-          (await keysUnder(redis, `${keys.prefix}:rev:u:*`)).length === 0,
+          (await keysUnder(db.redis, `${keys.prefix}:rev:t:*`)).length === 0 &&
+          (await keysUnder(db.redis, `${keys.prefix}:rev:u:*`)).length === 0,
         'the records expired',
       );
     });
@@ -817,12 +804,12 @@ describe('RevocationStore (against a real Redis)', () => {
       await store.revoke(token('b'));
       const later = Date.now() + 10_000;
       await tidyUntilDone(store, 10, later);
-      const index = await redis.zrange(keys.index, 0, -1);
-      const log = await redis.xrange(keys.log, '-', '+');
+      const index = await db.redis.zrange(keys.index, 0, -1);
+      const log = await db.redis.xrange(keys.log, '-', '+');
 
       expect(await store.tidy(10, later)).toEqual({ indexRemoved: 0, logTrimmed: 0, more: false });
-      expect(await redis.zrange(keys.index, 0, -1)).toEqual(index);
-      expect(await redis.xrange(keys.log, '-', '+')).toEqual(log);
+      expect(await db.redis.zrange(keys.index, 0, -1)).toEqual(index);
+      expect(await db.redis.xrange(keys.log, '-', '+')).toEqual(log);
     });
 
     it('keeps live entries and never trims the log past the oldest live one', async () => {
@@ -835,8 +822,8 @@ describe('RevocationStore (against a real Redis)', () => {
       const results = await tidyUntilDone(store, 10, Date.now() + 10_000);
 
       expect(results.reduce((sum, r) => sum + r.indexRemoved, 0)).toBe(2);
-      expect((await redis.zrange(keys.index, 0, -1)).sort()).toEqual(['t:live', 'u:alice']);
-      const remaining = (await redis.xrange(keys.log, '-', '+')).map(([id]) => id);
+      expect((await db.redis.zrange(keys.index, 0, -1)).sort()).toEqual(['t:live', 'u:alice']);
+      const remaining = (await db.redis.xrange(keys.log, '-', '+')).map(([id]) => id);
       expect(remaining).toEqual([live.logId, after.logId, liveUser.logId]);
       expect(remaining).not.toContain(first.logId);
       // A replica that had applied the trimmed entry still catches up incrementally.
@@ -850,9 +837,9 @@ describe('RevocationStore (against a real Redis)', () => {
       const results = await tidyUntilDone(store, 1, Date.now() + 2 * HOUR);
 
       expect(results.reduce((sum, r) => sum + r.indexRemoved, 0)).toBe(2);
-      expect(await redis.zcard(keys.index)).toBe(0);
-      expect(await redis.xlen(keys.log)).toBe(0);
-      expect(await redis.exists(keys.record('token', 'a'))).toBe(1);
+      expect(await db.redis.zcard(keys.index)).toBe(0);
+      expect(await db.redis.xlen(keys.log)).toBe(0);
+      expect(await db.redis.exists(keys.record('token', 'a'))).toBe(1);
     });
 
     it('keeps numbering after the log was emptied', async () => {

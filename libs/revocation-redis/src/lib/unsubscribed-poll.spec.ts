@@ -4,8 +4,7 @@ import {
   RevocationSynchronizer,
   RevocationVerdict,
 } from '@rescind/revocation-core';
-import { type Redis } from 'ioredis';
-import { connectRedis, deleteKeys, freshKeys, token, waitFor } from '../testing/store-fixtures';
+import { sharedRedisSuite, token, waitFor } from '../testing/store-fixtures';
 import { RevocationStore } from './revocation-store';
 
 /**
@@ -15,21 +14,11 @@ import { RevocationStore } from './revocation-store';
  * the scale simulation's reconnect storm (load-tests/scale/README.md).
  */
 describe('RevocationSynchronizer while its subscription is down (against a real Redis)', () => {
-  let redis: Redis;
-  const prefixes: string[] = [];
-
-  beforeAll(() => {
-    redis = connectRedis();
-  });
-  afterAll(async () => {
-    for (const prefix of prefixes) await deleteKeys(redis, prefix);
-    await redis.quit();
-  });
+  const db = sharedRedisSuite('all');
 
   it('polls quickly at first, then backs off, and still applies what is revoked meanwhile', async () => {
-    const keys = freshKeys();
-    prefixes.push(keys.prefix);
-    const store = new RevocationStore(redis, keys);
+    const keys = db.keys();
+    const store = new RevocationStore(db.redis, keys);
     let polls = 0;
     const counting: RevocationSource = {
       readHead: () => {

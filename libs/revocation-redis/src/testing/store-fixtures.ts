@@ -80,3 +80,45 @@ export function session(id: string, lifetimeMs = HOUR): SessionRevocation {
   const now = Date.now();
   return { kind: 'session', id, expiresAtMs: now + lifetimeMs, createdAtMs: now };
 }
+
+/** One suite's connection to the shared Redis and the keys its tests wrote. */
+export interface SharedRedisSuite {
+  /** The suite's connection (from `beforeAll` on). */
+  readonly redis: Redis;
+  /** Keys under a prefix of their own, deleted by the suite's clean-up. */
+  keys(): RedisKeys;
+}
+
+/**
+ * Registers, in the calling `describe` block, one connection to the shared Redis (opened before
+ * its tests, quit after them) and the deletion of every key written under {@link
+ * SharedRedisSuite.keys}: after each test (`'each'`, the default) or once after the block (`'all'`).
+ */
+export function sharedRedisSuite(clean: 'each' | 'all' = 'each'): SharedRedisSuite {
+  let connection: Redis | undefined;
+  const prefixes: string[] = [];
+  const deleteWritten = async (): Promise<void> => {
+    if (connection === undefined) return;
+    for (const prefix of prefixes.splice(0)) await deleteKeys(connection, prefix);
+  };
+  beforeAll(() => {
+    connection = connectRedis();
+  });
+  if (clean === 'each') afterEach(deleteWritten);
+  afterAll(async () => {
+    await deleteWritten();
+    await connection?.quit();
+  });
+  return {
+    get redis(): Redis {
+      if (connection === undefined)
+        throw new Error('sharedRedisSuite: the connection opens in beforeAll');
+      return connection;
+    },
+    keys(): RedisKeys {
+      const keys = freshKeys();
+      prefixes.push(keys.prefix);
+      return keys;
+    },
+  };
+}
