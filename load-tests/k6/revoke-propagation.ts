@@ -5,7 +5,7 @@
  * Each iteration logs in on one replica, logs out there, then polls every other replica with the
  * revoked token until it is rejected. `revocation_propagation_ms` is the time from the logout's
  * response to the first 401 on another replica (threshold on p99); `revoked_token_accepted` counts
- * revoked tokens still accepted after the bound (threshold: none at all).
+ * revoked tokens accepted in answer to a request sent after the bound (threshold: none at all).
  *
  * Run: `k6 run load-tests/k6/revoke-propagation.ts`
  * (env: BASE_URLS, ITERATIONS (default 500; short 60), BOUND_MS (default 100), K6_PROFILE=short
@@ -60,13 +60,16 @@ export default function (): void {
   for (let k = 1; k < BASE_URLS.length; k++) {
     const other = replica(i + k);
     for (;;) {
+      const sentAt = Date.now();
       const res = http.get(`${other}/me`, { ...bearer(token), tags: { name: 'me-other' } });
       const elapsed = Date.now() - loggedOutAt;
       if (res.status === 401) {
         propagation.add(elapsed);
         break;
       }
-      if (elapsed > BOUND_MS) {
+      // Judged by when the request was sent: one sent within the bound may be answered after it
+      // on a busy machine, but one sent after it and accepted was accepted after the bound.
+      if (sentAt - loggedOutAt > BOUND_MS) {
         acceptedAfterBound.add(1, { replica: other });
         if (elapsed > 10 * BOUND_MS) break;
       }
