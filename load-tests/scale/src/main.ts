@@ -81,7 +81,8 @@ async function runStorms(context: ScaleContext, options: ScaleOptions): Promise<
       storms.push(storm);
       log(
         `storm: ${replicas} replicas (${storm.killed} killed) in sync after ` +
-          `${storm.timeToSyncMs.toFixed(0)} ms, lost ${storm.lost}`,
+          `${storm.timeToSyncMs.toFixed(0)} ms (all subscribed after ` +
+          `${storm.timeToSubscribedMs.toFixed(0)} ms), lost ${storm.lost}`,
       );
     } finally {
       await pool.stop();

@@ -90,6 +90,7 @@ class ReplicaWorker {
   status(): WorkerStatus {
     const now = Date.now();
     let ready = 0;
+    let subscribed = 0;
     let inSync = 0;
     let minSeq = Number.POSITIVE_INFINITY;
     let subscriberCloses = 0;
@@ -98,6 +99,7 @@ class ReplicaWorker {
     for (const replica of this.replicas) {
       const state = replica.sync.state;
       if (replica.sync.isReady(now)) ready++;
+      if (state.subscribed) subscribed++;
       if (state.subscribed && state.caughtUp && state.position !== null) inSync++;
       minSeq = Math.min(minSeq, state.position?.seq ?? -1);
       subscriberCloses += replica.subscriberCloses;
@@ -107,6 +109,7 @@ class ReplicaWorker {
     for (const wire of this.wires) {
       if (wire.subscribed) {
         ready++;
+        subscribed++;
         inSync++;
       }
       subscriberCloses += wire.closes;
@@ -116,6 +119,7 @@ class ReplicaWorker {
       replicas: this.replicas.length + this.wires.length,
       fullReplicas: this.replicas.length,
       ready,
+      subscribed,
       inSync,
       minSeq: Number.isFinite(minSeq) ? minSeq : -1,
       applied: this.applied.reduce((a, b) => a + b, 0),

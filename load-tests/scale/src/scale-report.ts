@@ -133,6 +133,7 @@ export function formatReport(results: ScaleResults): string {
           'replicas',
           'rev/s',
           'killed',
+          'subscribed after ms',
           'in sync after ms',
           `÷ ${STORM_SYNC_TARGET_MS} ms`,
           'Redis cores',
@@ -145,6 +146,8 @@ export function formatReport(results: ScaleResults): string {
           String(s.replicas),
           String(s.rate),
           String(s.killed),
+          // Absent from results of runs before it was recorded.
+          ms(s.timeToSubscribedMs as number | undefined, 0),
           s.timeToSyncMs.toFixed(0),
           (s.timeToSyncMs / STORM_SYNC_TARGET_MS).toFixed(2) + '×',
           s.redisCoresDuringStorm.toFixed(2),

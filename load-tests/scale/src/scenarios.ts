@@ -187,6 +187,8 @@ export interface ReconnectStorm {
   readonly killed: number;
   /** Kill → every replica re-subscribed, caught up, and past the log head of the kill. */
   readonly timeToSyncMs: number;
+  /** Kill → every replica's subscription live again (before its catch-up is done). */
+  readonly timeToSubscribedMs: number;
   /** Redis CPU (cores) from the kill until all were in sync. */
   readonly redisCoresDuringStorm: number;
   readonly redisCpuSecondsDuringStorm: number;
@@ -224,7 +226,11 @@ export async function runReconnectStorm(
   while (killAt === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
   const { killed, headSeq, before } = await killAt;
   let status = await pool.status();
+  let subscribedAt: number | undefined;
   while (!(status.inSync === pool.replicas && status.minSeq >= headSeq)) {
+    if (subscribedAt === undefined && status.subscribed === pool.replicas) {
+      subscribedAt = performance.now();
+    }
     if (performance.now() - before.atMs > 120_000) {
       throw new Error(`reconnect storm of ${pool.replicas}: not in sync after 120 s`);
     }
@@ -241,6 +247,7 @@ export async function runReconnectStorm(
     rate,
     killed,
     timeToSyncMs: synced.atMs - before.atMs,
+    timeToSubscribedMs: (subscribedAt ?? synced.atMs) - before.atMs,
     redisCoresDuringStorm: storm.cores,
     redisCpuSecondsDuringStorm: storm.cpuSeconds,
     commandsDuringStorm: storm.commands,

@@ -174,6 +174,7 @@ export function combine(statuses: readonly WorkerStatus[]): WorkerStatus {
     replicas: sum((s) => s.replicas),
     fullReplicas: sum((s) => s.fullReplicas),
     ready: sum((s) => s.ready),
+    subscribed: sum((s) => s.subscribed),
     inSync: sum((s) => s.inSync),
     minSeq: Math.min(...statuses.map((s) => s.minSeq)),
     applied: sum((s) => s.applied),

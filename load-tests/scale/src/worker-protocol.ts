@@ -31,6 +31,8 @@ export interface WorkerStatus {
   readonly fullReplicas: number;
   /** Replicas the synchroniser reports ready (`isReady`), and wire subscribers subscribed. */
   readonly ready: number;
+  /** Replicas (and wire subscribers) whose subscription is live, caught up or not. */
+  readonly subscribed: number;
   /** Replicas subscribed and caught up since their latest subscription (wire: subscribed). */
   readonly inSync: number;
   /** Lowest applied log position over the replicas (-1 before hydration). */
