@@ -51,7 +51,7 @@ describe('createSubscriberClient', () => {
     sent.length = 0;
     const admin = new Redis(REDIS_URL);
     try {
-      const line = (await admin.client('LIST', 'TYPE', 'pubsub'))
+      const line = ((await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string)
         .split('\n')
         .find((entry) => entry.includes(` name=${name} `)) as string;
       const id = /\bid=(\d+)/.exec(line)?.[1] as string;
