@@ -6,7 +6,13 @@ import { RedisServer, repoRoot } from '@rescind/testing';
 import { Redis } from 'ioredis';
 import { pubsubBufferLimit } from './redis-probe';
 import { writeScaleCharts } from './scale-charts';
-import { cellSeconds, parseScaleOptions, type ScaleOptions } from './scale-options';
+import {
+  cellSeconds,
+  parseScaleOptions,
+  poolCacheEntries,
+  type ScaleOptions,
+  STORM_SECONDS_MAX,
+} from './scale-options';
 import { formatReport, type ScaleResults } from './scale-report';
 import {
   type ColdStartStorm,
@@ -25,8 +31,18 @@ async function runMatrix(context: ScaleContext, options: ScaleOptions): Promise<
   const cells: FanOutCell[] = [];
   for (const replicas of options.replicas) {
     const keys = new RedisKeys(`scale-m${replicas}`);
-    const { pool, readyMs } = await startPool(context, replicas, keys.prefix);
-    log(`matrix: ${replicas} replicas ready in ${(readyMs / 1000).toFixed(1)} s`);
+    const full = Math.min(options.fullReplicas ?? replicas, replicas);
+    const { pool, readyMs } = await startPool(
+      context,
+      replicas,
+      keys.prefix,
+      poolCacheEntries(options, replicas),
+      full,
+    );
+    log(
+      `matrix: ${replicas} replicas (${full} full, ${replicas - full} wire) ready in ` +
+        `${(readyMs / 1000).toFixed(1)} s`,
+    );
     const store = new RevocationStore(context.admin, keys);
     try {
       for (const rate of options.rates) {
@@ -35,7 +51,9 @@ async function runMatrix(context: ScaleContext, options: ScaleOptions): Promise<
         cells.push(cell);
         log(
           `  ${replicas} × ${rate}/s for ${cell.seconds.toFixed(1)} s: fan-out p99 ` +
-            `${cell.fanOut.p99Ms?.toFixed(1) ?? '-'} ms, lost ${cell.lost}, ` +
+            `${cell.fanOut.p99Ms?.toFixed(1) ?? '-'} ms (full ` +
+            `${cell.fanOutFull.p99Ms?.toFixed(1) ?? '-'}, wire ` +
+            `${cell.fanOutWire.p99Ms?.toFixed(1) ?? '-'}), lost ${cell.lost}, ` +
             `Redis ${cell.redis.cores.toFixed(2)} cores`,
         );
       }
@@ -48,17 +66,23 @@ async function runMatrix(context: ScaleContext, options: ScaleOptions): Promise<
 
 async function runStorms(context: ScaleContext, options: ScaleOptions): Promise<ReconnectStorm[]> {
   const storms: ReconnectStorm[] = [];
-  const seconds = options.quick ? 4 : 8;
+  const seconds = options.quick ? STORM_SECONDS_MAX / 2 : STORM_SECONDS_MAX;
   for (const replicas of options.stormReplicas) {
     const keys = new RedisKeys(`scale-s${replicas}`);
-    const { pool } = await startPool(context, replicas, keys.prefix);
+    const { pool } = await startPool(
+      context,
+      replicas,
+      keys.prefix,
+      poolCacheEntries(options, replicas),
+    );
     const store = new RevocationStore(context.admin, keys);
     try {
       const storm = await runReconnectStorm(context, pool, store, keys, options.stormRate, seconds);
       storms.push(storm);
       log(
         `storm: ${replicas} replicas (${storm.killed} killed) in sync after ` +
-          `${storm.timeToSyncMs.toFixed(0)} ms, lost ${storm.lost}`,
+          `${storm.timeToSyncMs.toFixed(0)} ms (all subscribed after ` +
+          `${storm.timeToSubscribedMs.toFixed(0)} ms), lost ${storm.lost}`,
       );
     } finally {
       await pool.stop();

@@ -1,8 +1,9 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type Revocation } from '@rescind/revocation-core';
-import { type RedisTopology } from '@rescind/revocation-redis';
+import { RedisKeys, type RedisTopology } from '@rescind/revocation-redis';
 import { LatencyHistogram } from './latency-histogram';
 import { SimulatedReplica } from './simulated-replica';
+import { WireSubscriber } from './wire-subscriber';
 import {
   type WorkerCollection,
   type WorkerReply,
@@ -11,16 +12,20 @@ import {
 } from './worker-protocol';
 
 /**
- * A worker process of the scale simulation: runs many {@link SimulatedReplica}s and records, for
- * the revocations of the current cell, how long after their creation each replica applied them.
- * Driven by the parent over IPC (see worker-protocol.ts).
+ * A worker process of the scale simulation: runs many {@link SimulatedReplica}s (and, when asked,
+ * light {@link WireSubscriber}s in place of some) and records, for the revocations of the current
+ * cell, how long after their creation each applied (or received) them. Driven by the parent over
+ * IPC (see worker-protocol.ts).
  */
 class ReplicaWorker {
   private replicas: SimulatedReplica[] = [];
-  /** Revocations of the current cell applied, per replica. */
+  private wires: WireSubscriber[] = [];
+  /** Revocations of the current cell applied, per replica, then per wire subscriber. */
   private applied: number[] = [];
   private idPrefix = '\u0000';
   private histogram = new LatencyHistogram();
+  private fullHistogram = new LatencyHistogram();
+  private wireHistogram = new LatencyHistogram();
   private cpuAtCell = process.cpuUsage();
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 5 });
 
@@ -30,8 +35,18 @@ class ReplicaWorker {
 
   start(request: Extract<WorkerRequest, { type: 'start' }>): void {
     const topology: RedisTopology = { kind: 'standalone', url: request.redisUrl };
+    const url = new URL(request.redisUrl);
+    const channel = new RedisKeys(request.keyPrefix).channel;
     for (let i = 0; i < request.replicas; i++) {
       const index = i;
+      this.applied.push(0);
+      if (i >= request.fullReplicas) {
+        const wire = new WireSubscriber(url.hostname, Number(url.port), channel, {
+          onMessage: (id, createdAtMs) => this.onReceived(index, id, createdAtMs),
+        });
+        this.wires.push(wire);
+        continue;
+      }
       const replica = new SimulatedReplica(
         topology,
         request.keyPrefix,
@@ -40,22 +55,34 @@ class ReplicaWorker {
         { onApplied: (revocation) => this.onApplied(index, revocation) },
       );
       this.replicas.push(replica);
-      this.applied.push(0);
     }
     for (const replica of this.replicas) replica.start();
+    for (const wire of this.wires) wire.start();
   }
 
   private onApplied(replica: number, revocation: Revocation): void {
     if (!revocation.id.startsWith(this.idPrefix)) return;
     this.applied[replica] = (this.applied[replica] as number) + 1;
     // createdAtMs is whole milliseconds (floored): the latency reads up to 1 ms high.
-    this.histogram.record(performance.timeOrigin + performance.now() - revocation.createdAtMs);
+    const latencyMs = performance.timeOrigin + performance.now() - revocation.createdAtMs;
+    this.histogram.record(latencyMs);
+    this.fullHistogram.record(latencyMs);
+  }
+
+  private onReceived(index: number, id: string, createdAtMs: number): void {
+    if (!id.startsWith(this.idPrefix)) return;
+    this.applied[index] = (this.applied[index] as number) + 1;
+    const latencyMs = performance.timeOrigin + performance.now() - createdAtMs;
+    this.histogram.record(latencyMs);
+    this.wireHistogram.record(latencyMs);
   }
 
   cell(idPrefix: string): void {
     this.idPrefix = idPrefix;
     this.applied = this.applied.map(() => 0);
     this.histogram = new LatencyHistogram();
+    this.fullHistogram = new LatencyHistogram();
+    this.wireHistogram = new LatencyHistogram();
     this.cpuAtCell = process.cpuUsage();
     this.loopDelay.reset();
   }
@@ -63,6 +90,7 @@ class ReplicaWorker {
   status(): WorkerStatus {
     const now = Date.now();
     let ready = 0;
+    let subscribed = 0;
     let inSync = 0;
     let minSeq = Number.POSITIVE_INFINITY;
     let subscriberCloses = 0;
@@ -71,16 +99,27 @@ class ReplicaWorker {
     for (const replica of this.replicas) {
       const state = replica.sync.state;
       if (replica.sync.isReady(now)) ready++;
+      if (state.subscribed) subscribed++;
       if (state.subscribed && state.caughtUp && state.position !== null) inSync++;
       minSeq = Math.min(minSeq, state.position?.seq ?? -1);
       subscriberCloses += replica.subscriberCloses;
       syncErrors += replica.syncErrors;
       maxCacheSize = Math.max(maxCacheSize, replica.cache.size);
     }
+    for (const wire of this.wires) {
+      if (wire.subscribed) {
+        ready++;
+        subscribed++;
+        inSync++;
+      }
+      subscriberCloses += wire.closes;
+    }
     const cpu = process.cpuUsage(this.cpuAtCell);
     return {
-      replicas: this.replicas.length,
+      replicas: this.replicas.length + this.wires.length,
+      fullReplicas: this.replicas.length,
       ready,
+      subscribed,
       inSync,
       minSeq: Number.isFinite(minSeq) ? minSeq : -1,
       applied: this.applied.reduce((a, b) => a + b, 0),
@@ -96,12 +135,21 @@ class ReplicaWorker {
   }
 
   collect(): WorkerCollection {
-    return { histogram: this.histogram.snapshot(), status: this.status() };
+    return {
+      histogram: this.histogram.snapshot(),
+      fullHistogram: this.fullHistogram.snapshot(),
+      wireHistogram: this.wireHistogram.snapshot(),
+      status: this.status(),
+    };
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.replicas.map((replica) => replica.stop()));
+    await Promise.all([
+      ...this.replicas.map((replica) => replica.stop()),
+      ...this.wires.map((wire) => wire.stop()),
+    ]);
     this.replicas = [];
+    this.wires = [];
   }
 }
 

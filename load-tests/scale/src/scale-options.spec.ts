@@ -1,4 +1,4 @@
-import { cellSeconds, parseScaleOptions } from './scale-options';
+import { cellSeconds, parseScaleOptions, poolCacheEntries } from './scale-options';
 
 describe('parseScaleOptions', () => {
   it('defaults to the full matrix, and --quick to a small one', () => {
@@ -21,6 +21,8 @@ describe('parseScaleOptions', () => {
     expect(options.workers).toBe(3);
     expect([...options.skip].sort()).toEqual(['cold', 'storm']);
     expect(options.outDir).toBe('x');
+    expect(options.fullReplicas).toBeUndefined();
+    expect(parseScaleOptions(['--full-replicas', '40'], '/out').fullReplicas).toBe(40);
   });
 
   it.each([
@@ -45,5 +47,15 @@ describe('cellSeconds', () => {
     expect(cellSeconds(options, 1000, 1000)).toBe(2);
     expect(cellSeconds(options, 1000, 10_000)).toBe(0.2);
     expect(cellSeconds(options, 10_000, 10_000)).toBe(0.2);
+  });
+});
+
+describe('poolCacheEntries', () => {
+  it('holds every revocation a matrix row or a storm writes, and no more than needed', () => {
+    const options = parseScaleOptions([], '/out');
+    // 10 replicas: 100/s × 10 s + 1000/s × 10 s + 10,000/s × 10 s, one spare each, plus 1,000.
+    expect(poolCacheEntries(options, 10)).toBe(1001 + 10_001 + 100_001 + 1000);
+    // 1,000 replicas: cells shortened to the budget (2,000,000 deliveries).
+    expect(poolCacheEntries(options, 1000)).toBe(1001 + 2001 + 2001 + 1000);
   });
 });

@@ -21,6 +21,11 @@ export interface ScaleOptions {
   readonly coldRevocations: number;
   /** Worker processes the simulated replicas are spread over. */
   readonly workers: number;
+  /**
+   * Full replicas of each matrix row; the rest of the row are wire subscribers (README, "Wire
+   * subscribers"). `undefined`: every replica is a full one. Storms always use full replicas.
+   */
+  readonly fullReplicas: number | undefined;
   /** Parts to leave out. */
   readonly skip: ReadonlySet<ScalePart>;
   /** Where results.json and the charts go (the README embeds them from there). */
@@ -33,7 +38,7 @@ export type ScalePart = (typeof SCALE_PARTS)[number];
 const USAGE = `usage: node dist/load-tests/scale/src/main.js [--quick] [--replicas 10,100,1000]
        [--rates 100,1000,10000] [--cell-seconds 10] [--delivery-budget 2000000]
        [--storm-replicas 10,100,1000] [--storm-rate 100] [--cold-replicas 16]
-       [--cold-revocations 1000000] [--workers 2] [--skip ${SCALE_PARTS.join(',')}] [--out <dir>]`;
+       [--cold-revocations 1000000] [--workers 2] [--full-replicas N] [--skip ${SCALE_PARTS.join(',')}] [--out <dir>]`;
 
 const FULL = {
   replicas: [10, 100, 1000],
@@ -69,6 +74,7 @@ const KNOWN = new Set([
   '--cold-replicas',
   '--cold-revocations',
   '--workers',
+  '--full-replicas',
   '--skip',
   '--out',
 ]);
@@ -128,6 +134,9 @@ export function parseScaleOptions(argv: readonly string[], defaultOutDir: string
     coldReplicas: Math.round(number('--cold-replicas', base.coldReplicas, 1, 1000)),
     coldRevocations: Math.round(number('--cold-revocations', base.coldRevocations, 1, 10_000_000)),
     workers: Math.round(number('--workers', 2, 1, 64)),
+    fullReplicas: values.has('--full-replicas')
+      ? Math.round(number('--full-replicas', 0, 0, 10_000))
+      : undefined,
     skip,
     outDir: values.get('--out') ?? defaultOutDir,
   };
@@ -141,3 +150,21 @@ export function cellSeconds(options: ScaleOptions, replicas: number, rate: numbe
   const budgeted = options.deliveryBudget / (replicas * rate);
   return Math.max(options.minCellSeconds, Math.min(options.cellSeconds, budgeted));
 }
+
+/**
+ * Entries each simulated replica's cache is sized for: every revocation the run writes to that
+ * pool (its matrix row, or its storm), plus a margin, so that nothing is evicted. Not the
+ * product's default (a million): the LRU preallocates its slots, and a thousand replicas of a
+ * million slots in two processes would measure the garbage collector, not the replicas.
+ */
+export function poolCacheEntries(options: ScaleOptions, replicas: number): number {
+  const matrix = options.rates.reduce(
+    (total, rate) => total + Math.ceil(rate * cellSeconds(options, replicas, rate)) + 1,
+    0,
+  );
+  const storm = options.stormRate * STORM_SECONDS_MAX;
+  return Math.max(matrix, storm) + 1000;
+}
+
+/** Longest a reconnect storm writes for, in seconds (8 in a full run, 4 in a quick one). */
+export const STORM_SECONDS_MAX = 8;

@@ -39,8 +39,16 @@ export interface FanOutCell {
   readonly written: number;
   readonly failedWrites: number;
   readonly achievedRate: number;
-  /** Revocation written → applied on a replica, over every (revocation, replica) pair. */
+  /**
+   * Revocation written → applied on a replica (or received by a wire subscriber), over every
+   * (revocation, replica) pair.
+   */
   readonly fanOut: LatencyPercentiles;
+  /** Full replicas of the pool; the others were wire subscribers (README, "Wire subscribers"). */
+  readonly fullReplicas: number;
+  /** The same, over the full replicas only and over the wire subscribers only (mixed pools). */
+  readonly fanOutFull: LatencyPercentiles;
+  readonly fanOutWire: LatencyPercentiles;
   /** Latency of the atomic write itself. */
   readonly revokeP99Ms: number | null;
   /** (revocation, replica) pairs never applied within the settle timeout. */
@@ -56,6 +64,8 @@ export interface FanOutCell {
   readonly subscriberDisconnects: number;
   /** Cores' worth of CPU the replica workers used. */
   readonly simulatorCores: number;
+  /** Their CPU per delivery, µs (with full replicas only: what one replica spends a message). */
+  readonly simulatorCpuUsPerDelivery: number;
   /** The workers' largest event-loop delay p99 (ms): a simulator that lags delays fan-out too. */
   readonly simulatorLoopDelayP99Ms: number;
 }
@@ -64,7 +74,8 @@ export async function startPool(
   context: ScaleContext,
   replicas: number,
   keyPrefix: string,
-  cacheMaxEntries = 100_000,
+  cacheMaxEntries: number,
+  fullReplicas = replicas,
 ): Promise<{ pool: WorkerPool; readyMs: number }> {
   const startedAt = performance.now();
   const pool = await WorkerPool.start({
@@ -73,6 +84,7 @@ export async function startPool(
     redisUrl: context.redisUrl,
     keyPrefix,
     cacheMaxEntries,
+    fullReplicas: Math.min(fullReplicas, replicas),
   });
   try {
     await waitFor(async () => (await pool.status()).ready === replicas, {
@@ -104,12 +116,20 @@ async function settle(
 
 async function mergedHistogram(pool: WorkerPool): Promise<{
   histogram: LatencyHistogram;
+  full: LatencyHistogram;
+  wire: LatencyHistogram;
   status: PoolStatus;
 }> {
   const collections = await pool.collect();
   const histogram = new LatencyHistogram();
-  for (const collection of collections) histogram.merge(collection.histogram);
-  return { histogram, status: (await pool.status()) as PoolStatus };
+  const full = new LatencyHistogram();
+  const wire = new LatencyHistogram();
+  for (const collection of collections) {
+    histogram.merge(collection.histogram);
+    full.merge(collection.fullHistogram);
+    wire.merge(collection.wireHistogram);
+  }
+  return { histogram, full, wire, status: (await pool.status()) as PoolStatus };
 }
 
 /** One cell: `rate` revocations/s for `seconds` through the store, fanned out to the pool. */
@@ -130,7 +150,7 @@ export async function runFanOutCell(
   const { settleMs } = await settle(pool, run.written);
   watch.stop();
   const after = await sampleRedis(context.admin);
-  const { histogram, status } = await mergedHistogram(pool);
+  const { histogram, full, wire, status } = await mergedHistogram(pool);
   const redis = usageBetween(before, after);
   const deliveries = run.written * pool.replicas;
   return {
@@ -141,6 +161,9 @@ export async function runFanOutCell(
     failedWrites: run.failed,
     achievedRate: run.written / run.seconds,
     fanOut: histogram.percentiles(),
+    fullReplicas: status.fullReplicas,
+    fanOutFull: full.percentiles(),
+    fanOutWire: wire.percentiles(),
     revokeP99Ms: run.revoke.quantile(0.99),
     lost: deliveries - status.applied,
     settleMs,
@@ -151,6 +174,7 @@ export async function runFanOutCell(
     peakPubsubOmemBytes: watch.peakPubsubOmem,
     subscriberDisconnects: status.subscriberCloses - closesBefore,
     simulatorCores: status.cpuMs / 1000 / redis.seconds,
+    simulatorCpuUsPerDelivery: deliveries > 0 ? (status.cpuMs * 1000) / deliveries : 0,
     simulatorLoopDelayP99Ms: status.eventLoopDelayP99Ms,
   };
 }
@@ -163,6 +187,8 @@ export interface ReconnectStorm {
   readonly killed: number;
   /** Kill → every replica re-subscribed, caught up, and past the log head of the kill. */
   readonly timeToSyncMs: number;
+  /** Kill → every replica's subscription live again (before its catch-up is done). */
+  readonly timeToSubscribedMs: number;
   /** Redis CPU (cores) from the kill until all were in sync. */
   readonly redisCoresDuringStorm: number;
   readonly redisCpuSecondsDuringStorm: number;
@@ -200,7 +226,11 @@ export async function runReconnectStorm(
   while (killAt === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
   const { killed, headSeq, before } = await killAt;
   let status = await pool.status();
+  let subscribedAt: number | undefined;
   while (!(status.inSync === pool.replicas && status.minSeq >= headSeq)) {
+    if (subscribedAt === undefined && status.subscribed === pool.replicas) {
+      subscribedAt = performance.now();
+    }
     if (performance.now() - before.atMs > 120_000) {
       throw new Error(`reconnect storm of ${pool.replicas}: not in sync after 120 s`);
     }
@@ -217,6 +247,7 @@ export async function runReconnectStorm(
     rate,
     killed,
     timeToSyncMs: synced.atMs - before.atMs,
+    timeToSubscribedMs: (subscribedAt ?? synced.atMs) - before.atMs,
     redisCoresDuringStorm: storm.cores,
     redisCpuSecondsDuringStorm: storm.cpuSeconds,
     commandsDuringStorm: storm.commands,

@@ -45,9 +45,24 @@ class WorkerHandle {
     });
   }
 
+  /** Resolves when the process has exited (at once if it has). */
+  exited(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => this.child.once('exit', () => resolve()));
+  }
+
   kill(): void {
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
   }
+}
+
+/**
+ * `SCALE_PROFILE_DIR=<dir>`: every worker writes a V8 CPU profile there when it exits
+ * (`--cpu-prof`; README, "Where a replica's CPU goes"). NODE_OPTIONS may not carry `--cpu-prof`.
+ */
+function profileArgs(): string[] {
+  const dir = process.env['SCALE_PROFILE_DIR'];
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 }
 
 /** Aggregate of every worker's {@link WorkerStatus}. */
@@ -70,6 +85,8 @@ export class WorkerPool {
     redisUrl: string;
     keyPrefix: string;
     cacheMaxEntries: number;
+    /** Full replicas among them; the rest are wire subscribers. */
+    fullReplicas: number;
   }): Promise<WorkerPool> {
     const count = Math.min(options.workers, options.replicas);
     const script = path.join(__dirname, 'replica-worker.js');
@@ -77,7 +94,7 @@ export class WorkerPool {
     for (let i = 0; i < count; i++) {
       const child = fork(script, [], {
         serialization: 'advanced',
-        execArgv: ['--max-old-space-size=8192'],
+        execArgv: ['--max-old-space-size=8192', ...profileArgs()],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       handles.push(new WorkerHandle(child));
@@ -88,6 +105,8 @@ export class WorkerPool {
       handles.map((handle, i) => {
         const replicas =
           Math.floor(options.replicas / count) + (i < options.replicas % count ? 1 : 0);
+        const fullReplicas =
+          Math.floor(options.fullReplicas / count) + (i < options.fullReplicas % count ? 1 : 0);
         const firstReplica = first;
         first += replicas;
         return handle.request({
@@ -97,6 +116,7 @@ export class WorkerPool {
           replicas,
           firstReplica,
           cacheMaxEntries: options.cacheMaxEntries,
+          fullReplicas: Math.min(fullReplicas, replicas),
         });
       }),
     ).catch((error: unknown) => {
@@ -129,7 +149,11 @@ export class WorkerPool {
     await Promise.all(
       this.workers.map((worker) =>
         Promise.race([
-          worker.request({ type: 'stop' }).catch(() => undefined),
+          // Let it exit on its own (a CPU profile is written on exit), then kill what remains.
+          worker
+            .request({ type: 'stop' })
+            .then(() => worker.exited())
+            .catch(() => undefined),
           new Promise((resolve) => setTimeout(resolve, 10_000)),
         ]),
       ),
@@ -148,7 +172,9 @@ export function combine(statuses: readonly WorkerStatus[]): WorkerStatus {
     statuses.reduce((total, s) => total + pick(s), 0);
   return {
     replicas: sum((s) => s.replicas),
+    fullReplicas: sum((s) => s.fullReplicas),
     ready: sum((s) => s.ready),
+    subscribed: sum((s) => s.subscribed),
     inSync: sum((s) => s.inSync),
     minSeq: Math.min(...statuses.map((s) => s.minSeq)),
     applied: sum((s) => s.applied),

@@ -12,6 +12,11 @@ export type WorkerRequest =
       /** First replica number of this worker, for connection names. */
       readonly firstReplica: number;
       readonly cacheMaxEntries: number;
+      /**
+       * How many of them are full replicas (simulated-replica.ts); the rest are wire subscribers
+       * (wire-subscriber.ts).
+       */
+      readonly fullReplicas: number;
     }
   /** Start counting revocations whose id starts with `idPrefix` (one matrix cell or storm). */
   | { readonly type: 'cell'; readonly id: number; readonly idPrefix: string }
@@ -22,9 +27,13 @@ export type WorkerRequest =
 /** The state of every replica of a worker, summed or reduced. */
 export interface WorkerStatus {
   readonly replicas: number;
-  /** Replicas the synchroniser reports ready (`isReady`). */
+  /** Of them, full replicas (the rest are wire subscribers). */
+  readonly fullReplicas: number;
+  /** Replicas the synchroniser reports ready (`isReady`), and wire subscribers subscribed. */
   readonly ready: number;
-  /** Replicas subscribed and caught up since their latest subscription. */
+  /** Replicas (and wire subscribers) whose subscription is live, caught up or not. */
+  readonly subscribed: number;
+  /** Replicas subscribed and caught up since their latest subscription (wire: subscribed). */
   readonly inSync: number;
   /** Lowest applied log position over the replicas (-1 before hydration). */
   readonly minSeq: number;
@@ -32,7 +41,7 @@ export interface WorkerStatus {
   readonly applied: number;
   /** Lowest count of the current cell's revocations applied by one replica. */
   readonly minApplied: number;
-  /** Subscriber connections that closed (killed by us, or by Redis for their buffer). */
+  /** Subscriber connections that closed (killed by us, or by Redis for their buffer), wire too. */
   readonly subscriberCloses: number;
   /** Synchronisation rounds that failed. */
   readonly syncErrors: number;
@@ -50,7 +59,11 @@ export interface WorkerStatus {
 
 /** Latencies of the current cell: revocation created → applied on a replica. */
 export interface WorkerCollection {
+  /** Over every full replica and wire subscriber. */
   readonly histogram: HistogramSnapshot;
+  /** Over the full replicas only, and over the wire subscribers only. */
+  readonly fullHistogram: HistogramSnapshot;
+  readonly wireHistogram: HistogramSnapshot;
   readonly status: WorkerStatus;
 }
 

@@ -298,6 +298,15 @@ describe('readLogEntry (an entry the store already decoded)', () => {
     expect(readLogEntry(raw, '5-0')).toMatchObject({ kind: 'unreadable', logId: '5-0' });
   });
 
+  it('takes the stream id over a log id among the fields, and says when there is no object', () => {
+    expect(readLogEntry({ ...decoded, logId: '9-9' }, '5-0')).toMatchObject({ logId: '5-0' });
+    expect(readLogEntry(null, '5-0')).toEqual({
+      kind: 'unreadable',
+      logId: '5-0',
+      reason: 'Malformed revocation event: not an object',
+    });
+  });
+
   it('keeps the position an unreadable entry took', () => {
     expect(readLogEntry({ ...decoded, kind: 'device', prevLogId: '4-0' }, '5-0')).toEqual({
       kind: 'unreadable',

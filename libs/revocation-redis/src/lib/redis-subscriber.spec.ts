@@ -1,5 +1,5 @@
-import { Cluster, Redis } from 'ioredis';
-import { REDIS_URL, uniquePrefix } from '../testing/store-fixtures';
+import { Cluster, type Command, Redis } from 'ioredis';
+import { REDIS_URL, uniquePrefix, waitFor } from '../testing/store-fixtures';
 import { closeRedisClient } from './redis-connection';
 import { createSubscriberClient } from './redis-subscriber';
 
@@ -28,6 +28,39 @@ describe('createSubscriberClient', () => {
     expect(client.status).toBe('wait');
     await client.connect();
     expect(await client.client('GETNAME')).toBe(name);
+  });
+
+  it('reconnects with one round trip before its SUBSCRIBE: no INFO ready check, no CLIENT SETINFO, no second SUBSCRIBE', async () => {
+    const name = `${uniquePrefix()}-sub`;
+    const client = track(
+      createSubscriberClient({ kind: 'standalone', url: REDIS_URL }, { connectionName: name }),
+    );
+    // As its callers do: subscribe on every `ready`.
+    let confirmed = 0;
+    client.on('ready', () => {
+      void client.subscribe(`${name}-ch`).then(() => confirmed++);
+    });
+    const sent: string[] = [];
+    const send = client.sendCommand.bind(client);
+    client.sendCommand = ((command: Command, stream?: never) => {
+      sent.push(command.name);
+      return send(command, stream);
+    }) as typeof client.sendCommand;
+    await client.connect();
+    await waitFor(() => confirmed === 1, 'the first subscription');
+    sent.length = 0;
+    const admin = new Redis(REDIS_URL);
+    try {
+      const line = ((await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string)
+        .split('\n')
+        .find((entry) => entry.includes(` name=${name} `)) as string;
+      const id = /\bid=(\d+)/.exec(line)?.[1] as string;
+      expect(Number(await admin.client('KILL', 'ID', id))).toBe(1);
+    } finally {
+      admin.disconnect();
+    }
+    await waitFor(() => confirmed === 2, 'the subscription made again after the kill');
+    expect(sent).toEqual(['client', 'subscribe']); // CLIENT SETNAME, then the caller's SUBSCRIBE
   });
 
   it('in a cluster, makes a plain connection that moves to the next node on each attempt', async () => {

@@ -14,7 +14,25 @@ export interface SubscriberClientOptions {
 }
 
 /**
- * A lazily connected client for SUBSCRIBE. In a cluster, a plain connection to one node: plain
+ * The handshake of a subscriber connection, cut to what a subscription needs: a fleet whose
+ * subscriptions all dropped at once reconnects at once, and every round trip of each handshake
+ * waits on Redis's one thread (docs/design.md, "Pub/sub is at-most-once"). No ready check: its
+ * `INFO` is the heaviest command a reconnection sends, and SUBSCRIBE is served even while Redis
+ * loads its data (flag `loading` in `COMMAND INFO SUBSCRIBE`); through Sentinel it stays, since it
+ * is what checks that the node is the master. No `CLIENT SETINFO`. No automatic re-subscription:
+ * callers subscribe on every `ready` and catch up once that SUBSCRIBE is answered, so ioredis's own
+ * would be a second one.
+ */
+function subscriberHandshake(topology: RedisTopology): RedisOptions {
+  return {
+    enableReadyCheck: topology.kind === 'sentinel',
+    autoResubscribe: false,
+    disableClientInfo: true,
+  };
+}
+
+/**
+ * A lazily connected client for SUBSCRIBE; its callers subscribe on every `ready`. In a cluster, a plain connection to one node: plain
  * PUBLISH reaches subscribers on every node, and unlike ioredis' Cluster (which re-subscribes
  * elsewhere and emits nothing) it reports `close`/`ready`, so that every lost subscription is
  * followed by a catch-up (docs/design.md, "Pub/sub is at-most-once"). Each reconnection attempt
@@ -27,6 +45,7 @@ export function createSubscriberClient(
   const retryStrategy = options.retryStrategy ?? reconnectDelay;
   if (topology.kind !== 'cluster') {
     return createRedisClient(topology, {
+      ...subscriberHandshake(topology),
       connectionName: options.connectionName,
       retryStrategy,
     }) as Redis;
@@ -34,6 +53,7 @@ export function createSubscriberClient(
   const nodes = topology.nodes;
   let next = 0;
   const overrides: RedisOptions = {
+    ...subscriberHandshake(topology),
     ...nodes[0],
     db: 0,
     connectionName: options.connectionName,
