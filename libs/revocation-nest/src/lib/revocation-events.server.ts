@@ -75,7 +75,6 @@ export class RevocationEventsServer
   implements CustomTransportStrategy
 {
   private readonly log = new Logger(RevocationEventsServer.name);
-  private lastErrorLoggedMs = 0;
   private client: Redis | null = null;
   private closed = false;
   private readonly pendingListeners: [ConnectionEvent, (...args: unknown[]) => void][] = [];
@@ -107,18 +106,13 @@ export class RevocationEventsServer
           '(import RevocationModule, which provides RevocationEventsController)',
       );
     }
+    // Its connection errors are logged once per outage, by the client itself.
     const client = createSubscriberClient(this.options.topology, {
       connectionName: this.options.connectionName,
       retryStrategy: (attempt) => (this.closed ? null : reconnectDelay(attempt)),
+      logger: new Logger('RedisSubscription'),
     });
     this.client = client;
-    client.on('error', (error: Error) => {
-      // Reconnection errors repeat every attempt; one line every 10 s is enough.
-      const now = Date.now();
-      if (now - this.lastErrorLoggedMs < 10_000) return;
-      this.lastErrorLoggedMs = now;
-      this.log.warn(`Redis subscription: ${error.message}`);
-    });
     // No SUBSCRIBE before the connection is ready: queued while Redis is down it would outlive
     // close(). It is (re)made on every `ready`.
     client.on('ready', () => {

@@ -131,7 +131,7 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
       provide: REVOCATION_REDIS,
       inject: [REVOCATION_OPTIONS],
       useFactory: (o: ResolvedRevocationOptions) =>
-        createCommandClient(o.redisTopology, `rescind-${o.instanceId}`),
+        createCommandClient(o.redisTopology, `rescind-${o.instanceId}`, {}, new Logger('Redis')),
     },
     {
       provide: RedisKeys,

@@ -1,4 +1,5 @@
 import { type Redis, type RedisOptions } from 'ioredis';
+import { type ConnectionLogger } from './connection-log';
 import { createRedisClient, reconnectDelay } from './redis-connection';
 import { type RedisTopology } from './redis-topology';
 
@@ -11,6 +12,8 @@ export interface SubscriberClientOptions {
    * @default reconnectDelay
    */
   readonly retryStrategy?: (attempt: number) => number | null;
+  /** Where connection changes are logged (`logConnectionChanges`). @default stderr */
+  readonly logger?: ConnectionLogger;
 }
 
 /**
@@ -26,10 +29,11 @@ export function createSubscriberClient(
 ): Redis {
   const retryStrategy = options.retryStrategy ?? reconnectDelay;
   if (topology.kind !== 'cluster') {
-    return createRedisClient(topology, {
-      connectionName: options.connectionName,
-      retryStrategy,
-    }) as Redis;
+    return createRedisClient(
+      topology,
+      { connectionName: options.connectionName, retryStrategy },
+      options.logger,
+    ) as Redis;
   }
   const nodes = topology.nodes;
   let next = 0;
@@ -44,6 +48,10 @@ export function createSubscriberClient(
       return retryStrategy(attempt);
     },
   };
-  const client = createRedisClient({ kind: 'standalone', url: topology.url }, overrides) as Redis;
+  const client = createRedisClient(
+    { kind: 'standalone', url: topology.url },
+    overrides,
+    options.logger,
+  ) as Redis;
   return client;
 }
