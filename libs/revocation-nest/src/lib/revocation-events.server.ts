@@ -77,6 +77,7 @@ export class RevocationEventsServer
   private readonly log = new Logger(RevocationEventsServer.name);
   private client: Redis | null = null;
   private closed = false;
+  private started = false;
   private readonly pendingListeners: [ConnectionEvent, (...args: unknown[]) => void][] = [];
   private readonly context: RedisContext;
   /** The `@EventPattern(REVOCATION_EVENT)` handler, looked up once it is registered. */
@@ -98,6 +99,7 @@ export class RevocationEventsServer
    */
   listen(callback: (...optionalParams: unknown[]) => void): void {
     this.closed = false;
+    this.started = true;
     // NestJS registers the handlers before it starts the transport.
     this.handler = this.getHandlerByPattern(REVOCATION_EVENT);
     if (this.handler === null) {
@@ -130,6 +132,14 @@ export class RevocationEventsServer
     for (const [event, listener] of this.pendingListeners) client.on(event, listener);
     client.connect().catch(() => undefined);
     callback();
+  }
+
+  /**
+   * Whether `RevocationModule.connect(app)` started this transport: without it the replica
+   * learns of revocations only by polling the log.
+   */
+  get connected(): boolean {
+    return this.started;
   }
 
   /** Quits cleanly when connected; otherwise just drops the connection attempts. */

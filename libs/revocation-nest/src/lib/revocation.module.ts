@@ -28,6 +28,7 @@ import { BackChannelLogoutService } from './back-channel-logout.service';
 import { LocalRevocationChecker } from './local-revocation.checker';
 import { type ErrorAnswer, RescindExceptionFilter } from './rescind-exception.filter';
 import { RevocationChecker } from './revocation.checker';
+import { RevocationConnectCheck } from './revocation-connect.check';
 import { REVOCATION_CLOCK, REVOCATION_OPTIONS, REVOCATION_REDIS } from './revocation.constants';
 import { RevocationEventsController } from './revocation-events.controller';
 import { RevocationEventsServer } from './revocation-events.server';
@@ -225,6 +226,7 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
     BackChannelLogoutService,
     RevocationGuard,
     RevocationHealth,
+    RevocationConnectCheck,
     RevocationSyncService,
     SecurityEventReceiver,
   ];
