@@ -1,6 +1,6 @@
 import { freePort, RedisServer, waitFor } from '@rescind/testing';
 import { type ConnectionLogger, describeConnectionError } from './connection-log';
-import { closeRedisClient, createCommandClient } from './redis-connection';
+import { closeRedisClient, connectionLabel, createCommandClient } from './redis-connection';
 import { createSubscriberClient } from './redis-subscriber';
 import { type RedisClient } from './redis-topology';
 
@@ -102,5 +102,34 @@ describe('connection errors of the clients the libraries create', () => {
     expect(describeConnectionError(Object.assign(new Error(''), { code: 'ETIMEDOUT' }))).toBe(
       'ETIMEDOUT',
     );
+    // An error of another realm (a test sandbox) is not `instanceof Error`: read by its shape.
+    expect(describeConnectionError({ message: 'connect EHOSTUNREACH', name: 'Error' })).toBe(
+      'connect EHOSTUNREACH',
+    );
+  });
+
+  it('names each connection and where it goes, never the password', () => {
+    expect(connectionLabel({ kind: 'standalone', url: 'redis://:pw@cache:6380/2' }, 'cmd')).toBe(
+      'cmd to cache:6380',
+    );
+    expect(
+      connectionLabel(
+        { kind: 'sentinel', url: 'redis://:pw@x', sentinels: [], name: 'mymaster' },
+        undefined,
+      ),
+    ).toBe('connection to master mymaster (Sentinel)');
+    expect(
+      connectionLabel(
+        {
+          kind: 'cluster',
+          url: 'redis://:pw@x',
+          nodes: [
+            { host: 'a', port: 7000 },
+            { host: 'b', port: 7001 },
+          ],
+        },
+        'sub',
+      ),
+    ).toBe('sub to cluster a:7000,b:7001');
   });
 });

@@ -17,17 +17,22 @@ export const stderrConnectionLogger: ConnectionLogger = {
 /**
  * The cause of a connection error in words. Node reports a refused connection to a name with
  * several addresses (`localhost`: ::1 and 127.0.0.1) as an `AggregateError` without a message.
+ * Read by shape, not `instanceof`: errors may come from another realm (a test sandbox).
  */
 export function describeConnectionError(error: unknown): string {
-  if (error instanceof AggregateError && error.errors.length > 0) {
-    const causes = error.errors.map((cause: unknown) => describeConnectionError(cause));
-    return [...new Set(causes)].join('; ');
+  if (typeof error !== 'object' || error === null) return String(error);
+  const { message, code, name, errors } = error as {
+    message?: unknown;
+    code?: unknown;
+    name?: unknown;
+    errors?: unknown;
+  };
+  if (Array.isArray(errors) && errors.length > 0) {
+    return [...new Set(errors.map((cause: unknown) => describeConnectionError(cause)))].join('; ');
   }
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return error.message !== '' ? error.message : (code ?? error.name);
-  }
-  return String(error);
+  if (typeof message === 'string' && message !== '') return message;
+  if (typeof code === 'string') return code;
+  return typeof name === 'string' ? name : String(error);
 }
 
 /**

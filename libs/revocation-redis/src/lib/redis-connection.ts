@@ -92,15 +92,16 @@ export function connectionLabel(topology: RedisTopology, name: string | undefine
 
 /**
  * Creates a client (lazily connected) for the topology, with its `error` listener: connection
- * changes go to `logger`, once per change of state (`logConnectionChanges`).
+ * changes go to `logger`, once per change of state (`logConnectionChanges`), under `label`.
  */
 export function createRedisClient(
   topology: RedisTopology,
   overrides: RedisOptions = {},
   logger?: ConnectionLogger,
+  label: string = connectionLabel(topology, overrides.connectionName),
 ): RedisClient {
   const client = newRedisClient(topology, overrides);
-  logConnectionChanges(client, connectionLabel(topology, overrides.connectionName), logger);
+  logConnectionChanges(client, label, logger);
   return client;
 }
 

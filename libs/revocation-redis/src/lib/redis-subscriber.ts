@@ -1,6 +1,6 @@
 import { type Redis, type RedisOptions } from 'ioredis';
 import { type ConnectionLogger } from './connection-log';
-import { createRedisClient, reconnectDelay } from './redis-connection';
+import { connectionLabel, createRedisClient, reconnectDelay } from './redis-connection';
 import { type RedisTopology } from './redis-topology';
 
 /** Options of {@link createSubscriberClient}. */
@@ -52,6 +52,8 @@ export function createSubscriberClient(
     { kind: 'standalone', url: topology.url },
     overrides,
     options.logger,
+    // It moves from node to node: named after the cluster, not the URL's host.
+    connectionLabel(topology, options.connectionName),
   ) as Redis;
   return client;
 }
