@@ -1,5 +1,6 @@
 import { loadWorkerConfig, runWithConfig, type WorkerConfig } from '@rescind/config';
 import {
+  type ConnectionLogger,
   createCommandClient,
   RedisKeys,
   createRedisClient,
@@ -21,12 +22,20 @@ function log(
   );
 }
 
+/** The clients' connection changes, once per change of state, as JSON lines. */
+const connectionLogger: ConnectionLogger = {
+  warn: (message) => log('warn', message),
+  log: (message) => log('info', message),
+};
+
 async function main(config: WorkerConfig): Promise<void> {
   const keys = new RedisKeys(config.keyPrefix);
-  const redis = createCommandClient(config.redisTopology, 'rescind-worker', {
-    enableOfflineQueue: true,
-    maxRetriesPerRequest: 3,
-  });
+  const redis = createCommandClient(
+    config.redisTopology,
+    'rescind-worker',
+    { enableOfflineQueue: true, maxRetriesPerRequest: 3 },
+    connectionLogger,
+  );
   await redis.connect();
   const store = new RevocationStore(redis, keys);
   const processor = new TidyProcessor(store, undefined, undefined, new SessionStore(redis, keys));
@@ -37,7 +46,11 @@ async function main(config: WorkerConfig): Promise<void> {
 
   // BullMQ needs its own blocking connections; it must retry forever rather than give up.
   const connection = (): RedisClient =>
-    createRedisClient(config.redisTopology, { maxRetriesPerRequest: null, lazyConnect: false });
+    createRedisClient(
+      config.redisTopology,
+      { maxRetriesPerRequest: null, lazyConnect: false },
+      connectionLogger,
+    );
   const queue = new Queue(keys.maintenanceQueue, {
     connection: connection(),
     prefix: config.keyPrefix,

@@ -1,3 +1,4 @@
+export * from './lib/connection-log';
 export * from './lib/event-codec';
 export * from './lib/redis-commands';
 export * from './lib/redis-connection';

@@ -75,9 +75,9 @@ export class RevocationEventsServer
   implements CustomTransportStrategy
 {
   private readonly log = new Logger(RevocationEventsServer.name);
-  private lastErrorLoggedMs = 0;
   private client: Redis | null = null;
   private closed = false;
+  private started = false;
   private readonly pendingListeners: [ConnectionEvent, (...args: unknown[]) => void][] = [];
   private readonly context: RedisContext;
   /** The `@EventPattern(REVOCATION_EVENT)` handler, looked up once it is registered. */
@@ -99,6 +99,7 @@ export class RevocationEventsServer
    */
   listen(callback: (...optionalParams: unknown[]) => void): void {
     this.closed = false;
+    this.started = true;
     // NestJS registers the handlers before it starts the transport.
     this.handler = this.getHandlerByPattern(REVOCATION_EVENT);
     if (this.handler === null) {
@@ -107,18 +108,13 @@ export class RevocationEventsServer
           '(import RevocationModule, which provides RevocationEventsController)',
       );
     }
+    // Its connection errors are logged once per outage, by the client itself.
     const client = createSubscriberClient(this.options.topology, {
       connectionName: this.options.connectionName,
       retryStrategy: (attempt) => (this.closed ? null : reconnectDelay(attempt)),
+      logger: new Logger('RedisSubscription'),
     });
     this.client = client;
-    client.on('error', (error: Error) => {
-      // Reconnection errors repeat every attempt; one line every 10 s is enough.
-      const now = Date.now();
-      if (now - this.lastErrorLoggedMs < 10_000) return;
-      this.lastErrorLoggedMs = now;
-      this.log.warn(`Redis subscription: ${error.message}`);
-    });
     // No SUBSCRIBE before the connection is ready: queued while Redis is down it would outlive
     // close(). It is (re)made on every `ready`.
     client.on('ready', () => {
@@ -136,6 +132,14 @@ export class RevocationEventsServer
     for (const [event, listener] of this.pendingListeners) client.on(event, listener);
     client.connect().catch(() => undefined);
     callback();
+  }
+
+  /**
+   * Whether `RevocationModule.connect(app)` started this transport: without it the replica
+   * learns of revocations only by polling the log.
+   */
+  get connected(): boolean {
+    return this.started;
   }
 
   /** Quits cleanly when connected; otherwise just drops the connection attempts. */

@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type Clock, RevocationSynchronizer, type SyncState } from '@rescind/revocation-core';
 import { REVOCATION_CLOCK } from './revocation.constants';
+import { NOT_CONNECTED_REASON } from './revocation-connect.check';
+import { RevocationEventsServer } from './revocation-events.server';
 
 /** Readiness of this replica as a load balancer should see it. */
 export interface RevocationReadiness {
@@ -10,6 +12,13 @@ export interface RevocationReadiness {
   readonly caughtUp: boolean;
   readonly storeReachable: boolean;
   readonly stalenessMs: number;
+  /**
+   * Present when the fix is in the application's code rather than in Redis: `pub/sub not
+   * connected: call RevocationModule.connect(app)`. Such a replica never subscribes, so it stays
+   * not ready (docs/design.md, "Pub/sub is at-most-once": a replica without its subscription is
+   * not ready), although what it enforces, polled, is correct.
+   */
+  readonly reason?: string;
 }
 
 /** Readiness indicator: hydrated, store reachable, subscribed and caught up, and fresh. */
@@ -20,6 +29,7 @@ export class RevocationHealth {
   constructor(
     private readonly sync: RevocationSynchronizer,
     @Inject(REVOCATION_CLOCK) private readonly clock: Clock,
+    private readonly events: RevocationEventsServer,
   ) {}
 
   /** Reports not ready from now on (graceful shutdown). */
@@ -38,6 +48,7 @@ export class RevocationHealth {
       caughtUp: state.caughtUp,
       storeReachable: state.storeReachable,
       stalenessMs: state.hydrated ? this.sync.stalenessMs(now) : -1,
+      ...(this.events.connected ? {} : { reason: NOT_CONNECTED_REASON }),
     };
   }
 }

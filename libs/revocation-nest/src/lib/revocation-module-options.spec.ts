@@ -107,6 +107,42 @@ describe('resolveRevocationOptions', () => {
         }),
       );
     });
+    it.each([
+      [
+        'missing',
+        undefined,
+        /^RevocationModule: jwtSecret is required: pass a secret of at least 32 bytes \(e\.g\. process\.env\.JWT_SECRET/,
+      ],
+      ['null', null, /jwtSecret is required/],
+      ['an empty string', '', /jwtSecret is empty: pass a secret of at least 32 bytes/],
+      ['a number', 42, /jwtSecret must be a string, a Buffer or a secret KeyObject/],
+      ['31 bytes', 'x'.repeat(31), /jwtSecret is too weak \(31 bytes; RFC 7518 §3\.2.*at least 32/],
+      ['a 16-byte Buffer', Buffer.alloc(16, 1), /jwtSecret is too weak \(16 bytes/],
+      ['a 16-byte KeyObject', createSecretKey(Buffer.alloc(16, 1)), /jwtSecret is too weak/],
+    ])('names jwtSecret and the fix when it is %s', (_case, jwtSecret, message) => {
+      const options = { ...REQUIRED, jwtSecret } as unknown as RevocationModuleOptions;
+      expect(() => resolveRevocationOptions(options, 'h')).toThrow(
+        expect.objectContaining({ name: 'RangeError', message: expect.stringMatching(message) }),
+      );
+    });
+
+    it('fails RevocationModule.forRoot itself, before any provider is built', () => {
+      const { jwtSecret: _secret, ...withoutSecret } = REQUIRED;
+      expect(() =>
+        RevocationModule.forRoot(withoutSecret as unknown as RevocationModuleOptions),
+      ).toThrow(/RevocationModule: jwtSecret is required/);
+    });
+
+    it('still accepts a shorter key rotated out, so that a rotation under way keeps verifying', () => {
+      const resolved = resolveRevocationOptions(
+        { ...REQUIRED, jwtPreviousSecrets: ['short-old-secret'] },
+        'h',
+      );
+      expect(resolved.jwtPreviousKeys[0]?.symmetricKeySize).toBe(16);
+      expect(() =>
+        resolveRevocationOptions({ ...REQUIRED, jwtPreviousSecrets: [''] }, 'h'),
+      ).toThrow(/jwtPreviousSecrets\[0\] is empty/);
+    });
   });
 
   it.each<[keyof RevocationModuleOptions, unknown]>([

@@ -1,4 +1,4 @@
-import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHash, createSecretKey, KeyObject } from 'node:crypto';
 import {
   type Clock,
   defaultSyncIntervalMs,
@@ -235,13 +235,47 @@ function oneOf<T extends string>(name: string, value: T, allowed: readonly T[]):
   return value;
 }
 
-function secretKey(name: string, secret: string | Buffer | KeyObject): KeyObject {
-  const key =
-    typeof secret === 'string' || Buffer.isBuffer(secret)
-      ? createSecretKey(Buffer.from(secret))
-      : secret;
+/**
+ * Shortest signing key accepted: RFC 7518 §3.2 requires an HMAC key at least as long as the hash
+ * output, 32 bytes for HS256 (HS384 and HS512 ask 48 and 64, which this floor does not enforce).
+ */
+export const MIN_JWT_SECRET_BYTES = 32;
+
+const SECRET_HINT =
+  `pass a secret of at least ${MIN_JWT_SECRET_BYTES} bytes ` +
+  '(e.g. process.env.JWT_SECRET, made with openssl rand -base64 32)';
+
+/**
+ * The `KeyObject` of an HMAC secret, or a RangeError naming the option and the fix. `minBytes`
+ * is {@link MIN_JWT_SECRET_BYTES} for the signing key; keys rotated out only need to be non-empty,
+ * so that a rotation under way keeps verifying the tokens they signed.
+ */
+function secretKey(name: string, secret: unknown, minBytes: number): KeyObject {
+  if (secret === undefined || secret === null) {
+    throw new RangeError(`RevocationModule: ${name} is required: ${SECRET_HINT}`);
+  }
+  let key: KeyObject;
+  if (typeof secret === 'string' || Buffer.isBuffer(secret)) {
+    if (secret.length === 0) {
+      throw new RangeError(`RevocationModule: ${name} is empty: ${SECRET_HINT}`);
+    }
+    key = createSecretKey(Buffer.from(secret));
+  } else if (secret instanceof KeyObject) {
+    key = secret;
+  } else {
+    throw new RangeError(
+      `RevocationModule: ${name} must be a string, a Buffer or a secret KeyObject: ${SECRET_HINT}`,
+    );
+  }
   if (key.type !== 'secret' || (key.symmetricKeySize ?? 0) < 1) {
-    throw new RangeError(`${name} must be a non-empty HMAC secret`);
+    throw new RangeError(`RevocationModule: ${name} must be a non-empty HMAC secret`);
+  }
+  const size = key.symmetricKeySize ?? 0;
+  if (size < minBytes) {
+    throw new RangeError(
+      `RevocationModule: ${name} is too weak (${size} bytes; RFC 7518 §3.2 asks at least ` +
+        `${minBytes} for HS256): ${SECRET_HINT}`,
+    );
   }
   return key;
 }
@@ -388,9 +422,9 @@ export function resolveRevocationOptions(
     'maxStalenessMs',
     options.maxStalenessMs ?? defaults.maxStalenessMs,
   );
-  const jwtKey = secretKey('jwtSecret', options.jwtSecret);
+  const jwtKey = secretKey('jwtSecret', options.jwtSecret, MIN_JWT_SECRET_BYTES);
   const jwtPreviousKeys = (options.jwtPreviousSecrets ?? []).map((secret, i) =>
-    secretKey(`jwtPreviousSecrets[${i}]`, secret),
+    secretKey(`jwtPreviousSecrets[${i}]`, secret, 1),
   );
   const redisTopology = resolveRedisTopology(options.redis);
   return {

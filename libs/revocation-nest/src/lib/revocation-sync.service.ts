@@ -1,7 +1,6 @@
 import {
   Inject,
   Injectable,
-  Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
@@ -13,7 +12,6 @@ import { type ResolvedRevocationOptions } from './revocation-module-options';
 /** Owns the command connection and the anti-entropy timer of this replica. */
 @Injectable()
 export class RevocationSyncService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly log = new Logger(RevocationSyncService.name);
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -33,9 +31,8 @@ export class RevocationSyncService implements OnApplicationBootstrap, OnApplicat
     if (this.redis.status === 'ready') return start();
     this.redis.once('ready', start);
     if (this.redis.status !== 'wait') return; // already connecting
-    this.redis.connect().catch((error: unknown) => {
-      this.log.warn(`Redis not reachable yet (${String(error)}); retrying`);
-    });
+    // The client logs the failure itself, once per outage (createCommandClient's logger).
+    this.redis.connect().catch(() => undefined);
   }
 
   async onApplicationShutdown(): Promise<void> {

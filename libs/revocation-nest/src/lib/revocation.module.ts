@@ -28,6 +28,7 @@ import { BackChannelLogoutService } from './back-channel-logout.service';
 import { LocalRevocationChecker } from './local-revocation.checker';
 import { type ErrorAnswer, RescindExceptionFilter } from './rescind-exception.filter';
 import { RevocationChecker } from './revocation.checker';
+import { RevocationConnectCheck } from './revocation-connect.check';
 import { REVOCATION_CLOCK, REVOCATION_OPTIONS, REVOCATION_REDIS } from './revocation.constants';
 import { RevocationEventsController } from './revocation-events.controller';
 import { RevocationEventsServer } from './revocation-events.server';
@@ -131,7 +132,7 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
       provide: REVOCATION_REDIS,
       inject: [REVOCATION_OPTIONS],
       useFactory: (o: ResolvedRevocationOptions) =>
-        createCommandClient(o.redisTopology, `rescind-${o.instanceId}`),
+        createCommandClient(o.redisTopology, `rescind-${o.instanceId}`, {}, new Logger('Redis')),
     },
     {
       provide: RedisKeys,
@@ -225,6 +226,7 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
     BackChannelLogoutService,
     RevocationGuard,
     RevocationHealth,
+    RevocationConnectCheck,
     RevocationSyncService,
     SecurityEventReceiver,
   ];

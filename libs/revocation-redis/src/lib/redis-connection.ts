@@ -1,4 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { type ConnectionLogger, logConnectionChanges } from './connection-log';
 import { type RedisClient, type RedisTopology } from './redis-topology';
 
 /**
@@ -85,11 +86,41 @@ export function nodeOptions(topology: RedisTopology, overrides: RedisOptions = {
   }
 }
 
-/** Creates a client (lazily connected) for the topology. */
+/** Names a connection in log lines: its name and where it goes, never the URL's password. */
+export function connectionLabel(topology: RedisTopology, name: string | undefined): string {
+  let where: string;
+  switch (topology.kind) {
+    case 'standalone': {
+      const { host, port } = redisOptionsFromUrl(topology.url);
+      where = `${String(host)}:${String(port)}`;
+      break;
+    }
+    case 'sentinel':
+      where = `master ${topology.name} (Sentinel)`;
+      break;
+    case 'cluster':
+      where = `cluster ${topology.nodes.map((node) => `${node.host}:${node.port}`).join(',')}`;
+      break;
+  }
+  return `${name ?? 'connection'} to ${where}`;
+}
+
+/**
+ * Creates a client (lazily connected) for the topology, with its `error` listener: connection
+ * changes go to `logger`, once per change of state (`logConnectionChanges`), under `label`.
+ */
 export function createRedisClient(
   topology: RedisTopology,
   overrides: RedisOptions = {},
+  logger?: ConnectionLogger,
+  label: string = connectionLabel(topology, overrides.connectionName),
 ): RedisClient {
+  const client = newRedisClient(topology, overrides);
+  logConnectionChanges(client, label, logger);
+  return client;
+}
+
+function newRedisClient(topology: RedisTopology, overrides: RedisOptions): RedisClient {
   const options: RedisOptions = { lazyConnect: true, ...nodeOptions(topology, overrides) };
   if (topology.kind !== 'cluster') return new Redis(options);
   const { retryStrategy: _retry, lazyConnect, enableOfflineQueue, ...redisOptions } = options;
@@ -115,14 +146,19 @@ export function createCommandClient(
   topology: RedisTopology,
   name: string,
   overrides: RedisOptions = {},
+  logger?: ConnectionLogger,
 ): RedisClient {
-  return createRedisClient(topology, {
-    connectionName: name,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: 2000,
-    ...overrides,
-  });
+  return createRedisClient(
+    topology,
+    {
+      connectionName: name,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 2000,
+      ...overrides,
+    },
+    logger,
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 import { type Redis, type RedisOptions } from 'ioredis';
-import { createRedisClient, reconnectDelay } from './redis-connection';
+import { type ConnectionLogger } from './connection-log';
+import { connectionLabel, createRedisClient, reconnectDelay } from './redis-connection';
 import { type RedisTopology } from './redis-topology';
 
 /** Options of {@link createSubscriberClient}. */
@@ -11,6 +12,8 @@ export interface SubscriberClientOptions {
    * @default reconnectDelay
    */
   readonly retryStrategy?: (attempt: number) => number | null;
+  /** Where connection changes are logged (`logConnectionChanges`). @default stderr */
+  readonly logger?: ConnectionLogger;
 }
 
 /**
@@ -32,8 +35,8 @@ function subscriberHandshake(topology: RedisTopology): RedisOptions {
 }
 
 /**
- * A lazily connected client for SUBSCRIBE; its callers subscribe on every `ready`. In a cluster, a plain connection to one node: plain
- * PUBLISH reaches subscribers on every node, and unlike ioredis' Cluster (which re-subscribes
+ * A lazily connected client for SUBSCRIBE; its callers subscribe on every `ready`. In a
+ * cluster, a plain connection to one node: plain PUBLISH reaches subscribers on every node, and unlike ioredis' Cluster (which re-subscribes
  * elsewhere and emits nothing) it reports `close`/`ready`, so that every lost subscription is
  * followed by a catch-up (docs/design.md, "Pub/sub is at-most-once"). Each reconnection attempt
  * moves to the next node.
@@ -44,11 +47,11 @@ export function createSubscriberClient(
 ): Redis {
   const retryStrategy = options.retryStrategy ?? reconnectDelay;
   if (topology.kind !== 'cluster') {
-    return createRedisClient(topology, {
-      ...subscriberHandshake(topology),
-      connectionName: options.connectionName,
-      retryStrategy,
-    }) as Redis;
+    return createRedisClient(
+      topology,
+      { ...subscriberHandshake(topology), connectionName: options.connectionName, retryStrategy },
+      options.logger,
+    ) as Redis;
   }
   const nodes = topology.nodes;
   let next = 0;
@@ -64,6 +67,12 @@ export function createSubscriberClient(
       return retryStrategy(attempt);
     },
   };
-  const client = createRedisClient({ kind: 'standalone', url: topology.url }, overrides) as Redis;
+  const client = createRedisClient(
+    { kind: 'standalone', url: topology.url },
+    overrides,
+    options.logger,
+    // It moves from node to node: named after the cluster, not the URL's host.
+    connectionLabel(topology, options.connectionName),
+  ) as Redis;
   return client;
 }
