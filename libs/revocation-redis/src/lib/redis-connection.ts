@@ -38,25 +38,16 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
 }
 
 /**
- * Reconnection back-off: a quick first retry, then doubling to one attempt a second, forever,
- * every delay jittered (see {@link jitteredReconnectDelay}).
+ * Reconnection back-off: a quick first retry, then doubling to one attempt a second, forever.
+ * The same delays for every replica, deliberately not jittered: after a failover, a replica
+ * holding the only copy of a revocation the store lost writes it back when it reconnects, and
+ * with jittered (unequal) reconnections the others could be ready and accepting that token up to
+ * a back-off before it is back (docs/design.md, "Pub/sub is at-most-once").
  */
 export function reconnectDelay(attempt: number): number {
-  return jitteredReconnectDelay(attempt, Math.random());
-}
-
-/**
- * The delay of {@link reconnectDelay} for a uniform draw `u` in [0, 1). ioredis counts attempts
- * from 1. The first retry comes within 10–50 ms: a killed connection (CLIENT KILL, a proxy
- * restart) is usually back at once, and fan-out waits on it. Later ones wait between half and
- * all of a ceiling that doubles from 100 ms to one second. Never the same delay for everyone:
- * a fleet whose connections all dropped at once would otherwise come back in the same
- * millisecond, every time (docs/design.md, "Pub/sub is at-most-once").
- */
-export function jitteredReconnectDelay(attempt: number, u: number): number {
-  if (attempt <= 1) return Math.floor(10 + 40 * u);
-  const ceiling = Math.min(25 * 2 ** Math.min(attempt, 6), 1000);
-  return Math.floor(ceiling / 2 + (ceiling / 2) * u);
+  // ioredis counts attempts from 1. The first retry is almost immediate: a killed connection
+  // (CLIENT KILL, a proxy restart) is usually back at once, and fan-out waits on it.
+  return attempt <= 1 ? 10 : Math.min(25 * 2 ** Math.min(attempt, 6), 1000);
 }
 
 /** ioredis options for one node (standalone, Sentinel master, or a cluster node). */

