@@ -23,7 +23,6 @@ class ReplicaWorker {
   /** Revocations of the current cell applied, per replica, then per wire subscriber. */
   private applied: number[] = [];
   private idPrefix = '\u0000';
-  private histogram = new LatencyHistogram();
   private fullHistogram = new LatencyHistogram();
   private wireHistogram = new LatencyHistogram();
   private cpuAtCell = process.cpuUsage();
@@ -61,26 +60,24 @@ class ReplicaWorker {
   }
 
   private onApplied(replica: number, revocation: Revocation): void {
-    if (!revocation.id.startsWith(this.idPrefix)) return;
-    this.applied[replica] = (this.applied[replica] as number) + 1;
-    // createdAtMs is whole milliseconds (floored): the latency reads up to 1 ms high.
-    const latencyMs = performance.timeOrigin + performance.now() - revocation.createdAtMs;
-    this.histogram.record(latencyMs);
-    this.fullHistogram.record(latencyMs);
+    this.record(replica, revocation.id, revocation.createdAtMs, this.fullHistogram);
   }
 
   private onReceived(index: number, id: string, createdAtMs: number): void {
+    this.record(index, id, createdAtMs, this.wireHistogram);
+  }
+
+  /** Counts a revocation of the current cell for `index` and records its latency. */
+  private record(index: number, id: string, createdAtMs: number, into: LatencyHistogram): void {
     if (!id.startsWith(this.idPrefix)) return;
     this.applied[index] = (this.applied[index] as number) + 1;
-    const latencyMs = performance.timeOrigin + performance.now() - createdAtMs;
-    this.histogram.record(latencyMs);
-    this.wireHistogram.record(latencyMs);
+    // createdAtMs is whole milliseconds (floored): the latency reads up to 1 ms high.
+    into.record(performance.timeOrigin + performance.now() - createdAtMs);
   }
 
   cell(idPrefix: string): void {
     this.idPrefix = idPrefix;
     this.applied = this.applied.map(() => 0);
-    this.histogram = new LatencyHistogram();
     this.fullHistogram = new LatencyHistogram();
     this.wireHistogram = new LatencyHistogram();
     this.cpuAtCell = process.cpuUsage();
@@ -136,7 +133,6 @@ class ReplicaWorker {
 
   collect(): WorkerCollection {
     return {
-      histogram: this.histogram.snapshot(),
       fullHistogram: this.fullHistogram.snapshot(),
       wireHistogram: this.wireHistogram.snapshot(),
       status: this.status(),

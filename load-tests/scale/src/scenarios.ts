@@ -125,7 +125,8 @@ async function mergedHistogram(pool: WorkerPool): Promise<{
   const full = new LatencyHistogram();
   const wire = new LatencyHistogram();
   for (const collection of collections) {
-    histogram.merge(collection.histogram);
+    histogram.merge(collection.fullHistogram);
+    histogram.merge(collection.wireHistogram);
     full.merge(collection.fullHistogram);
     wire.merge(collection.wireHistogram);
   }

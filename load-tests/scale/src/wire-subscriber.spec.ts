@@ -1,4 +1,4 @@
-import { RespMessageReader, subscribeCommand } from './wire-subscriber';
+import { RespMessageReader } from './wire-subscriber';
 
 function bulk(text: string): string {
   return `$${Buffer.byteLength(text)}\r\n${text}\r\n`;
@@ -50,11 +50,5 @@ describe('RespMessageReader', () => {
       ['x', 5],
       ['y', 6],
     ]);
-  });
-});
-
-describe('subscribeCommand', () => {
-  it('is SUBSCRIBE in RESP', () => {
-    expect(subscribeCommand('rescind:ch')).toBe('*2\r\n$9\r\nSUBSCRIBE\r\n$10\r\nrescind:ch\r\n');
   });
 });

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { encodeCommand } from '@rescind/testing';
 
 /** What a wire subscriber reports of each message: the revocation's id and creation time. */
 export interface WireRecorder {
@@ -87,11 +88,6 @@ export class RespMessageReader {
   }
 }
 
-/** `SUBSCRIBE <channel>` in RESP. */
-export function subscribeCommand(channel: string): string {
-  return `*2\r\n$9\r\nSUBSCRIBE\r\n$${Buffer.byteLength(channel)}\r\n${channel}\r\n`;
-}
-
 /**
  * A light stand-in for a replica: one plain TCP connection that subscribes to the revocation
  * channel and reports each message's arrival, nothing else (no cache, no synchroniser, no
@@ -120,7 +116,7 @@ export class WireSubscriber {
   start(): void {
     const socket = connect({ host: this.host, port: this.port, noDelay: true });
     this.socket = socket;
-    socket.on('connect', () => socket.write(subscribeCommand(this.channel)));
+    socket.on('connect', () => socket.write(encodeCommand(['SUBSCRIBE', this.channel])));
     socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
     socket.on('error', () => undefined);
     socket.on('close', () => {

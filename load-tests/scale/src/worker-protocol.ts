@@ -59,9 +59,7 @@ export interface WorkerStatus {
 
 /** Latencies of the current cell: revocation created → applied on a replica. */
 export interface WorkerCollection {
-  /** Over every full replica and wire subscriber. */
-  readonly histogram: HistogramSnapshot;
-  /** Over the full replicas only, and over the wire subscribers only. */
+  /** Over the full replicas, and over the wire subscribers (together: every replica). */
   readonly fullHistogram: HistogramSnapshot;
   readonly wireHistogram: HistogramSnapshot;
   readonly status: WorkerStatus;

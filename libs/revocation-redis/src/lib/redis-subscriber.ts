@@ -36,10 +36,10 @@ function subscriberHandshake(topology: RedisTopology): RedisOptions {
 
 /**
  * A lazily connected client for SUBSCRIBE; its callers subscribe on every `ready`. In a
- * cluster, a plain connection to one node: plain PUBLISH reaches subscribers on every node, and unlike ioredis' Cluster (which re-subscribes
- * elsewhere and emits nothing) it reports `close`/`ready`, so that every lost subscription is
- * followed by a catch-up (docs/design.md, "Pub/sub is at-most-once"). Each reconnection attempt
- * moves to the next node.
+ * cluster, a plain connection to one node: plain PUBLISH reaches subscribers on every node, and
+ * unlike ioredis' Cluster (which re-subscribes elsewhere and emits nothing) it reports
+ * `close`/`ready`, so that every lost subscription is followed by a catch-up (docs/design.md,
+ * "Pub/sub is at-most-once"). Each reconnection attempt moves to the next node.
  */
 export function createSubscriberClient(
   topology: RedisTopology,
