@@ -4,6 +4,7 @@ import {
   createCommandClient,
   RedisKeys,
   createRedisClient,
+  logErrorsOncePerOutage,
   type RedisClient,
   RevocationStore,
   SessionStore,
@@ -45,16 +46,19 @@ async function main(config: WorkerConfig): Promise<void> {
   );
 
   // BullMQ needs its own blocking connections; it must retry forever rather than give up.
-  const connection = (): RedisClient =>
+  const connection = (connectionName: string): RedisClient =>
     createRedisClient(
       config.redisTopology,
-      { maxRetriesPerRequest: null, lazyConnect: false },
+      { connectionName, maxRetriesPerRequest: null, lazyConnect: false },
       connectionLogger,
     );
+  const queueConnection = connection('rescind-worker-queue');
   const queue = new Queue(keys.maintenanceQueue, {
-    connection: connection(),
+    connection: queueConnection,
     prefix: config.keyPrefix,
   });
+  // The queue's errors are its connection's, whose changes the line above already logs.
+  queue.on('error', () => undefined);
   // Upsert again now and then: a Redis that lost its data (restart without persistence, failover)
   // loses the scheduler too. The upsert is idempotent.
   const schedule = (): Promise<unknown> =>
@@ -80,6 +84,7 @@ async function main(config: WorkerConfig): Promise<void> {
     },
     Math.max(1000, config.tidyIntervalMs),
   );
+  const workerConnection = connection('rescind-worker-jobs');
   const worker = new Worker(
     keys.maintenanceQueue,
     async (job) => {
@@ -102,12 +107,14 @@ async function main(config: WorkerConfig): Promise<void> {
         throw error;
       }
     },
-    { connection: connection(), prefix: config.keyPrefix, concurrency: 1 },
+    { connection: workerConnection, prefix: config.keyPrefix, concurrency: 1 },
   );
   worker.on('failed', (job, error) =>
     log('warn', 'job failed', { job: job?.name, error: error.message }),
   );
-  worker.on('error', (error) => log('warn', 'worker error', { error: error.message }));
+  // BullMQ re-emits each failed reconnection of the worker's connections here, including the
+  // blocking one it makes itself and no line above covers: once per outage.
+  logErrorsOncePerOutage(worker, workerConnection, 'BullMQ worker', connectionLogger);
   await worker.waitUntilReady();
   // Tidy once at start-up too, so that a restarted worker does not wait a whole interval.
   await queue.add(keys.tidyJob, {}, { removeOnComplete: 100, removeOnFail: 100, attempts: 5 });

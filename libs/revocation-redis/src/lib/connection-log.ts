@@ -62,3 +62,33 @@ export function logConnectionChanges(
     logger.log(`Redis ${label}: connected again`);
   });
 }
+
+/** Anything that reports errors as `error` events: a BullMQ `Worker` or `Queue`, say. */
+export interface ErrorEmitter {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/**
+ * Logs the errors `source` emits by changes of state, like {@link logConnectionChanges}: the first
+ * one of an outage as one warning, the rest silent until `client` (the connection `source`
+ * works through) is ready again. BullMQ re-emits every failed reconnection of its connections as
+ * an `error` of the worker; logged as they come, an outage writes a line per retry.
+ */
+export function logErrorsOncePerOutage(
+  source: ErrorEmitter,
+  client: RedisClient,
+  label: string,
+  logger: ConnectionLogger = stderrConnectionLogger,
+): void {
+  let failing = false;
+  source.on('error', (error) => {
+    if (failing) return;
+    failing = true;
+    logger.warn(
+      `${label}: ${describeConnectionError(error)}; further errors logged once it is back`,
+    );
+  });
+  client.on('ready', () => {
+    failing = false;
+  });
+}

@@ -14,6 +14,7 @@ export type TcpProxyMode = 'forward' | 'reset' | 'blackhole';
 export class TcpProxy {
   private readonly links = new Set<ProxyLink>();
   private current: TcpProxyMode = 'forward';
+  private acceptedCount = 0;
 
   private constructor(
     private readonly server: net.Server,
@@ -45,6 +46,11 @@ export class TcpProxy {
   /** `<scheme>://127.0.0.1:PORT`, e.g. a replica's `REDIS_URL`. */
   url(scheme = 'redis'): string {
     return `${scheme}://127.0.0.1:${this.port}`;
+  }
+
+  /** Connections accepted so far, reset ones included: how often the clients (re)connected. */
+  get accepted(): number {
+    return this.acceptedCount;
   }
 
   /** What the proxy does now. */
@@ -88,6 +94,7 @@ export class TcpProxy {
   }
 
   private accept(client: net.Socket): void {
+    this.acceptedCount += 1;
     client.on('error', () => undefined);
     if (this.current === 'reset') {
       client.resetAndDestroy();
