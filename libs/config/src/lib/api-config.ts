@@ -3,6 +3,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { type Milliseconds, REVOCATION_DEFAULTS, type Seconds } from '@rescind/revocation-core';
 import { ConfigError } from './config.error';
 import { type Env, EnvReader } from './env-reader';
+import { type LogFormat, readLogFormat } from './log-format';
 import { readRedisConfig, type RedisConfig } from './redis-config';
 import { DEVELOPMENT_JWT_SECRET, secretWeakness } from './secret-strength';
 
@@ -114,6 +115,8 @@ export interface ApiConfig extends RedisConfig {
   readonly shutdownGraceMs: Milliseconds;
   /** `LOG_LEVEL`: pino level of the API's JSON logs. */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** `LOG_FORMAT`: JSON lines, readable lines, or the one that suits the output. */
+  readonly logFormat: LogFormat;
   /** `PASSWORD_HASH_COST`: Argon2id memory in KiB (t = 2, p = 1). */
   readonly passwordHashCost: number;
   /**
@@ -352,6 +355,7 @@ export function loadApiConfig(env: Env): ApiConfig {
       'trace',
       'silent',
     ] as const),
+    logFormat: readLogFormat(read),
     shutdownGraceMs: read.integer('SHUTDOWN_GRACE_MS', 500, 0, 60_000),
     passwordHashCost,
     loginMaxConcurrentHashes: read.integer(

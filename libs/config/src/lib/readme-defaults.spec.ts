@@ -46,6 +46,7 @@ describe('the README configuration table', () => {
     ['REVOCATION_STRATEGY', 'strategy'],
     ['HTTP_ADAPTER', 'httpAdapter'],
     ['LOG_LEVEL', 'logLevel'],
+    ['LOG_FORMAT', 'logFormat'],
     ['LOGIN_FAILURE_LIMIT', 'loginFailureLimit'],
     ['LOGIN_IP_FAILURE_LIMIT', 'loginIpFailureLimit'],
     ['LOGIN_FAILURE_WINDOW_MS', 'loginFailureWindowMs'],
@@ -59,6 +60,7 @@ describe('the README configuration table', () => {
   it.each<[string, keyof WorkerConfig]>([
     ['TIDY_INTERVAL_MS', 'tidyIntervalMs'],
     ['WORKER_METRICS_PORT', 'workerMetricsPort'],
+    ['LOG_FORMAT', 'logFormat'],
   ])('gives the worker default of %s', (name, field) => {
     expect(value(documented.get(name))).toBe(String(worker[field]));
   });

@@ -1,4 +1,5 @@
 import { ConfigError } from './config.error';
+import { resolveLogFormat } from './log-format';
 import { loadWorkerConfig } from './worker-config';
 
 describe('loadWorkerConfig', () => {
@@ -9,6 +10,7 @@ describe('loadWorkerConfig', () => {
       keyPrefix: 'rvk',
       tidyIntervalMs: 30_000,
       workerMetricsPort: 9464,
+      logFormat: 'auto',
     });
   });
 
@@ -51,6 +53,7 @@ describe('loadWorkerConfig', () => {
       keyPrefix: '{tenant-a}',
       tidyIntervalMs: 1000,
       workerMetricsPort: 0,
+      logFormat: 'auto',
     });
   });
 
@@ -66,5 +69,20 @@ describe('loadWorkerConfig', () => {
     for (const name of ['REDIS_URL', 'TIDY_INTERVAL_MS', 'KEY_PREFIX']) {
       expect(problems.some((p) => p.startsWith(name))).toBe(true);
     }
+  });
+});
+
+describe('LOG_FORMAT', () => {
+  it('is pretty on a terminal and JSON elsewhere unless set', () => {
+    expect(resolveLogFormat('auto', true)).toBe('pretty');
+    expect(resolveLogFormat('auto', undefined)).toBe('json');
+    expect(resolveLogFormat('json', true)).toBe('json');
+    expect(resolveLogFormat('pretty', false)).toBe('pretty');
+  });
+
+  it('refuses another word, naming the ones it takes', () => {
+    expect(() => loadWorkerConfig({ LOG_FORMAT: 'yaml' })).toThrow(
+      /LOG_FORMAT must be one of auto, json, pretty, got "yaml"/,
+    );
   });
 });

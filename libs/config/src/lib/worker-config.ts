@@ -1,6 +1,7 @@
 import { type Milliseconds } from '@rescind/revocation-core';
 import { ConfigError } from './config.error';
 import { type Env, EnvReader } from './env-reader';
+import { type LogFormat, readLogFormat } from './log-format';
 import { readRedisConfig, type RedisConfig } from './redis-config';
 
 /**
@@ -12,6 +13,8 @@ export interface WorkerConfig extends RedisConfig {
   readonly tidyIntervalMs: Milliseconds;
   /** `WORKER_METRICS_PORT`: where the worker serves `/metrics` (0: nowhere). */
   readonly workerMetricsPort: number;
+  /** `LOG_FORMAT`: JSON lines, readable lines, or the one that suits the output. */
+  readonly logFormat: LogFormat;
 }
 
 /**
@@ -24,6 +27,7 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     ...readRedisConfig(read),
     tidyIntervalMs: read.integer('TIDY_INTERVAL_MS', 30_000, 100, 86_400_000),
     workerMetricsPort: read.integer('WORKER_METRICS_PORT', 9464, 0, 65_535),
+    logFormat: readLogFormat(read),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
