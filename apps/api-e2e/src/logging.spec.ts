@@ -22,6 +22,8 @@ describe('the structured logs', () => {
       { env: { LOG_LEVEL: 'warn' } },
       // The default level, stopped by the last test.
       { env: { LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '0' } },
+      // Readable lines, as on a terminal (README, "Configuration").
+      { env: { LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' } },
     ],
   });
   const output = (replica: number): string =>
@@ -34,6 +36,40 @@ describe('the structured logs', () => {
   });
 
   afterAll(() => cluster.stop());
+
+  describe('when a replica starts', () => {
+    const startLines = (replica: number): string[] => output(replica).split('\n');
+    const framework = /RouterExplorer|InstanceLoader|RoutesResolver|NestFactory/;
+
+    it("says where it listens, and keeps Nest's start-up narration for debug", () => {
+      const info = startLines(3);
+      expect(info.some((line) => /"context":"Main".*listening on http:/.test(line))).toBe(true);
+      expect(info.filter((line) => framework.test(line))).toEqual([]);
+      const trace = startLines(0).filter((line) => framework.test(line));
+      expect(trace.length).toBeGreaterThan(5);
+      for (const line of trace) expect(JSON.parse(line)).toMatchObject({ level: 20 });
+    });
+
+    it('writes readable lines, not JSON, with LOG_FORMAT=pretty', async () => {
+      await send(`${cluster.urls[4] as string}/me`, {
+        headers: { 'x-request-id': 'pretty-1' },
+      });
+      const lines = await waitFor(
+        () => {
+          const all = startLines(4).filter((line) => line.trim() !== '');
+          return all.some((line) => line.includes('pretty-1')) && all;
+        },
+        { timeoutMs: 10_000, description: 'the pretty access line' },
+      );
+      expect(lines.filter((line) => line.trimStart().startsWith('{'))).toEqual([]);
+      expect(lines).toContainEqual(
+        expect.stringMatching(
+          /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: \[Main\] API replica .* listening on http:/,
+        ),
+      );
+      expect(lines.filter((line) => framework.test(line))).toEqual([]);
+    });
+  });
 
   describe('when credentials travel through every route', () => {
     it('never write a token, a password or a secret, and tag each request with its id', async () => {

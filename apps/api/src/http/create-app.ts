@@ -16,6 +16,7 @@ import { AppModule } from '../app.module';
 import { type AppConfig } from '../config/app-config';
 import { accessLogEnabled, expressAccessLog, fastifyAccessLog } from '../logging/access-log';
 import { createLogger, requestId } from '../logging/logging.module';
+import { QuietStartLogger } from '../logging/quiet-start.logger';
 import { SET_MEDIA_TYPE, SSF_EVENTS_PATH } from '../ssf/set-media-type';
 import { clientErrorHandler } from './client-error-handler';
 
@@ -29,7 +30,7 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 const OPTIONS: NestApplicationOptions = { bufferLogs: true };
 
 function withPino(app: INestApplication): INestApplication {
-  app.useLogger(app.get(Logger));
+  app.useLogger(new QuietStartLogger(app.get(Logger)));
   return app;
 }
 

@@ -3,6 +3,8 @@ import { type IncomingMessage } from 'node:http';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import pinoPretty from 'pino-pretty';
+import { type LogFormat, resolveLogFormat } from '@rescind/config';
 import SonicBoom from 'sonic-boom';
 import { type AppConfig } from '../config/app-config';
 
@@ -98,12 +100,34 @@ export class LineBatch implements DestinationStream {
 }
 
 /**
- * The replica's one pino logger, on stdout through a {@link LineBatch}, so the access log costs
- * a formatted line per request and a write per few kilobytes.
+ * Where the lines go: JSON through a {@link LineBatch} (the default for anything but a terminal),
+ * or pino-pretty's one readable line per entry (`LOG_FORMAT`; README, "Configuration"), written
+ * synchronously: a terminal is read by a person, not measured.
+ */
+export function logDestination(
+  format: LogFormat,
+  isTty: boolean | undefined = process.stdout.isTTY,
+): DestinationStream {
+  if (resolveLogFormat(format, isTty) === 'json') {
+    return new LineBatch(new SonicBoom({ fd: 1, sync: false }));
+  }
+  return pinoPretty({
+    destination: 1,
+    sync: true,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,instance,context',
+    messageFormat: '{if context}[{context}] {end}{msg}',
+  });
+}
+
+/**
+ * The replica's one pino logger, by default on stdout through a {@link LineBatch}, so the access
+ * log costs a formatted line per request and a write per few kilobytes.
  */
 export function createLogger(
-  config: Pick<AppConfig, 'logLevel' | 'instanceId'>,
-  destination: DestinationStream = new LineBatch(new SonicBoom({ fd: 1, sync: false })),
+  config: Pick<AppConfig, 'logLevel' | 'instanceId'> & { logFormat?: LogFormat },
+  destination: DestinationStream = logDestination(config.logFormat ?? 'auto'),
 ): Logger {
   return pino(
     {
