@@ -1,4 +1,9 @@
-import { loadWorkerConfig, runWithConfig, type WorkerConfig } from '@rescind/config';
+import {
+  loadWorkerConfig,
+  resolveLogFormat,
+  runWithConfig,
+  type WorkerConfig,
+} from '@rescind/config';
 import {
   type ConnectionLogger,
   createCommandClient,
@@ -12,15 +17,13 @@ import {
 import { Queue, Worker } from 'bullmq';
 import { TidyProcessor } from './tidy.processor';
 import { WorkerMetrics } from './worker-metrics';
+import { jsonLine, prettyLine, type WorkerLogLevel } from './worker-log';
 
-function log(
-  level: 'info' | 'warn' | 'error',
-  msg: string,
-  extra: Record<string, unknown> = {},
-): void {
-  process.stdout.write(
-    `${JSON.stringify({ time: new Date().toISOString(), level, msg, ...extra })}\n`,
-  );
+/** JSON lines until the configuration says otherwise (`LOG_FORMAT`). */
+let format = jsonLine;
+
+function log(level: WorkerLogLevel, msg: string, extra: Record<string, unknown> = {}): void {
+  process.stdout.write(format({ time: new Date(), level, msg, extra }));
 }
 
 /** The clients' connection changes, once per change of state, as JSON lines. */
@@ -30,6 +33,7 @@ const connectionLogger: ConnectionLogger = {
 };
 
 async function main(config: WorkerConfig): Promise<void> {
+  if (resolveLogFormat(config.logFormat, process.stdout.isTTY) === 'pretty') format = prettyLine;
   const keys = new RedisKeys(config.keyPrefix);
   const redis = createCommandClient(
     config.redisTopology,
