@@ -1,5 +1,8 @@
 // `npm start`: the whole local stack (Redis, worker, API replicas) in one terminal.
-import { HarnessError, describeExit } from '@rescind/testing';
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadWorkerConfig, type WorkerConfig } from '@rescind/config';
+import { HarnessError, describeExit, repoRoot } from '@rescind/testing';
+import { formatBanner } from './banner';
 import { type RunningStack, Stack } from './stack';
 import { parseStackConfig, type StackConfig } from './stack-config';
 import { StackError } from './stack.error';
@@ -10,8 +13,11 @@ const EXIT_BAD_CONFIG = 2;
 
 async function main(): Promise<number> {
   let config: StackConfig;
+  let worker: WorkerConfig;
   try {
-    config = parseStackConfig(process.env);
+    config = parseStackConfig(process.env, { stdoutIsTty: process.stdout.isTTY });
+    // The worker reads the same environment: a bad variable stops the stack before it starts.
+    worker = loadWorkerConfig(process.env);
   } catch (error) {
     return fail(error, EXIT_BAD_CONFIG);
   }
@@ -42,7 +48,16 @@ async function main(): Promise<number> {
     return signalled ? stopped : fail(error, EXIT_FAILURE);
   }
   if (!running) return stopped;
-  printReady(running);
+  const version = (
+    JSON.parse(readFileSync(`${repoRoot()}/package.json`, 'utf8')) as { version: string }
+  ).version;
+  const banner = formatBanner(running, {
+    version,
+    adminApiKey: config.adminApiKey,
+    workerMetricsPort: worker.workerMetricsPort,
+    tidyIntervalMs: worker.tidyIntervalMs,
+  });
+  console.log(['', ...banner].join('\n'));
 
   return Promise.race([
     stopped,
@@ -56,15 +71,9 @@ async function main(): Promise<number> {
   ]);
 }
 
-function printReady({ apiUrls, redisUrl, privateRedis }: RunningStack): void {
-  console.log('Rescind is ready:');
-  for (const url of apiUrls) console.log(`  ${url}`);
-  console.log(`Redis: ${redisUrl}${privateRedis ? ' (private, removed on exit)' : ''}`);
-  console.log('Press Ctrl-C to stop.');
-}
-
 function fail(error: unknown, code: number): number {
-  const known = error instanceof StackError || error instanceof HarnessError;
+  const known =
+    error instanceof StackError || error instanceof HarnessError || error instanceof ConfigError;
   console.error(known ? `rescind: ${error.message}` : error);
   return code;
 }

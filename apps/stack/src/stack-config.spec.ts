@@ -11,8 +11,40 @@ function configError(env: Record<string, string>): StackError {
 }
 
 describe('parseStackConfig', () => {
+  describe('the admin key', () => {
+    it('is made up for the run when ADMIN_API_KEY is unset, differently each time', () => {
+      const first = parseStackConfig({}).adminApiKey;
+      expect(first.generated).toBe(true);
+      expect(Buffer.from(first.value, 'base64url')).toHaveLength(32);
+      expect(parseStackConfig({}).adminApiKey.value).not.toBe(first.value);
+    });
+
+    it('is the one set, directly or in a file the replicas read', () => {
+      expect(parseStackConfig({ ADMIN_API_KEY: 'mine' }).adminApiKey).toEqual({
+        value: 'mine',
+        generated: false,
+      });
+      expect(parseStackConfig({ ADMIN_API_KEY_FILE: '/run/key' }).adminApiKey.generated).toBe(
+        false,
+      );
+    });
+  });
+
+  describe("the children's log format", () => {
+    it('is pretty when the stack writes to a terminal and LOG_FORMAT is unset', () => {
+      expect(parseStackConfig({}, { stdoutIsTty: true }).childLogFormat).toBe('pretty');
+      expect(parseStackConfig({}, { stdoutIsTty: false }).childLogFormat).toBeUndefined();
+      expect(
+        parseStackConfig({ LOG_FORMAT: 'json' }, { stdoutIsTty: true }).childLogFormat,
+      ).toBeUndefined();
+    });
+  });
+
   it('defaults to three replicas on 3001-3003 and a private Redis', () => {
-    expect(parseStackConfig({})).toEqual({ apiPorts: [3001, 3002, 3003], redisUrl: undefined });
+    expect(parseStackConfig({})).toMatchObject({
+      apiPorts: [3001, 3002, 3003],
+      redisUrl: undefined,
+    });
   });
 
   it('starts the first API_REPLICAS of the listed ports', () => {
@@ -22,7 +54,7 @@ describe('parseStackConfig', () => {
   });
 
   it('treats empty values as unset', () => {
-    expect(parseStackConfig({ API_REPLICAS: '', API_PORTS: ' ', REDIS_URL: '' })).toEqual({
+    expect(parseStackConfig({ API_REPLICAS: '', API_PORTS: ' ', REDIS_URL: '' })).toMatchObject({
       apiPorts: [3001, 3002, 3003],
       redisUrl: undefined,
     });

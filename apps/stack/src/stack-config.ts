@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { StackError } from './stack.error';
 
 /** The launcher's settings, read once from the environment. */
@@ -6,6 +7,24 @@ export interface StackConfig {
   apiPorts: readonly number[];
   /** An external Redis; undefined means start a private `redis-server`. */
   redisUrl: string | undefined;
+  /**
+   * The replicas' `ADMIN_API_KEY`: the one set, or one made up for this run, so that the admin
+   * routes and the operator console work out of the box on a developer's machine.
+   */
+  adminApiKey: { value: string; generated: boolean };
+  /**
+   * `LOG_FORMAT` for the children, whose output is a pipe to the stack: `pretty` when the stack
+   * writes to a terminal and `LOG_FORMAT` is unset (they inherit a set one).
+   */
+  childLogFormat: 'pretty' | undefined;
+}
+
+/** Where the stack writes, and how it makes up a key. */
+export interface StackEnvironment {
+  /** Whether the stack's own output is a terminal (`process.stdout.isTTY`). @default false */
+  stdoutIsTty?: boolean;
+  /** Makes up an admin key. @default 32 random bytes, base64url */
+  newAdminKey?: () => string;
 }
 
 /** Replicas started when `API_REPLICAS` is unset. */
@@ -15,7 +34,13 @@ export const DEFAULT_API_REPLICAS = 3;
 export const DEFAULT_API_PORTS: readonly number[] = [3001, 3002, 3003];
 
 /** Validates `API_REPLICAS`, `API_PORTS` and `REDIS_URL`; throws ERR_STACK_CONFIG with a one-line reason. */
-export function parseStackConfig(env: Readonly<Record<string, string | undefined>>): StackConfig {
+export function parseStackConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  {
+    stdoutIsTty = false,
+    newAdminKey = () => randomBytes(32).toString('base64url'),
+  }: StackEnvironment = {},
+): StackConfig {
   const replicasText = nonEmpty(env['API_REPLICAS']);
   const portsText = nonEmpty(env['API_PORTS']);
   const replicas =
@@ -30,9 +55,15 @@ export function parseStackConfig(env: Readonly<Record<string, string | undefined
         `(${ports.join(',')}); list one port per replica`,
     );
   }
+  const adminApiKey = nonEmpty(env['ADMIN_API_KEY']);
   return {
     apiPorts: ports.slice(0, replicas),
     redisUrl: parseRedisUrl(nonEmpty(env['REDIS_URL'])),
+    adminApiKey:
+      adminApiKey !== undefined || nonEmpty(env['ADMIN_API_KEY_FILE']) !== undefined
+        ? { value: adminApiKey ?? '', generated: false }
+        : { value: newAdminKey(), generated: true },
+    childLogFormat: stdoutIsTty && nonEmpty(env['LOG_FORMAT']) === undefined ? 'pretty' : undefined,
   };
 }
 

@@ -15,7 +15,7 @@ if (process.env.STUB_API_CRASH) { console.error('boom'); process.exit(1); }
 http
   .createServer((req, res) => {
     res.statusCode = req.url === '/health/ready' && process.env.STUB_API_NEVER_READY ? 503 : 200;
-    res.end(JSON.stringify({ instance: process.env.INSTANCE_ID, redis: process.env.REDIS_URL, pid: process.pid }));
+    res.end(JSON.stringify({ instance: process.env.INSTANCE_ID, redis: process.env.REDIS_URL, adminKey: process.env.ADMIN_API_KEY, logFormat: process.env.LOG_FORMAT, pid: process.pid }));
   })
   .listen(Number(process.env.PORT));
 `;
@@ -50,13 +50,25 @@ async function ports(count: number): Promise<number[]> {
   return [...chosen];
 }
 
+/** The admin key the stacks below make up, as parseStackConfig would when none is set. */
+const MADE_UP_ADMIN_KEY = 'stack-spec-made-up-admin-key';
+
 async function makeStack(
-  overrides: Partial<StackOptions> & { redisUrl?: string; apiPorts?: number[] } = {},
+  overrides: Partial<StackOptions> & {
+    redisUrl?: string;
+    apiPorts?: number[];
+    childLogFormat?: 'pretty';
+  } = {},
 ): Promise<{ stack: Stack; logs: string[] }> {
   const logs: string[] = [];
-  const { redisUrl, apiPorts = await ports(2), ...options } = overrides;
+  const { redisUrl, apiPorts = await ports(2), childLogFormat, ...options } = overrides;
   const stack = new Stack({
-    config: { apiPorts, redisUrl },
+    config: {
+      apiPorts,
+      redisUrl,
+      adminApiKey: { value: MADE_UP_ADMIN_KEY, generated: true },
+      childLogFormat,
+    },
     apiEntry: path.join(stubs, 'api.js'),
     workerEntry: path.join(stubs, 'worker.js'),
     echo: false,
@@ -108,7 +120,16 @@ describe('Stack', () => {
         expect(await replicaInfo(url)).toMatchObject({
           instance: `api-${apiPorts[index]}`,
           redis: running.redisUrl,
+          adminKey: MADE_UP_ADMIN_KEY,
         });
+      }
+    });
+
+    it('makes its children write readable lines when it writes to a terminal', async () => {
+      const { stack } = await makeStack({ childLogFormat: 'pretty' });
+      const running = await stack.start();
+      for (const url of running.apiUrls) {
+        expect(await replicaInfo(url)).toMatchObject({ logFormat: 'pretty' });
       }
     });
 

@@ -112,7 +112,13 @@ export class Stack {
     this.redisUrl = config.redisUrl ?? (await this.startPrivateRedis());
     this.throwIfStopping();
 
-    const env = { REDIS_URL: this.redisUrl };
+    const env: Record<string, string> = { REDIS_URL: this.redisUrl };
+    if (config.adminApiKey.generated) env['ADMIN_API_KEY'] = config.adminApiKey.value;
+    if (config.childLogFormat !== undefined) {
+      env['LOG_FORMAT'] = config.childLogFormat;
+      // The children write to a pipe, but their lines end up on the stack's terminal.
+      env['FORCE_COLOR'] ??= process.env['FORCE_COLOR'] ?? '1';
+    }
     // The replicas share this machine's cores: each gets its share of the hashing slots
     // (README, "Login capacity"), unless LOGIN_MAX_CONCURRENT_HASHES says otherwise.
     const loginHashesPerReplica = defaultLoginMaxConcurrentHashes(
