@@ -1,15 +1,15 @@
 # syntax=docker/dockerfile:1
 # One image for every Rescind process: the API by default, the worker with
-# `node dist/apps/worker/src/main.js`.
+# `node dist/apps/worker/src/main.js`. On the newest Node.js LTS line (README, "Node.js versions").
 
-FROM node:20-bookworm-slim AS build
+FROM node:26-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY . .
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:26-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
