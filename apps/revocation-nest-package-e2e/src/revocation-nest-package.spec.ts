@@ -485,7 +485,8 @@ describe('@rescind/revocation-nest packed with npm pack', () => {
     it('changelog: previews libs/revocation-nest/CHANGELOG.md from the conventional commits', async () => {
       const output = await nxRelease('changelog', [next]);
       expect(output).toContain(`libs/revocation-nest/CHANGELOG.md for revocation-nest@${next}`);
-      expect(output).toMatch(/### 🚀 Features\n/);
+      // A heading for the version; its entries depend on the commits the clone has.
+      expect(output).toContain(`## ${next} (`);
     });
 
     it('publish: publishes the built package folder, dist/packages/revocation-nest', async () => {
