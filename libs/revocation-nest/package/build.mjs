@@ -6,9 +6,10 @@
 // repo's TypeScript into <dir> (default dist/packages/revocation-nest), rewrites the workspace
 // aliases to relative paths with tsc-alias, copies the Lua scripts revocation-redis reads at run
 // time (ASSETS), checks that every import the output makes is declared,
-// writes package.json (from manifest.template.json, "<root>" values taken from the root
-// package.json) and README.md, runs `npm pack` and prints the path of the .tgz: the only line on
-// stdout, progress goes to stderr.
+// writes the ESM entry point (a thin wrapper over the CommonJS build, see ESM_ENTRY), writes
+// package.json (from manifest.template.json: "<root>" values taken from the root package.json, the
+// version from libs/revocation-nest/package.json, the one `nx release version` bumps) and README.md, runs `npm pack` and prints the path of the .tgz: the only line on stdout, progress
+// goes to stderr.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -23,7 +24,20 @@ const LIBS = ['revocation-core', 'revocation-redis', 'revocation-nest'];
 /** Files tsc does not emit that the compiled code reads next to itself (the store's Lua scripts). */
 const ASSETS = ['revocation-redis/src/lib/commands'];
 const FROM_ROOT = '<root>';
-const USAGE_MARKER = /^<!-- build\.mjs puts .* here -->$/m;
+/** The project's own manifest: its version is the package's (docs/releasing.md). */
+const SOURCE_MANIFEST = path.join(root, 'libs', 'revocation-nest', 'package.json');
+const USAGE_MARKER = /^<!-- build\.mjs puts .* -->$/m;
+/** Where the copy of the root README's usage section starts. */
+const USAGE_FROM = '### A complete app';
+/** The CommonJS entry point, as `main` and the exports map's `require` name it. */
+const CJS_ENTRY = 'revocation-nest/src/index.js';
+/**
+ * The ESM entry point: re-exports the CommonJS build's named exports, so that `import` and
+ * `require` share one instance of every class (NestJS injects by class identity; a second, dual
+ * ESM build would make `RevocationModule` and `TokenService` from `import` different classes from
+ * those of `require`).
+ */
+const ESM_ENTRY = { js: 'revocation-nest/src/index.mjs', types: 'revocation-nest/src/index.d.mts' };
 
 /** Why the package cannot be built; printed without a stack trace. */
 class PackError extends Error {}
@@ -188,6 +202,39 @@ function verify(outDir, manifest) {
     throw new PackError(`the package is not self-contained:\n  ${problems.join('\n  ')}`);
 }
 
+/** The names the CommonJS entry point exports, asked of Node with the repo's node_modules. */
+function exportedNames(outDir) {
+  const script = `process.stdout.write(JSON.stringify(Object.keys(require(${JSON.stringify(
+    path.join(outDir, CJS_ENTRY),
+  )}))))`;
+  const output = execFileSync(process.execPath, ['-e', script], {
+    cwd: root,
+    encoding: 'utf8',
+    // The output folder may lie outside the repo, where require() would find no dependencies.
+    env: { ...process.env, NODE_PATH: path.join(root, 'node_modules') },
+    stdio: ['ignore', 'pipe', 2],
+  });
+  return JSON.parse(output).sort();
+}
+
+/** Writes the ESM entry point and its declarations next to the CommonJS one. */
+function writeEsmEntry(outDir) {
+  const names = exportedNames(outDir);
+  if (names.length === 0) throw new PackError(`${CJS_ENTRY} exports nothing`);
+  const cjs = `./${path.basename(CJS_ENTRY)}`;
+  log(`writing ${ESM_ENTRY.js} (${names.length} named exports)`);
+  fs.writeFileSync(
+    path.join(outDir, ESM_ENTRY.js),
+    [
+      "// ESM entry point: the CommonJS build's exports, one instance for import and require.",
+      `import cjs from '${cjs}';`,
+      `export const { ${names.join(', ')} } = cjs;`,
+      '',
+    ].join('\n'),
+  );
+  fs.writeFileSync(path.join(outDir, ESM_ENTRY.types), `export * from '${cjs}';\n`);
+}
+
 /** The manifest template with every "<root>" value taken from the root package.json. */
 function manifestFor(rootPackage) {
   const template = readJson(path.join(here, 'manifest.template.json'));
@@ -220,9 +267,14 @@ function readme() {
   if (section === null) {
     throw new PackError('README.md has no "## Using `RevocationModule` …" section to copy');
   }
+  // The section's own install steps are a clone's; the template has the package's.
+  const usage = section[1].slice(section[1].indexOf(USAGE_FROM));
+  if (!usage.startsWith(USAGE_FROM)) {
+    throw new PackError(`README.md's usage section has no "${USAGE_FROM}" subsection`);
+  }
   const template = fs.readFileSync(path.join(here, 'README.md'), 'utf8');
   if (!USAGE_MARKER.test(template)) throw new PackError(`${here}/README.md lost its usage marker`);
-  return template.replace(USAGE_MARKER, () => section[1].trim());
+  return template.replace(USAGE_MARKER, () => usage.trim());
 }
 
 function pack(outDir) {
@@ -245,11 +297,15 @@ function main() {
   const outDir = path.resolve(
     values['out-dir'] ?? path.join(root, 'dist/packages/revocation-nest'),
   );
-  const manifest = manifestFor(readJson(path.join(root, 'package.json')));
+  const manifest = {
+    ...manifestFor(readJson(path.join(root, 'package.json'))),
+    version: readJson(SOURCE_MANIFEST).version,
+  };
 
   emptyOutDir(outDir);
   compile(outDir);
   verify(outDir, manifest);
+  writeEsmEntry(outDir);
   fs.writeFileSync(path.join(outDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   fs.writeFileSync(path.join(outDir, 'README.md'), readme());
   process.stdout.write(`${pack(outDir)}\n`);

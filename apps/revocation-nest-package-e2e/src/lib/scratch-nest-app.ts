@@ -3,15 +3,20 @@ import * as path from 'node:path';
 import { ManagedProcess, repoRoot } from '@rescind/testing';
 import { runCommand } from './run-command';
 
-/** What a fresh NestJS app on Express depends on, besides the package under test. */
+/**
+ * What `nest new` gives an app on Express, before the package under test: the README's install
+ * command adds the package and `@nestjs/microservices`.
+ */
 export const SCRATCH_APP_DEPENDENCIES = [
   '@nestjs/common',
   '@nestjs/core',
-  '@nestjs/microservices',
   '@nestjs/platform-express',
   'reflect-metadata',
   'rxjs',
 ] as const;
+
+/** Where the README's install command names this repository's clone. */
+export const CLONE_PLACEHOLDER = '/path/to/rescind';
 
 /** The app's source: written like a user's, type-checked in the repo against the library's source. */
 const MAIN_TS = path.join(__dirname, '..', 'scratch-app', 'main.ts');
@@ -36,17 +41,17 @@ type PackageJson = {
 };
 
 /**
- * A NestJS app generated in a scratch folder that depends on `@rescind/revocation-nest` through
- * the packed tarball (`file:`), installed with npm and compiled with the repo's TypeScript.
+ * A NestJS app generated in a scratch folder, `@rescind/revocation-nest` installed into it by the
+ * README's install command, compiled with the repo's TypeScript.
  */
 export class ScratchNestApp {
   private constructor(readonly dir: string) {}
 
   /**
-   * Writes `package.json` (the root package.json's versions, the tarball), a strict
-   * `tsconfig.json` and `src/main.ts` into `dir`.
+   * Writes `package.json` (the root package.json's versions), a strict `tsconfig.json` and
+   * `src/main.ts` into `dir`.
    */
-  static async generate(dir: string, tarball: string): Promise<ScratchNestApp> {
+  static async generate(dir: string): Promise<ScratchNestApp> {
     const root = JSON.parse(
       await fs.readFile(path.join(repoRoot(), 'package.json'), 'utf8'),
     ) as PackageJson;
@@ -61,7 +66,6 @@ export class ScratchNestApp {
       private: true,
       dependencies: {
         ...Object.fromEntries(SCRATCH_APP_DEPENDENCIES.map((name) => [name, version(name)])),
-        '@rescind/revocation-nest': `file:${tarball}`,
       },
       devDependencies: { '@types/node': version('@types/node') },
     };
@@ -90,25 +94,39 @@ export class ScratchNestApp {
     return new ScratchNestApp(dir);
   }
 
-  /** `npm install` from the local cache where it can (it has every package after `npm ci`). */
-  async install(): Promise<void> {
-    await runCommand('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], {
+  /**
+   * Runs the README's install command in the app, the clone's path put in place of
+   * {@link CLONE_PLACEHOLDER}: it packs the package into the repo's `dist/packages` and installs it
+   * with the app's dependencies, from the local cache where it can (it has every package after
+   * `npm ci`).
+   */
+  async installAsReadmeSays(command: string): Promise<void> {
+    if (!command.includes(CLONE_PLACEHOLDER)) {
+      throw new Error(`the install command does not name ${CLONE_PLACEHOLDER}: ${command}`);
+    }
+    await runCommand('bash', ['-c', command.replaceAll(CLONE_PLACEHOLDER, repoRoot())], {
       cwd: this.dir,
-      timeoutMs: 180_000,
-      env: { npm_config_update_notifier: 'false' },
+      timeoutMs: 300_000,
+      env: {
+        npm_config_prefer_offline: 'true',
+        npm_config_audit: 'false',
+        npm_config_fund: 'false',
+        npm_config_update_notifier: 'false',
+      },
+    });
+  }
+
+  /** Compiles the TypeScript project of `tsconfig` (relative to the app) with the repo's `tsc`. */
+  async tsc(tsconfig: string): Promise<void> {
+    await runCommand(path.join(repoRoot(), 'node_modules', '.bin', 'tsc'), ['-p', tsconfig], {
+      cwd: this.dir,
+      timeoutMs: 120_000,
     });
   }
 
   /** Compiles `src/main.ts` to `dist/main.js` with the repo's `tsc`. */
   async compile(): Promise<void> {
-    await runCommand(
-      path.join(repoRoot(), 'node_modules', '.bin', 'tsc'),
-      ['-p', 'tsconfig.json'],
-      {
-        cwd: this.dir,
-        timeoutMs: 120_000,
-      },
-    );
+    await this.tsc('tsconfig.json');
   }
 
   /** The file Node loads for `require('@rescind/revocation-nest')` in the app (asked of Node, not jest). */
