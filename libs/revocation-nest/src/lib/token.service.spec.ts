@@ -28,6 +28,34 @@ function header(token: string): Record<string, unknown> {
 }
 
 describe('TokenService', () => {
+  describe('before the replica has read the store once (a new or emptied store)', () => {
+    const resolved = resolveRevocationOptions({ redis: 'redis://x', jwtSecret: NEW }, 'test');
+
+    it('waits for that read, so that a not-before it learns does not revoke the token at birth', async () => {
+      const cache = new RevocationCache({ maxEntries: 10 });
+      const sync = { hydrated: false };
+      const service = new TokenService(resolved, resolved.clock, cache, sync);
+      let notBeforeMs = 0;
+      setTimeout(() => {
+        // What the first read does: the store's not-before, set ahead when it was created.
+        notBeforeMs = Date.now() + 100;
+        cache.raiseNotBefore(notBeforeMs);
+        sync.hydrated = true;
+      }, 100);
+
+      const { claims } = await service.issue('user-1');
+
+      expect(notBeforeMs).toBeGreaterThan(0);
+      expect(claims.iatMs).toBeGreaterThan(notBeforeMs);
+      expect(cache.check(claims, Date.now())).toBe(RevocationVerdict.Accepted);
+    });
+
+    it('answers "not in sync" (503) rather than wait for ever when the read does not come', async () => {
+      const service = new TokenService(resolved, resolved.clock, undefined, { hydrated: false });
+      await expect(service.issue('user-1')).rejects.toMatchObject({ code: 'ERR_NOT_IN_SYNC' });
+    });
+  });
+
   describe('when the store-wide not-before is still ahead of the clock (just after a store loss)', () => {
     it('issues once the clock has passed it, so that the token is not born revoked', async () => {
       const cache = new RevocationCache({ maxEntries: 10 });

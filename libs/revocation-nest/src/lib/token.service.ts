@@ -12,8 +12,10 @@ import {
   InvalidInputError,
   isRevocationId,
   issuedAtMs,
+  NotInSyncError,
   type Clock,
   RevocationCache,
+  RevocationSynchronizer,
   TokenInvalidError,
 } from '@rescind/revocation-core';
 import { type AccessTokenClaims } from './access-token-claims';
@@ -35,6 +37,15 @@ export interface IssuedToken {
 
 /** Tolerated disagreement between `exp - iat` and the configured lifetime (rounding). */
 const LIFETIME_SLACK_SECONDS = 1;
+
+/** How long a token waits for the replica's first read of the store before 503. */
+const HYDRATION_WAIT_MS = 2_000;
+const HYDRATION_POLL_MS = 20;
+
+/** What {@link TokenService} needs of the synchroniser: whether it has read the store yet. */
+export interface HydrationState {
+  readonly hydrated: boolean;
+}
 
 const EXPIRED = 'The access token expired';
 
@@ -86,6 +97,8 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
     @Inject(REVOCATION_CLOCK) private readonly clock: Clock,
     /** Whose store-wide not-before new tokens are issued after; none in unit tests. */
     @Optional() private readonly revocations?: RevocationCache,
+    /** Whether that not-before was read from the store yet; none in unit tests. */
+    @Optional() @Inject(RevocationSynchronizer) private readonly sync?: HydrationState,
   ) {
     this.ttlSeconds = options.accessTokenTtlSeconds;
     this.clockSkewMs = options.clockSkewMs;
@@ -197,6 +210,7 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
    * twice the skew, the furthest a not-before raised by a faster clock can be ahead of ours.
    */
   async issue(sub: string, extraClaims: Record<string, unknown> = {}): Promise<IssuedToken> {
+    await this.untilHydrated();
     const notBeforeMs = this.revocations?.notBeforeMs ?? 0;
     const deadline = this.clock.now() + 2 * this.clockSkewMs;
     while (this.clock.now() <= notBeforeMs && this.clock.now() < deadline) {
@@ -204,6 +218,24 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
       await new Promise((resolve) => setTimeout(resolve, Math.max(1, leftMs)));
     }
     return this.sign(sub, extraClaims);
+  }
+
+  /**
+   * Waits for the replica's first read of the store: until then it does not know the store-wide
+   * not-before, which a new or emptied store sets ahead of the clock (docs/design.md, "Store
+   * loss"), and a token issued meanwhile could be born revoked. Polled, for at most
+   * {@link HYDRATION_WAIT_MS}; the module's clock is not read, since a test clock may stand still.
+   * @throws NotInSyncError (503 with `Retry-After`) when the replica has not read it by then
+   */
+  private async untilHydrated(): Promise<void> {
+    for (
+      let waited = 0;
+      this.sync !== undefined && !this.sync.hydrated;
+      waited += HYDRATION_POLL_MS
+    ) {
+      if (waited >= HYDRATION_WAIT_MS) throw new NotInSyncError();
+      await new Promise((resolve) => setTimeout(resolve, HYDRATION_POLL_MS));
+    }
   }
 
   /** The verifier of the token's `kid`; with a single key, that key whatever the header says. */
