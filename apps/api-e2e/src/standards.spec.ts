@@ -228,6 +228,7 @@ describe('the standards and admin routes', () => {
           'POST /oidc/backchannel-logout',
           'POST /admin/revocations',
           'GET /admin/revocations',
+          'GET /admin/users/{user}/sessions',
           'GET /health/live',
           'GET /health/ready',
           'GET /metrics',

@@ -4,6 +4,7 @@ import { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { AdminController } from './admin/admin.controller';
 import { AdminKeyGuard, IntrospectionKeyGuard } from './admin/admin-key.guard';
+import { AdminUsersController } from './admin/admin-users.controller';
 import { API_ERROR_ANSWERS } from './auth/auth.errors';
 import { AuthModule } from './auth/auth.module';
 import { baselineWiring } from './baselines/baseline-checkers';
@@ -97,6 +98,7 @@ export class AppModule {
         BackChannelLogoutController,
         AdminController,
         SsfEventsController,
+        AdminUsersController,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }, AdminKeyGuard, IntrospectionKeyGuard],
       exports: [APP_CONFIG],

@@ -211,3 +211,25 @@ export const AUTHORIZATION_SERVER_METADATA: SchemaObject = {
     service_documentation: { type: 'string', format: 'uri' },
   },
 };
+
+export const ADMIN_USER_SESSIONS: SchemaObject = {
+  type: 'object',
+  properties: {
+    sub: { type: 'string', description: 'the user id, what `POST /admin/revocations {sub}` takes' },
+    username: { type: 'string' },
+    items: {
+      type: 'array',
+      description: 'live sessions, the most recently refreshed first',
+      items: {
+        type: 'object',
+        properties: {
+          sid: { type: 'string' },
+          created_at: { type: 'string', format: 'date-time' },
+          last_used_at: { type: 'string', format: 'date-time' },
+          user_agent: { type: 'string', nullable: true },
+          ip: { type: 'string', nullable: true },
+        },
+      },
+    },
+  },
+};
