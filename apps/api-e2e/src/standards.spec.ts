@@ -229,6 +229,7 @@ describe('the standards and admin routes', () => {
           'POST /admin/revocations',
           'GET /admin/revocations',
           'GET /admin/users/{user}/sessions',
+          'GET /admin/console',
           'GET /health/live',
           'GET /health/ready',
           'GET /metrics',

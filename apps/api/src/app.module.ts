@@ -9,6 +9,7 @@ import { API_ERROR_ANSWERS } from './auth/auth.errors';
 import { AuthModule } from './auth/auth.module';
 import { baselineWiring } from './baselines/baseline-checkers';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
+import { ConsoleController } from './console/console.controller';
 import { HealthController } from './health/health.controller';
 import { LoggingModule } from './logging/logging.module';
 import { MeController } from './me/me.controller';
@@ -99,6 +100,7 @@ export class AppModule {
         AdminController,
         SsfEventsController,
         AdminUsersController,
+        ConsoleController,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }, AdminKeyGuard, IntrospectionKeyGuard],
       exports: [APP_CONFIG],
