@@ -228,6 +228,8 @@ describe('the standards and admin routes', () => {
           'POST /oidc/backchannel-logout',
           'POST /admin/revocations',
           'GET /admin/revocations',
+          'GET /admin/revocations/{id}',
+          'GET /admin/replicas',
           'GET /health/live',
           'GET /health/ready',
           'GET /metrics',

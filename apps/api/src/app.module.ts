@@ -4,6 +4,7 @@ import { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { AdminController } from './admin/admin.controller';
 import { AdminKeyGuard, IntrospectionKeyGuard } from './admin/admin-key.guard';
+import { AdminReplicasController } from './admin/admin-replicas.controller';
 import { API_ERROR_ANSWERS } from './auth/auth.errors';
 import { AuthModule } from './auth/auth.module';
 import { baselineWiring } from './baselines/baseline-checkers';
@@ -46,6 +47,8 @@ export class AppModule {
             maxStalenessMs: config.maxStalenessMs,
             clockSkewMs: config.clockSkewMs,
             instanceId: config.instanceId,
+            ...(config.region === undefined ? {} : { region: config.region }),
+            presenceHeartbeatMs: config.presenceHeartbeatMs,
             ...(config.syncIntervalMs === undefined
               ? {}
               : { syncIntervalMs: config.syncIntervalMs }),
@@ -96,6 +99,7 @@ export class AppModule {
         MetadataController,
         BackChannelLogoutController,
         AdminController,
+        AdminReplicasController,
         SsfEventsController,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }, AdminKeyGuard, IntrospectionKeyGuard],
