@@ -230,6 +230,8 @@ describe('the standards and admin routes', () => {
           'GET /admin/revocations',
           'GET /admin/users/{user}/sessions',
           'GET /admin/console',
+          'GET /admin/revocations/{id}',
+          'GET /admin/replicas',
           'GET /health/live',
           'GET /health/ready',
           'GET /metrics',

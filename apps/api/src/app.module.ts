@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { AdminController } from './admin/admin.controller';
 import { AdminKeyGuard, IntrospectionKeyGuard } from './admin/admin-key.guard';
 import { AdminUsersController } from './admin/admin-users.controller';
+import { AdminReplicasController } from './admin/admin-replicas.controller';
 import { API_ERROR_ANSWERS } from './auth/auth.errors';
 import { AuthModule } from './auth/auth.module';
 import { baselineWiring } from './baselines/baseline-checkers';
@@ -48,6 +49,8 @@ export class AppModule {
             maxStalenessMs: config.maxStalenessMs,
             clockSkewMs: config.clockSkewMs,
             instanceId: config.instanceId,
+            ...(config.region === undefined ? {} : { region: config.region }),
+            presenceHeartbeatMs: config.presenceHeartbeatMs,
             ...(config.syncIntervalMs === undefined
               ? {}
               : { syncIntervalMs: config.syncIntervalMs }),
@@ -98,6 +101,7 @@ export class AppModule {
         MetadataController,
         BackChannelLogoutController,
         AdminController,
+        AdminReplicasController,
         SsfEventsController,
         AdminUsersController,
         ConsoleController,
