@@ -461,7 +461,10 @@ function start() {
       $('revoke-confirmation'),
       'revocations-error',
     );
-    if (done) $('revoke-id').value = '';
+    if (done) {
+      $('revoke-id').value = '';
+      $('revoke-reason').value = '';
+    }
   });
   $('user-form').addEventListener('submit', (event) => {
     event.preventDefault();
