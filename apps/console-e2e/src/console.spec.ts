@@ -243,4 +243,48 @@ describe('operator console in a browser', () => {
     await search.fill('');
     await page.screenshot('console');
   });
+
+  it('pages through the revocations with the cursor', async () => {
+    const tag = `page-${Date.now().toString(36)}`;
+    // More than the console's page of 50, whatever the other tests left.
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        (clients[i % clients.length] as ApiClient)
+          .request('/admin/revocations', {
+            method: 'POST',
+            headers: admin,
+            body: JSON.stringify({ jti: `${tag}-${i}`, reason: 'paging' }),
+          })
+          .then((answer) => expect(answer.status).toBe(201)),
+      ),
+    );
+    const page = await open(1);
+    await page.useKey(ADMIN_API_KEY);
+    const rows = page.page.locator('#revocation-rows tr');
+    await waitFor(async () => (await rows.count()) === 50, {
+      timeoutMs: UI_TIMEOUT_MS,
+      description: 'the first page of 50',
+    });
+    await page.page.getByText('; more on the server').waitFor();
+    await page.page.getByRole('button', { name: 'Load more' }).click();
+    await waitFor(async () => (await rows.count()) > 50, {
+      timeoutMs: UI_TIMEOUT_MS,
+      description: 'the next page appended',
+    });
+    await page.page.getByLabel('Search id, reason or actor').fill(`${tag}-`);
+    await waitFor(async () => (await rows.count()) === 60, {
+      timeoutMs: UI_TIMEOUT_MS,
+      description: 'all 60 of this test found across the pages',
+    });
+  });
+
+  it('says plainly when the replica cannot be reached', async () => {
+    const page = await open();
+    // The browser's own network failure for every admin call.
+    await page.page.route('**/admin/replicas', (route) => route.abort('connectionrefused'));
+    await page.useKey(ADMIN_API_KEY);
+    await page.page
+      .getByText('Network error: GET /admin/replicas did not reach the replica.')
+      .waitFor();
+  });
 });
