@@ -21,8 +21,8 @@ const TSCONFIG = fileURLToPath(new URL('./tsconfig.base.json', import.meta.url))
  *   sim         core, redis (drives the core against model stores; speaks the store's wire format
  *               through revocation-redis's event codec, never a connection)
  *   app         core, redis, nest, config (the product: api, worker)
- *   test-suite  libs + testing (api-e2e, api-faults, api-scale-out, the package test,
- *               observability)
+ *   test-suite  libs + testing (api-e2e, console-e2e, api-faults, api-scale-out, the package
+ *               test, observability)
  *   load-test   libs + testing (bench, soak, nemesis, k6)
  *   launcher    testing, config (stack: starts Redis, the worker and the replicas as processes,
  *               with the config defaults it derives for them)

@@ -4,10 +4,13 @@ import { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { AdminController } from './admin/admin.controller';
 import { AdminKeyGuard, IntrospectionKeyGuard } from './admin/admin-key.guard';
+import { AdminUsersController } from './admin/admin-users.controller';
+import { AdminReplicasController } from './admin/admin-replicas.controller';
 import { API_ERROR_ANSWERS } from './auth/auth.errors';
 import { AuthModule } from './auth/auth.module';
 import { baselineWiring } from './baselines/baseline-checkers';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
+import { ConsoleController } from './console/console.controller';
 import { HealthController } from './health/health.controller';
 import { LoggingModule } from './logging/logging.module';
 import { MeController } from './me/me.controller';
@@ -46,6 +49,8 @@ export class AppModule {
             maxStalenessMs: config.maxStalenessMs,
             clockSkewMs: config.clockSkewMs,
             instanceId: config.instanceId,
+            ...(config.region === undefined ? {} : { region: config.region }),
+            presenceHeartbeatMs: config.presenceHeartbeatMs,
             ...(config.syncIntervalMs === undefined
               ? {}
               : { syncIntervalMs: config.syncIntervalMs }),
@@ -96,7 +101,10 @@ export class AppModule {
         MetadataController,
         BackChannelLogoutController,
         AdminController,
+        AdminReplicasController,
         SsfEventsController,
+        AdminUsersController,
+        ConsoleController,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }, AdminKeyGuard, IntrospectionKeyGuard],
       exports: [APP_CONFIG],

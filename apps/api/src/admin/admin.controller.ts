@@ -1,25 +1,37 @@
-import { Body, Controller, Get, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   ADMIN_REVOCATION,
   ERROR,
+  REVOCATION_DETAIL,
   REVOCATION_PAGE,
   REVOCATION_RECEIPT,
 } from '../openapi/openapi-schemas';
-import { InvalidInputError, isRevocationId, MAX_ID_LENGTH } from '@rescind/revocation-core';
+import {
+  InvalidInputError,
+  isRevocationId,
+  MAX_ID_LENGTH,
+  StoreUnavailableError,
+} from '@rescind/revocation-core';
 import {
   formatListPosition,
   type ListPosition,
   parseListPosition,
+  type RecordedPosition,
+  type RevocationRecord,
+  RevocationStore,
 } from '@rescind/revocation-redis';
 import {
   Public,
   type ResolvedExternalIssuer,
+  type RevocationConfirmations,
+  RevocationPresence,
   RevocationService,
   SessionService,
   TokenService,
 } from '@rescind/revocation-nest';
 import { AdminKeyGuard } from './admin-key.guard';
+import { RevocationNotFoundError } from './admin.errors';
 
 /** The kinds of revocation: a token (`jti`), a user's cut-off (`sub`), a session (`sid`). */
 export type RevocationKindName = 'token' | 'user' | 'session';
@@ -44,8 +56,31 @@ export interface RevocationItem {
   /** With `iss`: the id as the issuer wrote it, the namespace removed. */
   provider_id?: string;
   reason: string | null;
+  /** Who asked, e.g. `self` or `admin`. */
+  actor: string | null;
   at: string;
   expiresAt: string;
+}
+
+/** What `GET /admin/revocations/:id` answers (docs/design.md, "Fleet presence"). */
+export interface RevocationDetailBody extends RevocationItem {
+  /** Where it was logged; absent for a revocation an older build recorded. */
+  log_position?: RecordedPosition;
+  /** Ready replicas in sync whose applied log position covers it. */
+  confirmed_by: number;
+  /** Ready replicas in the fleet. */
+  ready_replicas: number;
+  replicas: { instance: string; confirmed: boolean }[];
+}
+
+const KINDS: readonly RevocationKindName[] = ['token', 'user', 'session'];
+
+function parseKind(value: unknown): readonly RevocationKindName[] {
+  if (value === undefined || value === '') return KINDS;
+  if (typeof value !== 'string' || !(KINDS as readonly string[]).includes(value)) {
+    throw new InvalidInputError('kind must be one of token, user, session');
+  }
+  return [value as RevocationKindName];
 }
 
 const MAX_REASON_LENGTH = 512;
@@ -89,7 +124,10 @@ interface Namespace {
   stored(id: string): string;
 }
 
-/** `/admin/revocations`: revoke a token, a user or a session by id, and list live revocations. */
+/**
+ * `/admin/revocations`: revoke a token, a user or a session by id, list live revocations, and
+ * look one up with the replicas that have applied it.
+ */
 @Public()
 @ApiTags('admin')
 @ApiBearerAuth('admin-key')
@@ -102,6 +140,8 @@ export class AdminController {
     private readonly revocations: RevocationService,
     private readonly sessions: SessionService,
     private readonly tokens: TokenService,
+    private readonly store: RevocationStore,
+    private readonly presence: RevocationPresence,
   ) {}
 
   /**
@@ -185,6 +225,64 @@ export class AdminController {
     return this.sessions.revoke(sid, audit);
   }
 
+  /**
+   * One live revocation and how many ready replicas have applied it: a replica confirms once it
+   * is ready, in sync, on the revocation's data set and past its log position (docs/design.md,
+   * "Fleet presence").
+   */
+  @Get(':id')
+  @ApiParam({ name: 'id', description: 'the jti, sub or sid (the provider’s own with iss)' })
+  @ApiQuery({ name: 'kind', required: false, schema: { enum: ['token', 'user', 'session'] } })
+  @ApiQuery({ name: 'iss', required: false, schema: { type: 'string' } })
+  @ApiResponse({ status: 200, schema: REVOCATION_DETAIL })
+  @ApiResponse({
+    status: 400,
+    description: 'bad id, kind or iss; or several kinds match',
+    schema: ERROR,
+  })
+  @ApiResponse({ status: 404, description: 'no live revocation has that id', schema: ERROR })
+  async describe(
+    @Param('id') id: string,
+    @Query('kind') kind: unknown,
+    @Query('iss') iss: unknown,
+  ): Promise<RevocationDetailBody> {
+    const kinds = parseKind(kind);
+    const namespace = this.namespace(iss);
+    if (!isRevocationId(id) || id.length > namespace.maxLength) {
+      throw new InvalidInputError(`id must be 1-${namespace.maxLength} printable characters`);
+    }
+    let found: RevocationRecord[];
+    try {
+      found = await this.store.find(namespace.stored(id), kinds);
+    } catch (error) {
+      throw new StoreUnavailableError(error);
+    }
+    if (found.length === 0) throw new RevocationNotFoundError();
+    if (found.length > 1) {
+      throw new InvalidInputError(
+        `live revocations of several kinds have this id (${found.map((r) => r.kind).join(', ')}): ` +
+          'give kind=token, user or session',
+      );
+    }
+    const record = found[0] as RevocationRecord;
+    let confirmations: RevocationConfirmations;
+    try {
+      confirmations = await this.presence.confirmations({
+        ...(record.position === undefined ? {} : { position: record.position }),
+        createdAtMs: record.createdAtMs,
+      });
+    } catch (error) {
+      throw new StoreUnavailableError(error);
+    }
+    return {
+      ...this.item(record),
+      ...(record.position === undefined ? {} : { log_position: record.position }),
+      confirmed_by: confirmations.confirmedBy,
+      ready_replicas: confirmations.readyReplicas,
+      replicas: confirmations.replicas.map(({ instance, confirmed }) => ({ instance, confirmed })),
+    };
+  }
+
   @Get()
   @ApiQuery({
     name: 'limit',
@@ -199,18 +297,24 @@ export class AdminController {
   ): Promise<{ items: RevocationItem[]; next_cursor: string | null }> {
     const page = await this.revocations.list(parseLimit(limit), parseCursor(cursor));
     return {
-      items: page.items.map((record) => ({
-        kind: record.kind,
-        id: record.id,
-        ...this.providerIds(record.id),
-        reason: record.reason ?? null,
-        at: new Date(record.createdAtMs).toISOString(),
-        expiresAt: new Date(record.expiresAtMs).toISOString(),
-      })),
+      items: page.items.map((record) => this.item(record)),
       next_cursor:
         page.next === undefined
           ? null
           : Buffer.from(formatListPosition(page.next)).toString('base64url'),
+    };
+  }
+
+  /** A record as administrators see it. */
+  private item(record: RevocationRecord): RevocationItem {
+    return {
+      kind: record.kind,
+      id: record.id,
+      ...this.providerIds(record.id),
+      reason: record.reason ?? null,
+      actor: record.actor ?? null,
+      at: new Date(record.createdAtMs).toISOString(),
+      expiresAt: new Date(record.expiresAtMs).toISOString(),
     };
   }
 

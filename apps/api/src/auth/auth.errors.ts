@@ -57,6 +57,8 @@ export const API_ERROR_ANSWERS: Readonly<Record<string, ErrorAnswer>> = {
   ERR_TOO_MANY_REGISTRATIONS: { status: 429 },
   ERR_LOGIN_OVERLOADED: { status: 503 },
   ERR_SESSION_NOT_FOUND: { status: 404 },
+  ERR_USER_NOT_FOUND: { status: 404 },
+  ERR_REVOCATION_NOT_FOUND: { status: 404 },
   ERR_ADMIN_KEY_MISSING: { status: 401 },
   ERR_ADMIN_KEY_INVALID: { status: 401, challenge: 'invalid_token' },
 };

@@ -20,6 +20,6 @@ import { UserRepository } from './user.repository';
     LoginThrottle,
     RegisterThrottle,
   ],
-  exports: [AuthService],
+  exports: [AuthService, UserRepository],
 })
 export class AuthModule {}

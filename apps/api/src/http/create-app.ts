@@ -5,6 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { type Logger as PinoLogger } from 'pino';
+import { MAX_ID_LENGTH } from '@rescind/revocation-core';
 import {
   errorCodes,
   type FastifyError,
@@ -73,10 +74,16 @@ function addSecurityEventParsers(instance: FastifyInstance): void {
   });
 }
 
+/** Longest path parameter Fastify routes; a longer one is answered 404 (`frameworkErrors`). */
+const MAX_PATH_PARAM_LENGTH = 3 * MAX_ID_LENGTH;
+
 /** The API on Fastify (the default, for speed). */
 async function createFastifyApp(config: AppConfig, logger: PinoLogger): Promise<INestApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    // Fastify's 100 is shorter than a revocation id (256 characters, three each when
+    // percent-encoded): `GET /admin/revocations/:id` must reach the route, which judges the id.
+    maxParamLength: MAX_PATH_PARAM_LENGTH,
     clientErrorHandler: clientErrorHandler(config.instanceId),
     return503OnClosing: true,
     requestIdHeader: false,
@@ -84,7 +91,7 @@ async function createFastifyApp(config: AppConfig, logger: PinoLogger): Promise<
     trustProxy: trustedProxies(config),
     // Errors Fastify answers before any hook runs (e.g. a badly encoded path).
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
-      // A path parameter longer than any id (a 300-character sid) names nothing: 404, as
+      // A path parameter longer than any id, even percent-encoded, names nothing: 404, as
       // Express answers it and as the route itself answers any id that is not one of ours.
       if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
         void reply

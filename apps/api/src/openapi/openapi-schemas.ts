@@ -189,12 +189,90 @@ export const REVOCATION_PAGE: SchemaObject = {
           iss: { type: 'string', description: 'the external issuer whose namespace id is in' },
           provider_id: { type: 'string', description: 'with iss: the id as the issuer wrote it' },
           reason: { type: 'string', nullable: true },
+          actor: { type: 'string', nullable: true, description: 'who asked, e.g. self or admin' },
           at: { type: 'string', format: 'date-time' },
           expiresAt: { type: 'string', format: 'date-time' },
         },
       },
     },
     next_cursor: { type: 'string', nullable: true },
+  },
+};
+
+const LOG_POSITION: SchemaObject = {
+  type: 'object',
+  description: 'a position in the revocation log: data set (epoch) and sequence number',
+  properties: {
+    epoch: { type: 'string' },
+    seq: { type: 'integer', minimum: 0 },
+  },
+  required: ['epoch', 'seq'],
+};
+
+export const REPLICA_LIST: SchemaObject = {
+  type: 'object',
+  description:
+    'every replica whose status has not expired (docs/design.md, "Fleet presence"); advisory',
+  properties: {
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          instance: { type: 'string' },
+          region: { type: 'string', description: 'when the replica has REGION set' },
+          log_position: { ...LOG_POSITION, nullable: true },
+          ready: { type: 'boolean' },
+          in_sync: { type: 'boolean' },
+          staleness_ms: { type: 'integer', description: '-1 before the first hydration' },
+          cache_entries: { type: 'integer' },
+          reported_at: { type: 'string', format: 'date-time' },
+          started_at: { type: 'string', format: 'date-time' },
+        },
+        required: [
+          'instance',
+          'log_position',
+          'ready',
+          'in_sync',
+          'staleness_ms',
+          'cache_entries',
+          'reported_at',
+          'started_at',
+        ],
+      },
+    },
+    ready_count: { type: 'integer' },
+  },
+  required: ['items', 'ready_count'],
+};
+
+export const REVOCATION_DETAIL: SchemaObject = {
+  type: 'object',
+  properties: {
+    kind: { type: 'string', enum: ['token', 'user', 'session'] },
+    id: { type: 'string', description: 'as stored: namespaced for an external issuer' },
+    iss: { type: 'string', description: 'the external issuer whose namespace id is in' },
+    provider_id: { type: 'string', description: 'with iss: the id as the issuer wrote it' },
+    reason: { type: 'string', nullable: true },
+    actor: { type: 'string', nullable: true },
+    at: { type: 'string', format: 'date-time' },
+    expiresAt: { type: 'string', format: 'date-time' },
+    log_position: {
+      ...LOG_POSITION,
+      description: 'where it was logged; absent for revocations recorded by older builds',
+    },
+    confirmed_by: {
+      type: 'integer',
+      description: 'ready replicas in sync whose applied log position covers it',
+    },
+    ready_replicas: { type: 'integer' },
+    replicas: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { instance: { type: 'string' }, confirmed: { type: 'boolean' } },
+      },
+    },
   },
 };
 
@@ -209,5 +287,27 @@ export const AUTHORIZATION_SERVER_METADATA: SchemaObject = {
     introspection_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
     response_types_supported: { type: 'array', items: { type: 'string' } },
     service_documentation: { type: 'string', format: 'uri' },
+  },
+};
+
+export const ADMIN_USER_SESSIONS: SchemaObject = {
+  type: 'object',
+  properties: {
+    sub: { type: 'string', description: 'the user id, what `POST /admin/revocations {sub}` takes' },
+    username: { type: 'string' },
+    items: {
+      type: 'array',
+      description: 'live sessions, the most recently refreshed first',
+      items: {
+        type: 'object',
+        properties: {
+          sid: { type: 'string' },
+          created_at: { type: 'string', format: 'date-time' },
+          last_used_at: { type: 'string', format: 'date-time' },
+          user_agent: { type: 'string', nullable: true },
+          ip: { type: 'string', nullable: true },
+        },
+      },
+    },
   },
 };

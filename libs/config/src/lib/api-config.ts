@@ -51,6 +51,13 @@ function isAddressOrCidr(value: string): boolean {
  * `TRUST_PROXY`: a hop count, or a comma-separated list of addresses and CIDRs. `true`-like values
  * are refused: trusting every peer would let any client choose its address, and so its throttles.
  */
+/** `REGION`, as the revocation module's `region` option takes it; unset or empty: none. */
+function readRegion(read: EnvReader): string | undefined {
+  const region = read.optional('REGION');
+  if (region === undefined) return undefined;
+  return read.matching('REGION', region, /^[A-Za-z0-9_.:-]{1,64}$/, '1-64 of [A-Za-z0-9_.:-]');
+}
+
 function readTrustProxy(read: EnvReader): TrustProxy | undefined {
   const raw = read.optional('TRUST_PROXY')?.trim();
   if (raw === undefined || raw === '') return undefined;
@@ -95,6 +102,10 @@ export interface ApiConfig extends RedisConfig {
   readonly port: number;
   /** `INSTANCE_ID` */
   readonly instanceId: string;
+  /** `REGION`: where the replica runs, published with its status (unset: none). */
+  readonly region: string | undefined;
+  /** `PRESENCE_HEARTBEAT_MS`: how often the replica publishes its status (docs/design.md, "Fleet presence"). */
+  readonly presenceHeartbeatMs: Milliseconds;
   /** `REVOCATION_CACHE_MAX` */
   readonly cacheMaxEntries: number;
   /** `VERIFIED_TOKEN_CACHE_MAX` */
@@ -328,6 +339,14 @@ export function loadApiConfig(env: Env): ApiConfig {
       `${hostname()}-${process.pid}`,
       /^[\x21-\x7e]{1,128}$/,
       '1-128 printable characters',
+    ),
+    region: readRegion(read),
+    // Its key lives three heartbeats; a minute at most, so that a dead replica leaves the list.
+    presenceHeartbeatMs: read.integer(
+      'PRESENCE_HEARTBEAT_MS',
+      REVOCATION_DEFAULTS.presenceHeartbeatMs,
+      100,
+      60_000,
     ),
     cacheMaxEntries: read.integer(
       'REVOCATION_CACHE_MAX',

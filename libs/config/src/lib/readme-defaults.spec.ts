@@ -53,6 +53,7 @@ describe('the README configuration table', () => {
     ['REGISTER_IP_LIMIT', 'registerIpLimit'],
     ['SHUTDOWN_GRACE_MS', 'shutdownGraceMs'],
     ['PASSWORD_HASH_COST', 'passwordHashCost'],
+    ['PRESENCE_HEARTBEAT_MS', 'presenceHeartbeatMs'],
   ])('gives the API default of %s', (name, field) => {
     expect(value(documented.get(name))).toBe(String(api[field]));
   });

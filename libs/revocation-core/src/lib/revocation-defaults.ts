@@ -44,7 +44,27 @@ export const REVOCATION_DEFAULTS = {
    * refreshing at once are not a theft (docs/design.md, "Sessions").
    */
   refreshReuseGraceMs: 10_000 as Milliseconds,
+  /**
+   * How often a replica writes its status to the store even when nothing changed
+   * (`PRESENCE_HEARTBEAT_MS`; docs/design.md, "Fleet presence"). Its key lives
+   * {@link defaultPresenceTtlMs} of it.
+   */
+  presenceHeartbeatMs: 1000 as Milliseconds,
+  /**
+   * Least time between two status writes of one replica, however fast its position moves:
+   * at most 10 a second, so that a thousand replicas under any revocation rate cost the store a
+   * bounded load (docs/design.md, "Fleet presence").
+   */
+  presenceMinIntervalMs: 100 as Milliseconds,
 } as const;
+
+/**
+ * Lifetime of a replica's status key when none is given: three heartbeats, so that one lost
+ * or late write does not make a live replica vanish, and a dead one is gone within seconds.
+ */
+export function defaultPresenceTtlMs(heartbeatMs: Milliseconds): Milliseconds {
+  return 3 * heartbeatMs;
+}
 
 /**
  * Period of the anti-entropy catch-up when none is given (`SYNC_INTERVAL_MS`): a quarter of the

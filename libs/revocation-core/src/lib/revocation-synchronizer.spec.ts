@@ -1,6 +1,7 @@
 import { type Clock } from './clock';
 import {
   type LogEntry,
+  type LogPosition,
   type Revocation,
   type RevocationEvent,
   type SessionRevocation,
@@ -232,6 +233,11 @@ class RecordingObserver implements SyncObserver {
   readonly resyncs: [ResyncCause, number][] = [];
   readonly errors: unknown[] = [];
   readonly notBefore: [number, NotBeforeCause][] = [];
+  readonly positions: number[] = [];
+
+  onPosition(position: LogPosition): void {
+    this.positions.push(position.seq);
+  }
 
   onNotBefore(notBeforeMs: number, cause: NotBeforeCause): void {
     this.notBefore.push([notBeforeMs, cause]);
@@ -556,6 +562,22 @@ describe('RevocationSynchronizer', () => {
       for (let i = 1; i <= 7; i++) expect(revoked(`lost-${i}`)).toBe(true);
       expect(source.count('readAfter')).toBe(4);
       expect(sync.state.position?.seq).toBe(7);
+    });
+
+    it('reports every move of its applied position: hydration, live events, catch-up pages', async () => {
+      const { sync, source, observer } = setUp({ catchUpPageSize: 2 });
+      source.revoke(token('held'));
+      await sync.onSubscribed();
+      expect(observer.positions).toEqual([1]);
+      sync.onMessage(wire(source.revoke(token('live'))));
+      sync.applyLocal(source.revoke(token('mine')) as RevocationEvent);
+      for (let i = 1; i <= 3; i++) source.revoke(token(`missed-${i}`));
+      await sync.tick();
+      // One report per page of the catch-up, not one per entry.
+      expect(observer.positions).toEqual([1, 2, 3, 5, 6]);
+      // A duplicate moves nothing and reports nothing.
+      sync.onMessage(wire(source.log[1] as RevocationEvent));
+      expect(observer.positions).toEqual([1, 2, 3, 5, 6]);
     });
 
     it('applies its own revocations at once, with no round trip (read your revocation)', async () => {

@@ -357,6 +357,7 @@ export class RevocationSynchronizer {
       for (const revocation of page) if (this.cache.add(revocation, now)) applied++;
     });
     this.position = { epoch: head.epoch, seq: head.seq, logId: head.logId };
+    this.observer.onPosition?.(this.position);
     if (this.ownAhead?.epoch !== head.epoch) this.ownAhead = null;
     this.observer.onResync?.(cause, applied);
     // Events logged while the snapshot was read are caught up in the next round.
@@ -398,6 +399,7 @@ export class RevocationSynchronizer {
         this.position = position;
         if (this.ownAhead !== null && entry.seq >= this.ownAhead.seq) this.ownAhead = null;
       }
+      if (position.seq !== before) this.observer.onPosition?.(position);
       if (entries.length === 0) return 'trimmed';
       if (position.seq === before && entries.length < this.pageSize) return 'trimmed';
     }
@@ -428,6 +430,7 @@ export class RevocationSynchronizer {
     } else if (event.seq === position.seq + 1 && follows(event, position)) {
       this.position = { epoch: position.epoch, seq: event.seq, logId: event.logId };
       if (this.ownAhead !== null && event.seq >= this.ownAhead.seq) this.ownAhead = null;
+      this.observer.onPosition?.(this.position);
     } else if (
       event.seq > position.seq ||
       (event.seq === position.seq && event.logId !== position.logId)

@@ -1,4 +1,4 @@
-import { type RevocationEvent } from './revocation';
+import { type LogPosition, type RevocationEvent } from './revocation';
 import { type Milliseconds } from './units';
 
 /** Why a replica re-read state from the store. */
@@ -25,4 +25,9 @@ export interface SyncObserver {
   onNotBefore?(notBeforeMs: Milliseconds, cause: NotBeforeCause): void;
   /** A synchronisation round failed (store unreachable, timeout…). */
   onSyncError?(error: unknown): void;
+  /**
+   * The applied log position changed (a live event, a catch-up page, a hydration). Called on the
+   * hot path, once per event: keep it to a flag or a timer (docs/design.md, "Fleet presence").
+   */
+  onPosition?(position: LogPosition): void;
 }

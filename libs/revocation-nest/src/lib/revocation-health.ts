@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { type Clock, RevocationSynchronizer, type SyncState } from '@rescind/revocation-core';
 import { REVOCATION_CLOCK } from './revocation.constants';
 import { NOT_CONNECTED_REASON } from './revocation-connect.check';
 import { RevocationEventsServer } from './revocation-events.server';
+import { PRESENCE_SIGNAL, type PresenceSignal } from './presence-signal';
 
 /** Readiness of this replica as a load balancer should see it. */
 export interface RevocationReadiness {
@@ -30,11 +31,13 @@ export class RevocationHealth {
     private readonly sync: RevocationSynchronizer,
     @Inject(REVOCATION_CLOCK) private readonly clock: Clock,
     private readonly events: RevocationEventsServer,
+    @Optional() @Inject(PRESENCE_SIGNAL) private readonly presence?: PresenceSignal,
   ) {}
 
-  /** Reports not ready from now on (graceful shutdown). */
+  /** Reports not ready from now on (graceful shutdown), to the fleet's presence too. */
   drain(): void {
     this.draining = true;
+    this.presence?.notify();
   }
 
   /** The current readiness with its reasons. */

@@ -47,6 +47,8 @@ describe('resolveRevocationOptions', () => {
       'clockSkewMs',
       'refreshTokenTtlSeconds',
       'refreshReuseGraceMs',
+      'presenceHeartbeatMs',
+      'presenceMinIntervalMs',
     ] as const) {
       expect(resolved[name]).toBe(REVOCATION_DEFAULTS[name]);
     }
@@ -231,6 +233,53 @@ describe('resolveRevocationOptions', () => {
     ])('rejects %s with a RangeError naming the part', (_case, redis, message) => {
       expect(() => resolveRevocationOptions({ ...REQUIRED, redis }, 'h')).toThrow(
         expect.objectContaining({ name: 'RangeError', message: expect.stringMatching(message) }),
+      );
+    });
+  });
+
+  describe('fleet presence', () => {
+    it('publishes no region by default, a heartbeat a second living three heartbeats', () => {
+      expect(resolveRevocationOptions(REQUIRED, 'h')).toMatchObject({
+        region: undefined,
+        presenceHeartbeatMs: 1000,
+        presenceTtlMs: 3000,
+        presenceMinIntervalMs: 100,
+      });
+    });
+
+    it('derives the TTL from the heartbeat given, and keeps the interval within it', () => {
+      expect(resolveRevocationOptions({ ...REQUIRED, presenceHeartbeatMs: 50 }, 'h')).toMatchObject(
+        { presenceHeartbeatMs: 50, presenceTtlMs: 150, presenceMinIntervalMs: 50 },
+      );
+    });
+
+    it('keeps a region of its character set', () => {
+      expect(resolveRevocationOptions({ ...REQUIRED, region: 'eu-west-1' }, 'h').region).toBe(
+        'eu-west-1',
+      );
+    });
+
+    it.each<[Partial<RevocationModuleOptions>, string]>([
+      [{ region: '' }, 'region must be 1-64 of [A-Za-z0-9_.:-], got ""'],
+      [{ region: 'eu west' }, 'region must be 1-64 of [A-Za-z0-9_.:-], got "eu west"'],
+      [{ presenceHeartbeatMs: 0 }, 'presenceHeartbeatMs must be a positive integer, got 0'],
+      [{ presenceTtlMs: 1.5 }, 'presenceTtlMs must be a positive integer, got 1.5'],
+      [
+        { presenceHeartbeatMs: 1000, presenceTtlMs: 1000 },
+        'presenceTtlMs (1000) must be longer than presenceHeartbeatMs (1000), ' +
+          'or a live replica vanishes from the fleet between two heartbeats',
+      ],
+      [
+        { presenceMinIntervalMs: 2000 },
+        'presenceMinIntervalMs (2000) must be at most presenceHeartbeatMs (1000)',
+      ],
+      [
+        { presenceMinIntervalMs: -1 },
+        'presenceMinIntervalMs must be a non-negative integer, got -1',
+      ],
+    ])('rejects %p with a message naming the option', (options, message) => {
+      expect(() => resolveRevocationOptions({ ...REQUIRED, ...options }, 'h')).toThrow(
+        new RangeError(message),
       );
     });
   });

@@ -1,6 +1,7 @@
 import { createHash, createSecretKey, KeyObject } from 'node:crypto';
 import {
   type Clock,
+  defaultPresenceTtlMs,
   defaultSyncIntervalMs,
   type Milliseconds,
   REVOCATION_DEFAULTS,
@@ -168,6 +169,28 @@ export interface RevocationModuleOptions {
    * (docs/design.md, "Security events (CAEP)"). @default none
    */
   securityEventTransmitters?: readonly SecurityEventTransmitterOptions[];
+  /**
+   * Where this replica runs (e.g. `eu-west-1`), published with its status: 1-64 of
+   * `[A-Za-z0-9_.:-]`. @default none (the status has no region)
+   */
+  region?: string;
+  /**
+   * How often the replica writes its status to the store even when nothing changed
+   * (docs/design.md, "Fleet presence"). @default REVOCATION_DEFAULTS.presenceHeartbeatMs
+   */
+  presenceHeartbeatMs?: Milliseconds;
+  /**
+   * Lifetime of the status: a replica that stopped writing (killed, frozen, cut off) leaves the
+   * fleet this long after its last write. Longer than the heartbeat.
+   * @default defaultPresenceTtlMs(presenceHeartbeatMs): three heartbeats
+   */
+  presenceTtlMs?: Milliseconds;
+  /**
+   * Least time between two status writes: the moves of the log position within it are written
+   * as one, so that a replica writes at most 1000 / this many statuses a second whatever the
+   * revocation rate. At most the heartbeat. @default REVOCATION_DEFAULTS.presenceMinIntervalMs
+   */
+  presenceMinIntervalMs?: Milliseconds;
 }
 
 /** The option names, to reject any other (a typo, or an option this module does not have). */
@@ -190,6 +213,10 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof RevocationModuleOptions>
   'refreshReuseGraceMs',
   'externalIssuers',
   'securityEventTransmitters',
+  'region',
+  'presenceHeartbeatMs',
+  'presenceTtlMs',
+  'presenceMinIntervalMs',
 ]);
 
 /** Options after defaults and validation, as the providers see them. */
@@ -212,6 +239,10 @@ export interface ResolvedRevocationOptions {
   readonly refreshReuseGraceMs: Milliseconds;
   readonly externalIssuers: readonly ResolvedExternalIssuer[];
   readonly securityEventTransmitters: readonly ResolvedSecurityEventTransmitter[];
+  readonly region: string | undefined;
+  readonly presenceHeartbeatMs: Milliseconds;
+  readonly presenceTtlMs: Milliseconds;
+  readonly presenceMinIntervalMs: Milliseconds;
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -408,6 +439,49 @@ function securityEventTransmitters(
   });
 }
 
+function region(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(value)) {
+    throw new RangeError(
+      `region must be 1-64 of [A-Za-z0-9_.:-], got ${JSON.stringify(String(value).slice(0, 80))}`,
+    );
+  }
+  return value;
+}
+
+/** The presence timings, checked against one another (docs/design.md, "Fleet presence"). */
+function presenceTimings(
+  options: RevocationModuleOptions,
+): Pick<
+  ResolvedRevocationOptions,
+  'presenceHeartbeatMs' | 'presenceTtlMs' | 'presenceMinIntervalMs'
+> {
+  const heartbeat = positiveInteger(
+    'presenceHeartbeatMs',
+    options.presenceHeartbeatMs ?? REVOCATION_DEFAULTS.presenceHeartbeatMs,
+  );
+  const ttl = positiveInteger(
+    'presenceTtlMs',
+    options.presenceTtlMs ?? defaultPresenceTtlMs(heartbeat),
+  );
+  if (ttl <= heartbeat) {
+    throw new RangeError(
+      `presenceTtlMs (${ttl}) must be longer than presenceHeartbeatMs (${heartbeat}), ` +
+        'or a live replica vanishes from the fleet between two heartbeats',
+    );
+  }
+  const minInterval = nonNegativeInteger(
+    'presenceMinIntervalMs',
+    options.presenceMinIntervalMs ?? Math.min(REVOCATION_DEFAULTS.presenceMinIntervalMs, heartbeat),
+  );
+  if (minInterval > heartbeat) {
+    throw new RangeError(
+      `presenceMinIntervalMs (${minInterval}) must be at most presenceHeartbeatMs (${heartbeat})`,
+    );
+  }
+  return { presenceHeartbeatMs: heartbeat, presenceTtlMs: ttl, presenceMinIntervalMs: minInterval };
+}
+
 /** Applies defaults and rejects invalid values with a message naming the option. */
 export function resolveRevocationOptions(
   options: RevocationModuleOptions,
@@ -468,5 +542,7 @@ export function resolveRevocationOptions(
     ),
     externalIssuers: externalIssuers(options.externalIssuers ?? []),
     securityEventTransmitters: securityEventTransmitters(options.securityEventTransmitters ?? []),
+    region: region(options.region),
+    ...presenceTimings(options),
   };
 }

@@ -34,6 +34,8 @@ import { RevocationEventsController } from './revocation-events.controller';
 import { RevocationEventsServer } from './revocation-events.server';
 import { RevocationGuard } from './revocation.guard';
 import { RevocationHealth } from './revocation-health';
+import { PRESENCE_SIGNAL, type PresenceSignal } from './presence-signal';
+import { RevocationPresence } from './revocation-presence';
 import { RevocationMetrics } from './revocation-metrics';
 import {
   type ResolvedRevocationOptions,
@@ -179,6 +181,8 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
         return Object.assign(metrics, { holder });
       },
     },
+    // Filled in by RevocationPresence: the synchroniser is built before it, and needs its hook.
+    { provide: PRESENCE_SIGNAL, useFactory: (): PresenceSignal => ({ notify: () => undefined }) },
     {
       provide: RevocationSynchronizer,
       inject: [
@@ -187,6 +191,7 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
         RevocationMetrics,
         REVOCATION_OPTIONS,
         REVOCATION_CLOCK,
+        PRESENCE_SIGNAL,
       ],
       useFactory: (
         cache: RevocationCache,
@@ -194,12 +199,13 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
         metrics: RevocationMetrics & { holder: { sync?: RevocationSynchronizer } },
         o: ResolvedRevocationOptions,
         clock: Clock,
+        presence: PresenceSignal,
       ) => {
         const sync = new RevocationSynchronizer(cache, store, {
           maxStalenessMs: o.maxStalenessMs,
           clockSkewMs: o.clockSkewMs,
           clock,
-          observer: syncLogger(metrics),
+          observer: { ...syncLogger(metrics), onPosition: () => presence.notify() },
         });
         metrics.holder.sync = sync;
         return sync;
@@ -226,6 +232,7 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
     BackChannelLogoutService,
     RevocationGuard,
     RevocationHealth,
+    RevocationPresence,
     RevocationConnectCheck,
     RevocationSyncService,
     SecurityEventReceiver,
@@ -262,6 +269,7 @@ const EXPORTS = [
   BackChannelLogoutService,
   RevocationGuard,
   RevocationHealth,
+  RevocationPresence,
   SecurityEventReceiver,
 ];
 

@@ -154,14 +154,42 @@ export class EventCodec {
     return decoded;
   }
 
-  /** The JSON kept under a revocation's record key, with its audit trail. */
+  /**
+   * The JSON kept under a revocation's record key, with its audit trail. A position the object
+   * carries (an event's) is left out: the revoke script adds the one it logs the record under.
+   */
   static record(record: Revocation & { reason?: string; actor?: string }): string {
-    return JSON.stringify(record);
+    const {
+      epoch: _epoch,
+      seq: _seq,
+      logId: _logId,
+      prevLogId: _prevLogId,
+      ...rest
+    } = record as Revocation & { reason?: string; actor?: string } & Partial<RevocationEvent>;
+    return JSON.stringify(rest);
   }
 
-  /** A record's JSON as it was stored, audit trail included, for listing (not validated). */
-  static recordOf(json: string): Revocation & { reason?: string; actor?: string } {
-    return JSON.parse(json) as Revocation & { reason?: string; actor?: string };
+  /**
+   * A record's JSON as it was stored, audit trail included, for listing (not validated), with
+   * the log position it was recorded at when the store kept one (records written before it did,
+   * or with a position that does not read as one, have none).
+   */
+  static recordOf(json: string): Revocation & {
+    reason?: string;
+    actor?: string;
+    position?: { epoch: string; seq: number };
+  } {
+    const parsed = JSON.parse(json) as Revocation & {
+      reason?: string;
+      actor?: string;
+      epoch?: unknown;
+      seq?: unknown;
+    };
+    const { epoch, seq, ...record } = parsed;
+    if (typeof epoch === 'string' && Number.isSafeInteger(seq) && (seq as number) > 0) {
+      return { ...record, position: { epoch, seq: seq as number } };
+    }
+    return record;
   }
 
   /** The revocation held in a record's JSON. @throws MalformedEventError, SyntaxError */

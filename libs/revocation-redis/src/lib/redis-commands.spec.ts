@@ -22,13 +22,16 @@ describe('Lua commands', () => {
         ['rescindEndSession', 8],
         ['rescindEndUserSessions', 8],
         ['rescindListPage', 1],
+        ['rescindListPresence', 1],
         ['rescindListSessions', 3],
+        ['rescindPublishPresence', 2],
         ['rescindRaiseNotBefore', 2],
         ['rescindReadHead', 4],
         ['rescindRevoke', 6],
         ['rescindRotateSession', 13],
         ['rescindTidy', 2],
         ['rescindTidySessions', 1],
+        ['rescindWithdrawPresence', 2],
       ]);
     });
 

@@ -54,6 +54,13 @@ describe('RedisKeys', () => {
       expect(keys.sessionsOf('alice')).toBe('rescind:sess:u:alice');
     });
 
+    it('names the fleet presence keys apart from revocations and sessions', () => {
+      expect(keys.presenceIndex).toBe('rescind:presence:index');
+      expect(keys.presence('api1')).toBe('rescind:presence:r:api1');
+      expect(keys.presence('api1').startsWith(keys.presenceStem())).toBe(true);
+      expect(keys.presence('index')).not.toBe(keys.presenceIndex);
+    });
+
     it('names nothing of the application (its users, its throttles)', () => {
       expect(Object.keys(RedisKeys.prototype)).not.toContain('user');
       expect('user' in keys || 'throttle' in keys).toBe(false);

@@ -26,6 +26,11 @@ export class RedisKeys {
   readonly notBefore: string;
   /** Pub/sub channel on which revocation events fan out. */
   readonly channel: string;
+  /**
+   * Sorted set of the instances that published their status, scored by when it expires (Redis
+   * time, ms): where the fleet is listed from, without `SCAN` (docs/design.md, "Fleet presence").
+   */
+  readonly presenceIndex: string;
   /** BullMQ queue of maintenance jobs (BullMQ adds `prefix`). */
   readonly maintenanceQueue = 'maintenance';
   /** The scheduled job that tidies expired revocations. */
@@ -41,6 +46,17 @@ export class RedisKeys {
     this.epoch = `${prefix}:rev:epoch`;
     this.notBefore = `${prefix}:rev:not-before`;
     this.channel = `${prefix}:rev:events`;
+    this.presenceIndex = `${prefix}:presence:index`;
+  }
+
+  /** One replica's status (JSON), expiring unless the replica writes it again. */
+  presence(instance: string): string {
+    return `${this.presenceStem()}${instance}`;
+  }
+
+  /** What every {@link presence} key starts with, for the script that lists them. */
+  presenceStem(): string {
+    return `${this.prefix}:presence:r:`;
   }
 
   /** Member of {@link index} for a revocation. */

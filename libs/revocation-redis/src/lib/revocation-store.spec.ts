@@ -75,6 +75,8 @@ describe('RevocationStore (against a real Redis)', () => {
         ...revocation,
         reason: 'logout',
         actor: 'self',
+        epoch: event?.epoch,
+        seq: 1,
       });
       const pttl = await db.redis.pttl(record);
       const remaining = revocation.expiresAtMs - Date.now();
@@ -680,6 +682,59 @@ describe('RevocationStore (against a real Redis)', () => {
       expect(entries[1]).not.toHaveProperty('seq');
       expect(entries[2]).toMatchObject({ logId: newer, seq: 2 });
       expect(entries[3]).toMatchObject({ logId: other });
+    });
+  });
+
+  describe('when a live revocation is looked up by id', () => {
+    it('finds it with its audit trail and the log position it was recorded at', async () => {
+      const { store } = newStore();
+      const first = logged(await store.revoke(token('x'), { actor: 'admin', reason: 'stolen' }));
+      const cut = logged(await store.revoke(user('x', Date.now()), { actor: 'self' }));
+      expect(await store.find('x', ['token'])).toEqual([
+        {
+          ...token('x'),
+          createdAtMs: expect.any(Number),
+          expiresAtMs: expect.any(Number),
+          actor: 'admin',
+          reason: 'stolen',
+          position: { epoch: first.epoch, seq: 1 },
+        },
+      ]);
+      const both = await store.find('x');
+      expect(both.map((record) => [record.kind, record.position?.seq])).toEqual([
+        ['token', 1],
+        ['user', 2],
+      ]);
+      expect(both[1]?.position?.epoch).toBe(cut.epoch);
+      expect(await store.find('nobody')).toEqual([]);
+    });
+
+    it('moves the position of a user cut-off or a session to their latest revocation', async () => {
+      const { store } = newStore();
+      const now = Date.now();
+      logged(await store.revoke(user('alice', now - 1_000)));
+      logged(await store.revoke(session('sid-1', HOUR)));
+      // Covered already: nothing is logged, the position stays.
+      expect(await store.revoke(user('alice', now - 2_000))).toBeNull();
+      expect((await store.find('alice', ['user']))[0]?.position?.seq).toBe(1);
+      logged(await store.revoke(user('alice', now)));
+      logged(await store.revoke(session('sid-1', 2 * HOUR)));
+      expect((await store.find('alice', ['user']))[0]?.position?.seq).toBe(3);
+      expect((await store.find('sid-1', ['session']))[0]?.position?.seq).toBe(4);
+    });
+
+    it('reads a record written before positions were kept, without one', async () => {
+      const { keys, store } = newStore();
+      const old = token('old');
+      await db.redis.set(keys.record('token', 'old'), JSON.stringify({ ...old, actor: 'admin' }));
+      const [record] = await store.find('old');
+      expect(record).toEqual({ ...old, actor: 'admin' });
+      expect(record).not.toHaveProperty('position');
+    });
+
+    it('refuses what is no revocation id', async () => {
+      const { store } = newStore();
+      await expect(store.find('')).rejects.toThrow(RangeError);
     });
   });
 

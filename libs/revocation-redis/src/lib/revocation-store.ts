@@ -7,6 +7,7 @@ import {
   type LogEntry,
   type Revocation,
   type RevocationEvent,
+  type RevocationKind,
   type RevocationSource,
   type StoreHead,
   isRevocationId,
@@ -142,8 +143,18 @@ export function parseListPosition(text: string): ListPosition | undefined {
   return { expiresAtMs: Number(match[1]), member };
 }
 
-/** A live revocation with its audit trail, as listed to administrators. */
-export type RevocationRecord = Revocation & RevocationAudit;
+/** Where in the log a revocation was recorded: its data set (epoch) and sequence number. */
+export interface RecordedPosition {
+  readonly epoch: string;
+  readonly seq: number;
+}
+
+/**
+ * A live revocation with its audit trail, as listed to administrators, and where it was logged
+ * (absent from records written before the store kept it; docs/design.md, "Fleet presence").
+ */
+export type RevocationRecord = Revocation &
+  RevocationAudit & { readonly position?: RecordedPosition };
 
 /** Result of one tidy batch. */
 export interface TidyResult {
@@ -420,6 +431,22 @@ export class RevocationStore implements RevocationSource {
         member: members[members.length - 1] as string,
       },
     };
+  }
+
+  /**
+   * The live revocations recorded under `id` of each of `kinds` (one `MGET`), in that order,
+   * each with where it was logged when the store kept that.
+   */
+  async find(
+    id: string,
+    kinds: readonly RevocationKind[] = ['token', 'user', 'session'],
+  ): Promise<RevocationRecord[]> {
+    if (!isRevocationId(id)) throw new RangeError('not a revocation id');
+    if (kinds.length === 0) return [];
+    const raws = await this.redis.mget(...kinds.map((kind) => this.keys.record(kind, id)));
+    const found: RevocationRecord[] = [];
+    for (const raw of raws) if (raw !== null) found.push(EventCodec.recordOf(raw));
+    return found;
   }
 
   /** Removes what expired revocations left in the index and the log, one bounded batch. */

@@ -25,6 +25,8 @@
     k = {record, index, log, seq, epoch, notBefore}                           (key names)
     r = {kind, member, record, expiresAtMs, nowMs, cutoffMs, newEpoch, channel, newNotBefore,
          cutoffName, epochName, seqName, prevLogIdName, logIdName, fields}     (fields: a list)
+  The record is stored with the epoch and seq it was logged under added (under the names of the
+  epoch and seq fields), replacing any the record JSON held.
   Returns {epoch, seq, log id, id of the entry it follows}, or false when there was nothing to
   record: the revocation has already expired, or is already covered (same `jti`; same `sid` with
   an expiry at least as late; a user cut-off at least as late).
@@ -77,9 +79,14 @@ local function recordRevocation(k, r)
     local left = redis.call('PTTL', k.record)
     if left > ttl then ttl = left end
   end
-  redis.call('SET', k.record, r.record, 'PX', ttl)
-  redis.call('ZADD', k.index, 'GT', r.expiresAtMs, r.member)
   local seq = string.format('%d', redis.call('INCR', k.seq))
+  -- The record keeps where it was logged, so that one can ask which replicas have applied it
+  -- (docs/design.md, "Fleet presence"). Spliced in as text: the record is a JSON object the codec
+  -- wrote, and decoding it would reprint its numbers with 14 significant digits.
+  local record = string.sub(r.record, 1, -2) .. ',' .. cjson.encode(r.epochName) .. ':'
+    .. cjson.encode(epoch) .. ',' .. cjson.encode(r.seqName) .. ':' .. seq .. '}'
+  redis.call('SET', k.record, record, 'PX', ttl)
+  redis.call('ZADD', k.index, 'GT', r.expiresAtMs, r.member)
   local after = lastGeneratedId(k.log)
   -- Every value is a string: cjson.encode would print numbers with 14 significant digits.
   local fields = {unpack(r.fields)}
