@@ -1,4 +1,4 @@
-import { RevocationStore } from '@rescind/revocation-redis';
+import { type RecordedPosition, RevocationStore } from '@rescind/revocation-redis';
 import { deleteKeysWithPrefix, uniqueKeyPrefix, waitFor } from '@rescind/testing';
 import { type RunningTestApp, startTestApp, testModuleOptions, waitUntilReady } from '../testing';
 import { RevocationHealth } from './revocation-health';
@@ -63,13 +63,13 @@ describe('fleet presence of two replicas sharing one Redis (Express and Fastify)
   it('publishes a revocation made on one replica as confirmed by both, as positions move', async () => {
     await a.app.get(RevocationService).revokeToken('presence-jti', Date.now() + 60_000);
     const [record] = await a.app.get(RevocationStore).find('presence-jti', ['token']);
-    const position = record?.position;
+    const position = record?.position as RecordedPosition;
     expect(position).toEqual({ epoch: expect.any(String), seq: expect.any(Number) });
     const confirmed = await waitFor(
       async () => {
         const answer = await presence(b).confirmations({
-          ...(position && { position }),
-          createdAtMs: 0,
+          position,
+          createdAtMs: record?.createdAtMs ?? 0,
         });
         return answer.confirmedBy === 2 ? answer : undefined;
       },
