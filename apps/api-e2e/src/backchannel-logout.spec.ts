@@ -390,6 +390,17 @@ describe('back-channel logout and revocation of an external issuer’s tokens', 
         entry('user', sub),
         entry('session', sid),
       );
+
+      // One of them by the provider's own id, in its namespace (docs/design.md, "Fleet presence").
+      const query = `?iss=${encodeURIComponent(provider.issuer)}`;
+      const detail = await b.request(`/admin/revocations/${encodeURIComponent(jti)}${query}`, {
+        headers: admin,
+      });
+      expect(detail.status).toBe(200);
+      expect(detail.json).toMatchObject(
+        entry('token', jti, { iss: provider.issuer, reason: 'stolen', actor: 'admin' }),
+      );
+      expect((await b.request(`/admin/revocations/${jti}`, { headers: admin })).status).toBe(404);
     });
 
     it('lists what back-channel logout revoked with its issuer and reason', async () => {

@@ -128,7 +128,7 @@ describe('fleet presence of three replicas', () => {
     ['a token', { jti: 'presence-jti', exp: Math.floor(Date.now() / 1000) + 600 }, 'token'],
     ['a user cut-off', { sub: 'presence-user' }, 'user'],
     ['a session', { sid: 'presence-sid' }, 'session'],
-  ])('counts %s as confirmed by every ready replica, within a second', async (_, body, kind) => {
+  ])('counts %s as confirmed by every ready replica, promptly', async (_, body, kind) => {
     await revoke({ ...body, reason: 'presence test' });
     const id = String(body['jti'] ?? body['sub'] ?? body['sid']);
     const { detail: answer, ms } = await confirmation(
@@ -149,8 +149,8 @@ describe('fleet presence of three replicas', () => {
       ready_replicas: 3,
       replicas: [...names].sort().map((instance) => ({ instance, confirmed: true })),
     });
-    // Confirmed as soon as positions move, not at the next heartbeat: with both cores busy,
-    // still well within the second.
+    // Pushed as positions move (typically tens of ms); the bound allows a heartbeat and a busy
+    // machine.
     expect(ms).toBeLessThan(HEARTBEAT_MS + SLACK_MS);
     const list = await send<{ items: { id: string; actor: string | null }[] }>(
       `${a}/admin/revocations?limit=1000`,

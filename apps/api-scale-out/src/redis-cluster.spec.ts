@@ -23,6 +23,7 @@ const TOKEN_TTL_SECONDS = 5;
 /** "Within a few seconds": the anti-entropy period is 1 s by default, reconnects take less. */
 const RECOVERY_TIMEOUT_MS = 5_000;
 const KILL_ROUNDS = 4;
+const ADMIN_API_KEY = 'so-cluster-admin-key';
 
 describe('on a Redis Cluster of three masters (REDIS_CLUSTER_NODES)', () => {
   let redis: RedisCluster | undefined;
@@ -45,6 +46,7 @@ describe('on a Redis Cluster of three masters (REDIS_CLUSTER_NODES)', () => {
         // Credentials (none here) come from REDIS_URL.
         REDIS_URL: (redis.nodes[0] as RedisServer).url,
         ACCESS_TOKEN_TTL: String(TOKEN_TTL_SECONDS),
+        ADMIN_API_KEY,
       },
       worker: { TIDY_INTERVAL_MS: '200', WORKER_METRICS_PORT: '0' },
     });
@@ -73,6 +75,20 @@ describe('on a Redis Cluster of three masters (REDIS_CLUSTER_NODES)', () => {
     figures.push(
       `keys of the deployment: ${owned.length}, all on master :${owner.port} (slot of ${tag})`,
     );
+  });
+
+  it('lists the fleet from the slot of its hash tag (fleet presence)', async () => {
+    const fleet = await waitFor(
+      async () => {
+        const answer = await (replicas[0] as ApiClient).request<{ ready_count: number }>(
+          '/admin/replicas',
+          { headers: { authorization: `Bearer ${ADMIN_API_KEY}` } },
+        );
+        return answer.json?.ready_count === 3 ? answer.json : undefined;
+      },
+      { timeoutMs: RECOVERY_TIMEOUT_MS, description: 'three ready replicas listed' },
+    );
+    expect(fleet).toMatchObject({ ready_count: 3 });
   });
 
   describe('when a token is logged out on one replica', () => {

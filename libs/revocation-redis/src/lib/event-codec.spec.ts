@@ -84,6 +84,26 @@ describe('EventCodec', () => {
       expect((decoded as { kind?: unknown }).kind).toBeUndefined();
     });
 
+    it('writes a record without the position an event carries, and reads back the one stored', () => {
+      const written = JSON.parse(EventCodec.record({ ...event, actor: 'replica' })) as object;
+      expect(written).toEqual({
+        kind: 'user',
+        id: 'alice',
+        cutoffMs: event.cutoffMs,
+        expiresAtMs: event.expiresAtMs,
+        createdAtMs: event.createdAtMs,
+        actor: 'replica',
+      });
+      // What the revoke script stores: the record with the position it logged it under.
+      const stored = JSON.stringify({ ...written, epoch: 'e-2', seq: 9 });
+      expect(EventCodec.recordOf(stored)).toEqual({
+        ...written,
+        position: { epoch: 'e-2', seq: 9 },
+      });
+      const odd = JSON.stringify({ ...written, epoch: 5, seq: '9' });
+      expect(EventCodec.recordOf(odd)).toEqual(written);
+    });
+
     it('hands non-JSON and non-objects to validation as they are', () => {
       expect(EventCodec.decodeMessage('{{{')).toBeUndefined();
       expect(EventCodec.decodeMessage('[1]')).toEqual([1]);
