@@ -211,7 +211,10 @@ describe('on a Redis Cluster of three masters (REDIS_CLUSTER_NODES)', () => {
       figures.push(
         `catch-ups after re-subscription (rescind_resyncs_total{cause="resubscribe"}) per replica over ${KILL_ROUNDS} kills: ${counted.join(', ')}`,
       );
-      for (const count of counted) expect(count).toBeGreaterThanOrEqual(KILL_ROUNDS);
+      // At least one catch-up per replica, not one per kill: a kill that lands while the catch-up
+      // of the previous one is still queued is served by that same round (docs/design.md,
+      // "Pub/sub is at-most-once"). That nothing was missed is what the test above asserts.
+      for (const count of counted) expect(count).toBeGreaterThanOrEqual(1);
     });
   });
 
