@@ -1,10 +1,10 @@
-import { Controller, Get, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Get } from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
 import { StoreUnavailableError } from '@rescind/revocation-core';
 import { type ReplicaStatus } from '@rescind/revocation-redis';
-import { Public, RevocationPresence } from '@rescind/revocation-nest';
+import { RevocationPresence } from '@rescind/revocation-nest';
 import { ERROR, REPLICA_LIST } from '../openapi/openapi-schemas';
-import { AdminKeyGuard } from './admin-key.guard';
+import { AdminRoutes } from './admin-routes.decorator';
 
 /** What `GET /admin/replicas` answers. */
 export interface ReplicaListBody {
@@ -14,13 +14,7 @@ export interface ReplicaListBody {
 }
 
 /** `/admin/replicas`: the fleet as its replicas publish it (docs/design.md, "Fleet presence"). */
-@Public()
-@ApiTags('admin')
-@ApiBearerAuth('admin-key')
-@ApiResponse({ status: 401, description: 'no or wrong admin key', schema: ERROR })
-@ApiResponse({ status: 404, description: 'ADMIN_API_KEY is not set' })
-@UseGuards(AdminKeyGuard)
-@Controller('admin/replicas')
+@AdminRoutes('admin/replicas')
 export class AdminReplicasController {
   constructor(private readonly presence: RevocationPresence) {}
 

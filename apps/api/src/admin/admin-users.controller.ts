@@ -1,10 +1,11 @@
-import { Controller, Get, Param, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Get, Param } from '@nestjs/common';
+import { ApiParam, ApiResponse } from '@nestjs/swagger';
 import { isRevocationId, RescindError } from '@rescind/revocation-core';
-import { Public, SessionService } from '@rescind/revocation-nest';
-import { ADMIN_USER_SESSIONS, ERROR } from '../openapi/openapi-schemas';
+import { SessionService } from '@rescind/revocation-nest';
+import { ADMIN_USER_SESSIONS } from '../openapi/openapi-schemas';
 import { UserRepository } from '../auth/user.repository';
-import { AdminKeyGuard } from './admin-key.guard';
+import { type SessionItem, sessionItem } from '../sessions/session-item';
+import { AdminRoutes } from './admin-routes.decorator';
 
 /** Neither a registered username nor the id of a user that ever logged in. */
 export class UserNotFoundError extends RescindError {
@@ -13,20 +14,11 @@ export class UserNotFoundError extends RescindError {
   }
 }
 
-/** One live session as listed to administrators. */
-export interface AdminSessionItem {
-  sid: string;
-  created_at: string;
-  last_used_at: string;
-  user_agent: string | null;
-  ip: string | null;
-}
-
 /** What `GET /admin/users/:user/sessions` answers. */
 export interface AdminUserSessions {
   sub: string;
   username: string;
-  items: AdminSessionItem[];
+  items: SessionItem[];
 }
 
 /** Same shape as registration accepts (auth/credentials.ts). */
@@ -36,12 +28,7 @@ const USERNAME = /^[A-Za-z0-9_.-]{3,64}$/;
  * `/admin/users/:user/sessions`: a user's live sessions for the operator (the console's "User"
  * panel), so that one can be revoked (`POST /admin/revocations {sid}`) or all (`{sub}`).
  */
-@Public()
-@ApiTags('admin')
-@ApiBearerAuth('admin-key')
-@ApiResponse({ status: 401, description: 'no or wrong admin key', schema: ERROR })
-@UseGuards(AdminKeyGuard)
-@Controller('admin/users')
+@AdminRoutes('admin/users')
 export class AdminUsersController {
   constructor(
     private readonly users: UserRepository,
@@ -61,13 +48,7 @@ export class AdminUsersController {
     return {
       sub,
       username,
-      items: sessions.map((session) => ({
-        sid: session.sid,
-        created_at: new Date(session.createdAtMs).toISOString(),
-        last_used_at: new Date(session.lastUsedAtMs).toISOString(),
-        user_agent: session.userAgent ?? null,
-        ip: session.ip ?? null,
-      })),
+      items: sessions.map(sessionItem),
     };
   }
 

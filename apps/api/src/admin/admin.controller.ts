@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiParam, ApiQuery, ApiResponse } from '@nestjs/swagger';
 import {
   ADMIN_REVOCATION,
   ERROR,
@@ -22,7 +22,6 @@ import {
   RevocationStore,
 } from '@rescind/revocation-redis';
 import {
-  Public,
   type ResolvedExternalIssuer,
   type RevocationConfirmations,
   RevocationPresence,
@@ -30,7 +29,7 @@ import {
   SessionService,
   TokenService,
 } from '@rescind/revocation-nest';
-import { AdminKeyGuard } from './admin-key.guard';
+import { AdminRoutes } from './admin-routes.decorator';
 import { RevocationNotFoundError } from './admin.errors';
 
 /** The kinds of revocation: a token (`jti`), a user's cut-off (`sub`), a session (`sid`). */
@@ -128,13 +127,7 @@ interface Namespace {
  * `/admin/revocations`: revoke a token, a user or a session by id, list live revocations, and
  * look one up with the replicas that have applied it.
  */
-@Public()
-@ApiTags('admin')
-@ApiBearerAuth('admin-key')
-@ApiResponse({ status: 401, description: 'no or wrong admin key', schema: ERROR })
-@ApiResponse({ status: 404, description: 'ADMIN_API_KEY is not set' })
-@UseGuards(AdminKeyGuard)
-@Controller('admin/revocations')
+@AdminRoutes('admin/revocations')
 export class AdminController {
   constructor(
     private readonly revocations: RevocationService,

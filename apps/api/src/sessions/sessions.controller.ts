@@ -3,14 +3,10 @@ import { ApiBearerAuth, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { type AccessTokenClaims, AuthClaims, SessionService } from '@rescind/revocation-nest';
 import { ERROR, SESSION_LIST } from '../openapi/openapi-schemas';
 import { SessionNotFoundError } from '../auth/auth.errors';
+import { type SessionItem, sessionItem } from './session-item';
 
 /** One session as `GET /auth/sessions` lists it. */
-export interface SessionItem {
-  sid: string;
-  created_at: string;
-  last_used_at: string;
-  user_agent: string | null;
-  ip: string | null;
+export interface OwnSessionItem extends SessionItem {
   /** The session of the token that asked. */
   current: boolean;
 }
@@ -25,15 +21,11 @@ export class SessionsController {
 
   @Get()
   @ApiResponse({ status: 200, schema: SESSION_LIST })
-  async list(@AuthClaims() claims: AccessTokenClaims): Promise<{ items: SessionItem[] }> {
+  async list(@AuthClaims() claims: AccessTokenClaims): Promise<{ items: OwnSessionItem[] }> {
     const sessions = await this.sessions.list(claims.sub);
     return {
       items: sessions.map((session) => ({
-        sid: session.sid,
-        created_at: new Date(session.createdAtMs).toISOString(),
-        last_used_at: new Date(session.lastUsedAtMs).toISOString(),
-        user_agent: session.userAgent ?? null,
-        ip: session.ip ?? null,
+        ...sessionItem(session),
         current: session.sid === claims.sid,
       })),
     };
