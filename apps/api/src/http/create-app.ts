@@ -83,7 +83,8 @@ async function createFastifyApp(config: AppConfig, logger: PinoLogger): Promise<
     bodyLimit: BODY_LIMIT_BYTES,
     // Fastify's 100 is shorter than a revocation id (256 characters, three each when
     // percent-encoded): `GET /admin/revocations/:id` must reach the route, which judges the id.
-    maxParamLength: MAX_PATH_PARAM_LENGTH,
+    // (Under `routerOptions`: Fastify 5 deprecates the top-level option, with a warning at start.)
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     clientErrorHandler: clientErrorHandler(config.instanceId),
     return503OnClosing: true,
     requestIdHeader: false,
