@@ -162,7 +162,9 @@ describe('behind a trusted proxy', () => {
     );
     expect(counts.get(401) ?? 0).toBeGreaterThanOrEqual(1);
     expect(counts.get(401) ?? 0).toBeLessThanOrEqual(IP_LIMIT);
-    expect((counts.get(401) ?? 0) + (counts.get(429) ?? 0)).toBe(BURST);
+    // Every other answer refuses too: 429, or 503 when the login bulkhead sheds a burst that a
+    // busy machine cannot hash in time (README, "Login capacity").
+    expect((counts.get(401) ?? 0) + (counts.get(429) ?? 0) + (counts.get(503) ?? 0)).toBe(BURST);
   });
 
   it('lets a user in with the right password while an attacker elsewhere is throttled on that username', async () => {
