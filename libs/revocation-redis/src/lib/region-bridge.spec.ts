@@ -125,6 +125,44 @@ describe('RegionBridge (two regions, each with its own Redis process)', () => {
     expect((await a.store.find(unmarked.id, ['token']))[0]?.origin).toBe('b');
   });
 
+  it('with three regions peering with each other, brings each revocation everywhere once', async () => {
+    const c = await region('c');
+    try {
+      const all = [a, b, c];
+      for (const to of all) for (const from of all) if (to !== from) bridge(to, from);
+      const made = [token('in-a'), session('in-b'), user('in-c', Date.now())];
+      await a.store.revoke(made[0] as Revocation);
+      await b.store.revoke(made[1] as Revocation);
+      await c.store.revoke(made[2] as Revocation);
+      for (const where of all) {
+        await waitFor(() => holdsAll(where, made), {
+          ...WAIT,
+          description: `${where.name} holds all`,
+        });
+      }
+      // Every bridge at its peer's head, and every log holds each revocation once: no echo.
+      await waitFor(
+        async () => {
+          for (const started of bridges) {
+            const peer = all.find((r) => r.name === started.peer.name) as Region;
+            if (started.status().position?.seq !== (await seqOf(peer))) return false;
+          }
+          return true;
+        },
+        { ...WAIT, description: 'every bridge at its peer head' },
+      );
+      for (const where of all) expect(await seqOf(where)).toBe(3);
+      for (const where of all) {
+        const origins = (await where.store.readMarkedAfter('0-0', 10)).map((m) => m.origin);
+        expect(origins.sort()).toEqual(['a', 'b', 'c']);
+      }
+    } finally {
+      await Promise.all(bridges.splice(0).map((started) => started.stop()));
+      c.redis.disconnect();
+      await c.server.dispose();
+    }
+  });
+
   it('keeps the later cut-off whichever region made it, in both regions', async () => {
     const now = Date.now();
     const earlier = user('bob', now - 10_000);
