@@ -60,7 +60,8 @@ async function main(config: WorkerConfig): Promise<void> {
         metrics.bridgeApplied.inc({ peer: peer.name }, count),
       ),
   );
-  if (bridges.length > 0) metrics.watchBridges(() => bridges.map((bridge) => bridge.status()));
+  // Registered even without peers, so that the rules reading them find them (with no series).
+  metrics.watchBridges(() => bridges.map((bridge) => bridge.status()));
   for (const bridge of bridges) bridge.start();
   const metricsServer = metrics.serve(config.workerMetricsPort, (error) =>
     log('warn', 'metrics endpoint unavailable', { error: error.message }),
