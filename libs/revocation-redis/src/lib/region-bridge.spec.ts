@@ -1,5 +1,5 @@
 import { type Revocation } from '@rescind/revocation-core';
-import { RedisServer, waitFor } from '@rescind/testing';
+import { RedisServer, TcpProxy, waitFor } from '@rescind/testing';
 import { Redis } from 'ioredis';
 import { session, token, user } from '../testing/store-fixtures';
 import { type ConnectionLogger } from './connection-log';
@@ -34,15 +34,13 @@ describe('RegionBridge (two regions, each with its own Redis process)', () => {
     return { name, server, redis, store: new RevocationStore(redis, keys, { region: name }) };
   }
 
-  /** A bridge in `to` following `from`, started. */
-  function bridge(to: Region, from: Region, batchSize = 500): RegionBridge {
-    const started = new RegionBridge(
-      { name: from.name, redisUrl: from.server.url },
-      to.store,
-      to.redis,
-      keys,
-      { logger, blockMs: 200, batchSize },
-    );
+  /** A bridge in `to` following `from` (at `url`, its Redis by default), started. */
+  function bridge(to: Region, from: Region, batchSize = 500, url = from.server.url): RegionBridge {
+    const started = new RegionBridge({ name: from.name, redisUrl: url }, to.store, to.redis, keys, {
+      logger,
+      blockMs: 200,
+      batchSize,
+    });
     bridges.push(started);
     started.start();
     return started;
@@ -269,5 +267,32 @@ describe('RegionBridge (two regions, each with its own Redis process)', () => {
     const warnings = lines.filter((line) => line.startsWith('WARN bridge from region b'));
     expect(warnings).toHaveLength(1);
     expect(lines.filter((line) => line.endsWith('following again'))).toHaveLength(1);
+  });
+
+  it('notices a link that silently drops everything, and catches up once it heals', async () => {
+    const link = await TcpProxy.start(b.server.port);
+    try {
+      const ab = bridge(a, b, 500, link.url());
+      await waitFor(() => ab.status().position !== undefined, {
+        ...WAIT,
+        description: 'following',
+      });
+      link.blackhole();
+      const made = token('during-the-blackhole');
+      await b.store.revoke(made);
+      // A read is timed out after the block time plus 2 s: the link is then reported down.
+      await waitFor(() => !ab.status().linkUp, { ...WAIT, description: 'link down' });
+      expect(await held(a, made)).toBe(false);
+      expect(ab.status().lagMs).toBeGreaterThan(0);
+      link.heal();
+      await waitFor(() => held(a, made), { ...WAIT, description: 'applied after healing' });
+      await waitFor(() => ab.status().linkUp && ab.status().lagMs === 0, {
+        ...WAIT,
+        description: 'link up and caught up',
+      });
+    } finally {
+      await Promise.all(bridges.splice(0).map((started) => started.stop()));
+      await link.close();
+    }
   });
 });
