@@ -43,10 +43,11 @@ describe('the alert rules', () => {
     }
   });
 
-  it('are the four the README describes, each with a runbook there', () => {
+  it('are the five the README describes, each with a runbook there', () => {
     expect(alerts.map((alert) => alert.name).sort()).toEqual([
       'RescindMalformedEvents',
       'RescindOverflowLookups',
+      'RescindRegionLagging',
       'RescindReplicaOutOfSync',
       'RescindSlowPropagation',
     ]);
@@ -65,13 +66,14 @@ describe('the alert rules', () => {
     }
   });
 
-  it('wait out blips: 30 s out of sync, 5 minutes slow, 15 minutes of overflow lookups', () => {
+  it('wait out blips: 30 s out of sync, 5 minutes slow, 15 minutes of overflow lookups, a minute of region lag', () => {
     const durations = Object.fromEntries(alerts.map((alert) => [alert.name, alert.duration]));
     expect(durations).toEqual({
       RescindReplicaOutOfSync: 30,
       RescindSlowPropagation: 300,
       RescindOverflowLookups: 900,
       RescindMalformedEvents: 0,
+      RescindRegionLagging: 60,
     });
   });
 });

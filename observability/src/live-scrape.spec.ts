@@ -146,6 +146,7 @@ describe('the rules and the dashboard against a real scrape', () => {
       'RescindSlowPropagation',
       'RescindOverflowLookups',
       'RescindMalformedEvents',
+      'RescindRegionLagging',
     ]);
     const { alerts } = await server().api<{ alerts: unknown[] }>('alerts');
     expect(alerts).toEqual([]);

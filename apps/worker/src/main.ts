@@ -11,6 +11,7 @@ import {
   createRedisClient,
   logErrorsOncePerOutage,
   type RedisClient,
+  RegionBridge,
   RevocationStore,
   SessionStore,
 } from '@rescind/revocation-redis';
@@ -42,9 +43,26 @@ async function main(config: WorkerConfig): Promise<void> {
     connectionLogger,
   );
   await redis.connect();
-  const store = new RevocationStore(redis, keys);
-  const processor = new TidyProcessor(store, undefined, undefined, new SessionStore(redis, keys));
+  const region = config.region === undefined ? {} : { region: config.region };
+  const store = new RevocationStore(redis, keys, region);
+  const processor = new TidyProcessor(
+    store,
+    undefined,
+    undefined,
+    new SessionStore(redis, keys, region),
+  );
   const metrics = new WorkerMetrics();
+  // One bridge per peer region, each following that region's log (docs/design.md, "Several
+  // regions"); a peer's absence never stops this region serving.
+  const bridges = config.peerRegions.map(
+    (peer) =>
+      new RegionBridge(peer, store, redis, keys, { logger: connectionLogger }, (count) =>
+        metrics.bridgeApplied.inc({ peer: peer.name }, count),
+      ),
+  );
+  // Registered even without peers, so that the rules reading them find them (with no series).
+  metrics.watchBridges(() => bridges.map((bridge) => bridge.status()));
+  for (const bridge of bridges) bridge.start();
   const metricsServer = metrics.serve(config.workerMetricsPort, (error) =>
     log('warn', 'metrics endpoint unavailable', { error: error.message }),
   );
@@ -128,6 +146,7 @@ async function main(config: WorkerConfig): Promise<void> {
     stopping = true;
     log('info', `${signal}: stopping`);
     clearInterval(rescheduler);
+    await Promise.all(bridges.map((bridge) => bridge.stop()));
     await worker.close(); // waits for the running job to finish
     await queue.close();
     await redis.quit();
@@ -137,7 +156,12 @@ async function main(config: WorkerConfig): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   // Only once a stop is handled: whoever waits for this line may signal at once.
-  log('info', 'worker ready', { queue: keys.maintenanceQueue, everyMs: config.tidyIntervalMs });
+  log('info', 'worker ready', {
+    queue: keys.maintenanceQueue,
+    everyMs: config.tidyIntervalMs,
+    ...region,
+    peers: config.peerRegions.map((peer) => peer.name),
+  });
 }
 
 runWithConfig('rescind worker', loadWorkerConfig, main);

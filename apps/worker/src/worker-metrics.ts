@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { type RegionBridgeStatus } from '@rescind/revocation-redis';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of the worker, served on `WORKER_METRICS_PORT` at `/metrics`. */
 export class WorkerMetrics {
@@ -27,8 +28,58 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
 
+  /** Revocations each peer region's bridge recorded here (docs/design.md, "Several regions"). */
+  readonly bridgeApplied = new Counter({
+    name: 'rescind_bridge_applied_total',
+    help: 'Revocations a peer region made that the bridge recorded in this region',
+    labelNames: ['peer'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Exposes the state of the bridges to peer regions, read at each scrape: lag in entries and
+   * seconds, link up, and the last position applied.
+   */
+  watchBridges(statuses: () => readonly RegionBridgeStatus[]): void {
+    const gauge = (
+      name: string,
+      help: string,
+      value: (status: RegionBridgeStatus) => number,
+    ): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['peer'] as const,
+        registers: [this.registry],
+        collect() {
+          for (const status of statuses()) this.set({ peer: status.peer }, value(status));
+        },
+      });
+    };
+    gauge(
+      'rescind_bridge_lag_entries',
+      "Entries of the peer region's log not applied here yet, as of the last exchange",
+      (s) => s.lagEntries,
+    );
+    gauge(
+      'rescind_bridge_lag_seconds',
+      'Seconds since the bridge last knew it held everything the peer region had logged',
+      (s) => s.lagMs / 1000,
+    );
+    gauge(
+      'rescind_bridge_link_up',
+      'Whether the last exchange with the peer region succeeded (1) or not (0)',
+      (s) => (s.linkUp ? 1 : 0),
+    );
+    gauge(
+      'rescind_bridge_position_seq',
+      "Sequence number of the last entry of the peer region's log applied here",
+      (s) => s.position?.seq ?? 0,
+    );
   }
 
   /** Serves `/metrics` on `port` (0 disables); a busy port is reported, not fatal. */

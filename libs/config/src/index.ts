@@ -3,6 +3,7 @@ export * from './lib/config.error';
 export * from './lib/env-reader';
 export * from './lib/log-format';
 export * from './lib/redis-config';
+export * from './lib/region-config';
 export * from './lib/worker-config';
 export * from './lib/run-with-config';
 export {

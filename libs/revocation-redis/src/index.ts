@@ -7,6 +7,7 @@ export * from './lib/redis-connection';
 export * from './lib/redis-keys';
 export * from './lib/redis-subscriber';
 export * from './lib/redis-topology';
+export * from './lib/region-bridge';
 export * from './lib/replica-status';
 export * from './lib/revocation-store';
 export * from './lib/session-store';

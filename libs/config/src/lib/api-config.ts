@@ -5,6 +5,7 @@ import { ConfigError } from './config.error';
 import { type Env, EnvReader } from './env-reader';
 import { type LogFormat, readLogFormat } from './log-format';
 import { readRedisConfig, type RedisConfig } from './redis-config';
+import { readRegion } from './region-config';
 import { DEVELOPMENT_JWT_SECRET, secretWeakness } from './secret-strength';
 
 export { DEVELOPMENT_JWT_SECRET } from './secret-strength';
@@ -51,13 +52,6 @@ function isAddressOrCidr(value: string): boolean {
  * `TRUST_PROXY`: a hop count, or a comma-separated list of addresses and CIDRs. `true`-like values
  * are refused: trusting every peer would let any client choose its address, and so its throttles.
  */
-/** `REGION`, as the revocation module's `region` option takes it; unset or empty: none. */
-function readRegion(read: EnvReader): string | undefined {
-  const region = read.optional('REGION');
-  if (region === undefined) return undefined;
-  return read.matching('REGION', region, /^[A-Za-z0-9_.:-]{1,64}$/, '1-64 of [A-Za-z0-9_.:-]');
-}
-
 function readTrustProxy(read: EnvReader): TrustProxy | undefined {
   const raw = read.optional('TRUST_PROXY')?.trim();
   if (raw === undefined || raw === '') return undefined;

@@ -66,6 +66,13 @@ describe('the README configuration table', () => {
     expect(value(documented.get(name))).toBe(String(worker[field]));
   });
 
+  it('documents REGION and PEER_REGIONS as unset by default, so that no bridge runs', () => {
+    expect(documented.get('REGION')).toBe('unset');
+    expect(documented.has('PEER_REGIONS')).toBe(true);
+    expect(worker.region).toBeUndefined();
+    expect(worker.peerRegions).toEqual([]);
+  });
+
   it('gives the rule LOGIN_MAX_CONCURRENT_HASHES is derived by', () => {
     expect(value(documented.get('LOGIN_MAX_CONCURRENT_HASHES'))).toBe(
       'max(1, min(cores − 1, UV_THREADPOOL_SIZE − 1))',

@@ -11,6 +11,8 @@ describe('loadWorkerConfig', () => {
       tidyIntervalMs: 30_000,
       workerMetricsPort: 9464,
       logFormat: 'auto',
+      region: undefined,
+      peerRegions: [],
     });
   });
 
@@ -54,6 +56,8 @@ describe('loadWorkerConfig', () => {
       tidyIntervalMs: 1000,
       workerMetricsPort: 0,
       logFormat: 'auto',
+      region: undefined,
+      peerRegions: [],
     });
   });
 

@@ -3,6 +3,7 @@ import { ConfigError } from './config.error';
 import { type Env, EnvReader } from './env-reader';
 import { type LogFormat, readLogFormat } from './log-format';
 import { readRedisConfig, type RedisConfig } from './redis-config';
+import { type PeerRegion, readPeerRegions, readRegion } from './region-config';
 
 /**
  * What the worker reads from the environment, and nothing more: it signs and verifies no token,
@@ -15,6 +16,13 @@ export interface WorkerConfig extends RedisConfig {
   readonly workerMetricsPort: number;
   /** `LOG_FORMAT`: JSON lines, readable lines, or the one that suits the output. */
   readonly logFormat: LogFormat;
+  /** `REGION`: this region's name, the origin of what is revoked here (unset: none). */
+  readonly region: string | undefined;
+  /**
+   * `PEER_REGIONS`: the regions whose logs the worker's bridge follows (docs/design.md, "Several
+   * regions"); empty: no bridge.
+   */
+  readonly peerRegions: readonly PeerRegion[];
 }
 
 /**
@@ -23,11 +31,14 @@ export interface WorkerConfig extends RedisConfig {
  */
 export function loadWorkerConfig(env: Env): WorkerConfig {
   const read = new EnvReader(env);
+  const region = readRegion(read);
   const config: WorkerConfig = {
     ...readRedisConfig(read),
     tidyIntervalMs: read.integer('TIDY_INTERVAL_MS', 30_000, 100, 86_400_000),
     workerMetricsPort: read.integer('WORKER_METRICS_PORT', 9464, 0, 65_535),
     logFormat: readLogFormat(read),
+    region,
+    peerRegions: readPeerRegions(read, region),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

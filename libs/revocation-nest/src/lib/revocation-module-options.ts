@@ -170,8 +170,10 @@ export interface RevocationModuleOptions {
    */
   securityEventTransmitters?: readonly SecurityEventTransmitterOptions[];
   /**
-   * Where this replica runs (e.g. `eu-west-1`), published with its status: 1-64 of
-   * `[A-Za-z0-9_.:-]`. @default none (the status has no region)
+   * Where this replica runs (e.g. `eu-west-1`), published with its status and recorded as the
+   * origin of every revocation it makes, which the bridges between regions go by
+   * (docs/design.md, "Several regions"): 1-64 of `[A-Za-z0-9_.:-]`. @default none (the status
+   * has no region, revocations no origin)
    */
   region?: string;
   /**

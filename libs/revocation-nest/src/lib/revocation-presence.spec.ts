@@ -60,6 +60,14 @@ describe('fleet presence of two replicas sharing one Redis (Express and Fastify)
     expect(second).not.toHaveProperty('region');
   });
 
+  it('records the region of the replica that revoked as its origin, none without one', async () => {
+    await a.app.get(RevocationService).revokeToken('origin-a-jti', Date.now() + 60_000);
+    await b.app.get(RevocationService).revokeToken('origin-b-jti', Date.now() + 60_000);
+    const store = a.app.get(RevocationStore);
+    expect((await store.find('origin-a-jti', ['token']))[0]?.origin).toBe('eu');
+    expect((await store.find('origin-b-jti', ['token']))[0]).not.toHaveProperty('origin');
+  });
+
   it('publishes a revocation made on one replica as confirmed by both, as positions move', async () => {
     await a.app.get(RevocationService).revokeToken('presence-jti', Date.now() + 60_000);
     const [record] = await a.app.get(RevocationStore).find('presence-jti', ['token']);

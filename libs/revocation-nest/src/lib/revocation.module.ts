@@ -149,7 +149,12 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
         keys: RedisKeys,
         o: ResolvedRevocationOptions,
         clock: Clock,
-      ) => new RevocationStore(redis, keys, { clockSkewMs: o.clockSkewMs, clock }),
+      ) =>
+        new RevocationStore(redis, keys, {
+          clockSkewMs: o.clockSkewMs,
+          clock,
+          ...(o.region === undefined ? {} : { region: o.region }),
+        }),
     },
     {
       provide: SessionStore,
@@ -159,7 +164,12 @@ function coreProviders(wiring: RevocationModuleWiring): Provider[] {
         keys: RedisKeys,
         o: ResolvedRevocationOptions,
         clock: Clock,
-      ) => new SessionStore(redis, keys, { clockSkewMs: o.clockSkewMs, clock }),
+      ) =>
+        new SessionStore(redis, keys, {
+          clockSkewMs: o.clockSkewMs,
+          clock,
+          ...(o.region === undefined ? {} : { region: o.region }),
+        }),
     },
     {
       provide: RevocationCache,

@@ -24,6 +24,7 @@ export const EVENT_FIELDS = {
   seq: 'seq',
   prevLogId: 'prevLogId',
   logId: 'logId',
+  origin: 'origin',
 } as const;
 
 /**
@@ -66,8 +67,12 @@ export interface RevokeFieldArguments {
 export class EventCodec {
   private constructor() {}
 
-  /** The revoke script's field arguments for `revocation` (whole milliseconds already). */
-  static revokeArguments(revocation: Revocation): RevokeFieldArguments {
+  /**
+   * The revoke script's field arguments for `revocation` (whole milliseconds already).
+   * @param origin the region the revocation was made in, logged with it when given, so that a
+   *   peer region's bridge does not apply it back (docs/design.md, "Several regions")
+   */
+  static revokeArguments(revocation: Revocation, origin?: string): RevokeFieldArguments {
     const fields: string[] = [
       EVENT_FIELDS.version,
       String(WIRE_VERSION),
@@ -81,6 +86,7 @@ export class EventCodec {
       String(revocation.createdAtMs),
     ];
     if (revocation.kind === 'user') fields.push(EVENT_FIELDS.cutoffMs, String(revocation.cutoffMs));
+    if (origin !== undefined) fields.push(EVENT_FIELDS.origin, origin);
     return {
       recordCutoff: EVENT_FIELDS.cutoffMs,
       position: [EVENT_FIELDS.epoch, EVENT_FIELDS.seq, EVENT_FIELDS.prevLogId, EVENT_FIELDS.logId],
@@ -131,6 +137,18 @@ export class EventCodec {
   }
 
   /**
+   * The region a log entry (as `XRANGE` returns its fields) was made in; `undefined` for an entry
+   * without one (written before regions were configured, or of the first wire format). The core
+   * does not read it: only the bridge between regions does (docs/design.md, "Several regions").
+   */
+  static originOf(flat: readonly string[]): string | undefined {
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      if (flat[i] === EVENT_FIELDS.origin) return flat[i + 1];
+    }
+    return undefined;
+  }
+
+  /**
    * A pub/sub message, decoded but not validated (the synchroniser validates and counts what is
    * malformed). Not JSON, or not an object: returned as `undefined` or as parsed, for the same.
    */
@@ -158,14 +176,18 @@ export class EventCodec {
    * The JSON kept under a revocation's record key, with its audit trail. A position the object
    * carries (an event's) is left out: the revoke script adds the one it logs the record under.
    */
-  static record(record: Revocation & { reason?: string; actor?: string }): string {
+  static record(record: Revocation & { reason?: string; actor?: string; origin?: string }): string {
     const {
       epoch: _epoch,
       seq: _seq,
       logId: _logId,
       prevLogId: _prevLogId,
       ...rest
-    } = record as Revocation & { reason?: string; actor?: string } & Partial<RevocationEvent>;
+    } = record as Revocation & {
+      reason?: string;
+      actor?: string;
+      origin?: string;
+    } & Partial<RevocationEvent>;
     return JSON.stringify(rest);
   }
 
@@ -177,11 +199,13 @@ export class EventCodec {
   static recordOf(json: string): Revocation & {
     reason?: string;
     actor?: string;
+    origin?: string;
     position?: { epoch: string; seq: number };
   } {
     const parsed = JSON.parse(json) as Revocation & {
       reason?: string;
       actor?: string;
+      origin?: string;
       epoch?: unknown;
       seq?: unknown;
     };

@@ -29,6 +29,7 @@ describe('Lua commands', () => {
         ['rescindReadHead', 4],
         ['rescindRevoke', 6],
         ['rescindRotateSession', 13],
+        ['rescindSaveBridgePosition', 2],
         ['rescindTidy', 2],
         ['rescindTidySessions', 1],
         ['rescindWithdrawPresence', 2],

@@ -61,6 +61,11 @@ describe('RedisKeys', () => {
       expect(keys.presence('index')).not.toBe(keys.presenceIndex);
     });
 
+    it('names one bridge position per peer region, apart from revocations', () => {
+      expect(keys.bridgePosition('us')).toBe('rescind:region:bridge:us');
+      expect(keys.bridgePosition('us')).not.toBe(keys.bridgePosition('ap'));
+    });
+
     it('names nothing of the application (its users, its throttles)', () => {
       expect(Object.keys(RedisKeys.prototype)).not.toContain('user');
       expect('user' in keys || 'throttle' in keys).toBe(false);

@@ -59,6 +59,15 @@ export class RedisKeys {
     return `${this.prefix}:presence:r:`;
   }
 
+  /**
+   * Hash of how far this region's bridge has applied a peer region's log: the peer's `epoch`,
+   * `seq` and `logId`, and the `localEpoch` of this store it was written in (docs/design.md,
+   * "Several regions").
+   */
+  bridgePosition(peer: string): string {
+    return `${this.prefix}:region:bridge:${peer}`;
+  }
+
   /** Member of {@link index} for a revocation. */
   member(kind: RevocationKind, id: string): string {
     return MEMBER_PREFIX[kind] + id;

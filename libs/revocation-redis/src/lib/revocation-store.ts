@@ -32,6 +32,17 @@ export interface RevocationAudit {
   readonly reason?: string;
   /** Who asked, e.g. `self` or `admin`. */
   readonly actor?: string;
+  /**
+   * The region it was made in (its `REGION`), logged and recorded with it so that the bridges
+   * between regions apply it once and never back (docs/design.md, "Several regions"). Absent
+   * when no region is configured, and in what older builds wrote.
+   */
+  readonly origin?: string;
+}
+
+/** `audit` with `region` as its origin unless it names one already (a bridge's writes do). */
+export function withOrigin(audit: RevocationAudit, region: string | undefined): RevocationAudit {
+  return region === undefined || audit.origin !== undefined ? audit : { ...audit, origin: region };
 }
 
 /**
@@ -77,7 +88,7 @@ export function revokeScriptArguments(
   clockSkewMs: Milliseconds,
 ): RevokeScriptArguments {
   revocation = wholeMilliseconds(revocation);
-  const wire = EventCodec.revokeArguments(revocation);
+  const wire = EventCodec.revokeArguments(revocation, audit.origin);
   return {
     revocation,
     keys: [
@@ -175,6 +186,11 @@ export interface RevocationStoreOptions {
   clockSkewMs?: Milliseconds;
   /** The clock every decision reads. @default systemClock */
   clock?: Clock;
+  /**
+   * This region's name (`REGION`): the origin of every revocation written here whose audit names
+   * none (docs/design.md, "Several regions"). @default none (revocations carry no origin)
+   */
+  region?: string;
 }
 
 /**
@@ -186,6 +202,7 @@ export class RevocationStore implements RevocationSource {
   private readonly snapshotPageSize: number;
   private readonly clockSkewMs: Milliseconds;
   private readonly clock: Clock;
+  private readonly region: string | undefined;
   private readonly run: ReturnType<typeof defineLuaCommands>;
 
   constructor(
@@ -197,6 +214,7 @@ export class RevocationStore implements RevocationSource {
     this.snapshotPageSize = options.snapshotPageSize ?? REVOCATION_DEFAULTS.snapshotPageSize;
     this.clockSkewMs = options.clockSkewMs ?? REVOCATION_DEFAULTS.clockSkewMs;
     this.clock = options.clock ?? systemClock;
+    this.region = options.region;
   }
 
   /**
@@ -211,7 +229,7 @@ export class RevocationStore implements RevocationSource {
     const block = revokeScriptArguments(
       this.keys,
       revocation,
-      audit,
+      withOrigin(audit, this.region),
       this.clock.now(),
       this.clockSkewMs,
     );
@@ -383,6 +401,21 @@ export class RevocationStore implements RevocationSource {
   async readAfter(logId: string, limit: number): Promise<LogEntry[]> {
     const entries = await this.redis.xrange(this.keys.log, `(${logId}`, '+', 'COUNT', limit);
     return entries.map(([id, fields]) => EventCodec.logEntry(id, fields));
+  }
+
+  /**
+   * {@link readAfter}, with the region each entry was made in (`undefined` when it names none):
+   * what the bridge between regions reads a peer's log with (docs/design.md, "Several regions").
+   */
+  async readMarkedAfter(
+    logId: string,
+    limit: number,
+  ): Promise<{ entry: LogEntry; origin: string | undefined }[]> {
+    const entries = await this.redis.xrange(this.keys.log, `(${logId}`, '+', 'COUNT', limit);
+    return entries.map(([id, fields]) => ({
+      entry: EventCodec.logEntry(id, fields),
+      origin: EventCodec.originOf(fields),
+    }));
   }
 
   /** @inheritdoc */

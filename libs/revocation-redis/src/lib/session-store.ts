@@ -16,6 +16,7 @@ import {
   revokeScriptArguments,
   revokeScriptResult,
   STORE_COMMANDS,
+  withOrigin,
 } from './revocation-store';
 
 /** A session as the store holds it (docs/design.md, "Sessions"). */
@@ -94,6 +95,8 @@ export interface SessionStoreOptions {
   clockSkewMs?: Milliseconds;
   /** @default systemClock */
   clock?: Clock;
+  /** This region's name, the origin of what is revoked here (`RevocationStoreOptions.region`). @default none */
+  region?: string;
 }
 
 /** A member of the sessions-by-expiry set: the sid (22 characters) followed by the sub. */
@@ -109,6 +112,7 @@ const SID_LENGTH = 22;
 export class SessionStore {
   private readonly clockSkewMs: Milliseconds;
   private readonly clock: Clock;
+  private readonly region: string | undefined;
   private readonly run: ReturnType<typeof defineLuaCommands>;
 
   constructor(
@@ -119,6 +123,7 @@ export class SessionStore {
     this.run = defineLuaCommands(redis, STORE_COMMANDS);
     this.clockSkewMs = options.clockSkewMs ?? REVOCATION_DEFAULTS.clockSkewMs;
     this.clock = options.clock ?? systemClock;
+    this.region = options.region;
   }
 
   /** Starts a session with its first refresh token. */
@@ -167,7 +172,13 @@ export class SessionStore {
   ): Promise<RotationResult> {
     assertSid(rotation.sid);
     const now = this.clock.now();
-    const block = revokeScriptArguments(this.keys, revocation, audit, now, this.clockSkewMs);
+    const block = revokeScriptArguments(
+      this.keys,
+      revocation,
+      withOrigin(audit, this.region),
+      now,
+      this.clockSkewMs,
+    );
     const reply = (await this.run(
       'rescindRotateSession',
       [
@@ -218,7 +229,13 @@ export class SessionStore {
   ): Promise<SessionsEnded> {
     assertSid(sid);
     const now = this.clock.now();
-    const block = revokeScriptArguments(this.keys, revocation, audit, now, this.clockSkewMs);
+    const block = revokeScriptArguments(
+      this.keys,
+      revocation,
+      withOrigin(audit, this.region),
+      now,
+      this.clockSkewMs,
+    );
     const [ended, ...position] = (await this.run(
       'rescindEndSession',
       [...block.keys, this.keys.session(sid), this.keys.sessionExpiries()],
@@ -236,7 +253,13 @@ export class SessionStore {
    */
   async endAll(revocation: UserRevocation, audit: RevocationAudit): Promise<SessionsEnded> {
     const now = this.clock.now();
-    const block = revokeScriptArguments(this.keys, revocation, audit, now, this.clockSkewMs);
+    const block = revokeScriptArguments(
+      this.keys,
+      revocation,
+      withOrigin(audit, this.region),
+      now,
+      this.clockSkewMs,
+    );
     const [ended, ...position] = (await this.run(
       'rescindEndUserSessions',
       [...block.keys, this.keys.sessionsOf(revocation.id), this.keys.sessionExpiries()],

@@ -48,6 +48,39 @@ describe('TcpProxy', () => {
     upstream.close();
   });
 
+  it('delays every chunk each way when asked, keeping their order', async () => {
+    const delayed = await TcpProxy.start(
+      (upstream.address() as net.AddressInfo).port,
+      '127.0.0.1',
+      0,
+      {
+        delayMs: 40,
+      },
+    );
+    try {
+      const client = await connect(delayed);
+      const sent = Date.now();
+      client.socket.write('one,');
+      client.socket.write('two');
+      await waitFor(() => client.received() === 'one,two', {
+        timeoutMs: 5_000,
+        intervalMs: 1,
+        description: 'the delayed echo',
+      });
+      // Both directions: at least twice the delay (timers never fire early).
+      expect(Date.now() - sent).toBeGreaterThanOrEqual(79);
+      delayed.blackhole();
+      client.socket.write('held');
+      delayed.heal();
+      await waitFor(() => client.received() === 'one,twoheld', {
+        timeoutMs: 5_000,
+        description: 'what the blackhole held',
+      });
+    } finally {
+      await delayed.close();
+    }
+  });
+
   it('forwards both ways and names its upstream connections', async () => {
     const client = await connect(proxy);
     client.socket.write('ping');

@@ -3,6 +3,15 @@ import * as net from 'node:net';
 /** What a {@link TcpProxy} does with the bytes between its clients and the upstream. */
 export type TcpProxyMode = 'forward' | 'reset' | 'blackhole';
 
+/** Options of {@link TcpProxy.start}. */
+export interface TcpProxyOptions {
+  /**
+   * Delay added to every chunk in each direction, in order (a round trip gains twice this): a
+   * simulated WAN between regions. @default 0
+   */
+  delayMs?: number;
+}
+
 /**
  * A loopback TCP proxy to one upstream (e.g. Redis) that a test can partition and heal, to cut
  * one process off while the others keep their connections. Two kinds of partition:
@@ -21,6 +30,7 @@ export class TcpProxy {
     readonly port: number,
     private readonly upstreamPort: number,
     private readonly upstreamHost: string,
+    private readonly delayMs: number,
   ) {
     server.on('connection', (client) => this.accept(client));
   }
@@ -33,6 +43,7 @@ export class TcpProxy {
     upstreamPort: number,
     upstreamHost = '127.0.0.1',
     listenPort = 0,
+    options: TcpProxyOptions = {},
   ): Promise<TcpProxy> {
     const server = net.createServer({ noDelay: true });
     await new Promise<void>((resolve, reject) => {
@@ -40,7 +51,7 @@ export class TcpProxy {
       server.listen(listenPort, '127.0.0.1', () => resolve());
     });
     const { port } = server.address() as net.AddressInfo;
-    return new TcpProxy(server, port, upstreamPort, upstreamHost);
+    return new TcpProxy(server, port, upstreamPort, upstreamHost, options.delayMs ?? 0);
   }
 
   /** `<scheme>://127.0.0.1:PORT`, e.g. a replica's `REDIS_URL`. */
@@ -102,7 +113,7 @@ export class TcpProxy {
     }
     const upstream = net.connect({ host: this.upstreamHost, port: this.upstreamPort });
     upstream.setNoDelay(true);
-    const link = new ProxyLink(client, upstream, () => this.links.delete(link));
+    const link = new ProxyLink(client, upstream, this.delayMs, () => this.links.delete(link));
     this.links.add(link);
     if (this.current === 'forward') link.flow();
     else link.hold();
@@ -112,12 +123,25 @@ export class TcpProxy {
 /** One client connection and its upstream connection; closing either closes both. */
 class ProxyLink {
   private flowing = false;
+  private readonly toUpstream: (chunk: Buffer) => void;
+  private readonly toClient: (chunk: Buffer) => void;
 
   constructor(
     private readonly client: net.Socket,
     private readonly upstream: net.Socket,
+    private readonly delayMs: number,
     onClosed: () => void,
   ) {
+    // Timers of one duration fire in the order they were set, so delayed chunks stay in order.
+    const later =
+      (to: net.Socket) =>
+      (chunk: Buffer): void => {
+        setTimeout(() => {
+          if (!to.destroyed) to.write(chunk);
+        }, delayMs);
+      };
+    this.toUpstream = later(upstream);
+    this.toClient = later(client);
     upstream.on('error', () => undefined);
     const closeBoth = (): void => {
       client.destroy();
@@ -137,6 +161,13 @@ class ProxyLink {
   flow(): void {
     if (this.flowing) return;
     this.flowing = true;
+    if (this.delayMs > 0) {
+      this.client.on('data', this.toUpstream);
+      this.upstream.on('data', this.toClient);
+      this.client.resume();
+      this.upstream.resume();
+      return;
+    }
     this.client.pipe(this.upstream);
     this.upstream.pipe(this.client);
   }
@@ -144,6 +175,8 @@ class ProxyLink {
   /** Stops reading both ways; the kernel's buffers then fill and the senders stall. */
   hold(): void {
     this.flowing = false;
+    this.client.off('data', this.toUpstream);
+    this.upstream.off('data', this.toClient);
     this.client.unpipe(this.upstream);
     this.upstream.unpipe(this.client);
     this.client.pause();

@@ -41,6 +41,11 @@ export interface TestClusterOptions {
   suite: string;
   /** Names the key prefix, so that keys left behind by a crash say which spec made them. */
   name: string;
+  /**
+   * The key prefix itself, for clusters that must share one (regions: every region's bridge
+   * reads its peers' keys under its own prefix). @default `<suite>-<name>-<random>`
+   */
+  prefix?: string;
   /** The replicas (`api-a`, `api-b`, … in this order), or how many plain ones. @default 3 */
   replicas?: number | readonly ClusterReplica[];
   /** Environment of every replica and of the worker. */
@@ -91,7 +96,8 @@ export class TestCluster {
   private stopped = false;
 
   constructor(private readonly options: TestClusterOptions) {
-    this.prefix = `${options.suite}-${options.name}-${randomBytes(4).toString('hex')}`;
+    this.prefix =
+      options.prefix ?? `${options.suite}-${options.name}-${randomBytes(4).toString('hex')}`;
   }
 
   /** Starts Redis, the proxies, the replicas (in parallel) and the worker; resolves once all are ready. */

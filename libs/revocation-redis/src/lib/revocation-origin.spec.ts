@@ -1,0 +1,82 @@
+import { parseRevocationEvent } from '@rescind/revocation-core';
+import { connectRedis, sharedRedisSuite, token, user } from '../testing/store-fixtures';
+import { EVENT_FIELDS, EventCodec, V1_BODY_FIELD } from './event-codec';
+import { RevocationStore, withOrigin } from './revocation-store';
+import { SessionStore } from './session-store';
+
+describe('the origin of a revocation (against a real Redis)', () => {
+  const db = sharedRedisSuite();
+
+  it('is the store region, in the log entry, the record and the message', async () => {
+    const keys = db.keys();
+    const store = new RevocationStore(db.redis, keys, { region: 'eu' });
+    const subscriber = connectRedis();
+    const messages: string[] = [];
+    subscriber.on('message', (_channel: string, message: string) => messages.push(message));
+    await subscriber.subscribe(keys.channel);
+    try {
+      const event = await store.revoke(token('jti-1'), { reason: 'logout', actor: 'self' });
+      expect(event).not.toBeNull();
+      const [[, fields]] = (await db.redis.xrange(keys.log, '-', '+')) as [[string, string[]]];
+      expect(EventCodec.originOf(fields)).toBe('eu');
+      expect(await store.readMarkedAfter('0-0', 10)).toEqual([
+        { entry: expect.objectContaining({ id: 'jti-1', seq: 1 }), origin: 'eu' },
+      ]);
+      expect(await store.find('jti-1', ['token'])).toEqual([
+        expect.objectContaining({ reason: 'logout', actor: 'self', origin: 'eu' }),
+      ]);
+      await new Promise<void>((resolve) => {
+        const check = (): void => void (messages.length > 0 ? resolve() : setTimeout(check, 5));
+        check();
+      });
+      const message = EventCodec.decodeMessage(messages[0] as string) as Record<string, unknown>;
+      expect(message[EVENT_FIELDS.origin]).toBe('eu');
+      // Replicas of any build read the message as before: the field is one they ignore.
+      expect(parseRevocationEvent(message)).toMatchObject({ kind: 'token', id: 'jti-1' });
+    } finally {
+      await subscriber.quit();
+    }
+  });
+
+  it('is the one the audit names when it names one (a bridge applying a peer)', async () => {
+    const keys = db.keys();
+    const store = new RevocationStore(db.redis, keys, { region: 'eu' });
+    await store.revoke(user('alice', Date.now()), { origin: 'us' });
+    const [marked] = await store.readMarkedAfter('0-0', 10);
+    expect(marked?.origin).toBe('us');
+    expect((await store.find('alice', ['user']))[0]?.origin).toBe('us');
+  });
+
+  it('is the region of the session store too (logout everywhere)', async () => {
+    const keys = db.keys();
+    const store = new RevocationStore(db.redis, keys);
+    await store.readHead();
+    await new SessionStore(db.redis, keys, { region: 'eu' }).endAll(user('bob', Date.now()), {});
+    const [marked] = await store.readMarkedAfter('0-0', 10);
+    expect(marked).toMatchObject({ entry: { kind: 'user', id: 'bob' }, origin: 'eu' });
+  });
+
+  it('is absent without a region, and in entries of the first wire format', async () => {
+    const keys = db.keys();
+    const store = new RevocationStore(db.redis, keys);
+    await store.revoke(token('jti-2'));
+    const revocation = token('jti-3');
+    await db.redis.xadd(
+      keys.log,
+      '*',
+      V1_BODY_FIELD,
+      JSON.stringify({ v: 1, ...revocation, epoch: 'e', seq: 2 }),
+    );
+    const marked = await store.readMarkedAfter('0-0', 10);
+    expect(marked.map((m) => m.origin)).toEqual([undefined, undefined]);
+    expect(marked.map((m) => m.entry.kind)).toEqual(['token', 'token']);
+    const [record] = await store.find('jti-2', ['token']);
+    expect(record).not.toHaveProperty('origin');
+  });
+
+  it('is added to an audit that names none, and only when there is a region', () => {
+    expect(withOrigin({ actor: 'self' }, 'eu')).toEqual({ actor: 'self', origin: 'eu' });
+    expect(withOrigin({ origin: 'us' }, 'eu')).toEqual({ origin: 'us' });
+    expect(withOrigin({ actor: 'self' }, undefined)).toEqual({ actor: 'self' });
+  });
+});
