@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type ApiResponse,
   bearer,
@@ -9,6 +10,22 @@ import {
   type Readiness,
   REQUEST_TIMEOUT_MS,
 } from './api-http';
+
+/** How often the set-up steps retry a login or registration the login bulkhead shed. */
+const SHED_RETRIES = 30;
+
+/**
+ * The delay a shed login or registration asks for (503 `ERR_LOGIN_OVERLOADED` with
+ * `Retry-After`, README "Login capacity"), in milliseconds; `undefined` for any other answer.
+ */
+export function shedRetryDelayMs(answer: ApiResponse): number | undefined {
+  if (answer.status !== 503) return undefined;
+  if ((answer.json as { error?: unknown } | undefined)?.error !== 'ERR_LOGIN_OVERLOADED')
+    return undefined;
+  const header = answer.headers.get('retry-after');
+  const seconds = header === null || header.trim() === '' ? NaN : Number(header);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+}
 
 /**
  * One timed exchange with a replica. `status` is 0 when no answer came (refused, reset, timed
@@ -113,15 +130,15 @@ export class ApiClient {
     return (await this.readiness()).status === 200;
   }
 
-  /** `POST /auth/register`; expects 201. */
+  /** `POST /auth/register`; expects 201 (retried as {@link unlessShed} says). */
   async register(credentials: Credentials): Promise<void> {
-    const answer = await this.registerAnswer(credentials);
+    const answer = await this.unlessShed(() => this.registerAnswer(credentials));
     if (answer.status !== 201) throw this.surprise('register', answer);
   }
 
-  /** `POST /auth/login`; expects 200 and returns the access token. */
+  /** `POST /auth/login`; expects 200 and returns the access token (retried as {@link unlessShed} says). */
   async login(credentials: Credentials): Promise<string> {
-    const answer = await this.loginAnswer(credentials);
+    const answer = await this.unlessShed(() => this.loginAnswer(credentials));
     const token = answer.json?.access_token;
     if (answer.status !== 200 || typeof token !== 'string') throw this.surprise('login', answer);
     return token;
@@ -150,6 +167,20 @@ export class ApiClient {
     const answer = await this.request('/metrics');
     if (answer.status !== 200) throw this.surprise('metrics', answer);
     return answer.text;
+  }
+
+  /**
+   * `call`'s answer, asked again after the `Retry-After` of each shed one, as a well-behaved
+   * client does: on a machine whose cores are busy the login bulkhead sheds bursts of set-up
+   * logins, which is the contract's answer, not the step's failure.
+   */
+  private async unlessShed<T>(call: () => Promise<ApiAnswer<T>>): Promise<ApiAnswer<T>> {
+    for (let attempt = 0; ; attempt++) {
+      const answer = await call();
+      const delayMs = shedRetryDelayMs(answer);
+      if (delayMs === undefined || attempt >= SHED_RETRIES) return answer;
+      await sleep(delayMs);
+    }
   }
 
   private surprise(what: string, answer: ApiAnswer): Error {
