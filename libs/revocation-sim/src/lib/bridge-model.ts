@@ -52,6 +52,8 @@ export class BridgeModel {
   rereads = 0;
   private incarnation = 0;
   private failures = 0;
+  /** Calls to the local store left before a crash mid-round (0: none planned). */
+  private crashIn = 0;
 
   constructor(
     private readonly host: BridgeHost,
@@ -70,10 +72,16 @@ export class BridgeModel {
     this.later(0, () => this.round());
   }
 
+  /** SIGKILL right after the `calls`-th next call to the local store has run there. */
+  crashAfter(calls: number): void {
+    if (this.alive) this.crashIn = calls;
+  }
+
   /** SIGKILL: whatever the bridge was doing stops where it was. */
   crash(): void {
     this.alive = false;
     this.blocked = false;
+    this.crashIn = 0;
     this.incarnation++;
     this.caughtUp = false;
   }
@@ -101,7 +109,9 @@ export class BridgeModel {
   private localCall<T>(call: () => T, then: (value: T) => void): void {
     this.later(this.host.localMs, () => {
       if (!this.local.up) return this.fail();
-      then(call());
+      const value = call();
+      if (this.crashIn > 0 && --this.crashIn === 0) return this.crash();
+      then(value);
     });
   }
 

@@ -9,6 +9,8 @@ export type RegionAction =
   | { readonly k: 'cut'; readonly l: number }
   | { readonly k: 'heal'; readonly l: number }
   | { readonly k: 'bridgeCrash'; readonly b: number }
+  /** SIGKILL mid-round: the bridge dies right after its `calls`-th next call to its own store. */
+  | { readonly k: 'bridgeCrashMid'; readonly b: number; readonly calls: number }
   | { readonly k: 'bridgeStart'; readonly b: number }
   | { readonly k: 'storeDown'; readonly r: number; readonly ms: Milliseconds }
   | { readonly k: 'storeLost'; readonly r: number; readonly ms: Milliseconds }
@@ -70,6 +72,7 @@ const WEIGHTS: Readonly<Record<RegionActionKind, number>> = {
   cut: 5,
   heal: 5,
   bridgeCrash: 4,
+  bridgeCrashMid: 3,
   bridgeStart: 5,
   storeDown: 2,
   storeLost: 2,
@@ -99,9 +102,11 @@ export function generateRegionSchedule(
             ? { k, l: prng.int(3) }
             : k === 'bridgeCrash' || k === 'bridgeStart'
               ? { k, b: prng.int(6) }
-              : k === 'trim'
-                ? { k, r, n: prng.between(1, 6) }
-                : { k, r, ms: prng.between(10, 400) };
+              : k === 'bridgeCrashMid'
+                ? { k, b: prng.int(6), calls: prng.between(1, 6) }
+                : k === 'trim'
+                  ? { k, r, n: prng.between(1, 6) }
+                  : { k, r, ms: prng.between(10, 400) };
     steps.push({ dt, a });
   }
   return { seed, steps };

@@ -168,6 +168,9 @@ export class RegionWorld {
       case 'bridgeCrash':
         (this.bridges[a.b % this.bridges.length] as BridgeModel).crash();
         return;
+      case 'bridgeCrashMid':
+        (this.bridges[a.b % this.bridges.length] as BridgeModel).crashAfter(a.calls);
+        return;
       case 'bridgeStart':
         (this.bridges[a.b % this.bridges.length] as BridgeModel).start();
         return;
@@ -280,7 +283,10 @@ export class RegionWorld {
       region.outages++;
       region.up = true;
     }
-    for (const bridge of this.bridges) bridge.start();
+    for (const bridge of this.bridges) {
+      bridge.crashAfter(0);
+      bridge.start();
+    }
     const start = this.nowMs;
     const end = start + REGION_QUIET_MS;
     while (this.nowMs < end) {

@@ -99,7 +99,10 @@ describe('the deterministic simulation of regions, links and partitions', () => 
     }
   });
 
-  it.each<[BridgeDefect, number]>([['step-over-gap', 200]])(
+  it.each<[BridgeDefect, number]>([
+    ['step-over-gap', 200],
+    ['save-before-apply', 200],
+  ])(
     'finds a bridge with defect %s, shrinks it and replays it; the real rules pass it',
     async (defect, seeds) => {
       const options = { defects: [defect] };
