@@ -26,6 +26,8 @@ export interface BridgeHost {
   readonly defects: readonly BridgeDefect[];
   readonly batchSize: number;
   readonly localMs: Milliseconds;
+  /** Notes what a bridge did, when tracing. */
+  note(line: string): void;
 }
 
 /** `XREAD BLOCK` of the bridge (its default `blockMs`). */
@@ -79,11 +81,16 @@ export class BridgeModel {
 
   /** SIGKILL: whatever the bridge was doing stops where it was. */
   crash(): void {
+    if (this.alive) this.note('killed');
     this.alive = false;
     this.blocked = false;
     this.crashIn = 0;
     this.incarnation++;
     this.caughtUp = false;
+  }
+
+  private note(what: string): void {
+    this.host.note(`bridge ${this.local.name}<-${this.peer.name} ${what}`);
   }
 
   private has(defect: BridgeDefect): boolean {
@@ -156,7 +163,7 @@ export class BridgeModel {
     this.localCall(
       () => ({ localEpoch: this.local.store.epoch, position: this.local.position(this.peer.name) }),
       ({ localEpoch, position }) => {
-        if (position === undefined || localEpoch === null) return this.reread();
+        if (position === undefined || localEpoch === null) return this.reread('no position');
         this.follow(localEpoch, position);
       },
     );
@@ -175,9 +182,10 @@ export class BridgeModel {
         this.failures = 0;
         // No data set there: nothing to follow until one exists; its new epoch brings a re-read.
         if (read.epoch === null) return this.later(0, () => this.round());
-        if (read.epoch !== position.epoch) return this.reread();
+        if (read.epoch !== position.epoch) return this.reread('new epoch');
         if (entries.length === 0) {
-          if (read.seq > position.seq && !this.has('step-over-gap')) return this.reread();
+          if (read.seq > position.seq && !this.has('step-over-gap'))
+            return this.reread('trimmed log');
           this.caughtUp = read.seq <= position.seq;
           return this.later(0, () => this.round());
         }
@@ -186,7 +194,7 @@ export class BridgeModel {
         for (const { entry, origin } of entries) {
           const seq = entry.seq;
           if (seq !== undefined && seq !== last.seq + 1 && !this.has('step-over-gap')) {
-            return this.reread();
+            return this.reread('trimmed log');
           }
           last = { epoch: position.epoch, seq: seq ?? last.seq, logId: entry.logId };
           if (entry.kind === 'unreadable') continue;
@@ -195,9 +203,13 @@ export class BridgeModel {
           applies.push(bare(entry));
         }
         const apply = (): void => {
+          this.note(`applies ${applies.length} of ${entries.length} entries up to seq ${last.seq}`);
           for (const revocation of applies) this.local.revoke(revocation, this.peer.name, 'bridge');
         };
-        const save = (): void => void this.local.savePosition(localEpoch, this.peer.name, last);
+        const save = (): void => {
+          const saved = this.local.savePosition(localEpoch, this.peer.name, last);
+          this.note(`${saved ? 'saves' : 'is refused'} position ${last.epoch}/${last.seq}`);
+        };
         const [first, second] = this.has('save-before-apply') ? [save, apply] : [apply, save];
         this.localCall(first, () =>
           this.localCall(second, () => {
@@ -211,7 +223,8 @@ export class BridgeModel {
   }
 
   /** A re-read of the peer's whole live set, then its head as the position (`RegionBridge.reread`). */
-  private reread(): void {
+  private reread(cause: 'no position' | 'new epoch' | 'trimmed log'): void {
+    this.note(`re-reads the peer's live set (${cause})`);
     this.caughtUp = false;
     this.rereads++;
     this.localCall(

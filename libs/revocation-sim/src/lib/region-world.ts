@@ -131,6 +131,10 @@ export class RegionWorld {
     this.nowMs = until;
   }
 
+  note(line: string): void {
+    if (this.tracing) this.trace(`  ${line}`);
+  }
+
   private trace(line: string): void {
     this.traceLines.push(`t=${String(this.nowMs - START_MS).padStart(6)} ${line}`);
   }
