@@ -6,9 +6,10 @@ import { type SimRegion } from './sim-region';
  * A defect a bridge can be switched into, to prove the regions checker fails (README,
  * "Regions"): `save-before-apply` saves a batch's position before applying it (a crash in
  * between loses the batch); `step-over-gap` steps over entries a peer trimmed instead of
- * re-reading its live set.
+ * re-reading its live set; `ignore-peer-epoch` goes on following a peer that lost its data from
+ * the old position.
  */
-export type BridgeDefect = 'save-before-apply' | 'step-over-gap';
+export type BridgeDefect = 'save-before-apply' | 'step-over-gap' | 'ignore-peer-epoch';
 
 /** A link between two regions: a one-way delay, and cuts (a cut holds every call until it times out). */
 export interface SimLink {
@@ -182,7 +183,9 @@ export class BridgeModel {
         this.failures = 0;
         // No data set there: nothing to follow until one exists; its new epoch brings a re-read.
         if (read.epoch === null) return this.later(0, () => this.round());
-        if (read.epoch !== position.epoch) return this.reread('new epoch');
+        if (read.epoch !== position.epoch && !this.has('ignore-peer-epoch')) {
+          return this.reread('new epoch');
+        }
         if (entries.length === 0) {
           if (read.seq > position.seq && !this.has('step-over-gap'))
             return this.reread('trimmed log');

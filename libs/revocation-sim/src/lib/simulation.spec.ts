@@ -102,6 +102,7 @@ describe('the deterministic simulation of regions, links and partitions', () => 
   it.each<[BridgeDefect, number]>([
     ['step-over-gap', 200],
     ['save-before-apply', 200],
+    ['ignore-peer-epoch', 200],
   ])(
     'finds a bridge with defect %s, shrinks it and replays it; the real rules pass it',
     async (defect, seeds) => {
