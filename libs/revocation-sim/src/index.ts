@@ -6,3 +6,6 @@ export * from './lib/shrink';
 export * from './lib/sim-config';
 export * from './lib/simulation';
 export * from './lib/world';
+export * from './lib/region-schedule';
+export * from './lib/region-simulation';
+export * from './lib/region-world';

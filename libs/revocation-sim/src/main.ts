@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { type KnownFinding, type Violation, type ViolationKind } from './lib/checker';
 import { runParallel } from './lib/parallel-run';
+import { regionsMain } from './region-cli';
 import { type ActionKind, formatSchedule, type Schedule } from './lib/schedule';
 import { shrink } from './lib/shrink';
 import { runSchedule, type RunOptions, scheduleOf } from './lib/simulation';
@@ -15,6 +16,7 @@ import { runSchedule, type RunOptions, scheduleOf } from './lib/simulation';
  *                       [--finding NAME,NAME…]   (known findings that count as failures)
  *   npm run simulate -- --seed S --schedules 1 [--trace]  one schedule (traced, or shrunk)
  *   npm run simulate -- --replay FILE|JSON [--trace]       a (shrunk) schedule, exactly
+ *   npm run simulate -- --regions …                        regions, links and partitions
  *
  * Exit status 1 when a promise was broken (known findings do not count).
  */
@@ -142,6 +144,7 @@ async function runOne(schedule: Schedule, args: Args, shrinkIt: boolean): Promis
 }
 
 async function main(): Promise<number> {
+  if (process.argv.includes('--regions')) return regionsMain(process.argv.slice(2));
   const args = parseArgs(process.argv.slice(2));
   if (args.replay !== undefined) {
     const text = args.replay.trim().startsWith('{')

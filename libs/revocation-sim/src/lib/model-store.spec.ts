@@ -208,4 +208,40 @@ describe('ModelStore (the revocation store as its Lua scripts behave)', () => {
       expect(store.isRevoked(claims('x', 'y', T0 + 101))).toBe(false);
     });
   });
+
+  describe('what a bridge between regions reads', () => {
+    it('reads the log after an id with the origin each entry names', () => {
+      const { store, now } = setUp();
+      const mark = (revocation: Revocation, origin?: string): RevokeArgs => ({
+        ...argsOf(revocation, now()),
+        recordJson: EventCodec.record({ ...revocation, origin }),
+        wire: EventCodec.revokeArguments(revocation, origin),
+      });
+      const first = store.revoke(mark(token('a'), 'eu'));
+      store.revoke(mark(token('b'), 'us'));
+      store.revoke(mark(token('c')));
+      const read = store.readMarkedAfter(first?.[2] ?? '', 10);
+      expect(read.map(({ entry, origin }) => [entry.seq, origin])).toEqual([
+        [2, 'us'],
+        [3, undefined],
+      ]);
+      expect(store.readMarkedAfter('0-0', 1)).toHaveLength(1);
+      expect(store.listLive(now()).map((item) => [item.revocation.id, item.origin])).toEqual([
+        ['a', 'eu'],
+        ['b', 'us'],
+        ['c', undefined],
+      ]);
+    });
+
+    it('lists only live revocations, and holds a cut-off only as late as the one recorded', () => {
+      const { store, revoke, advance, now } = setUp();
+      revoke(token('short', 100));
+      revoke(user('u', T0 + 50));
+      advance(200);
+      expect(store.listLive(now()).map((item) => item.revocation.id)).toEqual(['u']);
+      expect(store.holds(token('short', 100))).toBe(false);
+      expect(store.holds(user('u', T0 + 50))).toBe(true);
+      expect(store.holds(user('u', T0 + 60))).toBe(false);
+    });
+  });
 });

@@ -208,6 +208,51 @@ export class ModelStore {
   }
 
   /**
+   * `XRANGE log (logId + COUNT limit` with the region each entry names as its origin: what
+   * `RevocationStore.readMarkedAfter` reads and a bridge between regions follows.
+   */
+  readMarkedAfter(logId: string, limit: number): { entry: LogEntry; origin: string | undefined }[] {
+    const after = parseId(logId);
+    const out: { entry: LogEntry; origin: string | undefined }[] = [];
+    for (const entry of this.data.stream?.entries ?? []) {
+      if (out.length >= limit) break;
+      if (compareIds(entry.id, after) <= 0) continue;
+      out.push({
+        entry: EventCodec.logEntry(formatId(entry.id), entry.fields),
+        origin: EventCodec.originOf(entry.fields),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Every live revocation with its record, as `RevocationStore.list` pages them (the list
+   * script's index members after `nowMs`, then their records), in one call.
+   */
+  listLive(nowMs: Milliseconds): { revocation: Revocation; origin: string | undefined }[] {
+    const out: { revocation: Revocation; origin: string | undefined }[] = [];
+    for (const [name, score] of this.data.index) {
+      if (score <= nowMs) continue;
+      const record = this.getRecord(`rev:${name}`);
+      if (record === undefined) continue;
+      out.push({
+        revocation: EventCodec.revocationOfRecord(record.json),
+        origin: EventCodec.recordOf(record.json).origin,
+      });
+    }
+    return out;
+  }
+
+  /** Whether this store holds a record covering `revocation` (the simulation's bookkeeping). */
+  holds(revocation: Revocation): boolean {
+    const record = this.getRecord(recordKey(revocation.kind, revocation.id));
+    if (record === undefined) return false;
+    if (revocation.kind !== 'user') return true;
+    const held = EventCodec.revocationOfRecord(record.json);
+    return held.kind === 'user' && held.cutoffMs >= revocation.cutoffMs;
+  }
+
+  /**
    * The `MGET` of `isRevoked`: the token's record, its user's cut-off, the not-before, the
    * epoch (without one the store lost its data and has not re-created it: everything is
    * revoked), and its session's record when it has one.

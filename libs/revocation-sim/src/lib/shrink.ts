@@ -1,5 +1,5 @@
 import { type ViolationKind } from './checker';
-import { type Schedule, type Step } from './schedule';
+import { type Schedule } from './schedule';
 import { type RunOptions, runSchedule } from './simulation';
 
 /** The result of shrinking a failing schedule. */
@@ -31,20 +31,37 @@ export async function shrink(
   options: RunOptions = {},
   maxRuns = 2000,
 ): Promise<ShrinkResult> {
+  const { steps, runs } = await shrinkSteps(
+    failing.steps,
+    (steps) => fails({ seed: failing.seed, steps }, kind, options),
+    maxRuns,
+  );
+  return { schedule: { seed: failing.seed, steps }, runs };
+}
+
+/**
+ * Delta debugging over any schedule's steps while `still` holds (drop halves, quarters, … then
+ * single steps), then shorter pauses between steps.
+ */
+export async function shrinkSteps<S extends { readonly dt: number }>(
+  failing: readonly S[],
+  still: (steps: readonly S[]) => boolean | Promise<boolean>,
+  maxRuns = 2000,
+): Promise<{ steps: S[]; runs: number }> {
   let runs = 0;
-  const still = async (steps: readonly Step[]): Promise<boolean> => {
+  const fails = async (steps: readonly S[]): Promise<boolean> => {
     if (runs >= maxRuns) return false;
     runs++;
-    return fails({ seed: failing.seed, steps }, kind, options);
+    return still(steps);
   };
-  let steps = [...failing.steps];
+  let steps = [...failing];
   let parts = 2;
   while (steps.length >= 2) {
     const size = Math.ceil(steps.length / parts);
     let reduced = false;
     for (let start = 0; start < steps.length; start += size) {
       const without = [...steps.slice(0, start), ...steps.slice(start + size)];
-      if (await still(without)) {
+      if (await fails(without)) {
         steps = without;
         parts = Math.max(parts - 1, 2);
         reduced = true;
@@ -57,16 +74,16 @@ export async function shrink(
     }
   }
   for (let i = 0; i < steps.length; i++) {
-    const step = steps[i] as Step;
+    const step = steps[i] as S;
     for (const dt of [0, Math.floor(step.dt / 2)]) {
       if (dt >= step.dt) continue;
       const shorter = [...steps];
       shorter[i] = { ...step, dt };
-      if (await still(shorter)) {
+      if (await fails(shorter)) {
         steps = shorter;
         break;
       }
     }
   }
-  return { schedule: { seed: failing.seed, steps }, runs };
+  return { steps, runs };
 }

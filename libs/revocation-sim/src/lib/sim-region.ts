@@ -1,0 +1,86 @@
+import { type Milliseconds, type Revocation } from '@rescind/revocation-core';
+import { type BridgePosition, EventCodec } from '@rescind/revocation-redis';
+import { ModelStore, type RevokeReply } from './model-store';
+
+/** A bridge position as the save script keeps it: with the local data set it was applied to. */
+interface SavedPosition extends BridgePosition {
+  readonly localEpoch: string;
+}
+
+/**
+ * One region: its own store (the model of its Redis, which also keeps the bridges' positions)
+ * and whether it can be reached. A region's replicas are not modelled here (README, "Regions").
+ */
+export class SimRegion {
+  readonly store: ModelStore;
+  /** Reachable (false during an outage). */
+  up = true;
+  /** Outages started, so that only the last one's end brings the store back. */
+  outages = 0;
+  private readonly positions = new Map<string, SavedPosition>();
+  /** Blocked log reads, woken by the next append (as `XADD` wakes `XREAD BLOCK`). */
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    readonly name: string,
+    private readonly now: () => Milliseconds,
+    private readonly clockSkewMs: Milliseconds,
+  ) {
+    this.store = new ModelStore(now, () => undefined);
+  }
+
+  /**
+   * The revoke script through `RevocationStore.revoke`'s arguments: the record and the event
+   * fields by revocation-redis's codec, with `origin` marked.
+   */
+  revoke(revocation: Revocation, origin: string, actor: string): RevokeReply {
+    const now = this.now();
+    const reply = this.store.revoke({
+      revocation,
+      recordJson: EventCodec.record({ ...revocation, reason: 'sim', actor, origin }),
+      nowMs: now,
+      wire: EventCodec.revokeArguments(revocation, origin),
+      newEpochNotBeforeMs: now + this.clockSkewMs,
+    });
+    if (reply !== null) {
+      const woken = this.waiters;
+      this.waiters = [];
+      for (const wake of woken) wake();
+    }
+    return reply;
+  }
+
+  /** Calls `wake` at the next append to the log. */
+  onAppend(wake: () => void): void {
+    this.waiters.push(wake);
+  }
+
+  /** The read-head script (creates a data set when there is none); returns the epoch. */
+  readHead(): { epoch: string; seq: number; logId: string } {
+    const [epoch, seq, logId] = this.store.readHead(this.now() + this.clockSkewMs);
+    return { epoch, seq: Number(seq), logId };
+  }
+
+  /** The position hash of the bridge from `peer`, if saved against this data set. */
+  position(peer: string): BridgePosition | undefined {
+    const saved = this.positions.get(peer);
+    if (saved === undefined || saved.localEpoch !== this.store.epoch) return undefined;
+    return { epoch: saved.epoch, seq: saved.seq, logId: saved.logId };
+  }
+
+  /**
+   * The save-position script: refused (false) when this store's data set is no longer
+   * `localEpoch` (revocation-redis, `saveBridgePosition-2.lua`).
+   */
+  savePosition(localEpoch: string, peer: string, position: BridgePosition): boolean {
+    if (this.store.epoch !== localEpoch) return false;
+    this.positions.set(peer, { ...position, localEpoch });
+    return true;
+  }
+
+  /** A restart without persistence: the data set and the positions kept in it are gone. */
+  loseData(): void {
+    this.store.restart(false);
+    this.positions.clear();
+  }
+}
