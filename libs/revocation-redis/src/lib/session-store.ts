@@ -17,6 +17,7 @@ import {
   revokeScriptResult,
   STORE_COMMANDS,
   withOrigin,
+  type RevokeScriptArguments,
 } from './revocation-store';
 
 /** A session as the store holds it (docs/design.md, "Sessions"). */
@@ -161,6 +162,21 @@ export class SessionStore {
     return { sid, sub };
   }
 
+  /** The standard revoke block of a script that records `revocation` on the way, origin marked. */
+  private revokeBlock(
+    revocation: SessionRevocation | UserRevocation,
+    audit: RevocationAudit,
+    nowMs: number,
+  ): RevokeScriptArguments {
+    return revokeScriptArguments(
+      this.keys,
+      revocation,
+      withOrigin(audit, this.region),
+      nowMs,
+      this.clockSkewMs,
+    );
+  }
+
   /**
    * Presents a refresh token: rotation, a sibling within the grace, reuse (the session is
    * revoked: `revocation`, a `session` revocation, is recorded in the same script) or invalid.
@@ -172,13 +188,7 @@ export class SessionStore {
   ): Promise<RotationResult> {
     assertSid(rotation.sid);
     const now = this.clock.now();
-    const block = revokeScriptArguments(
-      this.keys,
-      revocation,
-      withOrigin(audit, this.region),
-      now,
-      this.clockSkewMs,
-    );
+    const block = this.revokeBlock(revocation, audit, now);
     const reply = (await this.run(
       'rescindRotateSession',
       [
@@ -229,13 +239,7 @@ export class SessionStore {
   ): Promise<SessionsEnded> {
     assertSid(sid);
     const now = this.clock.now();
-    const block = revokeScriptArguments(
-      this.keys,
-      revocation,
-      withOrigin(audit, this.region),
-      now,
-      this.clockSkewMs,
-    );
+    const block = this.revokeBlock(revocation, audit, now);
     const [ended, ...position] = (await this.run(
       'rescindEndSession',
       [...block.keys, this.keys.session(sid), this.keys.sessionExpiries()],
@@ -253,13 +257,7 @@ export class SessionStore {
    */
   async endAll(revocation: UserRevocation, audit: RevocationAudit): Promise<SessionsEnded> {
     const now = this.clock.now();
-    const block = revokeScriptArguments(
-      this.keys,
-      revocation,
-      withOrigin(audit, this.region),
-      now,
-      this.clockSkewMs,
-    );
+    const block = this.revokeBlock(revocation, audit, now);
     const [ended, ...position] = (await this.run(
       'rescindEndUserSessions',
       [...block.keys, this.keys.sessionsOf(revocation.id), this.keys.sessionExpiries()],
