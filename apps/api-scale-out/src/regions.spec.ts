@@ -1,7 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import {
+  acceptedBeyond,
   type ApiClient,
   claimsOf,
+  elapsed,
   formatSummary,
   freePort,
   metricValue,
@@ -11,18 +13,23 @@ import {
   TestCluster,
   timeUntilRejected,
   waitFor,
+  type Rejection,
 } from '@rescind/testing';
 import { Redis } from 'ioredis';
 
 /** Each way between the regions: a round trip of 80 ms, as between two continents. */
 const WAN_DELAY_MS = 40;
 /** Logouts timed from one region to the other. */
-const SAMPLES = 20;
+const SAMPLES = 40;
+/** Fan-out within a region (README, "Guarantees and their limits"). */
+const FAN_OUT_BOUND_MS = 100;
 /**
- * A logout in one region must be rejected by the other's replicas within the link's round trip
- * plus the fan-out bound; generous, as both cores are busy with six processes and the test.
+ * A logout in one region is rejected by the other's replicas within the link's round trip plus
+ * the fan-out bound (README, "Several regions").
  */
-const CROSS_REGION_BUDGET_MS = 2_000;
+const CROSS_REGION_BOUND_MS = 2 * WAN_DELAY_MS + FAN_OUT_BOUND_MS;
+/** A probe gives up well after the bound, so that a miss reads as a figure, not a timeout. */
+const PROBE_TIMEOUT_MS = 3_000;
 /** How long the link between the regions stays cut. */
 const CUT_MS = 10_000;
 const PREFIX = `so-regions-${process.pid}`;
@@ -85,9 +92,23 @@ describe('two regions, one revocation list (REGION, PEER_REGIONS)', () => {
     return answers.every((answer) => answer === 'revoked');
   }
 
+  /** Whether `here`'s bridge follows its peer's log live: link up, nothing left to apply. */
+  async function following(here: Region): Promise<boolean> {
+    return (
+      (await bridgeMetric(here, 'rescind_bridge_link_up')) === 1 &&
+      (await bridgeMetric(here, 'rescind_bridge_lag_seconds')) === 0
+    );
+  }
+
   beforeAll(async () => {
     [a, b] = await Promise.all([region('a'), region('b')]);
     await Promise.all([startBridge(a, b), startBridge(b, a)]);
+    // The bound is for a link in normal operation: a bridge connecting across the WAN (a few
+    // round trips) and reading its peer's live set first is not that.
+    await waitFor(async () => (await following(a)) && (await following(b)), {
+      timeoutMs: 20_000,
+      description: 'both bridges following their peer live',
+    });
   });
 
   afterAll(async () => {
@@ -96,30 +117,36 @@ describe('two regions, one revocation list (REGION, PEER_REGIONS)', () => {
     await Promise.allSettled([a?.cluster.stop(), b?.cluster.stop()]);
   });
 
-  it('rejects in one region a logout made in the other, within the round trip plus fan-out', async () => {
+  it(`rejects in one region a logout made in the other within the round trip plus fan-out (${CROSS_REGION_BOUND_MS} ms)`, async () => {
     for (const [from, to] of [
       [a, b],
       [b, a],
     ] as const) {
-      const samples: number[] = [];
+      const rejections: Rejection[] = [];
       for (let i = 0; i < SAMPLES; i++) {
         const token = await tokenOf(from);
         expect(await to.cluster.clients[0]?.check(token)).toBe('200');
         await (from.cluster.clients[i % 2] as ApiClient).logout(token);
         const since = performance.now();
-        const rejections = await Promise.all(
-          to.cluster.clients.map((client) =>
-            timeUntilRejected(client, token, since, CROSS_REGION_BUDGET_MS, 'revoked'),
-          ),
+        rejections.push(
+          ...(await Promise.all(
+            to.cluster.clients.map((client) =>
+              timeUntilRejected(client, token, since, PROBE_TIMEOUT_MS, 'revoked'),
+            ),
+          )),
         );
-        samples.push(Math.max(...rejections.map((r) => r.elapsedMs)));
       }
-      const summary = summarize(samples);
+      const summary = summarize(elapsed(rejections));
+      const late = acceptedBeyond(rejections, CROSS_REGION_BOUND_MS);
       figures.push(
-        `logout in ${from.name} → rejected by both of ${to.name}'s replicas ` +
-          `(RTT ${2 * WAN_DELAY_MS} ms): ${formatSummary(summary)}`,
+        `logout in ${from.name} → rejected by each of ${to.name}'s replicas ` +
+          `(RTT ${2 * WAN_DELAY_MS} ms): ${formatSummary(summary)}; ` +
+          `accepted after ${CROSS_REGION_BOUND_MS} ms: ${late.length}`,
       );
-      expect(summary.max).toBeLessThan(CROSS_REGION_BUDGET_MS);
+      // A breach is a request sent after the bound that was still accepted: robust on a busy
+      // machine, unlike a bound on the time the answer came back.
+      expect(late).toEqual([]);
+      expect(summary.p50).toBeLessThan(CROSS_REGION_BOUND_MS);
     }
   });
 
