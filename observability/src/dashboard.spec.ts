@@ -12,6 +12,9 @@ const PANELS = [
   'Overflow lookups',
   'Resyncs by cause',
   'Shed logins',
+  'Region bridge lag',
+  'Region links',
+  'Revocations replicated from peer regions',
 ];
 
 /** The uid of the provisioned Prometheus datasource. */
