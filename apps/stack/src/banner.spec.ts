@@ -35,6 +35,15 @@ describe('the banner npm start prints once the stack is ready', () => {
     expect(chosen.join('\n')).not.toContain('secret');
   });
 
+  it('names the region and its peers, never a peer URL', () => {
+    expect(formatBanner(running, facts).join('\n')).not.toContain('Region');
+    const regional = formatBanner(running, { ...facts, region: 'eu', peerRegions: ['us', 'ap'] });
+    expect(regional.join('\n')).toContain('eu; the worker replicates revocations with us, ap');
+    expect(regional.length).toBeLessThanOrEqual(20);
+    const alone = formatBanner(running, { ...facts, region: 'eu', peerRegions: [] });
+    expect(alone.join('\n')).toContain('eu (no PEER_REGIONS: nothing replicated)');
+  });
+
   it('is short: at most a screen of twenty lines for three replicas', () => {
     expect(formatBanner(running, facts).length).toBeLessThanOrEqual(20);
   });

@@ -10,6 +10,10 @@ export interface BannerFacts {
   readonly workerMetricsPort: number;
   /** How often the worker tidies the store. */
   readonly tidyIntervalMs: number;
+  /** `REGION`, when set: this region's name. */
+  readonly region?: string | undefined;
+  /** The names of `PEER_REGIONS`, whose logs the worker's bridge follows. */
+  readonly peerRegions?: readonly string[];
 }
 
 const LABEL_WIDTH = 15;
@@ -35,6 +39,17 @@ export function formatBanner(running: RunningStack, facts: BannerFacts): string[
       ? []
       : [`worker: http://127.0.0.1:${facts.workerMetricsPort}/metrics`];
   const tidySeconds = facts.tidyIntervalMs / 1000;
+  const peers = facts.peerRegions ?? [];
+  // Names only: a peer's URL may hold its password.
+  const region =
+    facts.region === undefined
+      ? []
+      : row(
+          'Region',
+          peers.length === 0
+            ? `${facts.region} (no PEER_REGIONS: nothing replicated)`
+            : `${facts.region}; the worker replicates revocations with ${peers.join(', ')}`,
+        );
   return [
     `Rescind ${facts.version} is ready: ${replicas} API ${replicas === 1 ? 'replica' : 'replicas'}, the worker and Redis.`,
     '',
@@ -43,6 +58,7 @@ export function formatBanner(running: RunningStack, facts: BannerFacts): string[
     ...row('API docs', `${first}/docs`),
     ...row('Metrics', `${first}/metrics (each replica)`, ...workerMetrics),
     ...row('Worker', `tidies the store every ${tidySeconds} s`),
+    ...region,
     ...row(
       'Redis',
       `${running.redisUrl}${running.privateRedis ? ' (private, removed on exit)' : ''}`,

@@ -56,6 +56,8 @@ async function main(): Promise<number> {
     adminApiKey: config.adminApiKey,
     workerMetricsPort: worker.workerMetricsPort,
     tidyIntervalMs: worker.tidyIntervalMs,
+    region: worker.region,
+    peerRegions: worker.peerRegions.map((peer) => peer.name),
   });
   console.log(['', ...banner].join('\n'));
 
