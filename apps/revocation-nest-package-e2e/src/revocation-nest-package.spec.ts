@@ -109,13 +109,16 @@ describe('@rescind/revocation-nest packed with npm pack', () => {
     console.log(`package test timings (ms): ${JSON.stringify(timings)}`);
   });
 
-  it('holds the three compiled libraries, its manifest and README, and no test code', () => {
+  it('holds the three compiled libraries, its manifest, README and licence, and no test code', () => {
     expect(files).toContain('package.json');
     expect(files).toContain('README.md');
+    expect(files).toContain('LICENSE');
     const tops = new Set(files.filter((f) => f.includes('/')).map((f) => f.split('/')[0]));
     expect([...tops].sort()).toEqual(LIBS);
-    // Besides code: the manifest, the README, and the store's Lua scripts, read at run time.
+    // Besides code: the manifest, the README, the licence, and the store's Lua scripts, read at
+    // run time.
     expect(files.filter((f) => !/\.(m?js|d\.m?ts)$/.test(f) && !f.endsWith('.lua'))).toEqual([
+      'LICENSE',
       'README.md',
       'package.json',
     ]);

@@ -6,7 +6,7 @@
 // repo's TypeScript into <dir> (default dist/packages/revocation-nest), rewrites the workspace
 // aliases to relative paths with tsc-alias, copies the Lua scripts revocation-redis reads at run
 // time (ASSETS), checks that every import the output makes is declared,
-// writes the ESM entry point (a thin wrapper over the CommonJS build, see ESM_ENTRY), writes
+// writes the ESM entry point (a thin wrapper over the CommonJS build, see ESM_ENTRY), copies LICENSE, writes
 // package.json (from manifest.template.json: "<root>" values taken from the root package.json, the
 // version from libs/revocation-nest/package.json, the one `nx release version` bumps) and README.md, runs `npm pack` and prints the path of the .tgz: the only line on stdout, progress
 // goes to stderr.
@@ -88,7 +88,7 @@ function isWithin(parent, child) {
 }
 
 /** What a previous build leaves in the output folder, and all it may hold before being emptied. */
-const OUTPUT_ENTRIES = new Set([...LIBS, 'package.json', 'README.md']);
+const OUTPUT_ENTRIES = new Set([...LIBS, 'package.json', 'README.md', 'LICENSE']);
 
 /** Empties the output folder, refusing any folder that is not a previous build's output. */
 function emptyOutDir(outDir) {
@@ -308,6 +308,8 @@ function main() {
   writeEsmEntry(outDir);
   fs.writeFileSync(path.join(outDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   fs.writeFileSync(path.join(outDir, 'README.md'), readme());
+  // The root package's licence ("license" in its package.json), whose text must travel with the code.
+  fs.copyFileSync(path.join(root, 'LICENSE'), path.join(outDir, 'LICENSE'));
   process.stdout.write(`${pack(outDir)}\n`);
 }
 
