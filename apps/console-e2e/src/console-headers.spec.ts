@@ -44,6 +44,12 @@ describe('operator console assets', () => {
         'text/html; charset=utf-8',
         '<meta name="rescind-admin" content="disabled"',
       ],
+      // With a trailing slash, as a browser's address bar may complete it.
+      [
+        '/admin/console/',
+        'text/html; charset=utf-8',
+        '<meta name="rescind-admin" content="disabled"',
+      ],
       [
         '/admin/console/console.js',
         'text/javascript; charset=utf-8',

@@ -18,6 +18,7 @@ import { type AppConfig } from '../config/app-config';
 import { accessLogEnabled, expressAccessLog, fastifyAccessLog } from '../logging/access-log';
 import { createLogger, requestId } from '../logging/logging.module';
 import { QuietStartLogger } from '../logging/quiet-start.logger';
+import { consoleWithoutSlash } from '../console/console-path';
 import { SET_MEDIA_TYPE, SSF_EVENTS_PATH } from '../ssf/set-media-type';
 import { clientErrorHandler } from './client-error-handler';
 
@@ -85,6 +86,9 @@ async function createFastifyApp(config: AppConfig, logger: PinoLogger): Promise<
     // percent-encoded): `GET /admin/revocations/:id` must reach the route, which judges the id.
     // (Under `routerOptions`: Fastify 5 deprecates the top-level option, with a warning at start.)
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    // The console's address typed with a trailing slash is the console, as on Express (whose
+    // routing is not strict); Fastify's router would answer 404.
+    rewriteUrl: (request: IncomingMessage) => consoleWithoutSlash(request.url ?? '/'),
     clientErrorHandler: clientErrorHandler(config.instanceId),
     return503OnClosing: true,
     requestIdHeader: false,
