@@ -1,3 +1,4 @@
+export * from './lib/bridge-rules';
 export * from './lib/connection-log';
 export * from './lib/event-codec';
 export * from './lib/presence-publisher';

@@ -1,25 +1,23 @@
-import { type Clock, type Revocation, systemClock } from '@rescind/revocation-core';
+import { type Clock, systemClock } from '@rescind/revocation-core';
+import {
+  type BridgePosition,
+  type BridgeWrite,
+  planBridgeRound,
+  planBridgeStart,
+  type RereadCause,
+  rereadPosition,
+  rereadWrite,
+} from './bridge-rules';
 import {
   type ConnectionLogger,
   describeConnectionError,
   stderrConnectionLogger,
 } from './connection-log';
-import { EventCodec } from './event-codec';
 import { defineLuaCommands } from './redis-commands';
 import { closeRedisClient, createRedisClient, reconnectDelay } from './redis-connection';
 import { type RedisKeys } from './redis-keys';
 import { type RedisClient } from './redis-topology';
-import { type RevocationAudit, RevocationStore, STORE_COMMANDS } from './revocation-store';
-
-/** How far a bridge has applied a peer region's log. */
-export interface BridgePosition {
-  /** The peer's data set. */
-  readonly epoch: string;
-  /** The sequence number of the last entry applied (or stepped over). */
-  readonly seq: number;
-  /** Its stream id. */
-  readonly logId: string;
-}
+import { RevocationStore, STORE_COMMANDS } from './revocation-store';
 
 /** What a bridge knows of its link to one peer region, for metrics. */
 export interface RegionBridgeStatus {
@@ -53,9 +51,6 @@ export interface RegionBridgeOptions {
   /** @default systemClock */
   clock?: Clock;
 }
-
-/** Why a bridge re-reads a peer's whole live set rather than its log. */
-type RereadCause = 'no position' | 'new epoch' | 'trimmed log';
 
 /**
  * Follows one peer region's log and applies what originated there to this region's store,
@@ -194,16 +189,20 @@ export class RegionBridge {
     }
   }
 
-  /** One exchange: a re-read, or one read of the log after the position and its application. */
+  /**
+   * One exchange: a re-read, or one read of the log after the position and its application; what
+   * to do is decided by the bridge's rules (`bridge-rules.ts`), this only reads and writes.
+   */
   private async round(): Promise<void> {
     const saved = await this.localRedis
       .pipeline()
       .get(this.keys.epoch)
       .hgetall(this.keys.bridgePosition(this.peer.name))
       .exec();
-    const localEpoch = replyOf<string | null>(saved, 0);
-    const position = positionOf(replyOf<Record<string, string>>(saved, 1), localEpoch);
-    if (position === undefined || localEpoch === null) return this.reread('no position');
+    const localEpochNow = replyOf<string | null>(saved, 0);
+    const start = planBridgeStart(replyOf<Record<string, string>>(saved, 1), localEpochNow);
+    if (start.kind === 'reread') return this.reread(start.cause);
+    const { localEpoch, position } = start;
     this.position = position;
     const read = await this.peerRedis
       .pipeline()
@@ -221,37 +220,32 @@ export class RegionBridge {
       .exec();
     const peerEpoch = replyOf<string | null>(read, 0);
     this.peerHeadSeq = Number(replyOf<string | null>(read, 1) ?? 0);
-    // No data set there: the peer lost its data and no replica of it has started since. Nothing
-    // to follow until one has; its new epoch then brings a re-read.
-    if (peerEpoch === null) return;
-    if (peerEpoch !== position.epoch) return this.reread('new epoch');
     const streams = replyOf<[string, [string, string[]][]][] | null>(read, 2);
-    const entries = streams?.[0]?.[1] ?? [];
-    if (entries.length === 0) {
-      // The head is ahead but nothing follows the position: the worker trimmed it away.
-      if (this.peerHeadSeq > position.seq) return this.reread('trimmed log');
-      this.markCaughtUp();
-      return;
+    const plan = planBridgeRound({
+      position,
+      peerEpoch,
+      peerHeadSeq: this.peerHeadSeq,
+      entries: streams?.[0]?.[1] ?? [],
+      batchSize: this.batchSize,
+      peerName: this.peer.name,
+    });
+    switch (plan.kind) {
+      // No data set there: nothing to follow until one has; its new epoch then brings a re-read.
+      case 'wait-for-peer':
+        return;
+      case 'reread':
+        return this.reread(plan.cause);
+      case 'caught-up':
+        this.markCaughtUp();
+        return;
+      case 'apply':
+        // Applied first, saved after: a crash in between only applies the batch again.
+        await this.settle(plan.toApply.map((write) => this.apply(write)));
+        await this.save(localEpoch, plan.next);
+        this.peerHeadSeq = Math.max(this.peerHeadSeq, plan.next.seq);
+        if (plan.caughtUp) this.markCaughtUp();
+        else this.caughtUp = false;
     }
-    let last = position;
-    const writes: Promise<unknown>[] = [];
-    for (const [logId, fields] of entries) {
-      const entry = EventCodec.logEntry(logId, fields);
-      const seq = entry.seq;
-      if (seq !== undefined && seq !== last.seq + 1) return this.reread('trimmed log');
-      last = { epoch: position.epoch, seq: seq ?? last.seq, logId };
-      // Unreadable (a newer build's kind, garbage): stepped over, as replicas do ("Poison entries").
-      if (entry.kind === 'unreadable') continue;
-      const origin = EventCodec.originOf(fields) ?? this.peer.name;
-      // Made elsewhere: that region's own bridge brings it here, from its origin.
-      if (origin !== this.peer.name) continue;
-      writes.push(this.apply(entry, { reason: 'replicated', actor: 'bridge', origin }));
-    }
-    await this.settle(writes);
-    await this.save(localEpoch, last);
-    this.peerHeadSeq = Math.max(this.peerHeadSeq, last.seq);
-    if (entries.length < this.batchSize) this.markCaughtUp();
-    else this.caughtUp = false;
   }
 
   /**
@@ -272,30 +266,16 @@ export class RegionBridge {
       const page = await this.peerStore.list(this.batchSize, after);
       // Every revocation the peer holds, whatever its origin: the union is what both must hold,
       // and the write path refuses what is covered here already, so nothing loops.
-      await this.settle(
-        page.items.map(({ reason, actor, origin, position: _position, ...revocation }) =>
-          this.apply(revocation, {
-            reason: reason ?? 'replicated',
-            actor: actor ?? 'bridge',
-            origin: origin ?? this.peer.name,
-          }),
-        ),
-      );
+      await this.settle(page.items.map((held) => this.apply(rereadWrite(held, this.peer.name))));
       if (page.next === undefined) break;
       after = page.next;
     }
-    const position = { epoch: head.epoch, seq: head.seq, logId: head.logId };
-    await this.save(localEpoch, position);
+    await this.save(localEpoch, rereadPosition(head));
     this.peerHeadSeq = head.seq;
   }
 
-  private async apply(revocation: Revocation, audit: RevocationAudit): Promise<boolean> {
-    const { kind, id, expiresAtMs, createdAtMs } = revocation;
-    const bare: Revocation =
-      revocation.kind === 'user'
-        ? { kind: 'user', id, expiresAtMs, createdAtMs, cutoffMs: revocation.cutoffMs }
-        : { kind: kind as 'token' | 'session', id, expiresAtMs, createdAtMs };
-    return (await this.local.revoke(bare, audit)) !== null;
+  private async apply({ revocation, audit }: BridgeWrite): Promise<boolean> {
+    return (await this.local.revoke(revocation, audit)) !== null;
   }
 
   /** Awaits every write, counts those that recorded something, and throws the first failure. */
@@ -342,15 +322,4 @@ function replyOf<T>(results: [Error | null, unknown][] | null, index: number): T
   if (result === undefined) throw new Error('pipeline gave no reply');
   if (result[0] !== null) throw result[0];
   return result[1] as T;
-}
-
-/** A saved position, if it was saved against this store's current data set. */
-function positionOf(
-  hash: Record<string, string>,
-  localEpoch: string | null,
-): BridgePosition | undefined {
-  const { localEpoch: savedIn, epoch, seq, logId } = hash;
-  if (savedIn === undefined || savedIn !== localEpoch) return undefined;
-  if (epoch === undefined || logId === undefined || !/^\d+$/.test(seq ?? '')) return undefined;
-  return { epoch, seq: Number(seq), logId };
 }

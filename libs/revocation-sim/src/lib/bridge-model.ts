@@ -1,5 +1,17 @@
-import { type Milliseconds, type Revocation } from '@rescind/revocation-core';
-import { type BridgePosition, reconnectDelay } from '@rescind/revocation-redis';
+import { type Milliseconds } from '@rescind/revocation-core';
+import {
+  type BridgePlan,
+  type BridgePosition,
+  type BridgeRead,
+  type BridgeWrite,
+  EventCodec,
+  planBridgeRound,
+  planBridgeStart,
+  reconnectDelay,
+  type RereadCause,
+  rereadPosition,
+  rereadWrite,
+} from '@rescind/revocation-redis';
 import { type SimRegion } from './sim-region';
 
 /**
@@ -7,7 +19,8 @@ import { type SimRegion } from './sim-region';
  * "Regions"): `save-before-apply` saves a batch's position before applying it (a crash in
  * between loses the batch); `step-over-gap` steps over entries a peer trimmed instead of
  * re-reading its live set; `ignore-peer-epoch` goes on following a peer that lost its data from
- * the old position.
+ * the old position. Each is applied around the bridge's own rules, never inside them: the first
+ * swaps the model's two writes, the others change what the rules are given.
  */
 export type BridgeDefect = 'save-before-apply' | 'step-over-gap' | 'ignore-peer-epoch';
 
@@ -41,9 +54,11 @@ const CUT_TIMEOUT_MS = BLOCK_MS + 2000;
  * round reads the saved position from the local store, then the peer's epoch, head and log after
  * the position across the link (blocking while there is nothing new), then applies the entries
  * whose origin is the peer and saves the position — or re-reads the peer's whole live set on no
- * position, a new peer epoch, or a trimmed log. Every rule is the real bridge's (`round`,
- * `reread`, `save`), transcribed: the real one talks to ioredis and cannot run here (README,
- * "Limits of the model").
+ * position, a new peer epoch, or a trimmed log. What to do at each step is decided by the real
+ * bridge's own rules (revocation-redis's `bridge-rules.ts`: `planBridgeStart`,
+ * `planBridgeRound`, `rereadWrite`, `rereadPosition`), given what the model stores answer; only
+ * the I/O is modelled here, as `RegionBridge`'s `round`, `reread` and `save` do it with ioredis
+ * (README, "Limits of the model").
  */
 export class BridgeModel {
   /** Running (false once crashed, until started again). */
@@ -162,10 +177,11 @@ export class BridgeModel {
   /** One exchange (`RegionBridge.round`). */
   private round(): void {
     this.localCall(
-      () => ({ localEpoch: this.local.store.epoch, position: this.local.position(this.peer.name) }),
-      ({ localEpoch, position }) => {
-        if (position === undefined || localEpoch === null) return this.reread('no position');
-        this.follow(localEpoch, position);
+      () => ({ localEpoch: this.local.store.epoch, hash: this.local.positionHash(this.peer.name) }),
+      ({ localEpoch, hash }) => {
+        const start = planBridgeStart(hash, localEpoch);
+        if (start.kind === 'reread') return this.reread(start.cause);
+        this.follow(start.localEpoch, start.position);
       },
     );
   }
@@ -177,56 +193,87 @@ export class BridgeModel {
       () => {
         // The pipeline's GETs run before its XREAD, which then blocks.
         head ??= { epoch: peerStore.epoch, seq: peerStore.seq };
-        return { head, entries: peerStore.readMarkedAfter(position.logId, this.host.batchSize) };
+        return { head, entries: peerStore.xread(position.logId, this.host.batchSize) };
       },
       ({ head: read, entries }) => {
         this.failures = 0;
-        // No data set there: nothing to follow until one exists; its new epoch brings a re-read.
-        if (read.epoch === null) return this.later(0, () => this.round());
-        if (read.epoch !== position.epoch && !this.has('ignore-peer-epoch')) {
-          return this.reread('new epoch');
+        const plan = this.plan({
+          position,
+          peerEpoch: read.epoch,
+          peerHeadSeq: read.seq,
+          entries,
+          batchSize: this.host.batchSize,
+          peerName: this.peer.name,
+        });
+        switch (plan.kind) {
+          case 'wait-for-peer':
+            return this.later(0, () => this.round());
+          case 'reread':
+            return this.reread(plan.cause);
+          case 'caught-up':
+            this.caughtUp = true;
+            return this.later(0, () => this.round());
+          case 'apply':
+            return this.applyThenSave(localEpoch, plan, entries.length);
         }
-        if (entries.length === 0) {
-          if (read.seq > position.seq && !this.has('step-over-gap'))
-            return this.reread('trimmed log');
-          this.caughtUp = read.seq <= position.seq;
-          return this.later(0, () => this.round());
-        }
-        let last = position;
-        const applies: Revocation[] = [];
-        for (const { entry, origin } of entries) {
-          const seq = entry.seq;
-          if (seq !== undefined && seq !== last.seq + 1 && !this.has('step-over-gap')) {
-            return this.reread('trimmed log');
-          }
-          last = { epoch: position.epoch, seq: seq ?? last.seq, logId: entry.logId };
-          if (entry.kind === 'unreadable') continue;
-          // Made elsewhere: that region's own bridge brings it here, from its origin.
-          if ((origin ?? this.peer.name) !== this.peer.name) continue;
-          applies.push(bare(entry));
-        }
-        const apply = (): void => {
-          this.note(`applies ${applies.length} of ${entries.length} entries up to seq ${last.seq}`);
-          for (const revocation of applies) this.local.revoke(revocation, this.peer.name, 'bridge');
-        };
-        const save = (): void => {
-          const saved = this.local.savePosition(localEpoch, this.peer.name, last);
-          this.note(`${saved ? 'saves' : 'is refused'} position ${last.epoch}/${last.seq}`);
-        };
-        const [first, second] = this.has('save-before-apply') ? [save, apply] : [apply, save];
-        this.localCall(first, () =>
-          this.localCall(second, () => {
-            this.caughtUp = entries.length < this.host.batchSize && peerStore.seq <= last.seq;
-            this.round();
-          }),
-        );
       },
       ({ entries }) => entries.length === 0 && head !== undefined && head.seq <= position.seq,
     );
   }
 
+  /**
+   * The bridge's rule for one read (`planBridgeRound`), with the defects switched on applied
+   * around it: `ignore-peer-epoch` gives it the position's data set as the peer's;
+   * `step-over-gap`, where it finds the log trimmed, asks it again as if the position were just
+   * before the first entry read (or on the head, when none was read). A log's numbers follow
+   * each other after its oldest entry (a trim cuts only the oldest), so that steps over exactly
+   * the trimmed ones.
+   */
+  private plan(read: BridgeRead): BridgePlan {
+    const given =
+      this.has('ignore-peer-epoch') && read.peerEpoch !== null
+        ? { ...read, peerEpoch: read.position.epoch }
+        : read;
+    const plan = planBridgeRound(given);
+    if (!this.has('step-over-gap') || plan.kind !== 'reread' || plan.cause !== 'trimmed log') {
+      return plan;
+    }
+    if (given.entries.length === 0) {
+      return planBridgeRound({ ...given, peerHeadSeq: given.position.seq });
+    }
+    const first = given.entries
+      .map(([logId, fields]) => EventCodec.logEntry(logId, fields).seq)
+      .find((seq) => seq !== undefined);
+    if (first === undefined) return plan;
+    return planBridgeRound({ ...given, position: { ...given.position, seq: first - 1 } });
+  }
+
+  /** A batch's writes, then its position (the other way round with `save-before-apply`). */
+  private applyThenSave(
+    localEpoch: string,
+    plan: Extract<BridgePlan, { kind: 'apply' }>,
+    read: number,
+  ): void {
+    const { toApply, next } = plan;
+    const apply = (): void => {
+      this.note(`applies ${toApply.length} of ${read} entries up to seq ${next.seq}`);
+      for (const write of toApply) this.write(write);
+    };
+    const save = (): void => {
+      const saved = this.local.savePosition(localEpoch, this.peer.name, next);
+      this.note(`${saved ? 'saves' : 'is refused'} position ${next.epoch}/${next.seq}`);
+    };
+    const [first, second] = this.has('save-before-apply') ? [save, apply] : [apply, save];
+    this.localCall(first, () =>
+      this.localCall(second, () => {
+        this.caughtUp = plan.caughtUp;
+        this.round();
+      }),
+    );
+  }
+
   /** A re-read of the peer's whole live set, then its head as the position (`RegionBridge.reread`). */
-  private reread(cause: 'no position' | 'new epoch' | 'trimmed log'): void {
+  private reread(cause: RereadCause): void {
     this.note(`re-reads the peer's live set (${cause})`);
     this.caughtUp = false;
     this.rereads++;
@@ -241,14 +288,15 @@ export class BridgeModel {
               (live) =>
                 this.localCall(
                   () => {
-                    // Whatever its origin: the union is what both must hold.
                     for (const { revocation, origin } of live) {
-                      this.local.revoke(revocation, origin ?? this.peer.name, 'bridge');
+                      const held = origin === undefined ? revocation : { ...revocation, origin };
+                      this.write(rereadWrite(held, this.peer.name));
                     }
                   },
                   () =>
                     this.localCall(
-                      () => this.local.savePosition(localEpoch, this.peer.name, head),
+                      () =>
+                        this.local.savePosition(localEpoch, this.peer.name, rereadPosition(head)),
                       () => this.round(),
                     ),
                 ),
@@ -256,12 +304,9 @@ export class BridgeModel {
         ),
     );
   }
-}
 
-/** The revocation of a log entry without its position, as `RegionBridge.apply` writes it. */
-function bare(entry: Revocation): Revocation {
-  const { kind, id, expiresAtMs, createdAtMs } = entry;
-  return entry.kind === 'user'
-    ? { kind: 'user', id, expiresAtMs, createdAtMs, cutoffMs: entry.cutoffMs }
-    : { kind: kind as 'token' | 'session', id, expiresAtMs, createdAtMs };
+  /** `RevocationStore.revoke` of a write the rules decided, in this region's store. */
+  private write({ revocation, audit }: BridgeWrite): void {
+    this.local.revoke(revocation, audit.origin ?? this.peer.name, audit.actor ?? 'bridge');
+  }
 }

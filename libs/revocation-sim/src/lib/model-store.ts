@@ -208,21 +208,29 @@ export class ModelStore {
   }
 
   /**
-   * `XRANGE log (logId + COUNT limit` with the region each entry names as its origin: what
-   * `RevocationStore.readMarkedAfter` reads and a bridge between regions follows.
+   * `XREAD COUNT limit STREAMS log logId` (without `BLOCK`): the entries after `logId`, each its
+   * stream id and field/value pairs, as ioredis returns them to a bridge between regions.
    */
-  readMarkedAfter(logId: string, limit: number): { entry: LogEntry; origin: string | undefined }[] {
+  xread(logId: string, limit: number): [string, readonly string[]][] {
     const after = parseId(logId);
-    const out: { entry: LogEntry; origin: string | undefined }[] = [];
+    const out: [string, readonly string[]][] = [];
     for (const entry of this.data.stream?.entries ?? []) {
       if (out.length >= limit) break;
       if (compareIds(entry.id, after) <= 0) continue;
-      out.push({
-        entry: EventCodec.logEntry(formatId(entry.id), entry.fields),
-        origin: EventCodec.originOf(entry.fields),
-      });
+      out.push([formatId(entry.id), entry.fields]);
     }
     return out;
+  }
+
+  /**
+   * `XRANGE log (logId + COUNT limit` with the region each entry names as its origin: what
+   * `RevocationStore.readMarkedAfter` reads.
+   */
+  readMarkedAfter(logId: string, limit: number): { entry: LogEntry; origin: string | undefined }[] {
+    return this.xread(logId, limit).map(([id, fields]) => ({
+      entry: EventCodec.logEntry(id, fields),
+      origin: EventCodec.originOf(fields),
+    }));
   }
 
   /**

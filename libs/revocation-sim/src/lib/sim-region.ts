@@ -1,11 +1,6 @@
 import { type Milliseconds, type Revocation } from '@rescind/revocation-core';
-import { type BridgePosition, EventCodec } from '@rescind/revocation-redis';
+import { type BridgePosition, EventCodec, positionOf } from '@rescind/revocation-redis';
 import { ModelStore, type RevokeReply } from './model-store';
-
-/** A bridge position as the save script keeps it: with the local data set it was applied to. */
-interface SavedPosition extends BridgePosition {
-  readonly localEpoch: string;
-}
 
 /**
  * One region: its own store (the model of its Redis, which also keeps the bridges' positions)
@@ -17,7 +12,11 @@ export class SimRegion {
   up = true;
   /** Outages started, so that only the last one's end brings the store back. */
   outages = 0;
-  private readonly positions = new Map<string, SavedPosition>();
+  /**
+   * The bridges' position hashes by peer, as the save-position script writes them (with the
+   * local data set each was applied to) and `HGETALL` returns them.
+   */
+  private readonly positions = new Map<string, Readonly<Record<string, string>>>();
   /** Blocked log reads, woken by the next append (as `XADD` wakes `XREAD BLOCK`). */
   private waiters: (() => void)[] = [];
 
@@ -61,11 +60,14 @@ export class SimRegion {
     return { epoch, seq: Number(seq), logId };
   }
 
-  /** The position hash of the bridge from `peer`, if saved against this data set. */
+  /** `HGETALL` of the position hash of the bridge from `peer` (empty when none was saved). */
+  positionHash(peer: string): Readonly<Record<string, string>> {
+    return this.positions.get(peer) ?? {};
+  }
+
+  /** The position of the bridge from `peer`, if saved against this data set (the bridge's rule). */
   position(peer: string): BridgePosition | undefined {
-    const saved = this.positions.get(peer);
-    if (saved === undefined || saved.localEpoch !== this.store.epoch) return undefined;
-    return { epoch: saved.epoch, seq: saved.seq, logId: saved.logId };
+    return positionOf(this.positionHash(peer), this.store.epoch);
   }
 
   /**
@@ -74,7 +76,12 @@ export class SimRegion {
    */
   savePosition(localEpoch: string, peer: string, position: BridgePosition): boolean {
     if (this.store.epoch !== localEpoch) return false;
-    this.positions.set(peer, { ...position, localEpoch });
+    this.positions.set(peer, {
+      localEpoch,
+      epoch: position.epoch,
+      seq: String(position.seq),
+      logId: position.logId,
+    });
     return true;
   }
 
