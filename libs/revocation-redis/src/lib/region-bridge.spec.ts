@@ -247,7 +247,11 @@ describe('RegionBridge (two regions, each with its own Redis process)', () => {
     const after = token('after-restart');
     await b.store.revoke(after);
     await waitFor(() => held(a, after), { ...WAIT, description: 'A follows B again' });
-    expect(ab.status().position?.epoch).not.toBe(oldEpoch);
+    // Applied first, saved after: the new epoch's position follows the application.
+    await waitFor(() => ab.status().position?.epoch !== oldEpoch, {
+      ...WAIT,
+      description: 'A positioned on B’s new epoch',
+    });
   });
 
   it('reports the link down while the peer is away, and follows again once it is back', async () => {
