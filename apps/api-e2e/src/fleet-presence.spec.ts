@@ -31,6 +31,7 @@ interface RevocationDetail {
   id: string;
   reason: string | null;
   actor: string | null;
+  origin: string | null;
   at: string;
   expiresAt: string;
   log_position?: { epoch: string; seq: number };
@@ -142,6 +143,8 @@ describe('fleet presence of three replicas', () => {
       id,
       reason: 'presence test',
       actor: 'admin',
+      // Revoked on the replica with REGION set.
+      origin: 'eu',
       at: expect.any(String),
       expiresAt: expect.any(String),
       log_position: { epoch: expect.any(String), seq: expect.any(Number) },
@@ -157,6 +160,31 @@ describe('fleet presence of three replicas', () => {
       { headers: admin },
     );
     expect(list.json?.items).toContainEqual(expect.objectContaining({ id, actor: 'admin' }));
+  });
+
+  it('shows where each revocation was made: the REGION of the replica, null without one', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    await revoke({ jti: 'origin-eu', exp }); // on the replica with REGION=eu
+    const withoutRegion = await send(`${b}/admin/revocations`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ jti: 'origin-none', exp }),
+    });
+    expect(withoutRegion.status).toBe(201);
+    for (const url of [a, b]) {
+      expect((await detail('origin-eu', '', url)).json).toMatchObject({ origin: 'eu' });
+      expect((await detail('origin-none', '', url)).json).toMatchObject({ origin: null });
+      const list = await send<{ items: { id: string; origin: string | null }[] }>(
+        `${url}/admin/revocations?limit=1000`,
+        { headers: admin },
+      );
+      expect(list.json?.items).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ id: 'origin-eu', origin: 'eu' }),
+          expect.objectContaining({ id: 'origin-none', origin: null }),
+        ]),
+      );
+    }
   });
 
   it('answers 404 for no live revocation, 400 for a bad id or kind, or an id of several kinds', async () => {

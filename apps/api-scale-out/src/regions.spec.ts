@@ -33,6 +33,7 @@ const PROBE_TIMEOUT_MS = 3_000;
 /** How long the link between the regions stays cut. */
 const CUT_MS = 10_000;
 const PREFIX = `so-regions-${process.pid}`;
+const ADMIN_API_KEY = 'so-regions-admin-key';
 
 /** One region: its own Redis, two API replicas and a worker whose bridge follows the other. */
 interface Region {
@@ -54,7 +55,7 @@ describe('two regions, one revocation list (REGION, PEER_REGIONS)', () => {
       name: `region-${name}`,
       prefix: PREFIX,
       replicas: 2,
-      env: { REGION: name },
+      env: { REGION: name, ADMIN_API_KEY },
     });
     await cluster.start();
     const wan = await TcpProxy.start(cluster.redis.port, '127.0.0.1', 0, {
@@ -123,8 +124,10 @@ describe('two regions, one revocation list (REGION, PEER_REGIONS)', () => {
       [b, a],
     ] as const) {
       const rejections: Rejection[] = [];
+      let last = '';
       for (let i = 0; i < SAMPLES; i++) {
         const token = await tokenOf(from);
+        last = token;
         expect(await to.cluster.clients[0]?.check(token)).toBe('200');
         await (from.cluster.clients[i % 2] as ApiClient).logout(token);
         const since = performance.now();
@@ -147,6 +150,20 @@ describe('two regions, one revocation list (REGION, PEER_REGIONS)', () => {
       // machine, unlike a bound on the time the answer came back.
       expect(late).toEqual([]);
       expect(summary.p50).toBeLessThan(CROSS_REGION_BOUND_MS);
+      // Recorded there as it was made, from the log: the logout's reason and actor, and where.
+      const { sid, sub } = claimsOf(last);
+      const detail = await (to.cluster.clients[0] as ApiClient).request(
+        `/admin/revocations/${encodeURIComponent(String(sid))}?kind=session`,
+        { headers: { authorization: `Bearer ${ADMIN_API_KEY}` } },
+      );
+      expect(detail.status).toBe(200);
+      expect(detail.json).toMatchObject({
+        kind: 'session',
+        id: sid,
+        reason: 'logout',
+        actor: sub,
+        origin: from.name,
+      });
     }
   });
 

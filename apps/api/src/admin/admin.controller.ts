@@ -57,6 +57,11 @@ export interface RevocationItem {
   reason: string | null;
   /** Who asked, e.g. `self` or `admin`. */
   actor: string | null;
+  /**
+   * The region it was made in (its `REGION`); `null` when it was made without regions
+   * (docs/design.md, "Several regions").
+   */
+  origin: string | null;
   at: string;
   expiresAt: string;
 }
@@ -306,6 +311,7 @@ export class AdminController {
       ...this.providerIds(record.id),
       reason: record.reason ?? null,
       actor: record.actor ?? null,
+      origin: record.origin ?? null,
       at: new Date(record.createdAtMs).toISOString(),
       expiresAt: new Date(record.expiresAtMs).toISOString(),
     };

@@ -176,6 +176,13 @@ export const REVOCATION_RECEIPT: SchemaObject = {
   },
 };
 
+/** The region a revocation was made in (docs/design.md, "Several regions"). */
+const ORIGIN: SchemaObject = {
+  type: 'string',
+  nullable: true,
+  description: 'the region (REGION) it was made in; null when made without regions',
+};
+
 export const REVOCATION_PAGE: SchemaObject = {
   type: 'object',
   properties: {
@@ -190,6 +197,7 @@ export const REVOCATION_PAGE: SchemaObject = {
           provider_id: { type: 'string', description: 'with iss: the id as the issuer wrote it' },
           reason: { type: 'string', nullable: true },
           actor: { type: 'string', nullable: true, description: 'who asked, e.g. self or admin' },
+          origin: ORIGIN,
           at: { type: 'string', format: 'date-time' },
           expiresAt: { type: 'string', format: 'date-time' },
         },
@@ -255,6 +263,7 @@ export const REVOCATION_DETAIL: SchemaObject = {
     provider_id: { type: 'string', description: 'with iss: the id as the issuer wrote it' },
     reason: { type: 'string', nullable: true },
     actor: { type: 'string', nullable: true },
+    origin: ORIGIN,
     at: { type: 'string', format: 'date-time' },
     expiresAt: { type: 'string', format: 'date-time' },
     log_position: {

@@ -174,6 +174,23 @@ describe('the bridge rules (docs/design.md, "Several regions")', () => {
         { revocation: cutoff, audit: { reason: 'replicated', actor: 'bridge', origin: PEER } },
       ]);
     });
+
+    it('writes it with the reason and actor its entry was logged with', () => {
+      const [logId, fields] = entry(5, PEER);
+      const logged: RawLogEntry = [
+        logId,
+        [...fields, EVENT_FIELDS.reason, 'stolen', EVENT_FIELDS.actor, 'admin'],
+      ];
+      const onlyActor: RawLogEntry = [
+        entry(6, PEER)[0],
+        [...entry(6, PEER)[1], EVENT_FIELDS.actor, 'self'],
+      ];
+      const plan = planBridgeRound(read({ peerHeadSeq: 6, entries: [logged, onlyActor] }));
+      expect(plan.kind === 'apply' && plan.toApply).toEqual([
+        { revocation: token('t5'), audit: { reason: 'stolen', actor: 'admin', origin: PEER } },
+        { revocation: token('t6'), audit: { reason: 'replicated', actor: 'self', origin: PEER } },
+      ]);
+    });
   });
 
   describe('a re-read', () => {

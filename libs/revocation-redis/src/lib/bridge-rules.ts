@@ -105,7 +105,7 @@ export function planBridgeStart(
  * (an empty read with the head ahead, or a number that does not follow the last one); otherwise
  * apply what originated there. Entries made elsewhere are stepped over (that region's own bridge
  * brings them here, from their origin), and so are unreadable ones, as replicas do (docs/design.md,
- * "Poison entries").
+ * "Poison entries"). What is applied keeps the reason and actor its entry was logged with.
  */
 export function planBridgeRound(read: BridgeRead): BridgePlan {
   const { position, peerEpoch, peerHeadSeq, entries, batchSize, peerName } = read;
@@ -125,10 +125,10 @@ export function planBridgeRound(read: BridgeRead): BridgePlan {
     if (entry.kind === 'unreadable') continue;
     const origin = EventCodec.originOf(fields) ?? peerName;
     if (origin !== peerName) continue;
-    toApply.push({
-      revocation: bareRevocation(entry),
-      audit: { reason: 'replicated', actor: 'bridge', origin },
-    });
+    // Recorded with the reason and actor it was made with, logged with it since it has an
+    // origin; an entry without them (an older build's) is marked as the bridge's own.
+    const { reason = 'replicated', actor = 'bridge' } = EventCodec.auditOf(fields);
+    toApply.push({ revocation: bareRevocation(entry), audit: { reason, actor, origin } });
   }
   return { kind: 'apply', toApply, next, caughtUp: entries.length < batchSize };
 }

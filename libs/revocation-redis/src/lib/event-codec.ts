@@ -25,7 +25,21 @@ export const EVENT_FIELDS = {
   prevLogId: 'prevLogId',
   logId: 'logId',
   origin: 'origin',
+  reason: 'reason',
+  actor: 'actor',
 } as const;
+
+/**
+ * The audit trail's fields: logged (not published) with a revocation that has an origin, for the
+ * bridges between regions to record it with (docs/design.md, "Several regions"). Replicas never
+ * read them, so decoding an entry for them leaves these out.
+ */
+const AUDIT_NAMES: ReadonlySet<string> = new Set([EVENT_FIELDS.reason, EVENT_FIELDS.actor]);
+
+/** The fields a replica decodes from a log entry: every field but the audit trail's. */
+const DECODED_NAMES: readonly string[] = Object.values(EVENT_FIELDS).filter(
+  (name) => !AUDIT_NAMES.has(name),
+);
 
 /**
  * Version of the wire format this build writes: one stream field per property, every value a
@@ -55,8 +69,20 @@ export interface RevokeFieldArguments {
   readonly recordCutoff: string;
   /** Names of the fields the script fills in: epoch, seq, prevLogId, logId. */
   readonly position: readonly [string, string, string, string];
-  /** The revocation's own fields, name/value pairs, version first. */
+  /** The revocation's own fields, name/value pairs, version first: logged and published. */
   readonly fields: readonly string[];
+  /**
+   * Name/value pairs logged after the position but not published: the audit trail (`reason`,
+   * `actor`) of a revocation that has an origin, for the bridges between regions; empty
+   * otherwise (docs/design.md, "Event wire format").
+   */
+  readonly logOnly: readonly string[];
+}
+
+/** Who made a revocation and why, as {@link EventCodec.revokeArguments} logs it. */
+export interface LoggedAudit {
+  readonly reason?: string;
+  readonly actor?: string;
 }
 
 /**
@@ -71,8 +97,15 @@ export class EventCodec {
    * The revoke script's field arguments for `revocation` (whole milliseconds already).
    * @param origin the region the revocation was made in, logged with it when given, so that a
    *   peer region's bridge does not apply it back (docs/design.md, "Several regions")
+   * @param audit its reason and actor, logged (not published) with it when it has an origin, so
+   *   that a peer region's bridge records them too; without an origin (no regions) the entry is
+   *   as it always was
    */
-  static revokeArguments(revocation: Revocation, origin?: string): RevokeFieldArguments {
+  static revokeArguments(
+    revocation: Revocation,
+    origin?: string,
+    audit: LoggedAudit = {},
+  ): RevokeFieldArguments {
     const fields: string[] = [
       EVENT_FIELDS.version,
       String(WIRE_VERSION),
@@ -86,11 +119,17 @@ export class EventCodec {
       String(revocation.createdAtMs),
     ];
     if (revocation.kind === 'user') fields.push(EVENT_FIELDS.cutoffMs, String(revocation.cutoffMs));
-    if (origin !== undefined) fields.push(EVENT_FIELDS.origin, origin);
+    const logOnly: string[] = [];
+    if (origin !== undefined) {
+      fields.push(EVENT_FIELDS.origin, origin);
+      if (audit.reason !== undefined) logOnly.push(EVENT_FIELDS.reason, audit.reason);
+      if (audit.actor !== undefined) logOnly.push(EVENT_FIELDS.actor, audit.actor);
+    }
     return {
       recordCutoff: EVENT_FIELDS.cutoffMs,
       position: [EVENT_FIELDS.epoch, EVENT_FIELDS.seq, EVENT_FIELDS.prevLogId, EVENT_FIELDS.logId],
       fields,
+      logOnly,
     };
   }
 
@@ -146,6 +185,24 @@ export class EventCodec {
       if (flat[i] === EVENT_FIELDS.origin) return flat[i + 1];
     }
     return undefined;
+  }
+
+  /**
+   * The reason and actor a log entry (as `XRANGE` returns its fields) was logged with; either is
+   * absent from an entry without it (made without regions, or by an older build). Only the bridge
+   * between regions reads them (docs/design.md, "Several regions").
+   */
+  static auditOf(flat: readonly string[]): LoggedAudit {
+    let reason: string | undefined;
+    let actor: string | undefined;
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      if (flat[i] === EVENT_FIELDS.reason) reason = flat[i + 1];
+      else if (flat[i] === EVENT_FIELDS.actor) actor = flat[i + 1];
+    }
+    return {
+      ...(reason === undefined ? {} : { reason }),
+      ...(actor === undefined ? {} : { actor }),
+    };
   }
 
   /**
@@ -224,7 +281,7 @@ export class EventCodec {
   /** Known fields by name, numbers converted; absent fields stay absent. */
   private static fromFields(get: (name: string) => unknown): Record<string, unknown> {
     const decoded: Record<string, unknown> = {};
-    for (const name of Object.values(EVENT_FIELDS)) {
+    for (const name of DECODED_NAMES) {
       const value = get(name);
       if (value !== undefined) decoded[name] = NUMERIC_NAMES.has(name) ? numeric(value) : value;
     }

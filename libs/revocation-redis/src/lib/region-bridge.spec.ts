@@ -87,6 +87,46 @@ describe('RegionBridge (two regions, each with its own Redis process)', () => {
     expect(marked.map((m) => m.origin)).toEqual(['b', 'b', 'b']);
   });
 
+  it('records what a peer revokes with the reason and actor it was made with', async () => {
+    const ba = bridge(b, a);
+    // Following A's log: what A revokes next reaches B from its log entries, not a re-read.
+    await waitFor(() => ba.status().position !== undefined, { ...WAIT, description: 'positioned' });
+    const made = [token('stolen-jti'), session('stolen-sid'), user('mallory', Date.now())];
+    for (const revocation of made) {
+      await a.store.revoke(revocation, { reason: 'stolen', actor: 'admin' });
+    }
+    await waitFor(() => holdsAll(b, made), { ...WAIT, description: 'B holds what A revoked' });
+    for (const { kind, id } of made) {
+      expect(await b.store.find(id, [kind])).toEqual([
+        expect.objectContaining({ kind, id, reason: 'stolen', actor: 'admin', origin: 'a' }),
+      ]);
+    }
+    expect((await b.store.list(10)).items).toEqual(
+      made.map(() => expect.objectContaining({ reason: 'stolen', actor: 'admin', origin: 'a' })),
+    );
+    expect(ba.status().rereads).toBe(1);
+  });
+
+  it('records an entry logged without reason and actor as replicated by the bridge', async () => {
+    const ba = bridge(b, a);
+    await waitFor(() => ba.status().position !== undefined, { ...WAIT, description: 'positioned' });
+    // Logged with its origin but no audit trail, as a build before the trail crossed wrote it.
+    const bare = token('made-without-audit');
+    await a.store.revoke(bare);
+    // Logged without regions: the entry carries neither origin nor audit trail.
+    const unmarked = token('made-before-regions');
+    await new RevocationStore(a.redis, keys).revoke(unmarked, { reason: 'logout', actor: 'self' });
+    await waitFor(() => holdsAll(b, [bare, unmarked]), { ...WAIT, description: 'both applied' });
+    for (const { id } of [bare, unmarked]) {
+      expect((await b.store.find(id, ['token']))[0]).toMatchObject({
+        reason: 'replicated',
+        actor: 'bridge',
+        origin: 'a',
+      });
+    }
+    expect(ba.status().rereads).toBe(1);
+  });
+
   it('never echoes back: with a bridge each way, each revocation is logged once per region', async () => {
     const ab = bridge(a, b);
     const ba = bridge(b, a);
@@ -247,7 +287,11 @@ describe('RegionBridge (two regions, each with its own Redis process)', () => {
     const after = token('after-restart');
     await b.store.revoke(after);
     await waitFor(() => held(a, after), { ...WAIT, description: 'A follows B again' });
-    expect(ab.status().position?.epoch).not.toBe(oldEpoch);
+    // Applied first, saved after: the new epoch's position follows the application.
+    await waitFor(() => ab.status().position?.epoch !== oldEpoch, {
+      ...WAIT,
+      description: 'A positioned on B’s new epoch',
+    });
   });
 
   it('reports the link down while the peer is away, and follows again once it is back', async () => {

@@ -54,12 +54,12 @@ export interface RegionBridgeOptions {
 
 /**
  * Follows one peer region's log and applies what originated there to this region's store,
- * through the same atomic write path as any revocation, marked with the peer as origin
- * (docs/design.md, "Several regions"). Entries that originated elsewhere are stepped over: every
- * region's bridge follows every peer, so each revocation reaches each region once, from its
- * origin, and never echoes back. Applying is idempotent and monotonic (the write path refuses
- * what is already covered), so the bridge applies first and saves its position after: a crash in
- * between only applies a batch again.
+ * through the same atomic write path as any revocation, marked with the peer as origin and with
+ * the reason and actor it was made with (docs/design.md, "Several regions"). Entries that
+ * originated elsewhere are stepped over: every region's bridge follows every peer, so each
+ * revocation reaches each region once, from its origin, and never echoes back. Applying is
+ * idempotent and monotonic (the write path refuses what is already covered), so the bridge
+ * applies first and saves its position after: a crash in between only applies a batch again.
  *
  * The position is kept in this region's store with the epoch of the data set it was applied to.
  * Without a position (first start, or this store lost its data), with a peer epoch it has not

@@ -38,6 +38,67 @@ describe('the origin of a revocation (against a real Redis)', () => {
     }
   });
 
+  it('brings the reason and actor into the log entry, not into the message', async () => {
+    const keys = db.keys();
+    const store = new RevocationStore(db.redis, keys, { region: 'eu' });
+    const subscriber = connectRedis();
+    const messages: string[] = [];
+    subscriber.on('message', (_channel: string, message: string) => messages.push(message));
+    await subscriber.subscribe(keys.channel);
+    try {
+      const reason = 'stolen: '.padEnd(512, 'x');
+      const event = await store.revoke(user('carol', Date.now()), { reason, actor: 'admin' });
+      const [[logId, fields]] = (await db.redis.xrange(keys.log, '-', '+')) as [[string, string[]]];
+      expect(EventCodec.auditOf(fields)).toEqual({ reason, actor: 'admin' });
+      // Replicas read the entry as the same event: the audit's fields are not decoded for them.
+      expect(EventCodec.logEntry(logId, fields)).toEqual(event);
+      await new Promise<void>((resolve) => {
+        const check = (): void => void (messages.length > 0 ? resolve() : setTimeout(check, 5));
+        check();
+      });
+      const message = EventCodec.decodeMessage(messages[0] as string) as Record<string, unknown>;
+      expect(message).not.toHaveProperty(EVENT_FIELDS.reason);
+      expect(message).not.toHaveProperty(EVENT_FIELDS.actor);
+      expect(message[EVENT_FIELDS.origin]).toBe('eu');
+      expect(parseRevocationEvent(message)).toEqual(event);
+    } finally {
+      await subscriber.quit();
+    }
+  });
+
+  it('logs the reason and actor of what a session script revokes on the way', async () => {
+    const keys = db.keys();
+    const store = new RevocationStore(db.redis, keys);
+    await store.readHead();
+    const sessions = new SessionStore(db.redis, keys, { region: 'eu' });
+    await sessions.endAll(user('dave', Date.now()), { reason: 'logout-all', actor: 'self' });
+    const [[, fields]] = (await db.redis.xrange(keys.log, '-', '+')) as [[string, string[]]];
+    expect(EventCodec.auditOf(fields)).toEqual({ reason: 'logout-all', actor: 'self' });
+  });
+
+  it('leaves the reason and actor out of the entry of a revocation without origin', async () => {
+    const keys = db.keys();
+    const store = new RevocationStore(db.redis, keys);
+    await store.revoke(token('jti-4'), { reason: 'logout', actor: 'self' });
+    const [[, fields]] = (await db.redis.xrange(keys.log, '-', '+')) as [[string, string[]]];
+    expect(EventCodec.auditOf(fields)).toEqual({});
+    // Exactly the entry a build without regions writes: the event's fields and its position.
+    expect(fields.filter((_, i) => i % 2 === 0)).toEqual([
+      EVENT_FIELDS.version,
+      EVENT_FIELDS.kind,
+      EVENT_FIELDS.id,
+      EVENT_FIELDS.expiresAtMs,
+      EVENT_FIELDS.createdAtMs,
+      EVENT_FIELDS.epoch,
+      EVENT_FIELDS.seq,
+      EVENT_FIELDS.prevLogId,
+    ]);
+    expect((await store.find('jti-4', ['token']))[0]).toMatchObject({
+      reason: 'logout',
+      actor: 'self',
+    });
+  });
+
   it('is the one the audit names when it names one (a bridge applying a peer)', async () => {
     const keys = db.keys();
     const store = new RevocationStore(db.redis, keys, { region: 'eu' });

@@ -70,7 +70,7 @@ export interface RevokeScriptArguments {
   readonly revocation: Revocation;
   /** The six keys: record, index, log, seq, epoch, not-before. Put them first in KEYS. */
   readonly keys: readonly string[];
-  /** The arguments (self-delimiting: a count precedes the fields), anywhere in ARGV. */
+  /** The arguments (self-delimiting: a count precedes each run of fields), anywhere in ARGV. */
   readonly args: readonly (string | number)[];
 }
 
@@ -88,7 +88,7 @@ export function revokeScriptArguments(
   clockSkewMs: Milliseconds,
 ): RevokeScriptArguments {
   revocation = wholeMilliseconds(revocation);
-  const wire = EventCodec.revokeArguments(revocation, audit.origin);
+  const wire = EventCodec.revokeArguments(revocation, audit.origin, audit);
   return {
     revocation,
     keys: [
@@ -113,6 +113,8 @@ export function revokeScriptArguments(
       ...wire.position,
       wire.fields.length,
       ...wire.fields,
+      wire.logOnly.length,
+      ...wire.logOnly,
     ],
   };
 }

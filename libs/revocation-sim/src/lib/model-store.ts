@@ -159,7 +159,8 @@ export class ModelStore {
     const after = formatId(this.data.stream?.lastId ?? ZERO_ID);
     const [epochName, seqName, prevName, logIdName] = args.wire.position;
     const fields = [...args.wire.fields, epochName, epoch, seqName, String(seq), prevName, after];
-    const id = this.xadd(fields, mark);
+    // The audit trail of a revocation with an origin is logged after the position, not published.
+    const id = this.xadd([...fields, ...args.wire.logOnly], mark);
     this.publish(messageOf(fields, logIdName, id));
     return [epoch, seq, id, after];
   }

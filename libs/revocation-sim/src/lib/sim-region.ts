@@ -30,7 +30,7 @@ export class SimRegion {
 
   /**
    * The revoke script through `RevocationStore.revoke`'s arguments: the record and the event
-   * fields by revocation-redis's codec, with `origin` marked.
+   * fields by revocation-redis's codec, with `origin` marked and the audit trail logged.
    */
   revoke(revocation: Revocation, origin: string, actor: string): RevokeReply {
     const now = this.now();
@@ -38,7 +38,7 @@ export class SimRegion {
       revocation,
       recordJson: EventCodec.record({ ...revocation, reason: 'sim', actor, origin }),
       nowMs: now,
-      wire: EventCodec.revokeArguments(revocation, origin),
+      wire: EventCodec.revokeArguments(revocation, origin, { reason: 'sim', actor }),
       newEpochNotBeforeMs: now + this.clockSkewMs,
     });
     if (reply !== null) {

@@ -271,6 +271,7 @@ function renderRevocations() {
         el('td', { class: 'id' }, item.provider_id ?? item.id),
         el('td', {}, item.reason ?? '–'),
         el('td', {}, item.actor ?? '–'),
+        el('td', {}, item.origin ?? '–'),
         timeCell(item.at),
         timeCell(item.expiresAt),
       ),

@@ -19,12 +19,16 @@
     +0 kind, +1 index member, +2 record JSON, +3 expiresAtMs, +4 nowMs, +5 cutoffMs (0 unless
     `user`), +6 new epoch, +7 channel, +8 not-before of a new epoch (ms), +9 name of the cut-off
     in the record JSON, +10..+13 names of the epoch, seq, prevLogId and logId fields,
-    +14 count n of the values that follow, +15..+14+n the revocation's fields, name/value pairs.
+    +14 count n of the values that follow, +15..+14+n the revocation's fields, name/value pairs
+    (logged and published), +15+n count m of the values that follow, +16+n..+15+n+m fields
+    logged after the position but not published (the audit trail of a revocation with an
+    origin, for the bridges between regions; docs/design.md, "Several regions").
 
   `recordRevocation(k, r)` takes explicit tables, so a script may also fill them itself:
     k = {record, index, log, seq, epoch, notBefore}                           (key names)
     r = {kind, member, record, expiresAtMs, nowMs, cutoffMs, newEpoch, channel, newNotBefore,
-         cutoffName, epochName, seqName, prevLogIdName, logIdName, fields}     (fields: a list)
+         cutoffName, epochName, seqName, prevLogIdName, logIdName, fields, logOnly}
+                                             (fields, logOnly: lists; logOnly may be nil)
   The record is stored with the epoch and seq it was logged under added (under the names of the
   epoch and seq fields), replacing any the record JSON held.
   Returns {epoch, seq, log id, id of the entry it follows}, or false when there was nothing to
@@ -43,14 +47,16 @@ local function readRevocationArguments(keys, keyFrom, argv, argFrom)
   }
   local a = argFrom
   local n = tonumber(argv[a + 14])
+  local m = tonumber(argv[a + 15 + n])
   local r = {
     kind = argv[a], member = argv[a + 1], record = argv[a + 2], expiresAtMs = argv[a + 3],
     nowMs = argv[a + 4], cutoffMs = argv[a + 5], newEpoch = argv[a + 6], channel = argv[a + 7],
     newNotBefore = argv[a + 8], cutoffName = argv[a + 9], epochName = argv[a + 10],
     seqName = argv[a + 11], prevLogIdName = argv[a + 12], logIdName = argv[a + 13],
     fields = {unpack(argv, a + 15, a + 14 + n)},
+    logOnly = {unpack(argv, a + 16 + n, a + 15 + n + m)},
   }
-  return k, r, a + 15 + n
+  return k, r, a + 16 + n + m
 end
 
 local function recordRevocation(k, r)
@@ -94,9 +100,11 @@ local function recordRevocation(k, r)
   fields[n + 1], fields[n + 2] = r.epochName, epoch
   fields[n + 3], fields[n + 4] = r.seqName, seq
   fields[n + 5], fields[n + 6] = r.prevLogIdName, after
+  local published = #fields
+  for _, value in ipairs(r.logOnly or {}) do fields[#fields + 1] = value end
   local id = redis.call('XADD', k.log, '*', unpack(fields))
   local message = {[r.logIdName] = id}
-  for i = 1, #fields, 2 do message[fields[i]] = fields[i + 1] end
+  for i = 1, published, 2 do message[fields[i]] = fields[i + 1] end
   redis.call('PUBLISH', r.channel, cjson.encode(message))
   return {epoch, tonumber(seq), id, after}
 end
