@@ -5,6 +5,7 @@ import {
   type BridgeRead,
   planBridgeRound,
   planBridgeStart,
+  planReread,
   positionOf,
   type RawLogEntry,
   rereadPosition,
@@ -194,6 +195,11 @@ describe('the bridge rules (docs/design.md, "Several regions")', () => {
   });
 
   describe('a re-read', () => {
+    it('starts only from a peer that holds a data set, and never gives it one', () => {
+      expect(planReread('e2')).toBe('reread');
+      expect(planReread(null)).toBe('wait-for-peer');
+    });
+
     it('writes every revocation the peer holds with its own audit, the peer for a missing origin', () => {
       const held = { ...token('a'), reason: 'stolen', actor: 'admin', origin: 'us' };
       expect(rereadWrite(held, PEER)).toEqual({

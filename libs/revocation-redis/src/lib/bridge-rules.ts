@@ -150,6 +150,17 @@ export function rereadWrite(held: Revocation & RevocationAudit, peerName: string
 }
 
 /**
+ * Whether a re-read may start: only from a peer that holds a data set (an epoch under the shared
+ * `KEY_PREFIX`). A peer without one (its Redis came back empty and nothing of that region has
+ * started since, or it uses another `KEY_PREFIX`) is waited for and never given one by the
+ * bridge: reading its head would create a data set there, and a region on another prefix would
+ * then look like an empty region followed live (docs/design.md, "Several regions").
+ */
+export function planReread(peerEpoch: string | null): 'wait-for-peer' | 'reread' {
+  return peerEpoch === null ? 'wait-for-peer' : 'reread';
+}
+
+/**
  * The position a re-read saves: the peer's head read before its live set, so that whatever the
  * peer logs meanwhile is after it and is applied from the log.
  */

@@ -31,7 +31,10 @@ describe('RegionBridge (two regions, each with its own Redis process)', () => {
   async function region(name: string): Promise<Region> {
     const server = await RedisServer.start({ appendonly: false });
     const redis = new Redis(server.url);
-    return { name, server, redis, store: new RevocationStore(redis, keys, { region: name }) };
+    const store = new RevocationStore(redis, keys, { region: name });
+    // As a region's replicas do when they start: its data set exists before any bridge reads it.
+    await store.readHead();
+    return { name, server, redis, store };
   }
 
   /** A bridge in `to` following `from` (at `url`, its Redis by default), started. */
@@ -292,6 +295,29 @@ describe('RegionBridge (two regions, each with its own Redis process)', () => {
       ...WAIT,
       description: 'A positioned on B’s new epoch',
     });
+  });
+
+  it('creates nothing in a peer that holds no data under its KEY_PREFIX, says so, and lags', async () => {
+    // B's replicas and bridge use another prefix: under "rvk" its Redis holds nothing.
+    await b.redis.flushall();
+    const elsewhere = new RevocationStore(b.redis, new RedisKeys('other'), { region: 'b' });
+    await elsewhere.revoke(token('under-another-prefix'));
+    const ab = bridge(a, b);
+    await waitFor(() => ab.status().linkUp, { ...WAIT, description: 'link up' });
+    await waitFor(() => lines.some((line) => line.includes('KEY_PREFIX "rvk"')), {
+      ...WAIT,
+      description: 'the bridge saying what it waits for',
+    });
+    const [before] = [ab.status().lagMs];
+    await waitFor(() => ab.status().lagMs > before + 300, { ...WAIT, description: 'lag growing' });
+    expect(await b.redis.keys('rvk:*')).toEqual([]);
+    expect(ab.status()).toMatchObject({ rereads: 0, appliedTotal: 0 });
+    expect(lines.filter((line) => line.includes('KEY_PREFIX'))).toHaveLength(1);
+    // Once something of B starts under the shared prefix, the bridge re-reads and follows it.
+    const shared = token('under-the-shared-prefix');
+    await b.store.revoke(shared);
+    await waitFor(() => held(a, shared), { ...WAIT, description: 'followed once B has data' });
+    expect(ab.status().rereads).toBe(1);
   });
 
   it('reports the link down while the peer is away, and follows again once it is back', async () => {

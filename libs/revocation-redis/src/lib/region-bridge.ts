@@ -4,6 +4,7 @@ import {
   type BridgeWrite,
   planBridgeRound,
   planBridgeStart,
+  planReread,
   type RereadCause,
   rereadPosition,
   rereadWrite,
@@ -85,6 +86,8 @@ export class RegionBridge {
   private caughtUpAtMs: number;
   private appliedTotal = 0;
   private rereads = 0;
+  /** Whether the peer was last seen without a data set (said once, see `waitForPeer`). */
+  private peerAbsent = false;
 
   /**
    * @param peer the peer region's name (its `REGION`) and the URL of its Redis
@@ -229,9 +232,12 @@ export class RegionBridge {
       batchSize: this.batchSize,
       peerName: this.peer.name,
     });
+    if (plan.kind !== 'wait-for-peer') this.peerAbsent = false;
     switch (plan.kind) {
       // No data set there: nothing to follow until one has; its new epoch then brings a re-read.
+      // (The read blocked already: no pause.)
       case 'wait-for-peer':
+        this.waitForPeer();
         return;
       case 'reread':
         return this.reread(plan.cause);
@@ -254,8 +260,14 @@ export class RegionBridge {
    */
   private async reread(cause: RereadCause): Promise<void> {
     this.caughtUp = false;
+    if (planReread(await this.peerRedis.get(this.keys.epoch)) === 'wait-for-peer') {
+      this.waitForPeer();
+      return this.pause(this.blockMs);
+    }
+    this.peerAbsent = false;
     // This store's data set first (created if it has none), so the position is saved against it.
     const { epoch: localEpoch } = await this.local.readHead();
+    // The peer has a data set: reading its head creates none there.
     const head = await this.peerStore.readHead();
     this.logger.log(
       `bridge from region ${this.peer.name}: re-reading its live revocations (${cause})`,
@@ -298,6 +310,23 @@ export class RegionBridge {
       [localEpoch, position.epoch, position.seq, position.logId],
     );
     this.position = position;
+  }
+
+  /**
+   * The peer holds no data set under this `KEY_PREFIX`: nothing to follow, and the lag grows
+   * (what it revoked is unknown here). Said once until it holds one.
+   */
+  private waitForPeer(): void {
+    this.caughtUp = false;
+    if (!this.peerAbsent) {
+      this.peerAbsent = true;
+      this.logger.warn(
+        `bridge from region ${this.peer.name}: it holds no revocations under KEY_PREFIX ` +
+          `"${this.keys.prefix}" (its Redis came back empty and nothing of that region has ` +
+          'started since, or it uses another KEY_PREFIX: every region must use the same); ' +
+          'waiting for it',
+      );
+    }
   }
 
   private markCaughtUp(): void {
