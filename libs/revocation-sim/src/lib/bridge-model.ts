@@ -9,6 +9,7 @@ import {
   planBridgeStart,
   reconnectDelay,
   type RereadCause,
+  planReread,
   rereadPosition,
   rereadWrite,
 } from '@rescind/revocation-redis';
@@ -207,6 +208,7 @@ export class BridgeModel {
         });
         switch (plan.kind) {
           case 'wait-for-peer':
+            this.caughtUp = false;
             return this.later(0, () => this.round());
           case 'reread':
             return this.reread(plan.cause);
@@ -274,8 +276,22 @@ export class BridgeModel {
 
   /** A re-read of the peer's whole live set, then its head as the position (`RegionBridge.reread`). */
   private reread(cause: RereadCause): void {
-    this.note(`re-reads the peer's live set (${cause})`);
     this.caughtUp = false;
+    // A peer without a data set is waited for, never given one (the read of its epoch first).
+    this.peerCall(
+      () => this.peer.store.epoch,
+      (peerEpoch) => {
+        if (planReread(peerEpoch) === 'wait-for-peer') {
+          this.note('waits for the peer to hold a data set');
+          return this.later(BLOCK_MS, () => this.round());
+        }
+        this.rereadLive(cause);
+      },
+    );
+  }
+
+  private rereadLive(cause: RereadCause): void {
+    this.note(`re-reads the peer's live set (${cause})`);
     this.rereads++;
     this.localCall(
       () => this.local.readHead().epoch,

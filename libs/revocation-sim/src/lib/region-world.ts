@@ -100,6 +100,8 @@ export class RegionWorld {
 
   /** Runs the schedule, then the quiet period, and returns what the checker saw. */
   run(schedule: RegionSchedule, stopAtFirstViolation = true): readonly RegionViolation[] {
+    // Each region's replicas start with it: their first read of the head creates its data set.
+    for (const region of this.regions) region.replicasReadHead();
     for (const bridge of this.bridges) bridge.start();
     for (const step of schedule.steps) {
       this.advanceTo(this.nowMs + step.dt);
@@ -224,7 +226,9 @@ export class RegionWorld {
       }
     }
     this.at(this.nowMs + ms, () => {
-      if (region.outages === outage) region.up = true;
+      if (region.outages !== outage) return;
+      region.up = true;
+      region.replicasReadHead();
     });
   }
 
@@ -286,6 +290,7 @@ export class RegionWorld {
     for (const region of this.regions) {
       region.outages++;
       region.up = true;
+      region.replicasReadHead();
     }
     for (const bridge of this.bridges) {
       bridge.crashAfter(0);

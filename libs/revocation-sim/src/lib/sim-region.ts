@@ -4,7 +4,8 @@ import { ModelStore, type RevokeReply } from './model-store';
 
 /**
  * One region: its own store (the model of its Redis, which also keeps the bridges' positions)
- * and whether it can be reached. A region's replicas are not modelled here (README, "Regions").
+ * and whether it can be reached. A region's replicas are not modelled here, but for their reads
+ * of the head when they start or reconnect (README, "Regions").
  */
 export class SimRegion {
   readonly store: ModelStore;
@@ -83,6 +84,16 @@ export class SimRegion {
       logId: position.logId,
     });
     return true;
+  }
+
+  /**
+   * What the region's replicas do when they start or reconnect (their catch-up reads the head),
+   * the one thing of theirs the bridges depend on: a store without a data set gets one. Bridges
+   * never create one in a peer (`planReread`), so without this an emptied region would be waited
+   * for forever.
+   */
+  replicasReadHead(): void {
+    this.readHead();
   }
 
   /** A restart without persistence: the data set and the positions kept in it are gone. */

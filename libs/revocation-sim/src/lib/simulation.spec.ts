@@ -116,7 +116,7 @@ describe('the deterministic simulation of regions, links and partitions', () => 
         kind,
         options,
       );
-      expect(schedule.steps.length).toBeLessThanOrEqual(12);
+      expect(schedule.steps.length).toBeLessThanOrEqual(16);
       const replayed = JSON.parse(JSON.stringify(schedule)) as RegionSchedule;
       const again = runRegionSchedule(replayed, options);
       expect(again.violations.map((v) => v.kind)).toContain(kind);
