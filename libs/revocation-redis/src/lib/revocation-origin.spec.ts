@@ -1,20 +1,41 @@
 import { parseRevocationEvent } from '@rescind/revocation-core';
+import { waitFor } from '@rescind/testing';
 import { connectRedis, sharedRedisSuite, token, user } from '../testing/store-fixtures';
 import { EVENT_FIELDS, EventCodec, V1_BODY_FIELD } from './event-codec';
 import { RevocationStore, withOrigin } from './revocation-store';
+import { type RedisKeys } from './redis-keys';
 import { SessionStore } from './session-store';
 
 describe('the origin of a revocation (against a real Redis)', () => {
   const db = sharedRedisSuite();
 
-  it('is the store region, in the log entry, the record and the message', async () => {
+  /** A store of region `eu` on fresh keys, and the first message its channel carries. */
+  async function withRegionStore(
+    run: (region: {
+      keys: RedisKeys;
+      store: RevocationStore;
+      firstMessage: () => Promise<Record<string, unknown>>;
+    }) => Promise<void>,
+  ): Promise<void> {
     const keys = db.keys();
     const store = new RevocationStore(db.redis, keys, { region: 'eu' });
     const subscriber = connectRedis();
     const messages: string[] = [];
     subscriber.on('message', (_channel: string, message: string) => messages.push(message));
     await subscriber.subscribe(keys.channel);
+    const firstMessage = async (): Promise<Record<string, unknown>> => {
+      await waitFor(() => messages.length > 0, { timeoutMs: 5_000, description: 'a message' });
+      return EventCodec.decodeMessage(messages[0] as string) as Record<string, unknown>;
+    };
     try {
+      await run({ keys, store, firstMessage });
+    } finally {
+      await subscriber.quit();
+    }
+  }
+
+  it('is the store region, in the log entry, the record and the message', async () => {
+    await withRegionStore(async ({ keys, store, firstMessage }) => {
       const event = await store.revoke(token('jti-1'), { reason: 'logout', actor: 'self' });
       expect(event).not.toBeNull();
       const [[, fields]] = (await db.redis.xrange(keys.log, '-', '+')) as [[string, string[]]];
@@ -25,45 +46,27 @@ describe('the origin of a revocation (against a real Redis)', () => {
       expect(await store.find('jti-1', ['token'])).toEqual([
         expect.objectContaining({ reason: 'logout', actor: 'self', origin: 'eu' }),
       ]);
-      await new Promise<void>((resolve) => {
-        const check = (): void => void (messages.length > 0 ? resolve() : setTimeout(check, 5));
-        check();
-      });
-      const message = EventCodec.decodeMessage(messages[0] as string) as Record<string, unknown>;
+      const message = await firstMessage();
       expect(message[EVENT_FIELDS.origin]).toBe('eu');
       // Replicas of any build read the message as before: the field is one they ignore.
       expect(parseRevocationEvent(message)).toMatchObject({ kind: 'token', id: 'jti-1' });
-    } finally {
-      await subscriber.quit();
-    }
+    });
   });
 
   it('brings the reason and actor into the log entry, not into the message', async () => {
-    const keys = db.keys();
-    const store = new RevocationStore(db.redis, keys, { region: 'eu' });
-    const subscriber = connectRedis();
-    const messages: string[] = [];
-    subscriber.on('message', (_channel: string, message: string) => messages.push(message));
-    await subscriber.subscribe(keys.channel);
-    try {
+    await withRegionStore(async ({ keys, store, firstMessage }) => {
       const reason = 'stolen: '.padEnd(512, 'x');
       const event = await store.revoke(user('carol', Date.now()), { reason, actor: 'admin' });
       const [[logId, fields]] = (await db.redis.xrange(keys.log, '-', '+')) as [[string, string[]]];
       expect(EventCodec.auditOf(fields)).toEqual({ reason, actor: 'admin' });
       // Replicas read the entry as the same event: the audit's fields are not decoded for them.
       expect(EventCodec.logEntry(logId, fields)).toEqual(event);
-      await new Promise<void>((resolve) => {
-        const check = (): void => void (messages.length > 0 ? resolve() : setTimeout(check, 5));
-        check();
-      });
-      const message = EventCodec.decodeMessage(messages[0] as string) as Record<string, unknown>;
+      const message = await firstMessage();
       expect(message).not.toHaveProperty(EVENT_FIELDS.reason);
       expect(message).not.toHaveProperty(EVENT_FIELDS.actor);
       expect(message[EVENT_FIELDS.origin]).toBe('eu');
       expect(parseRevocationEvent(message)).toEqual(event);
-    } finally {
-      await subscriber.quit();
-    }
+    });
   });
 
   it('logs the reason and actor of what a session script revokes on the way', async () => {
