@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { type CommonArgs, parseCommonArgs, readReplay, say } from './cli-args';
 import { type KnownFinding, type Violation, type ViolationKind } from './lib/checker';
 import { runParallel } from './lib/parallel-run';
 import { regionsMain } from './region-cli';
@@ -21,25 +21,11 @@ import { runSchedule, type RunOptions, scheduleOf } from './lib/simulation';
  * Exit status 1 when a promise was broken (known findings do not count).
  */
 
-interface Args {
-  schedules: number;
-  seed: number;
+interface Args extends CommonArgs {
   minutes?: number;
   workers: number;
-  stopOnFailure: boolean;
-  shrink: boolean;
-  trace: boolean;
-  replay?: string;
   run: RunOptions;
 }
-
-/** The options that take a number (checked after parsing), by flag. */
-const NUMBER_OPTIONS: ReadonlyMap<string, 'schedules' | 'seed' | 'minutes' | 'workers'> = new Map([
-  ['--schedules', 'schedules'],
-  ['--seed', 'seed'],
-  ['--minutes', 'minutes'],
-  ['--workers', 'workers'],
-] as const);
 
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = {
@@ -51,52 +37,32 @@ function parseArgs(argv: readonly string[]): Args {
     trace: false,
     run: {},
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = (): string => {
-      const next = argv[++i];
-      if (next === undefined) throw new Error(`${flag} needs a value`);
-      return next;
-    };
-    const numeric = NUMBER_OPTIONS.get(flag ?? '');
-    if (numeric !== undefined) {
-      args[numeric] = Number(value());
-      continue;
-    }
-    switch (flag) {
-      case '--stop-on-failure':
-        args.stopOnFailure = true;
-        break;
-      case '--no-shrink':
-        args.shrink = false;
-        break;
-      case '--trace':
-        args.trace = true;
-        break;
-      case '--logins-anywhere':
-        args.run = { ...args.run, loginsAnywhere: true };
-        break;
-      case '--without':
-        args.run = { ...args.run, without: value().split(',') as ActionKind[] };
-        break;
-      case '--finding':
-        args.run = { ...args.run, findings: value().split(',') as KnownFinding[] };
-        break;
-      case '--replay':
-        args.replay = value();
-        break;
-      default:
-        throw new Error(`unknown option ${String(flag)}`);
-    }
-  }
-  for (const [name, n] of Object.entries({ schedules: args.schedules, seed: args.seed })) {
-    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${name} must be a whole number`);
-  }
-  return args;
-}
-
-function say(line = ''): void {
-  process.stdout.write(`${line}\n`);
+  return parseCommonArgs(
+    argv,
+    args,
+    (flag, value) => {
+      switch (flag) {
+        case '--minutes':
+          args.minutes = Number(value());
+          return true;
+        case '--workers':
+          args.workers = Number(value());
+          return true;
+        case '--logins-anywhere':
+          args.run = { ...args.run, loginsAnywhere: true };
+          return true;
+        case '--without':
+          args.run = { ...args.run, without: value().split(',') as ActionKind[] };
+          return true;
+        case '--finding':
+          args.run = { ...args.run, findings: value().split(',') as KnownFinding[] };
+          return true;
+        default:
+          return false;
+      }
+    },
+    (flag) => `unknown option ${flag}`,
+  );
 }
 
 function describeViolations(violations: readonly Violation[]): string {
@@ -147,10 +113,7 @@ async function main(): Promise<number> {
   if (process.argv.includes('--regions')) return regionsMain(process.argv.slice(2));
   const args = parseArgs(process.argv.slice(2));
   if (args.replay !== undefined) {
-    const text = args.replay.trim().startsWith('{')
-      ? args.replay
-      : readFileSync(args.replay, 'utf8');
-    return runOne(JSON.parse(text) as Schedule, args, false);
+    return runOne(readReplay(args.replay) as Schedule, args, false);
   }
   if (args.schedules === 1) {
     return runOne(scheduleOf(args.seed, args.run.without), args, args.shrink && !args.trace);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { type CommonArgs, parseCommonArgs, readReplay, say } from './cli-args';
 import { type BridgeDefect } from './lib/bridge-model';
 import { formatRegionAction, type RegionSchedule } from './lib/region-schedule';
 import {
@@ -22,18 +22,12 @@ import {
  * Exit status 1 when a promise was broken.
  */
 
-interface RegionArgs {
-  schedules: number;
-  seed: number;
-  stopOnFailure: boolean;
-  shrink: boolean;
-  trace: boolean;
-  replay?: string;
+interface RegionArgs extends CommonArgs {
   defects: BridgeDefect[];
 }
 
 function parse(argv: readonly string[]): RegionArgs {
-  const args: RegionArgs = {
+  const defaults: RegionArgs = {
     schedules: 10_000,
     seed: 0,
     stopOnFailure: false,
@@ -41,49 +35,17 @@ function parse(argv: readonly string[]): RegionArgs {
     trace: false,
     defects: [],
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = (): string => {
-      const next = argv[++i];
-      if (next === undefined) throw new Error(`${flag} needs a value`);
-      return next;
-    };
-    switch (flag) {
-      case '--regions':
-        break;
-      case '--schedules':
-        args.schedules = Number(value());
-        break;
-      case '--seed':
-        args.seed = Number(value());
-        break;
-      case '--stop-on-failure':
-        args.stopOnFailure = true;
-        break;
-      case '--no-shrink':
-        args.shrink = false;
-        break;
-      case '--trace':
-        args.trace = true;
-        break;
-      case '--replay':
-        args.replay = value();
-        break;
-      case '--defect':
-        args.defects = value().split(',') as BridgeDefect[];
-        break;
-      default:
-        throw new Error(`unknown option ${String(flag)} with --regions`);
-    }
-  }
-  for (const [name, n] of Object.entries({ schedules: args.schedules, seed: args.seed })) {
-    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${name} must be a whole number`);
-  }
-  return args;
-}
-
-function say(line = ''): void {
-  process.stdout.write(`${line}\n`);
+  return parseCommonArgs(
+    argv,
+    defaults,
+    (flag, value) => {
+      if (flag === '--regions') return true;
+      if (flag !== '--defect') return false;
+      defaults.defects = value().split(',') as BridgeDefect[];
+      return true;
+    },
+    (flag) => `unknown option ${flag} with --regions`,
+  );
 }
 
 function describe(outcome: RegionOutcome): string {
@@ -114,12 +76,7 @@ export async function regionsMain(argv: readonly string[]): Promise<number> {
     const outcome =
       args.replay === undefined
         ? runRegionSeed(args.seed, options)
-        : runRegionSchedule(
-            JSON.parse(
-              args.replay.trim().startsWith('{') ? args.replay : readFileSync(args.replay, 'utf8'),
-            ) as RegionSchedule,
-            options,
-          );
+        : runRegionSchedule(readReplay(args.replay) as RegionSchedule, options);
     say(`regions schedule of seed ${outcome.schedule.seed}:`);
     say(formatSteps(outcome.schedule));
     if (outcome.trace !== undefined) say(`\ntrace (ms since start):\n${outcome.trace.join('\n')}`);
